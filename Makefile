@@ -1,0 +1,47 @@
+# make demo / make test: build .venv from the pinned requirement files on a fresh machine, then run.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
+STAMP  := $(VENV)/.installed
+REQS   := requirements/torch.txt requirements/constraints.txt requirements/base.txt requirements/test.txt setup.py setup.cfg
+
+# DDS traffic never leaves this machine during demos and tests.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_LOCALHOST_ONLY := 1
+export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
+
+.PHONY: venv demo test test-all bench clean system-deps
+
+venv: $(STAMP)
+
+# open3d's wheel links against libusb, which Debian ships as libusb-1.0-0.
+system-deps:
+	@if ! ldconfig -p | grep -q 'libusb-1.0.so.0'; then \
+		echo "installing Debian package libusb-1.0-0 (needed by open3d)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libusb-1.0-0 >/dev/null; \
+	fi
+
+$(STAMP): $(REQS) | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements/torch.txt
+	$(PIP) -r requirements/base.txt -r requirements/test.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/vision_banana demo --out demo_output
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Slow tests (marked `slow`) are excluded from `make test`; this runs everything.
+test-all: $(STAMP)
+	$(PY) -m pytest -m ""
+
+bench: $(STAMP)
+	$(VENV)/bin/vision_banana bench --codecs
+
+clean:
+	rm -rf $(VENV) demo_output build install log *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,126 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from vision_banana_ros.codecs import CITYSCAPES, IGNORE_ID, Palette, load_palette
+
+CONFIG = Path(__file__).resolve().parents[1] / 'config' / 'palettes'
+labels_arrays = hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=3, max_side=12),
+                           elements=st.sampled_from(list(range(19)) + [IGNORE_ID]))
+
+
+def test_cityscapes_official_colours():
+    assert len(CITYSCAPES.ids) == 19
+    assert CITYSCAPES.colors[0] == (128, 64, 128) and CITYSCAPES.names[0] == 'road'
+    assert CITYSCAPES.colors[10] == (70, 130, 180) and CITYSCAPES.names[10] == 'sky'
+    assert CITYSCAPES.colors[13] == (0, 0, 142) and CITYSCAPES.names[13] == 'car'
+    np.testing.assert_array_equal(CITYSCAPES.encode(np.array([IGNORE_ID], np.uint8)), [[0, 0, 0]])
+
+
+@given(labels_arrays)
+def test_round_trip_is_exact(labels):
+    decoded, distance = CITYSCAPES.decode(CITYSCAPES.encode(labels))
+    np.testing.assert_array_equal(decoded, labels)
+    assert (distance == 0).all() and decoded.dtype == np.uint8
+
+
+def test_unknown_ids_paint_as_ignore():
+    labels = np.array([[19, 100, 254]], np.uint8)
+    decoded, _ = CITYSCAPES.decode(CITYSCAPES.encode(labels))
+    assert (decoded == IGNORE_ID).all()
+    with pytest.raises(TypeError):
+        CITYSCAPES.encode(np.zeros((2, 2), np.float32))
+
+
+@given(labels_arrays, st.integers(0, 2**31 - 1))
+def test_noisy_colours_decode_to_the_nearest_entry(labels, seed):
+    rng = np.random.default_rng(seed)
+    rgb = CITYSCAPES.encode(labels).astype(np.int16)
+    # Noise well inside the decision radius must never change the class.
+    noise = rng.integers(-4, 5, rgb.shape)
+    decoded, distance = CITYSCAPES.decode(np.clip(rgb + noise, 0, 255).astype(np.uint8))
+    np.testing.assert_array_equal(decoded, labels)
+    assert (distance <= np.sqrt(3) * 4 + 1e-4).all()
+    assert (CITYSCAPES.confidence(distance) >= 1 - np.sqrt(3) * 4 / CITYSCAPES.decision_radius - 1e-6).all()
+
+
+def test_lookup_table_agrees_with_brute_force_nearest():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (20000, 3)).astype(np.uint8)
+    decoded, distance = CITYSCAPES.decode(rgb)
+    d_all = np.linalg.norm(rgb[:, None].astype(np.float32) - CITYSCAPES.entry_colors[None].astype(np.float32), axis=-1)
+    best = d_all.min(axis=1)
+    # The table is exact for colours of the palette and nearest to within the quantisation cell elsewhere.
+    assert (distance <= best + np.sqrt(3) * 4).all()
+    assert np.mean(decoded == CITYSCAPES.entry_ids[d_all.argmin(axis=1)]) > 0.97
+    entry_of_id = {int(i): e for e, i in enumerate(CITYSCAPES.entry_ids)}
+    chosen = np.array([entry_of_id[int(i)] for i in decoded])
+    np.testing.assert_allclose(distance, d_all[np.arange(len(rgb)), chosen], rtol=1e-6)
+
+
+def test_float_input_and_batches():
+    labels = np.random.default_rng(2).integers(0, 19, (8, 6, 10)).astype(np.uint8)
+    rgb = CITYSCAPES.encode(labels).astype(np.float32) / 255.0
+    np.testing.assert_array_equal(CITYSCAPES.decode(rgb)[0], labels)
+    np.testing.assert_array_equal(CITYSCAPES.decode(rgb[:, ::-1, ::2])[0], labels[:, ::-1, ::2])
+
+
+def test_yaml_template_is_the_default_and_round_trips(tmp_path):
+    assert load_palette(CONFIG / 'cityscapes.yaml') == CITYSCAPES
+    assert load_palette(None) is CITYSCAPES and load_palette('cityscapes') is CITYSCAPES
+    path = tmp_path / 'p.yaml'
+    path.write_text(CITYSCAPES.to_yaml())
+    assert Palette.from_yaml(path) == CITYSCAPES
+
+
+def test_custom_palette(tmp_path):
+    path = tmp_path / 'mine.yaml'
+    path.write_text('classes:\n- {id: 3, name: floor, color: [10, 200, 10]}\n'
+                    '- {id: 7, name: obstacle, color: [250, 10, 10]}\nignore_color: [255, 255, 255]\n')
+    palette = Palette.from_yaml(path)
+    labels = np.array([[3, 7, 0]], np.uint8)
+    rgb = palette.encode(labels)
+    np.testing.assert_array_equal(rgb, [[[10, 200, 10], [250, 10, 10], [255, 255, 255]]])
+    np.testing.assert_array_equal(palette.decode(rgb)[0], [[3, 7, IGNORE_ID]])
+
+
+@pytest.mark.parametrize('text, message', [
+    ('classes: [{id: 1, name: a, color: [1, 2, 3]}, {id: 1, name: b, color: [9, 9, 9]}]', 'unique'),
+    ('classes: [{id: 1, name: a, color: [1, 2, 300]}]', 'RGB triple'),
+    ('classes: [{id: 1, name: a, color: [0, 0, 0]}]', 'distinct'),
+    ('classes: [{id: 1, name: a, color: [100, 100, 100]}, {id: 2, name: b, color: [101, 100, 100]}]', 'apart'),
+    ('classes: [{id: 1, name: a}]', 'color'),
+    ('not: a palette', 'classes'),
+])
+def test_bad_palette_files_name_the_file(tmp_path, text, message):
+    path = tmp_path / 'bad.yaml'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as info:
+        Palette.from_yaml(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_palette_file_names_the_file(tmp_path):
+    with pytest.raises(ValueError, match='nope.yaml'):
+        load_palette(tmp_path / 'nope.yaml')
+
+
+@given(hnp.arrays(np.uint8, (3, 5, 7), elements=st.sampled_from(list(range(19)) + [IGNORE_ID])),
+       st.integers(0, 2**31 - 1))
+def test_torch_twin_agrees_with_numpy(labels, seed):
+    rgb = CITYSCAPES.encode(labels)
+    np.testing.assert_array_equal(CITYSCAPES.encode_torch(torch.from_numpy(labels)).permute(0, 2, 3, 1).numpy(), rgb)
+    noisy = np.clip(rgb.astype(np.int16) + np.random.default_rng(seed).integers(-40, 41, rgb.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    labels_np, dist_np = CITYSCAPES.decode(noisy)
+    labels_t, dist_t = CITYSCAPES.decode_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2))
+    np.testing.assert_array_equal(labels_t.numpy(), labels_np)
+    np.testing.assert_allclose(dist_t.numpy(), dist_np, rtol=1e-6)
+    labels_f, _ = CITYSCAPES.decode_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2).float() / 255.0)
+    np.testing.assert_array_equal(labels_f.numpy(), labels_np)
+    np.testing.assert_allclose(CITYSCAPES.confidence(dist_t).numpy(), CITYSCAPES.confidence(dist_np), rtol=1e-6)

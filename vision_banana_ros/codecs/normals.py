@@ -1,0 +1,63 @@
+"""Surface normals <-> RGB = (n + 1) / 2.
+
+Normals are unit vectors in the camera optical frame (x right, y down, z forward) pointing toward the camera.
+Invalid normals (all-zero or non-finite) encode to mid-grey, whose decoded vector is (near) zero; decoding
+renormalises and returns NaN wherever the decoded vector is shorter than `MIN_NORM` (grey, or colours no
+normal can produce). 8-bit codes carry at most 0.33 degrees of angular error.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+MIN_NORM = 0.5
+
+
+def _valid_numpy(normals: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(normals).all(axis=-1, keepdims=True)
+    return finite & (np.abs(np.nan_to_num(normals)).sum(axis=-1, keepdims=True) > 0)
+
+
+def encode_normals(normals: np.ndarray) -> np.ndarray:
+    """... x 3 unit normals -> float32 RGB in [0, 1]; invalid -> grey 0.5."""
+    n = np.asarray(normals, dtype=np.float32)
+    if n.shape[-1:] != (3,):
+        raise ValueError(f'expected ...x3 normals, got shape {n.shape}')
+    rgb = np.clip((np.nan_to_num(n) + 1.0) * 0.5, 0.0, 1.0)
+    return np.where(_valid_numpy(n), rgb, np.float32(0.5)).astype(np.float32)
+
+
+def encode_normals_uint8(normals: np.ndarray) -> np.ndarray:
+    return np.rint(encode_normals(normals) * 255.0).astype(np.uint8)
+
+
+def decode_normals(rgb: np.ndarray) -> np.ndarray:
+    """... x 3 RGB (uint8, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
+    rgb = np.asarray(rgb)
+    if rgb.shape[-1:] != (3,):
+        raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
+    p = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
+    v = p * 2.0 - 1.0
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(norm >= MIN_NORM, v / norm, np.nan).astype(np.float32)
+
+
+def encode_normals_torch(normals: torch.Tensor) -> torch.Tensor:
+    """N x 3 x H x W unit normals -> float32 RGB in [0, 1]; invalid -> grey 0.5."""
+    n = normals.float()
+    valid = torch.isfinite(n).all(dim=1, keepdim=True) & (torch.nan_to_num(n).abs().sum(dim=1, keepdim=True) > 0)
+    rgb = ((torch.nan_to_num(n) + 1.0) * 0.5).clamp_(0.0, 1.0)
+    return torch.where(valid, rgb, 0.5)
+
+
+def encode_normals_uint8_torch(normals: torch.Tensor) -> torch.Tensor:
+    return (encode_normals_torch(normals) * 255.0).round_().to(torch.uint8)
+
+
+def decode_normals_torch(rgb: torch.Tensor) -> torch.Tensor:
+    """N x 3 x H x W RGB (uint8, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
+    p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else rgb.float()
+    v = p * 2.0 - 1.0
+    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    return torch.where(norm >= MIN_NORM, v / norm.clamp_min(1e-12), torch.nan)

@@ -1,0 +1,212 @@
+"""Segmentation palette: class id <-> RGB, and nearest-colour decoding of noisy generator output.
+
+Decoding uses a lookup table over the RGB cube quantised to `LUT_BITS` bits per channel, so a whole image
+costs one gather instead of a distance to every palette colour per pixel. The distance reported per pixel
+is the exact Euclidean distance (0..255 units) between the input colour and the colour it was decoded to.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import yaml
+
+IGNORE_ID = 255
+LUT_BITS = 6
+
+# Cityscapes train ids 0..18 with their official colours (cityscapesScripts labels.py).
+CITYSCAPES_CLASSES = (
+    ('road', (128, 64, 128)),
+    ('sidewalk', (244, 35, 232)),
+    ('building', (70, 70, 70)),
+    ('wall', (102, 102, 156)),
+    ('fence', (190, 153, 153)),
+    ('pole', (153, 153, 153)),
+    ('traffic light', (250, 170, 30)),
+    ('traffic sign', (220, 220, 0)),
+    ('vegetation', (107, 142, 35)),
+    ('terrain', (152, 251, 152)),
+    ('sky', (70, 130, 180)),
+    ('person', (220, 20, 60)),
+    ('rider', (255, 0, 0)),
+    ('car', (0, 0, 142)),
+    ('truck', (0, 0, 70)),
+    ('bus', (0, 60, 100)),
+    ('train', (0, 80, 100)),
+    ('motorcycle', (0, 0, 230)),
+    ('bicycle', (119, 11, 32)),
+)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Class ids, names and colours; the ignore id always maps to `ignore_color`."""
+
+    ids: tuple[int, ...]
+    names: tuple[str, ...]
+    colors: tuple[tuple[int, int, int], ...]
+    ignore_color: tuple[int, int, int] = (0, 0, 0)
+    _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not (len(self.ids) == len(self.names) == len(self.colors)) or not self.ids:
+            raise ValueError('palette needs the same non-zero number of ids, names and colors')
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError(f'palette ids must be unique, got {list(self.ids)}')
+        if any(not 0 <= i < IGNORE_ID for i in self.ids):
+            raise ValueError(f'palette ids must lie in 0..{IGNORE_ID - 1} ({IGNORE_ID} is reserved for ignore)')
+        all_colors = list(self.colors) + [self.ignore_color]
+        for c in all_colors:
+            if len(c) != 3 or any(not 0 <= v <= 255 for v in c):
+                raise ValueError(f'palette colour {c} is not an RGB triple in 0..255')
+        if len(set(map(tuple, all_colors))) != len(all_colors):
+            raise ValueError('palette colours (ignore colour included) must be distinct')
+        self._tables.update(_build_tables(self))
+
+    # ---- tables -------------------------------------------------------------------------------------------
+    @property
+    def entry_ids(self) -> np.ndarray:
+        """Class id of each palette entry; the last entry is the ignore id."""
+        return self._tables['entry_ids']
+
+    @property
+    def entry_colors(self) -> np.ndarray:
+        """(K+1)x3 uint8 colours of the entries, ignore colour last."""
+        return self._tables['entry_colors']
+
+    @property
+    def decision_radius(self) -> float:
+        """Half the smallest distance between two entry colours: a colour nearer than this to an entry
+        cannot be nearer to any other. Confidence falls to 0 at this distance."""
+        return self._tables['radius']
+
+    def confidence(self, distance):
+        """Per-pixel confidence in [0, 1] from the decode distance (numpy array or torch tensor)."""
+        scaled = distance / self.decision_radius
+        if isinstance(scaled, torch.Tensor):
+            return (1.0 - scaled).clamp_(0.0, 1.0)
+        return np.clip(1.0 - scaled, 0.0, 1.0).astype(np.float32)
+
+    # ---- numpy ---------------------------------------------------------------------------------------------
+    def encode(self, labels: np.ndarray) -> np.ndarray:
+        """Labels (...xHxW, integer ids) -> ...xHxWx3 uint8 colours; ids not in the palette paint as ignore."""
+        labels = np.asarray(labels)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f'labels must be an integer array, got {labels.dtype}')
+        lut = self._tables['encode_lut']
+        return lut[np.clip(labels, 0, 255).astype(np.intp)]
+
+    def decode(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """...xHxWx3 colours (uint8, or float in [0, 1]) -> (uint8 labels, float32 distance to decoded colour)."""
+        rgb8 = _as_uint8_rgb(rgb)
+        q = (rgb8 >> (8 - LUT_BITS)).astype(np.intp)
+        cell = (q[..., 0] << (2 * LUT_BITS)) | (q[..., 1] << LUT_BITS) | q[..., 2]
+        entry = self._tables['decode_lut'][cell]
+        diff = rgb8.astype(np.float32) - self.entry_colors[entry].astype(np.float32)
+        distance = np.sqrt(np.einsum('...c,...c->...', diff, diff))
+        return self.entry_ids[entry], distance
+
+    # ---- torch (N x 3 x H x W, on any device) -----------------------------------------------------------------
+    def encode_torch(self, labels: torch.Tensor) -> torch.Tensor:
+        """Labels N x H x W (integer) -> N x 3 x H x W uint8 colours on the same device."""
+        lut = self._device_table('encode_lut', labels.device)
+        return lut[labels.long().clamp(0, 255)].permute(0, 3, 1, 2)
+
+    def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """N x 3 x H x W colours (uint8, or float in [0, 1]) -> (N x H x W uint8 labels, float32 distance)."""
+        if rgb.dtype == torch.uint8:
+            rgb8 = rgb
+        else:
+            rgb8 = (rgb.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+        q = (rgb8 >> (8 - LUT_BITS)).long()
+        cell = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
+        entry = self._device_table('decode_lut', rgb.device)[cell]
+        colors = self._device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
+        distance = torch.linalg.vector_norm(rgb8.float() - colors, dim=1)
+        return self._device_table('entry_ids', rgb.device)[entry], distance
+
+    def _device_table(self, name: str, device: torch.device) -> torch.Tensor:
+        key = (name, str(device))
+        table = self._tables.get(key)
+        if table is None:
+            table = torch.from_numpy(np.ascontiguousarray(self._tables[name])).to(device)
+            self._tables[key] = table
+        return table
+
+    # ---- YAML ----------------------------------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> 'Palette':
+        """Load a palette file: `classes: [{id, name, color: [r, g, b]}, ...]`, optional `ignore_color`."""
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text())
+            classes = data['classes']
+            return cls(
+                ids=tuple(int(c['id']) for c in classes),
+                names=tuple(str(c['name']) for c in classes),
+                colors=tuple(tuple(int(v) for v in c['color']) for c in classes),
+                ignore_color=tuple(int(v) for v in data.get('ignore_color', (0, 0, 0))),
+            )
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f'invalid palette file {path}: {exc}') from exc
+
+    def to_yaml(self) -> str:
+        classes = [{'id': i, 'name': n, 'color': list(c)} for i, n, c in zip(self.ids, self.names, self.colors)]
+        return yaml.safe_dump({'classes': classes, 'ignore_color': list(self.ignore_color)},
+                              sort_keys=False, default_flow_style=None)
+
+
+def _as_uint8_rgb(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.shape[-1:] != (3,):
+        raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
+    if rgb.dtype == np.uint8:
+        return rgb
+    if np.issubdtype(rgb.dtype, np.floating):
+        return np.clip(np.rint(np.nan_to_num(rgb) * 255.0), 0, 255).astype(np.uint8)
+    raise TypeError(f'RGB must be uint8 or float in [0, 1], got {rgb.dtype}')
+
+
+def _build_tables(palette: Palette) -> dict:
+    entry_colors = np.array(list(palette.colors) + [palette.ignore_color], dtype=np.uint8)
+    entry_ids = np.array(list(palette.ids) + [IGNORE_ID], dtype=np.uint8)
+
+    encode_lut = np.tile(np.array(palette.ignore_color, np.uint8), (256, 1))
+    encode_lut[entry_ids[:-1]] = entry_colors[:-1]
+
+    # Nearest entry for the centre of every quantised cell ...
+    step = 1 << (8 - LUT_BITS)
+    centres = np.arange(1 << LUT_BITS, dtype=np.float32) * step + (step - 1) / 2.0
+    grid = np.stack(np.meshgrid(centres, centres, centres, indexing='ij'), axis=-1).reshape(-1, 3)
+    cf = entry_colors.astype(np.float32)
+    d2 = (grid ** 2).sum(1)[:, None] - 2.0 * grid @ cf.T + (cf ** 2).sum(1)[None, :]
+    decode_lut = np.argmin(d2, axis=1).astype(np.int64)
+    # ... and exact palette colours always decode to themselves (distance 0).
+    q = entry_colors.astype(np.int64) >> (8 - LUT_BITS)
+    cells = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
+    if len(set(cells.tolist())) != len(cells):
+        raise ValueError(f'palette colours closer than {step} levels per channel cannot be told apart')
+    decode_lut[cells] = np.arange(len(entry_colors))
+
+    pairwise = np.linalg.norm(cf[:, None] - cf[None], axis=-1)
+    radius = float(pairwise[~np.eye(len(cf), dtype=bool)].min() / 2.0)
+    return {'entry_colors': entry_colors, 'entry_ids': entry_ids, 'encode_lut': encode_lut,
+            'decode_lut': decode_lut, 'radius': radius}
+
+
+def cityscapes_palette() -> Palette:
+    names, colors = zip(*CITYSCAPES_CLASSES)
+    return Palette(ids=tuple(range(len(names))), names=names, colors=colors)
+
+
+CITYSCAPES = cityscapes_palette()
+
+
+def load_palette(source: str | Path | None) -> Palette:
+    """`None` or 'cityscapes' -> the default palette; anything else is a path to a palette YAML."""
+    if source is None or str(source) == 'cityscapes':
+        return CITYSCAPES
+    return Palette.from_yaml(source)
