@@ -11,8 +11,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .benchmarks import codecs
-    return codecs.main(args.sizes)
+    if args.codecs:
+        from .benchmarks import codecs
+        return codecs.main(args.sizes)
+    if args.cloud:
+        from .benchmarks import cloud
+        return cloud.main(args)
+    raise ValueError('choose what to benchmark: --codecs or --cloud')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
 
     bench = sub.add_parser('bench', help='micro-benchmarks that print numbers')
-    bench.add_argument('--codecs', action='store_true', required=True, help='codec decode throughput')
+    bench.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
+    bench.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
     bench.add_argument('--sizes', default='640x480,1024x1024', help='WxH list (default: %(default)s)')
     bench.set_defaults(func=_bench)
 
