@@ -134,14 +134,20 @@ def encode_depth_uint8_torch(depth: torch.Tensor) -> torch.Tensor:
     return rgb.to(torch.uint8).permute(0, 3, 1, 2)
 
 
+def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """N x 3 x H x W float RGB in [0, 1] -> (edge index k, position t in [0, 1] on it), both N x H x W float.
+    Differentiable in t, so training losses can measure answers along the walk."""
+    p = rgb.permute(0, 2, 3, 1)
+    u = p @ _table(DIRECTIONS.T.copy(), p) - _table(_START_DOT_DIR, p)
+    t = u.clamp(0.0, 1.0)
+    score = _table(_START_SQ, p) - 2.0 * (p @ _table(STARTS.T.copy(), p)) - 2.0 * t * u + t * t
+    k = score.argmin(dim=-1, keepdim=True)
+    return k.squeeze(-1).float(), t.gather(-1, k).squeeze(-1)
+
+
 def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
     """N x 3 x H x W RGB (uint8, or float in [0, 1]) -> N x H x W float32 metres; white decodes to +inf."""
     if rgb.ndim != 4 or rgb.shape[1] != 3:
         raise ValueError(f'expected N x 3 x H x W RGB, got shape {tuple(rgb.shape)}')
     p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else torch.nan_to_num(rgb.float())
-    p = p.permute(0, 2, 3, 1)
-    u = p @ _table(DIRECTIONS.T.copy(), p) - _table(_START_DOT_DIR, p)
-    t = u.clamp(0.0, 1.0)
-    score = _table(_START_SQ, p) - 2.0 * (p @ _table(STARTS.T.copy(), p)) - 2.0 * t * u + t * t
-    k = score.argmin(dim=-1, keepdim=True)
-    return _walk_position_to_depth(k.float().squeeze(-1), t.gather(-1, k).squeeze(-1))
+    return _walk_position_to_depth(*project_on_walk_torch(p))

@@ -1,0 +1,96 @@
+"""Accumulating metrics over a data set.
+
+- Segmentation: a confusion matrix over the palette's ids (255 ignored), IoU per class accumulated over the
+  whole set; mIoU averages the classes present in the ground truth.
+- Depth (metric, no scale or shift alignment): per image over valid ground-truth pixels (finite, > 0), then the
+  mean over images: delta1/2/3 (max(p/g, g/p) < 1.25^k), AbsRel, RMSE. Predictions are clamped to
+  [MIN_DEPTH, MAX_DEPTH] so that a far answer (+inf, "sky") on a valid pixel counts as a large error, not as inf.
+- Normals: angle between unit vectors over valid ground-truth pixels (non-zero), pooled over the set: mean,
+  median and % within 11.25/22.5/30 degrees. A missing prediction (NaN) counts as 90 degrees.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..codecs import CITYSCAPES, IGNORE_ID, Palette
+
+MIN_DEPTH = 1e-3
+MAX_DEPTH = 1e3
+
+
+class SegmentationMetrics:
+    def __init__(self, palette: Palette = CITYSCAPES):
+        self.palette = palette
+        self._index = np.full(256, -1, np.int64)
+        self._index[list(palette.ids)] = np.arange(len(palette.ids))
+        self.confusion = np.zeros((len(palette.ids), len(palette.ids)), np.int64)
+        # Ground-truth pixels predicted as ignore (or an id outside the palette): wrong for every class.
+        self.missed = np.zeros(len(palette.ids), np.int64)
+
+    def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        if predicted.shape != truth.shape:
+            raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
+        gt = self._index[truth.astype(np.intp).ravel()]
+        pred = self._index[predicted.astype(np.intp).ravel()]
+        keep = gt >= 0
+        n = len(self.palette.ids)
+        hits = keep & (pred >= 0)
+        self.confusion += np.bincount(gt[hits] * n + pred[hits], minlength=n * n).reshape(n, n)
+        self.missed += np.bincount(gt[keep & (pred < 0)], minlength=n)
+
+    def per_class_iou(self) -> dict[str, float]:
+        tp = np.diag(self.confusion)
+        gt_total = self.confusion.sum(1) + self.missed
+        union = gt_total + self.confusion.sum(0) - tp
+        return {self.palette.names[i]: float(tp[i] / union[i]) for i in range(len(tp)) if gt_total[i] > 0}
+
+    def miou(self) -> float:
+        ious = list(self.per_class_iou().values())
+        return float(np.mean(ious)) if ious else float('nan')
+
+
+class DepthMetrics:
+    def __init__(self):
+        self.rows: list[tuple[float, ...]] = []
+
+    def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        if predicted.shape != truth.shape:
+            raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
+        valid = np.isfinite(truth) & (truth > 0)
+        if not valid.any():
+            return
+        g = truth[valid].astype(np.float64)
+        p = np.nan_to_num(predicted[valid].astype(np.float64), nan=MIN_DEPTH, posinf=MAX_DEPTH, neginf=MIN_DEPTH)
+        p = np.clip(p, MIN_DEPTH, MAX_DEPTH)
+        ratio = np.maximum(p / g, g / p)
+        self.rows.append((*(float(np.mean(ratio < 1.25 ** k)) for k in (1, 2, 3)),
+                          float(np.mean(np.abs(p - g) / g)), float(np.sqrt(np.mean((p - g) ** 2)))))
+
+    def summary(self) -> dict[str, float]:
+        keys = ('delta1', 'delta2', 'delta3', 'abs_rel', 'rmse')
+        if not self.rows:
+            return {k: float('nan') for k in keys}
+        return dict(zip(keys, map(float, np.mean(np.array(self.rows), axis=0))))
+
+
+class NormalMetrics:
+    def __init__(self):
+        self.angles: list[np.ndarray] = []
+
+    def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        if predicted.shape != truth.shape:
+            raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
+        valid = np.isfinite(truth).all(-1) & (np.abs(np.nan_to_num(truth)).sum(-1) > 0)
+        g = truth[valid].astype(np.float64)
+        g /= np.linalg.norm(g, axis=-1, keepdims=True)
+        p = predicted[valid].astype(np.float64)
+        cosine = np.nan_to_num(np.sum(p * g, axis=-1) / np.linalg.norm(p, axis=-1), nan=0.0)
+        self.angles.append(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))).astype(np.float32))
+
+    def summary(self) -> dict[str, float]:
+        angles = np.concatenate(self.angles) if self.angles else np.zeros(0, np.float32)
+        if not angles.size:
+            return {k: float('nan') for k in ('mean_deg', 'median_deg', 'within_11_25', 'within_22_5', 'within_30')}
+        return {'mean_deg': float(angles.mean()), 'median_deg': float(np.median(angles)),
+                'within_11_25': float(np.mean(angles < 11.25)), 'within_22_5': float(np.mean(angles < 22.5)),
+                'within_30': float(np.mean(angles < 30.0))}

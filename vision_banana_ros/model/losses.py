@@ -1,0 +1,59 @@
+"""Training losses, measured where the answer is used: in decoded space.
+
+- segmentation: cross-entropy over palette entries, with logits from the distance of the painted colour to
+  each palette colour (so the network is pushed toward the right colour and away from its neighbours), plus L1
+  to the exact colour so that colours end up crisp;
+- depth: L1 along the cube walk (the decoded position f, in units of edges) plus L1 to the target colour;
+  sky/invalid pixels are taught white, the far end of the walk;
+- normals: angular loss (1 - cos) of the decoded, renormalised normal plus L1 to the target colour; invalid
+  pixels are taught mid-grey, which decodes to "no normal".
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..codecs import CITYSCAPES, Palette, depth_to_unit
+from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch
+from ..codecs.normals import encode_normals_torch
+
+PALETTE_SIGMA = 12.0  # colour distance (0..255 units) at which a palette logit falls by 1/2
+
+
+def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES) -> torch.Tensor:
+    """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored)."""
+    colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32, device=rgb.device) / 255.0
+    d2 = ((rgb.unsqueeze(1) - colors.view(1, -1, 3, 1, 1)) ** 2).sum(dim=2)
+    logits = -d2 * (255.0 / PALETTE_SIGMA) ** 2 / 2.0
+    lookup = torch.full((256,), -100, dtype=torch.long, device=rgb.device)
+    lookup[torch.as_tensor(palette.ids, device=rgb.device)] = torch.arange(len(palette.ids), device=rgb.device)
+    target = lookup[labels.long()]
+    valid = target >= 0
+    ce = F.cross_entropy(logits, target, ignore_index=-100)
+    target_rgb = colors[target.clamp(min=0)].permute(0, 3, 1, 2)
+    l1 = ((rgb - target_rgb).abs().sum(dim=1) * valid).sum() / valid.sum().clamp(min=1)
+    return ce + l1
+
+
+def depth_loss(rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
+    """rgb N x 3 x H x W; depth N x H x W metres (non-finite or <= 0: sky/invalid, taught white)."""
+    valid = torch.isfinite(depth) & (depth > 0)
+    target_f = torch.where(valid, depth_to_unit(torch.where(valid, depth, 1.0)), 1.0)
+    target_rgb = encode_depth_torch(torch.where(valid, depth, torch.inf))
+    k, t = project_on_walk_torch(rgb)
+    along = ((k + t) / EDGES - target_f).abs().mean() * EDGES
+    return along + (rgb - target_rgb).abs().sum(dim=1).mean()
+
+
+def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """rgb N x 3 x H x W; normals N x 3 x H x W unit vectors, all-zero or non-finite where invalid."""
+    normals = torch.nan_to_num(normals)
+    valid = normals.abs().sum(dim=1) > 0
+    target_rgb = encode_normals_torch(normals)
+    predicted = F.normalize(rgb * 2.0 - 1.0, dim=1, eps=1e-6)
+    cosine = (predicted * normals).sum(dim=1)
+    angular = ((1.0 - cosine) * valid).sum() / valid.sum().clamp(min=1)
+    return angular + (rgb - target_rgb).abs().sum(dim=1).mean()
+
+
+TASK_LOSSES = {'segmentation': segmentation_loss, 'depth': depth_loss, 'normals': normals_loss}

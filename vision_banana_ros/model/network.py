@@ -1,0 +1,143 @@
+"""The unified network: one encoder pass per image, one task-conditioned decoder pass per (image, task).
+
+The decoder is shared by all tasks and told which one to answer by FiLM (a learned scale and shift per channel
+from the task embedding), so the three tasks of a frame cost one encoder forward plus one decoder forward over a
+batch of N x T feature maps. Every answer is an RGB image in [0, 1] that the codecs decode. No camera intrinsics
+go in: metric depth comes from what the image shows.
+
+The decoder stops at half resolution; a 1x1 convolution there predicts 2x2 sub-pixels per output pixel (pixel
+shuffle), which keeps full-resolution work to a reshape.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .instructions import TASKS
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    encoder_widths: tuple[int, ...] = (24, 48, 96, 160, 256)   # at 1/2, 1/4, 1/8, 1/16, 1/32
+    encoder_blocks: tuple[int, ...] = (0, 1, 2, 2, 2)
+    decoder_widths: tuple[int, ...] = (128, 80, 48, 24)         # at 1/16, 1/8, 1/4, 1/2
+    tasks: tuple[str, ...] = TASKS
+    task_dim: int = 64
+
+    def __post_init__(self):
+        if len(self.encoder_widths) != len(self.encoder_blocks) or len(self.decoder_widths) != len(self.encoder_widths) - 1:
+            raise ValueError('network config: need one block count per encoder stage and one decoder width per skip')
+        if not self.tasks or any(t not in TASKS for t in self.tasks):
+            raise ValueError(f'network config: tasks must be a non-empty subset of {TASKS}, got {self.tasks}')
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> 'NetworkConfig':
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _conv_bn(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(cout))
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(_conv_bn(channels, channels), nn.ReLU(inplace=True), _conv_bn(channels, channels))
+
+    def forward(self, x):
+        return F.relu(x + self.body(x))
+
+
+class _DecoderStage(nn.Module):
+    """Upsample, merge the encoder skip, convolve, then let the task scale and shift the channels."""
+
+    def __init__(self, cin: int, cskip: int, cout: int, task_dim: int):
+        super().__init__()
+        self.merge = _conv_bn(cin + cskip, cout)
+        self.refine = _conv_bn(cout, cout)
+        self.film = nn.Linear(task_dim, 2 * cout)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+
+    def forward(self, x, skip, task):
+        x = F.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
+        x = F.relu(self.merge(torch.cat([x, skip], dim=1)))
+        scale, shift = self.film(task)[:, :, None, None].chunk(2, dim=1)
+        return F.relu(self.refine(x) * (1 + scale) + shift)
+
+
+class VisionBananaNet(nn.Module):
+    """images N x 3 x H x W in [0, 1], task ids (T,) -> answers N x T x 3 x H x W in [0, 1].
+
+    Any H x W works: `forward` pads to a multiple of 32 by replicating the border and crops the answers."""
+
+    MEAN = (0.45, 0.45, 0.45)
+    STD = (0.25, 0.25, 0.25)
+
+    def __init__(self, config: NetworkConfig = NetworkConfig()):
+        super().__init__()
+        self.config = config
+        widths = config.encoder_widths
+        stages, cin = [], 3
+        for width, blocks in zip(widths, config.encoder_blocks):
+            stages.append(nn.Sequential(_conv_bn(cin, width, stride=2), nn.ReLU(inplace=True),
+                                        *[_Residual(width) for _ in range(blocks)]))
+            cin = width
+        self.encoder = nn.ModuleList(stages)
+        self.context = nn.Linear(widths[-1], widths[-1])
+        self.task_embedding = nn.Embedding(len(config.tasks), config.task_dim)
+        decoder, cin = [], widths[-1]
+        for skip, width in zip(reversed(widths[:-1]), config.decoder_widths):
+            decoder.append(_DecoderStage(cin, skip, width, config.task_dim))
+            cin = width
+        self.decoder = nn.ModuleList(decoder)
+        self.head = nn.Conv2d(cin, 3 * 4, 1)
+        self.register_buffer('mean', torch.tensor(self.MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(self.STD).view(1, 3, 1, 1), persistent=False)
+
+    def encode(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Encoder features of images whose H and W are multiples of 32."""
+        x = (images - self.mean) / self.std
+        features = []
+        for stage in self.encoder:
+            x = stage(x)
+            features.append(x)
+        # Global context (scene scale, horizon) reaches every position of the coarsest map.
+        context = self.context(features[-1].mean(dim=(2, 3)))
+        features[-1] = F.relu(features[-1] + context[:, :, None, None])
+        return features
+
+    def decode(self, features: list[torch.Tensor], task_ids: torch.Tensor) -> torch.Tensor:
+        n, t = features[0].shape[0], task_ids.numel()
+        # Every image meets every task: repeat features T times (batch index = image * T + task).
+        feats = [f.repeat_interleave(t, dim=0) for f in features]
+        task = self.task_embedding(task_ids.to(features[0].device)).repeat(n, 1)
+        x = feats[-1]
+        for stage, skip in zip(self.decoder, reversed(feats[:-1])):
+            x = stage(x, skip, task)
+        rgb = torch.sigmoid(F.pixel_shuffle(self.head(x), 2))
+        return rgb.view(n, t, 3, *rgb.shape[-2:])
+
+    def forward(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        height, width = images.shape[-2:]
+        pad_h, pad_w = -height % 32, -width % 32
+        if pad_h or pad_w:
+            images = F.pad(images, (0, pad_w, 0, pad_h), mode='replicate')
+        return self.decode(self.encode(images), task_ids)[..., :height, :width]
+
+    def task_ids(self, tasks) -> torch.Tensor:
+        """Indices of task names in this network's task list."""
+        try:
+            return torch.tensor([self.config.tasks.index(t) for t in tasks], dtype=torch.long)
+        except ValueError:
+            raise ValueError(f'this network answers {self.config.tasks}, not {list(tasks)}') from None
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

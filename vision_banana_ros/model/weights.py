@@ -1,0 +1,51 @@
+"""Weights and training state on disk, through safetensors only (no pickle anywhere).
+
+A weights file holds the network's tensors plus, in the safetensors metadata, the `NetworkConfig` it was built
+with, so a file is self-describing: `load_network(path)` needs nothing else.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .network import NetworkConfig, VisionBananaNet
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / 'weights' / 'vision_banana_default.safetensors'
+CONFIG_KEY = 'vision_banana.network_config'
+
+
+def save_network(network: VisionBananaNet, path: str | Path, extra_metadata: dict[str, str] | None = None) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {CONFIG_KEY: json.dumps(network.config.to_dict()), **(extra_metadata or {})}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    from safetensors import safe_open
+    with safe_open(str(path), framework='pt') as handle:
+        return dict(handle.metadata() or {})
+
+
+def load_network(path: str | Path | None = None, device: str | torch.device = 'cpu') -> VisionBananaNet:
+    """Build the network a weights file describes and load its tensors. Any problem with the file (missing,
+    truncated, not safetensors, wrong or missing tensors, shapes that do not fit) is one ValueError naming it."""
+    path = Path(path) if path else DEFAULT_WEIGHTS
+    try:
+        config = NetworkConfig.from_dict(json.loads(read_metadata(path)[CONFIG_KEY]))
+        network = VisionBananaNet(config)
+        network.load_state_dict(load_file(str(path), device='cpu'), strict=True)
+    except FileNotFoundError:
+        raise ValueError(f'weights file {path} does not exist') from None
+    except KeyError:
+        raise ValueError(f'weights file {path} has no {CONFIG_KEY} metadata: not a vision_banana network') from None
+    except (SafetensorError, OSError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        reason = ' '.join(lines[:2])[:300]
+        raise ValueError(f'weights file {path} cannot be loaded: {reason}') from None
+    return network.to(device).eval()
