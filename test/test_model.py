@@ -1,0 +1,123 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
+from vision_banana_ros.model.instructions import InstructionTable
+from vision_banana_ros.model.losses import depth_loss, normals_loss, segmentation_loss
+from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
+from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
+from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
+
+TINY = NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), encoder_blocks=(0, 1, 1, 1, 1),
+                     decoder_widths=(16, 8, 8, 8), task_dim=8)
+
+
+def test_instructions_and_paraphrases():
+    table = InstructionTable.load()
+    for task, text in table.instructions.items():
+        assert table.task_of(text) == task
+    assert table.task_of('Estimate the metric depth of every pixel') == 'depth'
+    assert table.task_of('semantic segmentation please') == 'segmentation'
+    assert table.task_of('What are the surface orientations?') == 'normals'
+    assert table.task_ids(['paint metric depth', 'paint surface normals']) == [1, 2]
+    for text in ('make me a sandwich', 'depth and normals'):
+        with pytest.raises(ValueError, match='one task'):
+            table.task_of(text)
+
+
+def test_encode_once_decode_per_task_shapes_and_range():
+    net = VisionBananaNet(TINY).eval()
+    with torch.inference_mode():
+        out = net(torch.rand(2, 3, 50, 70), torch.tensor([2, 0]))
+    assert out.shape == (2, 2, 3, 50, 70)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+
+
+def test_default_network_is_cpu_sized():
+    assert parameter_count(VisionBananaNet()) <= 10_000_000
+
+
+def test_tasks_answered_differ():
+    net = VisionBananaNet(TINY).eval()
+    torch.nn.init.normal_(net.decoder[0].film.weight, std=0.5)
+    with torch.inference_mode():
+        out = net(torch.rand(1, 3, 64, 64), torch.arange(3))
+    assert not torch.allclose(out[0, 0], out[0, 1])
+
+
+def test_weights_round_trip_and_bad_files_name_the_file(tmp_path):
+    net = VisionBananaNet(TINY).eval()
+    path = tmp_path / 'w.safetensors'
+    save_network(net, path)
+    loaded = load_network(path)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(x, torch.arange(3)), net(x, torch.arange(3)))
+
+    truncated = tmp_path / 'truncated.safetensors'
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    wrong_shape = tmp_path / 'wrong_shape.safetensors'
+    other = VisionBananaNet(NetworkConfig(**{**TINY.to_dict(), 'decoder_widths': (16, 8, 8, 4)}))
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, str(wrong_shape),
+              metadata={CONFIG_KEY: json.dumps(TINY.to_dict())})
+    pickle_file = tmp_path / 'model.safetensors'
+    pickle_file.write_bytes(b'\x80\x04\x95 not a safetensors file')
+    for bad in (truncated, wrong_shape, pickle_file, tmp_path / 'missing.safetensors'):
+        with pytest.raises(ValueError) as info:
+            load_network(bad)
+        assert str(bad) in str(info.value) and '\n' not in str(info.value)
+
+
+def test_losses_are_zero_at_the_exact_encoding_and_positive_elsewhere():
+    labels = torch.randint(0, 19, (2, 8, 8), dtype=torch.uint8)
+    rgb = CITYSCAPES.encode_torch(labels).float() / 255.0
+    assert float(segmentation_loss(rgb, labels)) < 1e-2
+    assert float(segmentation_loss(rgb.flip(0), labels)) > 1.0
+    depth = torch.rand(2, 8, 8) * 50 + 0.5
+    depth[0, 0, 0] = torch.inf
+    assert float(depth_loss(encode_depth_torch(depth), depth)) < 1e-5
+    assert float(depth_loss(encode_depth_torch(depth * 2), depth)) > 0.1
+    normals = torch.nn.functional.normalize(torch.randn(2, 3, 8, 8), dim=1)
+    assert float(normals_loss((normals + 1) / 2, normals)) < 1e-5
+    assert float(normals_loss((1 - normals) / 2, normals)) > 1.0
+    torch.testing.assert_close(decode_depth_torch(encode_depth_torch(depth)), depth)
+
+
+def _synthetic_set(n=6, h=32, w=32):
+    rng = np.random.default_rng(0)
+    yy = np.linspace(0, 1, h, dtype=np.float32)[:, None].repeat(w, 1)
+    frames = []
+    for i in range(n):
+        labels = np.where(yy < 0.5, 10, 0).astype(np.uint8)
+        rgb = CITYSCAPES.encode(labels)
+        depth = np.where(yy < 0.5, np.inf, 2.0 + 10 * (1 - yy)).astype(np.float32)
+        normals = np.zeros((h, w, 3), np.float32)
+        normals[yy >= 0.5] = (0, -1, 0)
+        frames.append(type('F', (), dict(rgb=rgb, labels=labels, depth=depth, normals=normals)))
+    return TrainingSet.from_frames(frames)
+
+
+def test_training_lowers_the_loss_and_resumes(tmp_path):
+    data = _synthetic_set()
+    batch = data.batch(np.arange(4), np.random.default_rng(1), torch.device('cpu'))
+
+    def loss_of(net):
+        net.eval()
+        with torch.no_grad():
+            answers = net(batch['rgb'], torch.arange(3))
+            return sum(float(f(answers[:, i], batch[t])) for i, (t, f) in enumerate(
+                (('segmentation', segmentation_loss), ('depth', depth_loss), ('normals', normals_loss))))
+
+    torch.manual_seed(0)
+    before = loss_of(VisionBananaNet(TINY))
+    options = TrainOptions(out=tmp_path, steps=30, batch=4, lr=5e-3, checkpoint_every=15, progress=False)
+    after = loss_of(train(data, TINY, options))
+    assert after < 0.7 * before
+    assert (tmp_path / 'weights.safetensors').exists() and (tmp_path / 'checkpoint' / 'state.json').exists()
+    resumed = train(data, TINY, TrainOptions(out=tmp_path, steps=40, batch=4, resume=True, progress=False))
+    assert json.loads((tmp_path / 'checkpoint' / 'state.json').read_text())['step'] == 30
+    assert isinstance(resumed, VisionBananaNet)

@@ -1,0 +1,40 @@
+"""Resizing between camera and processing resolution, per kind of quantity (on the tensors' device)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..codecs import depth_to_unit, unit_to_depth
+
+
+def resize_images(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N x C x H x W float -> N x C x h x w, (h, w) = size; antialiased when shrinking."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    return F.interpolate(images, size=size, mode='bilinear', align_corners=False, antialias=True)
+
+
+def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N x H x W integer ids: nearest neighbour, so no id is invented at boundaries."""
+    if tuple(labels.shape[-2:]) == tuple(size):
+        return labels
+    return F.interpolate(labels[:, None].float(), size=size, mode='nearest-exact')[:, 0].to(labels.dtype)
+
+
+def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1."""
+    if tuple(depth.shape[-2:]) == tuple(size):
+        return depth
+    f = torch.where(torch.isnan(depth), 1.0, depth_to_unit(depth.clamp(min=0)))
+    out = unit_to_depth(F.interpolate(f[:, None], size=size, mode='bilinear', align_corners=False)[:, 0])
+    invalid = F.interpolate(torch.isnan(depth)[:, None].float(), size=size, mode='nearest-exact')[:, 0] > 0
+    return out.masked_fill(invalid, torch.nan)
+
+
+def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N x 3 x H x W unit vectors (NaN invalid): interpolated, renormalised; NaN where invalid ones dominate."""
+    if tuple(normals.shape[-2:]) == tuple(size):
+        return normals
+    out = F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False)
+    norm = torch.linalg.vector_norm(out, dim=1, keepdim=True)
+    return torch.where(norm > 0.5, out / norm.clamp(min=1e-6), torch.nan)

@@ -1,0 +1,162 @@
+"""Training: `vision_banana train --data DIR --out DIR [--minutes M | --steps S] ...`.
+
+Samples are held in memory at the training resolution. Each step draws a batch, flips half of it left-right
+(negating the normals' x), jitters brightness/contrast/colour, runs the network on every task the network answers
+and sums the decoded-space losses. The learning rate follows a cosine over the budget (minutes or steps,
+whichever is given). Checkpoints (weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint
+and `--resume` continues from them; the final weights go to OUT/weights.safetensors.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from .losses import TASK_LOSSES
+from .network import NetworkConfig, VisionBananaNet, parameter_count
+from .weights import load_network, save_network
+
+
+@dataclass
+class TrainingSet:
+    """N training samples at one resolution: rgb uint8 N x H x W x 3, labels uint8 N x H x W,
+    depth float32 N x H x W (non-finite or <= 0 invalid), normals float16 N x H x W x 3 (zero invalid)."""
+
+    rgb: np.ndarray
+    labels: np.ndarray
+    depth: np.ndarray
+    normals: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rgb)
+
+    @classmethod
+    def from_frames(cls, frames) -> 'TrainingSet':
+        frames = list(frames)
+        if not frames:
+            raise ValueError('no training samples')
+        sizes = {f.rgb.shape for f in frames}
+        if len(sizes) != 1:
+            raise ValueError(f'training samples must share one resolution, got {sorted(sizes)}')
+        return cls(rgb=np.stack([f.rgb for f in frames]), labels=np.stack([f.labels for f in frames]),
+                   depth=np.stack([f.depth for f in frames]).astype(np.float32),
+                   normals=np.stack([np.nan_to_num(f.normals) for f in frames]).astype(np.float16))
+
+    def batch(self, index: np.ndarray, rng: np.random.Generator, device: torch.device) -> dict[str, torch.Tensor]:
+        rgb = torch.from_numpy(self.rgb[index]).permute(0, 3, 1, 2).float() / 255.0
+        labels = torch.from_numpy(self.labels[index])
+        depth = torch.from_numpy(self.depth[index])
+        normals = torch.from_numpy(self.normals[index].astype(np.float32)).permute(0, 3, 1, 2)
+        flip = torch.from_numpy(rng.random(len(index)) < 0.5)
+        rgb[flip] = rgb[flip].flip(-1)
+        labels[flip] = labels[flip].flip(-1)
+        depth[flip] = depth[flip].flip(-1)
+        normals[flip] = normals[flip].flip(-1) * torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1)
+        n = len(index)
+        gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
+        tint = torch.from_numpy(rng.uniform(0.9, 1.1, (n, 3, 1, 1)).astype(np.float32))
+        mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
+        contrast = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
+        rgb = (((rgb - mean) * contrast + mean) * gain * tint).clamp_(0.0, 1.0)
+        return {'rgb': rgb.to(device), 'segmentation': labels.to(device), 'depth': depth.to(device),
+                'normals': normals.to(device)}
+
+
+@dataclass
+class TrainOptions:
+    out: Path
+    minutes: float | None = None
+    steps: int | None = None
+    batch: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    checkpoint_every: int = 200
+    resume: bool = False
+    device: str = 'cpu'
+    progress: bool = True
+
+
+def _save_checkpoint(folder: Path, network, optimizer, state: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    save_network(network, folder / 'weights.safetensors')
+    tensors, meta = {}, {}
+    for i, group_state in enumerate(optimizer.state_dict()['state'].values()):
+        for key, value in group_state.items():
+            if torch.is_tensor(value) and value.ndim > 0:
+                tensors[f'{i}.{key}'] = value.contiguous()
+            else:
+                meta[f'{i}.{key}'] = float(value)
+    save_file(tensors, str(folder / 'optimizer.safetensors'))
+    (folder / 'state.json').write_text(json.dumps({**state, 'optimizer_scalars': meta}))
+
+
+def _load_checkpoint(folder: Path, optimizer, device) -> tuple[VisionBananaNet, dict]:
+    network = load_network(folder / 'weights.safetensors', device).train()
+    state = json.loads((folder / 'state.json').read_text())
+    tensors = load_file(str(folder / 'optimizer.safetensors'), device=str(device))
+    params = list(network.parameters())
+    optimizer = optimizer(params)
+    for i, param in enumerate(params):
+        if f'{i}.exp_avg' in tensors:
+            optimizer.state[param] = {'exp_avg': tensors[f'{i}.exp_avg'], 'exp_avg_sq': tensors[f'{i}.exp_avg_sq'],
+                                      'step': torch.tensor(state['optimizer_scalars'][f'{i}.step'])}
+    return network, {**state, 'optimizer': optimizer}
+
+
+def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
+    if (options.minutes is None) == (options.steps is None):
+        raise ValueError('give exactly one training budget: --minutes or --steps')
+    device = torch.device(options.device)
+    checkpoint = options.out / 'checkpoint'
+    make_optimizer = lambda params: torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
+    if options.resume and (checkpoint / 'state.json').exists():
+        network, state = _load_checkpoint(checkpoint, make_optimizer, device)
+        optimizer, step, elapsed = state['optimizer'], state['step'], state['elapsed_s']
+    else:
+        torch.manual_seed(options.seed)
+        network = VisionBananaNet(config).to(device).train()
+        optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
+    rng = np.random.default_rng(options.seed + step)
+    task_ids = torch.arange(len(network.config.tasks), device=device)
+    budget = options.steps if options.steps is not None else options.minutes * 60.0
+    progress = tqdm(total=round(budget), initial=round(min(step if options.steps else elapsed, budget)),
+                    unit='step' if options.steps else 's', disable=not options.progress,
+                    desc=f'train {"+".join(network.config.tasks)} ({parameter_count(network) / 1e6:.2f} M)')
+    history = []
+    started = time.monotonic() - elapsed
+    while True:
+        done = step / options.steps if options.steps else (time.monotonic() - started) / budget
+        if done >= 1.0:
+            break
+        for group in optimizer.param_groups:
+            group['lr'] = options.lr * 0.5 * (1.0 + math.cos(math.pi * done))
+        batch = data.batch(rng.integers(0, len(data), options.batch), rng, device)
+        answers = network(batch['rgb'], task_ids)
+        losses = {task: TASK_LOSSES[task](answers[:, i], batch[task]) for i, task in enumerate(network.config.tasks)}
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
+        optimizer.step()
+        step += 1
+        history.append(loss.item())
+        progress.update(1 if options.steps else round(time.monotonic() - started) - progress.n)
+        progress.set_postfix({t: f"{v.item():.3f}" for t, v in losses.items()})
+        if step % options.checkpoint_every == 0:
+            _save_checkpoint(checkpoint, network, optimizer,
+                             {'step': step, 'elapsed_s': time.monotonic() - started, 'loss': float(np.mean(history[-50:]))})
+    progress.close()
+    network.eval()
+    save_network(network, options.out / 'weights.safetensors',
+                 {'vision_banana.training': json.dumps({'steps': step, 'seconds': round(time.monotonic() - started),
+                                                        'batch': options.batch, 'samples': len(data),
+                                                        'final_loss': float(np.mean(history[-50:] or [np.nan]))})})
+    return network
