@@ -23,7 +23,8 @@ PALETTE_SIGMA = 6.0  # colour scale (0..255 units) of the palette logits: -d^2 /
 def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES) -> torch.Tensor:
     """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored)."""
     colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32, device=rgb.device) / 255.0
-    d2 = ((rgb.unsqueeze(1) - colors.view(1, -1, 3, 1, 1)) ** 2).sum(dim=2)
+    d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
+          + (colors * colors).sum(1).view(1, -1, 1, 1))
     logits = -d2 * (255.0 / PALETTE_SIGMA) ** 2 / 2.0
     lookup = torch.full((256,), -100, dtype=torch.long, device=rgb.device)
     lookup[torch.as_tensor(palette.ids, device=rgb.device)] = torch.arange(len(palette.ids), device=rgb.device)
