@@ -20,6 +20,35 @@ def _bench(args: argparse.Namespace) -> int:
     raise ValueError('choose what to benchmark: --codecs or --cloud')
 
 
+def _size(text: str) -> tuple[int, int]:
+    """'WxH' -> (width, height)."""
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'size must look like 320x240, got {text!r}') from None
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f'size must be positive, got {text!r}')
+    return width, height
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .model.experiment import run_training
+    return run_training(args)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .backends.unified import UnifiedBackend
+    from .evaluation.run import evaluate, format_report
+    from .world.dataset import iter_samples
+    weights = args.weights.split(',') if args.weights else None
+    backend = UnifiedBackend(weights, device=args.device)
+    result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='vision_banana', description=__doc__.split(':')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -33,6 +62,34 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
     bench.add_argument('--sizes', default='640x480,1024x1024', help='WxH list (default: %(default)s)')
     bench.set_defaults(func=_bench)
+
+    train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
+    data = train.add_mutually_exclusive_group(required=True)
+    data.add_argument('--data', help='data set directory (see README: dataset format)')
+    data.add_argument('--render', type=int, metavar='N', help='render N frames into memory instead')
+    train.add_argument('--render-seed', type=int, default=1000, help='seed of the rendered frames (default: %(default)s)')
+    train.add_argument('--size', type=_size, default=(256, 192), help='training resolution WxH (default: 256x192)')
+    train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
+    budget = train.add_mutually_exclusive_group(required=True)
+    budget.add_argument('--minutes', type=float, help='wall-clock budget')
+    budget.add_argument('--steps', type=int, help='optimizer steps')
+    train.add_argument('--experts', action='store_true',
+                       help='train one single-task network per task instead, splitting the budget equally and '
+                            'scaling widths so that together they have the unified parameter count')
+    train.add_argument('--batch', type=int, default=8)
+    train.add_argument('--lr', type=float, default=2e-3)
+    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
+    train.add_argument('--device', default='cpu')
+    train.set_defaults(func=_train)
+
+    evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
+    evaluation.add_argument('--data', required=True, help='data set directory')
+    evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
+    evaluation.add_argument('--batch', type=int, default=4)
+    evaluation.add_argument('--device', default='cpu')
+    evaluation.add_argument('--json', action='store_true', help='print one JSON object')
+    evaluation.set_defaults(func=_eval)
 
     args = parser.parse_args(argv)
     try:

@@ -1,4 +1,8 @@
-"""The interface every backend implements, and the decoded outputs it returns."""
+"""The interface every backend implements, and the decoded outputs it returns.
+
+A backend sees a batch already resized to its `processing_size` and on its device; the engine does the upload,
+the resizing both ways and the download, so that every backend gets batching, timing and precision for free.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -6,12 +10,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-TASKS = ('segmentation', 'depth', 'normals')
 
 
 @dataclass
 class DenseOutputs:
-    """Decoded answers for a batch, on the backend's device, at the input resolution. A task not asked for is None.
+    """Decoded answers for a batch on the backend's device. A task not asked for is None.
 
     labels N x H x W uint8 (train ids, 255 unknown); confidence N x H x W float32 in [0, 1];
     depth N x H x W float32 metres (+inf far/sky, NaN invalid); normals N x 3 x H x W float32 unit vectors in the
@@ -27,7 +30,16 @@ class DenseOutputs:
 class Backend(ABC):
     name: str = ''
     device: torch.device
+    processing_size: tuple[int, int]  # (height, width) the engine resizes images to
+    tasks: tuple[str, ...]             # what this backend can answer
 
     @abstractmethod
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]):
+        """images N x 3 x H x W float in [0, 1] at `processing_size` on `device` -> raw answers (backend's own)."""
+
+    @abstractmethod
+    def decode(self, raw, tasks: tuple[str, ...]) -> DenseOutputs:
+        """Raw answers -> decoded outputs at `processing_size`, still on the device."""
+
     def infer(self, images: torch.Tensor, tasks: tuple[str, ...]) -> DenseOutputs:
-        """images N x 3 x H x W float in [0, 1] on `self.device` -> decoded answers at H x W."""
+        return self.decode(self.forward(images, tasks), tasks)

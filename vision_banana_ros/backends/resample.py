@@ -14,11 +14,16 @@ def resize_images(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(images, size=size, mode='bilinear', align_corners=False, antialias=True)
 
 
+def resize_nearest(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N x C x H x W of any dtype, nearest neighbour: no value is invented at boundaries."""
+    if tuple(values.shape[-2:]) == tuple(size):
+        return values
+    return F.interpolate(values.float(), size=size, mode='nearest-exact').to(values.dtype)
+
+
 def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x H x W integer ids: nearest neighbour, so no id is invented at boundaries."""
-    if tuple(labels.shape[-2:]) == tuple(size):
-        return labels
-    return F.interpolate(labels[:, None].float(), size=size, mode='nearest-exact')[:, 0].to(labels.dtype)
+    """N x H x W integer ids."""
+    return resize_nearest(labels[:, None], size)[:, 0]
 
 
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -27,7 +32,7 @@ def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return depth
     f = torch.where(torch.isnan(depth), 1.0, depth_to_unit(depth.clamp(min=0)))
     out = unit_to_depth(F.interpolate(f[:, None], size=size, mode='bilinear', align_corners=False)[:, 0])
-    invalid = F.interpolate(torch.isnan(depth)[:, None].float(), size=size, mode='nearest-exact')[:, 0] > 0
+    invalid = resize_nearest(torch.isnan(depth)[:, None], size)[:, 0]
     return out.masked_fill(invalid, torch.nan)
 
 

@@ -1,4 +1,8 @@
-"""The unified backend: our instruction-conditioned network, its RGB answers decoded by the codecs on the device."""
+"""The unified backend: our instruction-conditioned network, its RGB answers decoded by the codecs on the device.
+
+Given several weight files (e.g. the single-task experts trained as a baseline), each task goes to the first
+network that answers it.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +12,6 @@ import torch
 from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_torch
 from ..model.weights import load_network
 from .base import Backend, DenseOutputs
-from .resample import resize_depth, resize_images, resize_labels, resize_normals
 
 DEFAULT_PROCESSING_SIZE = (192, 256)  # (height, width) the default weights were trained at
 
@@ -16,27 +19,45 @@ DEFAULT_PROCESSING_SIZE = (192, 256)  # (height, width) the default weights were
 class UnifiedBackend(Backend):
     name = 'unified'
 
-    def __init__(self, weights: str | Path | None = None, device: str | torch.device = 'cpu',
+    def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
                  processing_size: tuple[int, int] = DEFAULT_PROCESSING_SIZE, palette: Palette = CITYSCAPES):
         self.device = torch.device(device)
-        self.network = load_network(weights, self.device)
+        paths = weights if isinstance(weights, (list, tuple)) else [weights]
+        self.networks = [load_network(path, self.device) for path in paths]
+        self.tasks = tuple(dict.fromkeys(t for n in self.networks for t in n.config.tasks))
         self.processing_size = tuple(processing_size)
         self.palette = palette
 
+    def _routes(self, tasks: tuple[str, ...]) -> list[tuple[object, tuple[str, ...]]]:
+        routes, left = [], list(tasks)
+        for network in self.networks:
+            mine = tuple(t for t in left if t in network.config.tasks)
+            if mine:
+                routes.append((network, mine))
+                left = [t for t in left if t not in mine]
+        if left:
+            raise ValueError(f'no loaded network answers {left}')
+        return routes
+
     @torch.inference_mode()
-    def infer(self, images: torch.Tensor, tasks: tuple[str, ...]) -> DenseOutputs:
-        size = tuple(images.shape[-2:])
-        answers = self.network(resize_images(images, self.processing_size), self.network.task_ids(tasks))
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        answers = {}
+        for network, mine in self._routes(tasks):
+            rgb = network(images, network.task_ids(mine).to(self.device))
+            answers.update({task: rgb[:, i] for i, task in enumerate(mine)})
+        return answers
+
+    @torch.inference_mode()
+    def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...]) -> DenseOutputs:
         out = DenseOutputs()
-        for i, task in enumerate(tasks):
-            rgb = answers[:, i]
-            out.encodings[task] = (resize_images(rgb, size) * 255.0).round_().to(torch.uint8)
+        for task in tasks:
+            rgb = raw[task].float()
+            out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
             if task == 'segmentation':
-                labels, distance = self.palette.decode_torch(rgb)
-                out.labels = resize_labels(labels, size)
-                out.confidence = resize_images(self.palette.confidence(distance)[:, None], size)[:, 0]
+                out.labels, distance = self.palette.decode_torch(out.encodings[task])
+                out.confidence = self.palette.confidence(distance)
             elif task == 'depth':
-                out.depth = resize_depth(decode_depth_torch(rgb), size)
+                out.depth = decode_depth_torch(rgb)
             elif task == 'normals':
-                out.normals = resize_normals(decode_normals_torch(rgb), size)
+                out.normals = decode_normals_torch(rgb)
         return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-TASKS = ('segmentation', 'depth', 'normals')
+from ..tasks import TASKS
 DEFAULT_TABLE = Path(__file__).resolve().parent / 'instructions.yaml'
 
 

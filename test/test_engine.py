@@ -1,0 +1,155 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from vision_banana_ros.backends.unified import UnifiedBackend
+from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest, resolve_device
+from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
+from vision_banana_ros.model.weights import save_network
+from vision_banana_ros.tasks import TASKS
+
+TINY = NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), encoder_blocks=(0, 1, 1, 1, 1),
+                     decoder_widths=(16, 8, 8, 8), task_dim=8)
+
+
+@pytest.fixture(scope='module')
+def backend(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
+    save_network(VisionBananaNet(TINY), path)
+    return UnifiedBackend(path, processing_size=(64, 96))
+
+
+def image(h=48, w=64, value=0):
+    rng = np.random.default_rng(value)
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+class SlowRunner(BatchRunner):
+    """The real runner, slowed down to a known processing rate so that overload can be provoked."""
+
+    def __init__(self, backend, delay):
+        super().__init__(backend, TASKS)
+        self.delay = delay
+        self.batch_sizes = []
+
+    def run(self, requests):
+        self.batch_sizes.append(len(requests))
+        time.sleep(self.delay)
+        return super().run(requests)
+
+
+def test_runner_outputs_at_input_resolution_with_units(backend):
+    runner = BatchRunner(backend, TASKS)
+    results = runner.run([FrameRequest('a', image(48, 64), header='h1'), FrameRequest('b', image(30, 90), header='h2')])
+    a, b = results
+    assert (a.camera_id, a.header, b.camera_id, b.header) == ('a', 'h1', 'b', 'h2')
+    assert a.labels.shape == (48, 64) and a.labels.dtype == np.uint8
+    assert b.depth.shape == (30, 90) and b.depth.dtype == np.float32
+    assert b.normals.shape == (30, 90, 3) and a.confidence.shape == (48, 64)
+    assert set(a.encodings) == set(TASKS) and a.encodings['depth'].shape == (48, 64, 3)
+    finite = np.isfinite(a.normals).all(-1)
+    np.testing.assert_allclose(np.linalg.norm(a.normals[finite], axis=-1), 1.0, atol=1e-4)
+    assert set(np.unique(a.labels)) <= set(range(19)) | {255}
+    assert set(a.timings) == {'queue', 'upload', 'forward', 'decode', 'download'} and a.batch_size == 2
+
+
+def test_runner_rejects_tasks_the_backend_cannot_answer(backend):
+    with pytest.raises(ValueError, match='tasks'):
+        BatchRunner(backend, ('segmentation', 'optical flow'))
+    with pytest.raises(ValueError, match='precision'):
+        BatchRunner(backend, TASKS, precision='fp8')
+
+
+def test_bad_frames_are_refused_with_the_camera_named():
+    with pytest.raises(ValueError, match="camera 'front'"):
+        FrameRequest('front', np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match='too small'):
+        FrameRequest('front', np.zeros((2, 10, 3), np.uint8))
+
+
+def test_devices():
+    assert resolve_device('cpu').type == 'cpu'
+    assert resolve_device('auto').type == ('cuda' if torch.cuda.is_available() else 'cpu')
+    with pytest.raises(ValueError, match='device'):
+        resolve_device('tpu')
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match='no CUDA'):
+            resolve_device('cuda:0')
+
+
+def test_four_cameras_are_batched_and_map_back(backend):
+    runner = SlowRunner(backend, delay=0.02)
+    with Engine(runner, max_batch=4, max_wait_ms=50) as engine:
+        barrier = threading.Barrier(4)
+        futures = {}
+
+        def camera(name):
+            barrier.wait()
+            for k in range(5):
+                futures[(name, k)] = engine.submit(FrameRequest(name, image(value=k), header=(name, k)))
+                time.sleep(0.03)
+
+        threads = [threading.Thread(target=camera, args=(f'cam{i}',)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done = {key: f.result(timeout=10) for key, f in futures.items() if not f.cancelled()}
+    assert max(runner.batch_sizes) > 1
+    for (name, k), result in done.items():
+        assert result.camera_id == name and result.header == (name, k)
+
+
+def test_flood_keeps_the_queue_bounded_and_the_newest_frame_processed(backend):
+    runner = SlowRunner(backend, delay=0.01)
+    with Engine(runner, max_batch=1, max_wait_ms=0) as engine:
+        futures = []
+        peak = 0
+        for k in range(1000):
+            futures.append(engine.submit(FrameRequest('front', image(value=k % 7), header=k)))
+            peak = max(peak, engine.queued())
+            time.sleep(0.001)  # about 10x the processing rate
+        last = futures[-1].result(timeout=10)
+    assert peak <= 1
+    assert last.header == 999
+    stats = engine.stats.snapshot()['counts']
+    assert stats['dropped'] > 500 and stats['dropped'] + stats['processed'] == 1000
+
+
+def test_close_joins_the_worker_quickly(backend):
+    engine = Engine(SlowRunner(backend, delay=0.2), max_batch=2, max_wait_ms=1)
+    pending = [engine.submit(FrameRequest(f'c{i}', image())) for i in range(4)]
+    time.sleep(0.05)
+    started = time.monotonic()
+    engine.close(timeout=2.0)
+    assert time.monotonic() - started < 2.0 and not engine._worker.is_alive()
+    assert any(f.cancelled() for f in pending)
+    with pytest.raises(RuntimeError, match='closed'):
+        engine.submit(FrameRequest('x', image()))
+
+
+def test_failing_batches_and_callbacks_do_not_stop_the_engine(backend):
+    seen = []
+
+    class Flaky(BatchRunner):
+        def run(self, requests):
+            if requests[0].header == 'boom':
+                raise RuntimeError('boom')
+            return super().run(requests)
+
+    def consumer(result):
+        seen.append(result.header)
+        raise RuntimeError('consumer bug')
+
+    with Engine(Flaky(backend, TASKS), max_batch=1, max_wait_ms=0, on_result=consumer) as engine:
+        bad = engine.submit(FrameRequest('a', image(), header='boom'))
+        with pytest.raises(RuntimeError, match='boom'):
+            bad.result(timeout=5)
+        good = engine.submit(FrameRequest('a', image(), header='fine'))
+        assert good.result(timeout=5).header == 'fine'
+    counts = engine.stats.snapshot()['counts']
+    assert counts['failed'] == 1 and counts['callback_errors'] == 1 and seen == ['fine']

@@ -1,0 +1,40 @@
+"""Device and precision choices, validated with messages that name the parameter."""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device: {name!r} is not one of auto, cpu, cuda, cuda:N") from None
+    if device.type not in ('cpu', 'cuda'):
+        raise ValueError(f"device: {name!r} is not one of auto, cpu, cuda, cuda:N")
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(f"device: {name!r} asked for, but this torch sees no CUDA GPU (use 'auto' or 'cpu')")
+        if (device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f'device: {name!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist')
+    return device
+
+
+def check_precision(name: str) -> torch.dtype:
+    if name not in PRECISIONS:
+        raise ValueError(f'precision: {name!r} is not one of {", ".join(PRECISIONS)}')
+    return PRECISIONS[name]
+
+
+def autocast(device: torch.device, precision: str):
+    """Mixed precision for the forward pass; fp32 runs as is."""
+    dtype = check_precision(precision)
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)

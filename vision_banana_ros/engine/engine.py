@@ -1,0 +1,113 @@
+"""The batching engine: many cameras, one forward per batch, on a worker thread of its own.
+
+`submit()` never blocks: it queues the frame and returns a Future. Each camera has at most one queued frame —
+a newer frame replaces the queued one (whose Future is cancelled and counted as dropped), so queues are bounded
+by the number of cameras and latency cannot grow under overload. The worker takes up to `max_batch` frames as
+soon as that many cameras are waiting, or when the oldest has waited `max_wait_ms`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future
+from typing import Callable
+
+from .frames import FrameRequest, FrameResult
+from .runner import BatchRunner
+from .stats import EngineStats
+
+
+class Engine:
+    def __init__(self, runner: BatchRunner, max_batch: int = 4, max_wait_ms: float = 5.0,
+                 on_result: Callable[[FrameResult], None] | None = None,
+                 on_error: Callable[[list[FrameRequest], BaseException], None] | None = None):
+        if max_batch < 1:
+            raise ValueError(f'max_batch must be >= 1, got {max_batch}')
+        if max_wait_ms < 0:
+            raise ValueError(f'max_wait_ms must be >= 0, got {max_wait_ms}')
+        self.runner = runner
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1e3
+        self.on_result = on_result
+        self.on_error = on_error
+        self.stats = EngineStats()
+        self._pending: OrderedDict[str, tuple[FrameRequest, Future]] = OrderedDict()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._worker = threading.Thread(target=self._loop, name='vision_banana_engine', daemon=True)
+        self._worker.start()
+
+    def submit(self, request: FrameRequest) -> Future:
+        future: Future = Future()
+        with self._cond:
+            if self._closing:
+                raise RuntimeError('engine is closed')
+            previous = self._pending.pop(request.camera_id, None)
+            if previous is not None:
+                previous[1].cancel()
+                self.stats.count('dropped')
+            self._pending[request.camera_id] = (request, future)
+            self.stats.count('submitted')
+            self._cond.notify()
+        return future
+
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    def _take_batch(self) -> list[tuple[FrameRequest, Future]] | None:
+        with self._cond:
+            while not self._pending and not self._closing:
+                self._cond.wait()
+            if self._closing:
+                return None
+            while len(self._pending) < self.max_batch and not self._closing:
+                oldest = next(iter(self._pending.values()))[0].submitted
+                remaining = oldest + self.max_wait - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            if self._closing:
+                return None
+            return [self._pending.popitem(last=False)[1] for _ in range(min(self.max_batch, len(self._pending)))]
+
+    def _loop(self) -> None:
+        while (batch := self._take_batch()) is not None:
+            live = [(r, f) for r, f in batch if f.set_running_or_notify_cancel()]
+            if not live:
+                continue
+            requests = [r for r, _ in live]
+            try:
+                results = self.runner.run(requests)
+            except Exception as exc:  # a bad batch must not kill the worker; callers see it on their futures
+                self.stats.count('failed', len(live))
+                for _, future in live:
+                    future.set_exception(exc)
+                if self.on_error:
+                    self.on_error(requests, exc)
+                continue
+            self.stats.record_batch([r.timings for r in results])
+            for (_, future), result in zip(live, results):
+                future.set_result(result)
+                if self.on_result:
+                    try:
+                        self.on_result(result)
+                    except Exception:  # a failing consumer must not stop the engine for everyone else
+                        self.stats.count('callback_errors')
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand)."""
+        with self._cond:
+            self._closing = True
+            for _, future in self._pending.values():
+                future.cancel()
+            self._pending.clear()
+            self._cond.notify_all()
+        self._worker.join(timeout)
+
+    def __enter__(self) -> 'Engine':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

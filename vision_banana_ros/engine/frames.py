@@ -1,0 +1,49 @@
+"""What goes into the engine and what comes out, per camera frame."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class FrameRequest:
+    """One camera image to process. `header` (stamp, frame_id, or anything) and `intrinsics` travel untouched
+    to the result, so every output can carry the input's header."""
+
+    camera_id: str
+    image: np.ndarray               # H x W x 3 uint8 RGB
+    header: Any = None
+    intrinsics: Any = None
+    submitted: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        image = self.image
+        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            shape = getattr(image, 'shape', None)
+            dtype = getattr(image, 'dtype', type(image).__name__)
+            raise ValueError(f'camera {self.camera_id!r}: image must be H x W x 3 uint8 RGB, got {shape} {dtype}')
+        if image.shape[0] < 8 or image.shape[1] < 8:
+            raise ValueError(f'camera {self.camera_id!r}: image {image.shape[1]}x{image.shape[0]} is too small')
+
+
+@dataclass
+class FrameResult:
+    """Decoded answers at the input resolution (host memory). A task not run leaves its fields None.
+
+    labels H x W uint8 train ids; confidence H x W float32; depth H x W float32 metres (+inf far, NaN invalid);
+    normals H x W x 3 float32 (optical frame, NaN invalid); encodings: task -> H x W x 3 uint8 RGB answer;
+    timings: stage -> milliseconds (queue, upload, forward, decode, download)."""
+
+    camera_id: str
+    header: Any
+    intrinsics: Any
+    labels: np.ndarray | None
+    confidence: np.ndarray | None
+    depth: np.ndarray | None
+    normals: np.ndarray | None
+    encodings: dict[str, np.ndarray]
+    timings: dict[str, float]
+    batch_size: int

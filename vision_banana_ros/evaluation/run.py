@@ -1,0 +1,50 @@
+"""`vision_banana eval`: run a backend over a data set directory and report every metric."""
+from __future__ import annotations
+
+from tqdm import tqdm
+
+from ..engine import BatchRunner, FrameRequest
+from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
+
+from ..tasks import TASKS
+
+
+def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> dict:
+    """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
+    through the engine's batch path at the backend's processing size, results compared at the sample's size."""
+    runner = BatchRunner(backend, TASKS)
+    seg, depth, normals = SegmentationMetrics(), DepthMetrics(), NormalMetrics()
+    frames = 0
+
+    def flush(batch):
+        for sample, result in zip(batch, runner.run([FrameRequest('eval', s.rgb) for s in batch])):
+            seg.update(result.labels, sample.labels)
+            depth.update(result.depth, sample.depth)
+            normals.update(result.normals, sample.normals)
+
+    batch = []
+    for sample in tqdm(samples, disable=not progress, unit='frame', desc='eval'):
+        if len(batch) == batch_size:
+            flush(batch)
+            batch = []
+        batch.append(sample)
+        frames += 1
+    if batch:
+        flush(batch)
+    n = normals.summary()
+    return {'frames': frames, 'miou': seg.miou(), 'per_class_iou': seg.per_class_iou(), **depth.summary(),
+            'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
+            'normals_within_11_25': n['within_11_25'], 'normals_within_22_5': n['within_22_5'],
+            'normals_within_30': n['within_30']}
+
+
+def format_report(result: dict) -> str:
+    lines = [f'frames {result["frames"]}',
+             f'segmentation  mIoU {result["miou"]:.3f}',
+             '  ' + '  '.join(f'{k} {v:.2f}' for k, v in result['per_class_iou'].items()),
+             f'depth         delta1 {result["delta1"]:.3f}  delta2 {result["delta2"]:.3f}  '
+             f'delta3 {result["delta3"]:.3f}  AbsRel {result["abs_rel"]:.3f}  RMSE {result["rmse"]:.2f} m',
+             f'normals       mean {result["normals_mean_deg"]:.1f} deg  median {result["normals_median_deg"]:.1f} deg  '
+             f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
+             f'<30 {result["normals_within_30"]:.1%}']
+    return '\n'.join(lines)
