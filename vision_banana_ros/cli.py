@@ -49,6 +49,18 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from .model.export import export_onnx
+    width, height = args.size
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # tracer chatter about the fixed input size
+        print(json.dumps(export_onnx(args.weights, args.out, height, width)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='vision_banana', description=__doc__.split(':')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -90,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--device', default='cpu')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
+
+    export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
+    export.add_argument('--format', choices=['onnx'], default='onnx')
+    export.add_argument('--weights', help='weights file (default: the embedded model)')
+    export.add_argument('--size', type=_size, default=(256, 192), help='processing resolution WxH (default: 256x192)')
+    export.add_argument('--out', default='vision_banana.onnx')
+    export.set_defaults(func=_export)
 
     args = parser.parse_args(argv)
     try:
