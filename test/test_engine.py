@@ -153,3 +153,11 @@ def test_failing_batches_and_callbacks_do_not_stop_the_engine(backend):
         assert good.result(timeout=5).header == 'fine'
     counts = engine.stats.snapshot()['counts']
     assert counts['failed'] == 1 and counts['callback_errors'] == 1 and seen == ['fine']
+
+
+def test_frames_get_only_the_tasks_they_ask_for(backend):
+    runner = BatchRunner(backend, TASKS)
+    depth_only, everything = runner.run([FrameRequest('a', image(), tasks=('depth',)), FrameRequest('b', image())])
+    assert depth_only.labels is None and depth_only.normals is None and depth_only.depth is not None
+    assert set(depth_only.encodings) == {'depth'}
+    assert everything.labels is not None and set(everything.encodings) == set(TASKS)

@@ -11,12 +11,14 @@ import numpy as np
 @dataclass
 class FrameRequest:
     """One camera image to process. `header` (stamp, frame_id, or anything) and `intrinsics` travel untouched
-    to the result, so every output can carry the input's header."""
+    to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
+    will use: a batch runs the union of its frames' tasks, and each result holds only its own."""
 
     camera_id: str
     image: np.ndarray               # H x W x 3 uint8 RGB
     header: Any = None
     intrinsics: Any = None
+    tasks: tuple[str, ...] | None = None   # None: every task the runner was set up with
     submitted: float = field(default_factory=time.monotonic)
 
     def __post_init__(self):

@@ -40,15 +40,17 @@ class BatchRunner:
 
     def run(self, requests: list[FrameRequest]) -> list[FrameResult]:
         started = time.perf_counter()
+        wanted = [self.tasks if r.tasks is None else tuple(t for t in self.tasks if t in r.tasks) for r in requests]
+        tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))
         size = self.backend.processing_size
         images = torch.cat([resize_images(self._upload(r.image), size) for r in requests])
         t_upload = self._sync()
         with autocast(self.device, self.precision):
-            raw = self.backend.forward(images, self.tasks)
+            raw = self.backend.forward(images, tasks)
         t_forward = self._sync()
-        decoded = self.backend.decode(raw, self.tasks)
+        decoded = self.backend.decode(raw, tasks)
         t_decode = self._sync()
-        outputs = [self._to_host(decoded, i, r.image.shape[:2]) for i, r in enumerate(requests)]
+        outputs = [self._to_host(decoded, i, r.image.shape[:2], w) for i, (r, w) in enumerate(zip(requests, wanted))]
         t_download = self._sync()
         stage = {'upload': t_upload - started, 'forward': t_forward - t_upload, 'decode': t_decode - t_forward,
                  'download': t_download - t_decode}
@@ -63,17 +65,17 @@ class BatchRunner:
         return results
 
     @staticmethod
-    def _to_host(out: DenseOutputs, i: int, size: tuple[int, int]) -> dict:
-        host = lambda t: None if t is None else t.cpu().numpy()
-        pick = lambda t: None if t is None else t[i:i + 1]
-        normals = pick(out.normals)
+    def _to_host(out: DenseOutputs, i: int, size: tuple[int, int], tasks: tuple[str, ...]) -> dict:
+        """Frame i of the batch, resized back to its camera's size, for the tasks it asked for only."""
+        host = lambda t: t.cpu().numpy()
+        one = lambda t: t[i:i + 1]
+        segmentation, depth, normals = ('segmentation' in tasks), ('depth' in tasks), ('normals' in tasks)
         return {
-            'labels': host(None if out.labels is None else resize_labels(pick(out.labels), size)[0]),
-            'confidence': host(None if out.confidence is None
-                               else resize_images(pick(out.confidence)[:, None], size)[0, 0]),
-            'depth': host(None if out.depth is None else resize_depth(pick(out.depth), size)[0]),
-            'normals': host(None if normals is None else resize_normals(normals, size)[0].permute(1, 2, 0)),
+            'labels': host(resize_labels(one(out.labels), size)[0]) if segmentation else None,
+            'confidence': host(resize_images(one(out.confidence)[:, None], size)[0, 0]) if segmentation else None,
+            'depth': host(resize_depth(one(out.depth), size)[0]) if depth else None,
+            'normals': host(resize_normals(one(out.normals), size)[0].permute(1, 2, 0)) if normals else None,
             # Nearest, like labels: blending palette colours for display would invent classes.
-            'encodings': {task: host(resize_nearest(rgb[i:i + 1], size)[0].permute(1, 2, 0))
-                          for task, rgb in out.encodings.items()},
+            'encodings': {task: host(resize_nearest(one(out.encodings[task]), size)[0].permute(1, 2, 0))
+                          for task in tasks},
         }
