@@ -29,6 +29,8 @@ setup(
     entry_points={
         'console_scripts': [
             'vision_banana = vision_banana_ros.cli:main',
+            'vision_banana_node = vision_banana_ros.ros.node:main',
+            'vision_banana_lifecycle_node = vision_banana_ros.ros.node:lifecycle_main',
         ],
     },
 )

@@ -42,6 +42,7 @@ class FrameResult:
     camera_id: str
     header: Any
     intrinsics: Any
+    image: np.ndarray               # the input, for overlays and cloud colours (not a copy)
     labels: np.ndarray | None
     confidence: np.ndarray | None
     depth: np.ndarray | None

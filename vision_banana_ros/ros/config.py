@@ -1,0 +1,92 @@
+"""Node parameters -> a validated configuration; every error names its parameter."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..codecs import Palette, load_palette
+from ..engine import check_precision, resolve_device
+from ..geometry import CloudOptions, RigidTransform
+from ..tasks import TASKS
+from .parameters import BY_NAME
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    values: dict
+    tasks: tuple[str, ...]
+    cameras: tuple[str, ...]
+    palette: Palette
+    cloud: CloudOptions
+    target_transform: RigidTransform | None
+
+    def __getattr__(self, name):
+        # Plain parameters read as attributes: config.max_batch, config.transport, ...
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _fail(name: str, message: str) -> ValueError:
+    return ValueError(f'parameter {name}: {message}')
+
+
+def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig:
+    """`get(name)` returns a parameter's current value. Raises ValueError naming the first bad parameter."""
+    values = {name: get(name) for name in BY_NAME}
+    for name, param in BY_NAME.items():
+        value = values[name]
+        if param.choices and value not in param.choices:
+            raise _fail(name, f'{value!r} is not one of {", ".join(param.choices)}')
+        if param.low is not None and not (param.low <= value <= param.high):
+            raise _fail(name, f'{value} is outside [{param.low}, {param.high}]')
+    tasks = tuple(values['tasks'])
+    if not tasks or any(t not in TASKS for t in tasks) or len(set(tasks)) != len(tasks):
+        raise _fail('tasks', f'{list(tasks)} must be a non-empty list of distinct {", ".join(TASKS)}')
+    cameras = tuple(values['cameras'])
+    if not cameras or len(set(cameras)) != len(cameras) or ('' in cameras and len(cameras) > 1):
+        raise _fail('cameras', f'{list(cameras)}: give distinct namespaces, or [""] for one camera')
+    for cam in cameras:
+        if cam and not all(part.replace('_', 'a').isalnum() for part in cam.split('/')):
+            raise _fail('cameras', f'{cam!r} is not a valid namespace')
+    try:
+        check_precision(values['precision'])
+        resolve_device(values['device'])
+    except ValueError as exc:
+        raise _fail('device' if 'device' in str(exc) else 'precision', str(exc).split(': ', 1)[-1]) from None
+    if values['backend'] == 'experts' and not (values['segmentation_model'] or values['depth_model']):
+        raise _fail('segmentation_model', 'the experts backend needs segmentation_model and/or depth_model')
+    for name in ('weights', 'segmentation_model', 'depth_model', 'palette'):
+        if values[name] and not Path(values[name]).exists():
+            raise _fail(name, f'{values[name]} does not exist')
+    try:
+        palette = load_palette(values['palette'] or None)
+    except ValueError as exc:
+        raise _fail('palette', str(exc)) from None
+    try:
+        cloud = CloudOptions(stride=values['cloud_stride'], min_range=values['cloud_min_range'],
+                             max_range=values['cloud_max_range'], drop_classes=tuple(values['cloud_drop_classes']),
+                             voxel_size=values['cloud_voxel_size'], outlier_neighbors=values['cloud_outlier_neighbors'],
+                             color_source=values['cloud_color_source'], organized=values['cloud_organized'],
+                             with_normals=values['cloud_normals'])
+    except ValueError as exc:
+        raise _fail('cloud_*', str(exc)) from None
+    transform = None
+    if values['target_transform'] is not None:
+        t = [float(v) for v in values['target_transform']]
+        if len(t) != 7 or not all(math.isfinite(v) for v in t):
+            raise _fail('target_transform', f'{t} must be 7 finite numbers [x, y, z, qx, qy, qz, qw]')
+        try:
+            transform = RigidTransform.from_translation_quaternion(t[:3], t[3:])
+        except ValueError as exc:
+            raise _fail('target_transform', str(exc)) from None
+        if not values['target_frame']:
+            raise _fail('target_transform', 'is given but target_frame is empty')
+    elif values['target_frame'] and not tf2_available:
+        raise _fail('target_frame', f'{values["target_frame"]!r} needs tf2_ros, which is not installed here: '
+                                    'give target_transform instead')
+    return NodeConfig(values=values, tasks=tasks, cameras=cameras, palette=palette, cloud=cloud,
+                      target_transform=transform)

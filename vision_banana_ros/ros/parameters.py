@@ -1,0 +1,73 @@
+"""Every node parameter in one table: name, default, range or choices, whether it may change at run time, and
+what it means. The node declares them from here and the README's parameter table is checked against it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tasks import TASKS
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: object
+    description: str
+    dynamic: bool = False            # may change while running; otherwise read-only after start-up
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    unset_type: str = ''             # for a default of None: the type it takes when set ('double_array')
+
+
+PARAMS = (
+    # model and engine
+    Param('backend', 'unified', 'inference backend', choices=('unified', 'experts')),
+    Param('weights', '', 'unified: safetensors weights file ("" = the embedded default model)'),
+    Param('segmentation_model', '', 'experts: local Hugging Face checkpoint dir for Cityscapes segmentation'),
+    Param('depth_model', '', 'experts: local Hugging Face checkpoint dir for metric depth'),
+    Param('device', 'auto', 'auto (CUDA when present), cpu, cuda or cuda:N'),
+    Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
+    Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
+    Param('processing_width', 256, 'width images are resized to for inference', low=32, high=4096),
+    Param('processing_height', 192, 'height images are resized to for inference', low=32, high=4096),
+    Param('max_batch', 4, 'most frames (one per camera) in one forward pass', dynamic=True, low=1, high=64),
+    Param('max_wait_ms', 5.0, 'longest a frame waits for others to join its batch', dynamic=True, low=0.0,
+          high=1000.0),
+    Param('palette', '', 'segmentation palette YAML ("" = Cityscapes)'),
+    # inputs
+    Param('cameras', [''], 'camera namespaces, all batched together; [""] = one camera with relative topics'),
+    Param('transport', 'raw', 'subscribe to <cam>/image (raw) or <cam>/image/compressed (jpeg/png)',
+          choices=('raw', 'compressed')),
+    Param('image_qos_reliability', 'best_effort', 'image subscription reliability (SensorDataQoS by default)',
+          choices=('best_effort', 'reliable')),
+    Param('image_qos_depth', 1, 'image subscription queue depth', low=1, high=100),
+    Param('camera_info_qos_reliability', 'reliable',
+          'camera_info reliability (reliable matches volatile and transient-local publishers)',
+          choices=('best_effort', 'reliable')),
+    Param('rectified', False, 'images are rectified: use CameraInfo P instead of K', dynamic=True),
+    Param('fallback_hfov_deg', 90.0, 'horizontal field of view used until a CameraInfo arrives', dynamic=True,
+          low=1.0, high=179.0),
+    # outputs
+    Param('publish_confidence', False, 'publish <cam>/semantic/confidence (32FC1)', dynamic=True),
+    Param('overlay_alpha', 0.0, 'semantic/color: 0 = palette only, up to 1 = the camera image only',
+          dynamic=True, low=0.0, high=1.0),
+    Param('cloud_stride', 2, 'keep every n-th pixel in both directions', dynamic=True, low=1, high=64),
+    Param('cloud_min_range', 0.1, 'metres; nearer points are dropped', dynamic=True, low=0.0, high=1000.0),
+    Param('cloud_max_range', 60.0, 'metres; farther points are dropped', dynamic=True, low=0.01, high=10000.0),
+    Param('cloud_voxel_size', 0.0, 'metres; voxel-grid downsampling (0 = off)', dynamic=True, low=0.0, high=10.0),
+    Param('cloud_outlier_neighbors', 0, 'statistical outlier removal over n neighbours (0 = off)', dynamic=True,
+          low=0, high=100),
+    Param('cloud_drop_classes', [10], 'Cityscapes train ids left out of the cloud (10 = sky)', dynamic=True),
+    Param('cloud_color_source', 'image', 'rgb field from the camera image or the semantic palette', dynamic=True,
+          choices=('image', 'semantic', 'none')),
+    Param('cloud_organized', False, 'one point per pixel (NaN where invalid) instead of valid points only',
+          dynamic=True),
+    Param('cloud_normals', False, 'add normal_x/y/z fields', dynamic=True),
+    Param('target_frame', '', 'frame of the cloud ("" = the camera optical frame); via tf2 when available',
+          dynamic=True),
+    Param('target_transform', None, 'camera optical frame -> target_frame as [x, y, z, qx, qy, qz, qw], used '
+          'when tf2 is not available', dynamic=True, unset_type='double_array'),
+    Param('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.1, high=60.0),
+)
+
+BY_NAME = {p.name: p for p in PARAMS}
