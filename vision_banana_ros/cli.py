@@ -17,7 +17,8 @@ def _bench(args: argparse.Namespace) -> int:
     if args.cloud:
         from .benchmarks import cloud
         return cloud.main(args)
-    raise ValueError('choose what to benchmark: --codecs or --cloud')
+    from .benchmarks import engine
+    return engine.main(args)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -61,6 +62,13 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _world(args: argparse.Namespace) -> int:
+    from .world import write_dataset
+    names = write_dataset(args.out, args.count, args.seed, size=args.size, workers=args.workers)
+    print(f'wrote {len(names)} frames to {args.out}')
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='vision_banana', description=__doc__.split(':')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -69,10 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument('--out', default='demo_output', help='output directory (default: %(default)s)')
     demo.set_defaults(func=_demo)
 
-    bench = sub.add_parser('bench', help='micro-benchmarks that print numbers')
+    bench = sub.add_parser('bench', help='benchmarks that print numbers (default: the engine per backend, '
+                                         'precision and batch size)')
     bench.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
     bench.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
-    bench.add_argument('--sizes', default='640x480,1024x1024', help='WxH list (default: %(default)s)')
+    bench.add_argument('--sizes', default='640x480,1024x1024', help='--codecs: WxH list (default: %(default)s)')
+    bench.add_argument('--device', default='auto', help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
+    bench.add_argument('--batches', default='1,2,4,8', help='engine: batch sizes (default: %(default)s)')
+    bench.add_argument('--precisions', help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
+    bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
+    bench.add_argument('--repeats', type=int, default=5, help='engine: timed runs per row (default: %(default)s)')
+    bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
+    bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
     bench.set_defaults(func=_bench)
 
     train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
@@ -109,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument('--size', type=_size, default=(256, 192), help='processing resolution WxH (default: 256x192)')
     export.add_argument('--out', default='vision_banana.onnx')
     export.set_defaults(func=_export)
+
+    world = sub.add_parser('world', help='the procedural training world').add_subparsers(dest='action', required=True)
+    render = world.add_parser('render', help='render a dataset (rgb/, labels/, depth/, normals/, intrinsics/)')
+    render.add_argument('--out', required=True, help='output directory')
+    render.add_argument('--count', type=int, required=True, help='number of frames')
+    render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
+    render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
+    render.add_argument('--workers', type=int, default=1, help='rendering processes (default: %(default)s)')
+    render.set_defaults(func=_world)
 
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,67 @@
+"""The world's dataset format: write, read back, and the CLI that writes it."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vision_banana_ros.cli import main
+from vision_banana_ros.world import frame_seed, iter_samples, load_sample, read_dataset, render_frame, write_dataset
+from vision_banana_ros.world.dataset import parse_size
+
+
+def test_round_trip(tmp_path):
+    names = write_dataset(tmp_path, 3, seed=5, size=(64, 48), progress=False)
+    assert names == ['000000', '000001', '000002'] == read_dataset(tmp_path)
+    for i, name in enumerate(names):
+        want = render_frame(frame_seed(5, i), 64, 48)
+        got = load_sample(tmp_path, name)
+        for part in ('rgb', 'labels', 'depth', 'normals'):
+            np.testing.assert_array_equal(getattr(got, part), getattr(want, part), err_msg=part)
+        assert got.intrinsics == pytest.approx(want.intrinsics) and got.seed == frame_seed(5, i)
+        assert got.camera == pytest.approx(want.camera)
+    assert Image.open(tmp_path / 'rgb' / '000000.png').mode == 'RGB'
+    assert Image.open(tmp_path / 'labels' / '000000.png').mode == 'L'
+    depth, normals = np.load(tmp_path / 'depth' / '000000.npy'), np.load(tmp_path / 'normals' / '000000.npy')
+    assert depth.dtype == normals.dtype == np.float32 and depth.shape == (48, 64) and normals.shape == (48, 64, 3)
+    assert set(json.loads((tmp_path / 'intrinsics' / '000000.json').read_text())) == {'fx', 'fy', 'cx', 'cy'}
+    assert [f.seed for f in iter_samples(tmp_path)] == [frame_seed(5, i) for i in range(3)]
+
+
+def test_optional_parts_may_be_missing(tmp_path):
+    write_dataset(tmp_path, 1, seed=0, size=(32, 24), progress=False)
+    for part in ('depth/000000.npy', 'normals/000000.npy', 'intrinsics/000000.json', 'camera/000000.json'):
+        (tmp_path / part).unlink()
+    f = load_sample(tmp_path, '000000')
+    assert f.intrinsics is None and f.camera == {} and not np.isfinite(f.depth).any() and not f.normals.any()
+
+
+def test_frame_seeds_differ_between_datasets():
+    a = {frame_seed(1, i) for i in range(1000)}
+    b = {frame_seed(2, i) for i in range(1000)}
+    assert len(a) == len(b) == 1000 and not a & b
+    assert frame_seed(1, 7) == frame_seed(1, 7)
+
+
+def test_sizes(tmp_path):
+    assert parse_size('320x240') == (320, 240) and parse_size((64, 48)) == (64, 48)
+    assert parse_size('random') == 'random'
+    with pytest.raises(ValueError, match='WxH'):
+        parse_size('big')
+    write_dataset(tmp_path, 3, seed=3, size='random', progress=False)
+    shapes = {load_sample(tmp_path, n).rgb.shape for n in read_dataset(tmp_path)}
+    assert len(shapes) > 1
+
+
+def test_cli_world_render(tmp_path, capsys):
+    out = tmp_path / 'set'
+    assert main(['world', 'render', '--out', str(out), '--count', '2', '--seed', '4', '--size', '40x30']) == 0
+    assert read_dataset(out) == ['000000', '000001']
+    assert load_sample(out, '000001').rgb.shape == (30, 40, 3)
+    assert main(['world', 'render', '--out', str(out), '--count', '1', '--size', '40by30']) == 2
+    assert 'WxH' in capsys.readouterr().err
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(ValueError, match='rgb'):
+        read_dataset(tmp_path)

@@ -1,0 +1,128 @@
+"""The procedural world's renderer: exact ground truth, determinism, options."""
+import time
+
+import numpy as np
+import pytest
+
+from vision_banana_ros.world import (ABSENT_CLASSES, WORLD_CLASSES, Camera, Lighting, Scene, render,
+                                     render_frame)
+from vision_banana_ros.world.mesh import MeshBuilder
+from vision_banana_ros.world.scene import BUILDING, ROAD, SKY
+from vision_banana_ros.world.textures import Materials
+
+
+def _wall_scene(distance: float) -> Scene:
+    """Ground at z = 0 and a wall whose near face is the plane y = distance."""
+    mb, mats = MeshBuilder(), Materials()
+    grey = mats.flat((0.5, 0.5, 0.5))
+    mb.add_boxes([[0, 50, -0.5]], [[200, 200, 1.0]], grey, ROAD)
+    mb.add_boxes([[0, distance + 0.25, 10]], [[60, 0.5, 20]], grey, BUILDING)
+    return Scene.from_builder(mb, mats, Lighting())
+
+
+def test_same_seed_same_arrays():
+    a, b = render_frame(11, 96, 72), render_frame(11, 96, 72)
+    for name in ('rgb', 'labels', 'depth', 'normals'):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.camera == b.camera and a.intrinsics == b.intrinsics
+    assert not np.array_equal(a.labels, render_frame(12, 96, 72).labels)
+
+
+@pytest.mark.parametrize('seed', [0, 3])
+def test_road_depth_is_the_ground_plane(seed):
+    h = 1.4
+    f = render_frame(seed, 160, 120, fov_deg=90, height_m=h, pitch_deg=0, roll_deg=0, yaw_deg=0, x_m=0.0,
+                     curve=0.0, traffic=False, noise=False)
+    road = f.labels == ROAD
+    assert road.mean() > 0.15
+    v = np.broadcast_to(np.arange(120)[:, None], road.shape)[road]
+    expected = f.intrinsics['fy'] * h / (v - f.intrinsics['cy'])
+    np.testing.assert_allclose(f.depth[road], expected, rtol=1e-4)
+    # The road is flat and level, so its normal in the optical frame is straight up: (0, -1, 0).
+    np.testing.assert_allclose(f.normals[road], np.broadcast_to([0, -1, 0], (road.sum(), 3)), atol=1e-5)
+
+
+@pytest.mark.parametrize('pitch,roll,yaw', [(0.0, 0.0, 0.0), (8.0, -4.0, 12.0)])
+def test_wall_facing_the_camera(pitch, roll, yaw):
+    cam = Camera.create(120, 90, fov_deg=60, height_m=1.5, pitch_deg=pitch, roll_deg=roll, yaw_deg=yaw)
+    f = render(_wall_scene(10.0), cam)
+    wall = f.labels == BUILDING
+    assert wall.mean() > 0.3
+    expected = cam.rotation.T @ np.array([0.0, -1.0, 0.0])      # the wall's world normal, in the optical frame
+    np.testing.assert_allclose(f.normals[wall], np.broadcast_to(expected, (wall.sum(), 3)), atol=1e-5)
+    if pitch == roll == yaw == 0:
+        np.testing.assert_allclose(f.normals[wall], np.broadcast_to([0, 0, -1], (wall.sum(), 3)), atol=1e-6)
+        np.testing.assert_allclose(f.depth[wall], 10.0, rtol=1e-5)   # a fronto-parallel plane: constant z
+    # Depth is the optical z of the hit: x, y, z back-projected from it lie on the plane y = 10.
+    v, u = np.nonzero(wall)
+    z = f.depth[wall]
+    rays = np.stack([(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z], 1)
+    world = rays @ cam.rotation.T + cam.position
+    np.testing.assert_allclose(world[:, 1], 10.0, atol=2e-4)
+
+
+def test_sky_is_label_10_with_invalid_depth_and_zero_normals():
+    cam = Camera.create(80, 60, fov_deg=70, height_m=1.5, pitch_deg=5)
+    f = render(_wall_scene(120.0), cam)          # the wall stands beyond nothing: its top edge leaves sky above
+    sky = f.labels == SKY
+    assert sky[0].all() and sky.mean() > 0.2
+    assert not np.isfinite(f.depth[sky]).any()
+    assert (f.normals[sky] == 0).all()
+    assert np.isfinite(f.depth[~sky]).all() and (f.depth[~sky] > 0).all()
+    np.testing.assert_allclose(np.linalg.norm(f.normals[~sky], axis=-1), 1.0, atol=1e-5)
+
+
+def test_beyond_the_far_clip_is_sky():
+    cam = Camera.create(80, 60, fov_deg=70, height_m=1.5)
+    f = render(_wall_scene(400.0), cam)           # the wall lies beyond 150 m
+    assert not (f.labels == BUILDING).any()
+
+
+def test_random_frames_keep_the_conventions():
+    seen = set()
+    for seed in range(4):
+        f = render_frame(seed, 80, 60)
+        assert f.rgb.shape == (60, 80, 3) and f.rgb.dtype == np.uint8
+        assert f.labels.dtype == np.uint8 and f.depth.dtype == np.float32 and f.normals.dtype == np.float32
+        seen |= set(np.unique(f.labels).tolist())
+        valid = np.isfinite(f.depth)
+        np.testing.assert_array_equal(valid, f.labels != SKY)
+        assert (f.depth[valid] > 0).all()
+        # Normals face the camera: they point against the viewing ray of their pixel.
+        v, u = np.nonzero(valid)
+        ray = np.stack([(u - f.intrinsics['cx']) / f.intrinsics['fx'], (v - f.intrinsics['cy']) / f.intrinsics['fy'],
+                        np.ones(len(u))], 1)
+        assert ((f.normals[valid] * ray).sum(1) < 0).all()
+        assert 40 <= f.camera['fov_deg'] <= 110 and 1.0 <= f.camera['height_m'] <= 2.5
+    assert seen <= set(WORLD_CLASSES) and not seen & set(ABSENT_CLASSES)
+    assert {ROAD, BUILDING, SKY} <= seen
+
+
+def test_sensor_noise_leaves_ground_truth_alone():
+    noisy, clean = render_frame(5, 96, 72), render_frame(5, 96, 72, noise=False)
+    for name in ('labels', 'depth', 'normals'):
+        np.testing.assert_array_equal(getattr(noisy, name), getattr(clean, name), err_msg=name)
+    assert np.abs(noisy.rgb.astype(int) - clean.rgb).mean() > 1.0
+
+
+def test_an_override_changes_only_itself():
+    base, wide = render_frame(8, 64, 48), render_frame(8, 64, 48, fov_deg=100.0)
+    assert wide.camera['fov_deg'] == 100.0 != base.camera['fov_deg']
+    for key in ('height_m', 'pitch_deg', 'roll_deg', 'yaw_deg', 'x_m'):
+        assert wide.camera[key] == base.camera[key], key
+
+
+def test_unknown_option_is_an_error():
+    with pytest.raises(ValueError, match='fov'):
+        render_frame(0, 32, 24, fov=60)
+    with pytest.raises(ValueError, match='seed'):
+        render_frame(-1, 32, 24)
+
+
+def test_render_time_is_reported():
+    render_frame(0, 64, 48)      # imports and the noise texture
+    for w, h in ((320, 240), (640, 480)):
+        start = time.perf_counter()
+        for seed in range(3):
+            render_frame(seed, w, h)
+        print(f'\nworld: {w}x{h} {(time.perf_counter() - start) / 3 * 1000:.0f} ms per frame')

@@ -1,0 +1,840 @@
+"""Random street scenes from a seed: layout, objects, materials, lighting and the camera.
+
+World frame: x right across the street, y forward along it, z up, metres; the road's centre line is x = 0,
+the camera stands at y = 0. A street is a road of 2-4 lanes with kerbs and sidewalks on both sides; behind
+each sidewalk buildings stand either at its edge or set back behind a wall, fence or hedge with grass in
+front, or behind an open green. Poles (street lamps, sign posts, utility poles) with traffic signs, trees,
+parked and moving cars, trucks and buses, and pedestrians fill it. Sometimes the road bends (every vertex is
+sheared sideways by curve/2 * (y - curve_start)^2 beyond curve_start, which textures undo so that markings
+follow the bend), crosses a side street, or ends at a row of buildings.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .mesh import MeshBuilder, yaw_matrix
+from .textures import ASPHALT, FACADE, GLASS, NOISE, TILES, Materials, hsv
+
+# Cityscapes train ids the world uses.
+ROAD, SIDEWALK, BUILDING, WALL, FENCE, POLE, TRAFFIC_SIGN, VEGETATION, TERRAIN, SKY, PERSON, CAR, TRUCK, BUS = (
+    0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 13, 14, 15)
+MAX_DISTANCE_M = 150.0     # hits farther away than this render as sky
+Y_NEAR, Y_FAR = -40.0, 230.0
+VEHICLE_LENGTHS_M = {'car': (3.8, 5.0), 'truck': (6.6, 10.0), 'bus': (10.0, 12.5)}
+SEGMENT_M = 5.0            # long boxes are cut into pieces this long so that a bend can shear them smoothly
+
+CAMERA_RANGES = {          # what a real camera varies; `render_frame(**overrides)` fixes any of them
+    'fov_deg': (40.0, 110.0),      # horizontal field of view
+    'height_m': (1.0, 2.5),        # above the ground it stands on
+    'pitch_deg': (-15.0, 10.0),    # positive looks up
+    'roll_deg': (-5.0, 5.0),       # about the optical axis
+    'yaw_deg': (-20.0, 20.0),      # positive turns left of the street direction
+}
+SCENE_OPTIONS = ('curve', 'junction', 'traffic', 'x_m')
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera (pixel centres at integer coordinates) placed in the world."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    fov_deg: float
+    height_m: float
+    pitch_deg: float
+    roll_deg: float
+    yaw_deg: float
+    x_m: float             # across the street, 0 = road centre
+    ground_z: float        # height of the surface it stands on (0 on the road, the kerb on a sidewalk)
+
+    @property
+    def intrinsics(self) -> dict[str, float]:
+        return {'fx': self.fx, 'fy': self.fy, 'cx': self.cx, 'cy': self.cy}
+
+    @property
+    def position(self) -> np.ndarray:
+        return np.array([self.x_m, 0.0, self.ground_z + self.height_m])
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """World-from-optical rotation: its columns are the optical x (right), y (down), z (forward) axes."""
+        base = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+        y, p, r = np.radians([self.yaw_deg, self.pitch_deg, self.roll_deg])
+        yaw = np.array([[np.cos(y), -np.sin(y), 0], [np.sin(y), np.cos(y), 0], [0, 0, 1]])
+        pitch = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+        roll = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+        return yaw @ base @ pitch @ roll
+
+    def as_dict(self) -> dict:
+        return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def create(cls, width: int, height: int, fov_deg: float, height_m: float = 1.5, pitch_deg: float = 0.0,
+               roll_deg: float = 0.0, yaw_deg: float = 0.0, x_m: float = 0.0, ground_z: float = 0.0,
+               principal_offset=(0.0, 0.0)) -> 'Camera':
+        """Square pixels; the principal point is the image centre moved by `principal_offset` pixels."""
+        if not (width > 0 and height > 0):
+            raise ValueError(f'image size must be positive, got {width}x{height}')
+        if not 1.0 <= fov_deg <= 170.0:
+            raise ValueError(f'fov_deg must lie in 1..170, got {fov_deg}')
+        f = (width / 2) / np.tan(np.radians(fov_deg) / 2)
+        return cls(int(width), int(height), float(f), float(f), float((width - 1) / 2 + principal_offset[0]),
+                   float((height - 1) / 2 + principal_offset[1]), float(fov_deg), float(height_m),
+                   float(pitch_deg), float(roll_deg), float(yaw_deg), float(x_m), float(ground_z))
+
+
+@dataclass
+class Lighting:
+    """Sun, sky and haze, all as linear radiance."""
+
+    sun_dir: tuple = (0.35, -0.45, 0.82)       # toward the sun
+    sun_rgb: tuple = (3.0, 2.9, 2.7)
+    ambient_rgb: tuple = (0.55, 0.62, 0.75)
+    zenith_rgb: tuple = (0.18, 0.35, 0.85)
+    horizon_rgb: tuple = (0.75, 0.82, 0.95)
+    clouds: float = 0.0                        # cover 0..1
+    cloud_rgb: tuple = (1.2, 1.2, 1.25)
+    fog_m: float = 1000.0                      # distance at which haze reaches 63 %
+
+
+@dataclass
+class Scene:
+    """The world as one triangle mesh; triangle t has material tri_material[t] and label tri_label[t]."""
+
+    vertices: np.ndarray        # (V, 3) float32, bend applied
+    triangles: np.ndarray       # (T, 3) uint32
+    tri_material: np.ndarray    # (T,) int32
+    tri_label: np.ndarray       # (T,) uint8
+    materials: dict             # Materials.arrays()
+    lighting: Lighting = field(default_factory=Lighting)
+    curve: float = 0.0
+    curve_start: float = 0.0
+
+    def bend_offset(self, y: np.ndarray) -> np.ndarray:
+        return 0.5 * self.curve * np.maximum(y - self.curve_start, 0.0) ** 2
+
+    @classmethod
+    def from_builder(cls, builder: MeshBuilder, materials: Materials, lighting: Lighting | None = None,
+                     curve: float = 0.0, curve_start: float = 0.0) -> 'Scene':
+        verts, tris, mat, label = builder.build()
+        scene = cls(verts.astype(np.float32), tris, mat, label, materials.arrays(), lighting or Lighting(),
+                    float(curve), float(curve_start))
+        if curve:
+            scene.vertices[:, 0] += scene.bend_offset(verts[:, 1]).astype(np.float32)
+        return scene
+
+
+# ---- colour families ------------------------------------------------------------------------------------------
+
+def _paint(rng) -> np.ndarray:
+    """Car paint: a third neutral (white, silver, grey, black), the rest saturated."""
+    r = rng.random()
+    if r < 0.12:
+        return hsv(0, 0, rng.uniform(0.82, 0.95))
+    if r < 0.22:
+        return hsv(rng.uniform(190, 230), 0.05, rng.uniform(0.55, 0.72))
+    if r < 0.32:
+        return hsv(0, 0, rng.uniform(0.05, 0.15))
+    return hsv(rng.choice([0, 5, 25, 45, 120, 150, 200, 215, 230, 280, 340]) + rng.uniform(-8, 8),
+               rng.uniform(0.6, 0.95), rng.uniform(0.35, 0.85))
+
+
+def _cloth(rng) -> np.ndarray:
+    if rng.random() < 0.4:
+        return hsv(rng.uniform(200, 240), rng.uniform(0, 0.5), rng.uniform(0.08, 0.45))
+    return hsv(rng.uniform(0, 360), rng.uniform(0, 0.85), rng.uniform(0.12, 0.9))
+
+
+def _ngon(n: int, phase: float) -> np.ndarray:
+    a = np.arange(n) * (2 * np.pi / n) + phase
+    return np.stack([np.cos(a), np.sin(a)], 1)
+
+
+def _skin(rng) -> np.ndarray:
+    return hsv(rng.uniform(18, 32), rng.uniform(0.3, 0.6), rng.uniform(0.3, 0.92))
+
+
+# ---- the street ---------------------------------------------------------------------------------------------
+
+class _Street:
+    """Draws one street from `rng` into a MeshBuilder and a Materials table."""
+
+    def __init__(self, rng: np.random.Generator, width: int, height: int, overrides: dict):
+        self.rng = rng
+        self.mb = MeshBuilder()
+        self.mat = Materials()
+        # Primitives are queued and built in a few batches by `flush` (one numpy pass per kind, not per object).
+        self.aabbs: list[tuple] = []
+        self.rboxes: list[tuple] = []
+        self.cylinders: dict[int, list] = {}
+        self.prisms: dict[int, list] = {}
+        self.metal = self.mat.flat(hsv(210, 0.05, rng.uniform(0.45, 0.65)), shine=0.2)
+        self.glass = self.mat.add(GLASS, hsv(rng.uniform(190, 220), 0.35, rng.uniform(0.05, 0.12)), shine=0.55)
+        self.tyre = self.mat.flat(hsv(0, 0, 0.05), noise=0.05)
+        self.rim = self.mat.flat(hsv(0, 0, 0.3), shine=0.3)
+        self._layout(overrides)
+        self._camera(width, height, overrides)
+
+    def u(self, a: float, b: float) -> float:
+        return float(self.rng.uniform(a, b))
+
+    # -- primitives --------------------------------------------------------------------------------------
+
+    def box(self, x0, x1, y0, y1, z0, z1, mat, label, bends: bool = True) -> None:
+        """Axis-aligned box; `mat` per box or a 6-tuple per face (-x, +x, -y, +y, -z, +z). Unless `bends` is
+        false, a box on a curved street is cut along y so that the bend can shear it smoothly."""
+        mats = tuple(mat) if np.ndim(mat) else (mat,) * 6
+        pieces = max(1, int(np.ceil((y1 - y0) / SEGMENT_M))) if self.curve and bends else 1
+        edges = np.linspace(y0, y1, pieces + 1)
+        for a, b in zip(edges[:-1], edges[1:]):
+            self.aabbs.append((x0, x1, a, b, z0, z1, label) + mats)
+
+    def rbox(self, center, size, rot, mat, label) -> None:
+        """Rotated box (rot: 3x3) with materials per box or per face."""
+        self.rboxes.append((center, size, rot, mat if np.ndim(mat) else (mat,) * 6, label))
+
+    def cylinder(self, p0, p1, radius, mat_side, mat_cap, label, sides: int = 10) -> None:
+        self.cylinders.setdefault(sides, []).append((*p0, *p1, radius, mat_side, mat_cap, label))
+
+    def prism(self, poly, origin, u_axis, v_axis, extrude, front, back, side, label) -> None:
+        """See MeshBuilder.add_prisms; `side` per prism or per polygon edge."""
+        poly = np.asarray(poly, dtype=np.float64)
+        self.prisms.setdefault(len(poly), []).append(
+            (poly, origin, u_axis, v_axis, extrude, front, back, np.broadcast_to(side, (len(poly),)), label))
+
+    def flush(self) -> None:
+        mb = self.mb
+        if self.aabbs:
+            a = np.array(self.aabbs)
+            lo, hi = a[:, [0, 2, 4]], a[:, [1, 3, 5]]
+            mb.add_boxes((lo + hi) / 2, hi - lo, a[:, 7:13].astype(np.int32), a[:, 6].astype(np.uint8))
+        if self.rboxes:
+            c, size, rot, mat, label = (np.array(v) for v in zip(*self.rboxes))
+            mb.add_boxes(c, size, mat.astype(np.int32), label, rot=rot)
+        for sides, rows in self.cylinders.items():
+            a = np.array(rows)
+            mb.add_cylinders(a[:, 0:3], a[:, 3:6], a[:, 6], a[:, 7].astype(np.int32), a[:, 8].astype(np.int32),
+                             a[:, 9].astype(np.uint8), sides=sides)
+        for rows in self.prisms.values():
+            poly, origin, u_axis, v_axis, extrude, front, back, side, label = (np.array(v) for v in zip(*rows))
+            mb.add_prisms(poly, origin, u_axis, v_axis, extrude, front, back, side.astype(np.int32), label)
+        self.aabbs, self.rboxes, self.cylinders, self.prisms = [], [], {}, {}
+
+    # -- layout ------------------------------------------------------------------------------------------
+
+    def _layout(self, overrides: dict) -> None:
+        rng, u = self.rng, self.u
+        self.lanes = int(rng.choice([2, 2, 2, 3, 4]))
+        self.lane_w = u(2.8, 3.7)
+        self.hw = self.lanes * self.lane_w / 2
+        self.two_way = self.lanes != 3 or rng.random() < 0.3
+        self.kerb = u(0.08, 0.18)
+        # Drawn whether or not overridden, so that an override changes nothing else.
+        curve = float(rng.choice([-1, 1])) / u(120, 450) if rng.random() < 0.4 else 0.0
+        self.curve, self.curve_start = float(overrides.get('curve', curve)), u(5, 40)
+        junction = rng.random() < 0.35
+        yj, self.wj = u(20, 70), u(7, 13)
+        self.yj = yj if overrides.get('junction', junction) else None
+        self.cross_walk = u(1.5, 4.0)
+        self.y_end = u(50, 140) if rng.random() < 0.25 else None
+        self.traffic = overrides.get('traffic', True)
+        self.urban = rng.random() < 0.6
+        self.sides = {s: self._side_params(s) for s in (-1, 1)}
+
+    def _side_params(self, s: int) -> dict:
+        rng, u = self.rng, self.u
+        verge = u(0.8, 2.5) if rng.random() < 0.25 else 0.0
+        walk = u(1.5, 5.0)
+        front = str(rng.choice(['building', 'wall', 'fence', 'hedge', 'open'], p=[0.45, 0.15, 0.15, 0.1, 0.15]))
+        setback = 0.0 if front == 'building' else (u(8, 30) if front == 'open' else u(2, 12))
+        walk0 = self.hw + verge
+        return {'verge': verge, 'walk': walk, 'walk0': walk0, 'walk1': walk0 + walk, 'front': front,
+                'setback': setback, 'facade': walk0 + walk + setback}
+
+    def ground_z(self, x: float) -> float:
+        return 0.0 if abs(x) <= self.hw else self.kerb
+
+    def segments(self, margin: float = 0.0) -> list[tuple[float, float]]:
+        """y-intervals of the main street's sides (the junction and the street's end cut them)."""
+        end = self.y_end if self.y_end is not None else Y_FAR
+        if self.yj is None:
+            return [(Y_NEAR, end)]
+        a, b = self.yj - self.wj / 2 - margin, self.yj + self.wj / 2 + margin
+        return [(y0, y1) for y0, y1 in ((Y_NEAR, min(a, end)), (b, end)) if y1 - y0 > 1.0]
+
+    # -- camera ------------------------------------------------------------------------------------------
+
+    def _camera(self, width: int, height: int, overrides: dict) -> None:
+        """Every parameter is drawn whether or not it is overridden, so that an override changes nothing else."""
+        rng, u = self.rng, self.u
+        draws = {k: u(*r) for k, r in CAMERA_RANGES.items()}
+        draws['yaw_deg'] = float(np.clip(rng.normal(0, 8), *CAMERA_RANGES['yaw_deg']))   # mostly along the street
+        draws.update({k: float(overrides[k]) for k in CAMERA_RANGES if k in overrides})
+        forward_lanes = [k for k in range(self.lanes) if not self.two_way or -self.hw + (k + 0.5) * self.lane_w > 0]
+        on_road = rng.random() < 0.85
+        lane_x = -self.hw + (int(rng.choice(forward_lanes)) + 0.5) * self.lane_w + rng.normal(0, 0.3)
+        s = int(rng.choice([-1, 1]))
+        walk_x = s * (self.sides[s]['walk0'] + 0.4 + rng.random() * (self.sides[s]['walk'] - 0.8))
+        x = float(overrides['x_m']) if 'x_m' in overrides else (lane_x if on_road else walk_x)
+        offset = (u(-0.02, 0.02) * width, u(-0.02, 0.02) * height)
+        self.camera = Camera.create(width, height, draws['fov_deg'], draws['height_m'], draws['pitch_deg'],
+                                    draws['roll_deg'], draws['yaw_deg'], x, self.ground_z(x), offset)
+
+    def clear_of_camera(self, x0: float, x1: float, y0: float, y1: float) -> bool:
+        """Whether a footprint keeps clear of the space just around and ahead of the camera."""
+        cx = self.camera.x_m
+        return x1 < cx - 0.8 or x0 > cx + 0.8 or y1 < -1.5 or y0 > 4.0
+
+    # -- building ----------------------------------------------------------------------------------------
+
+    def build(self) -> Scene:
+        self._ground()
+        for s, side in self.sides.items():
+            self._side(s, side)
+        if self.yj is not None:
+            self._cross_street()
+        if self.y_end is not None:
+            self._end_row()
+        if self.rng.random() < 0.5:
+            self._skyline()
+        if self.traffic:
+            self._vehicles()
+            self._crossing_people()
+        self.flush()
+        return Scene.from_builder(self.mb, self.mat, self._lighting(), self.curve, self.curve_start)
+
+    def _ground(self) -> None:
+        rng, u = self.rng, self.u
+        asphalt = hsv(u(20, 230), u(0, 0.08), u(0.22, 0.42))
+        white = hsv(50, 0.05, u(0.8, 0.95))
+        yellow = hsv(u(42, 50), 0.8, 0.9) if rng.random() < 0.3 else white
+        end = (self.y_end + 2) if self.y_end is not None else Y_FAR
+        centre_style = float(rng.choice([0, 1, 2])) if self.two_way else 0.0
+        j0, j1 = (self.yj - self.wj / 2, self.yj + self.wj / 2) if self.yj is not None else (0.0, 0.0)
+        road = self.mat.add(ASPHALT, asphalt, white, yellow,
+                            (0, self.hw, self.lane_w, self.lanes, u(2, 4), u(3, 8), float(rng.random() < 0.6),
+                             centre_style, j0, j1, float(rng.random() < 0.5), u(0.05, 0.08)))
+        self.box(-self.hw, self.hw, Y_NEAR, end, -0.3, 0.0, road, ROAD)
+        # Everything no street covers: bare ground below the road level, wide enough to reach the far clip.
+        dirt = self.mat.add(NOISE, hsv(u(30, 90), u(0.25, 0.5), u(0.3, 0.5)), hsv(u(30, 60), 0.4, u(0.25, 0.4)),
+                            params=(0.5, 0.5, 0.8, 0.15))
+        self.box(-300, 300, -60, 300, -0.5, -0.05, dirt, TERRAIN, bends=False)   # flat: a bend cannot show
+        if self.yj is not None:
+            cross = self.mat.add(ASPHALT, asphalt, white, white,
+                                 (1, self.wj / 2, self.wj / 2, 2, u(2, 4), u(3, 8), 0, 0, -1e4, -1e4, 0, 0.06),
+                                 origin=(0, self.yj, 0))
+            for s in (-1, 1):
+                self.box(*sorted((s * self.hw, s * 300.0)), self.yj - self.wj / 2, self.yj + self.wj / 2,
+                         -0.3, 0.0, cross, ROAD)
+
+    def _sidewalk_material(self) -> tuple[int, int]:
+        rng, u = self.rng, self.u
+        if rng.random() < 0.15:   # red pavers
+            base, joint = hsv(u(5, 20), u(0.3, 0.45), u(0.45, 0.6)), hsv(20, 0.2, 0.3)
+            size = (u(0.2, 0.3), u(0.1, 0.2))
+        else:
+            base, joint = hsv(u(20, 50), u(0, 0.15), u(0.55, 0.78)), hsv(30, 0.1, u(0.3, 0.45))
+            size = (u(0.4, 1.2),) * 2 if rng.random() < 0.7 else (u(0.5, 1.0), u(0.3, 0.6))
+        slab = self.mat.add(TILES, base, joint, base * u(0.85, 1.05),
+                            (size[0], size[1], float(rng.random() < 0.3) * 0.5, u(0.01, 0.03), u(0.1, 0.3), 0.06))
+        kerb = self.mat.flat(hsv(u(20, 50), u(0, 0.08), u(0.6, 0.85)), noise=0.08)
+        return slab, kerb
+
+    def _grass(self) -> int:
+        u = self.u
+        if self.rng.random() < 0.2:   # dry
+            return self.mat.add(NOISE, hsv(u(35, 50), u(0.35, 0.55), u(0.45, 0.65)),
+                                hsv(u(50, 75), u(0.3, 0.5), u(0.35, 0.55)), params=(3, 3, 0.7, 0.35))
+        return self.mat.add(NOISE, hsv(u(65, 95), u(0.45, 0.7), u(0.4, 0.62)),
+                            hsv(u(55, 80), u(0.4, 0.65), u(0.3, 0.5)), params=(3, 3, 0.8, 0.35))
+
+    def _foliage(self) -> int:
+        u = self.u
+        return self.mat.add(NOISE, hsv(u(80, 135), u(0.45, 0.8), u(0.12, 0.3)),
+                            hsv(u(70, 120), u(0.4, 0.7), u(0.3, 0.55)), params=(8, 8, 1.0, 0.8))
+
+    def _facade(self, origin) -> tuple[int, int]:
+        rng, u = self.rng, self.u
+        brick = rng.random() < 0.3
+        wall = hsv(u(5, 25), u(0.45, 0.7), u(0.3, 0.55)) if brick else \
+            hsv(u(0, 60) if rng.random() < 0.7 else u(60, 220), u(0, 0.35), u(0.45, 0.9))
+        frame = hsv(0, 0, u(0.85, 0.95)) if rng.random() < 0.6 else hsv(u(0, 40), u(0, 0.3), u(0.1, 0.3))
+        glass = hsv(u(190, 220), u(0.1, 0.4), u(0.08, 0.22))
+        facade = self.mat.add(FACADE, wall, frame, glass,
+                              (u(2.4, 4.0), u(2.9, 3.6), u(0.35, 0.7), u(0.4, 0.65), u(3.2, 4.5), float(brick),
+                               0.08, float(rng.random() < 0.5)), origin=origin)
+        roof = self.mat.flat(hsv(u(0, 30), u(0, 0.3), u(0.2, 0.4)))
+        return facade, roof
+
+    def _building(self, x0, x1, y0, y1, height) -> None:
+        """A box with facades on its sides, windows aligned to the corner (x0 or x1 nearest the street)."""
+        origin = (x0 if abs(x0) < abs(x1) else x1, y0, 0.0)
+        facade, roof = self._facade(origin)
+        self.box(x0, x1, y0, y1, 0.0, height, (facade, facade, facade, facade, roof, roof), BUILDING)
+
+    def _building_row(self, s: int, x_face: float, y0: float, y1: float) -> None:
+        u, rng = self.u, self.rng
+        lo, hi = (6, 30) if self.urban else (6, 14)
+        y = y0
+        while y1 - y > 3.0:
+            if rng.random() < 0.2:
+                y += u(1.5, 6)
+                continue
+            w = min(u(6, 30), y1 - y)
+            depth, off = u(8, 20), u(0, 0.8)
+            xa = s * (x_face + off)
+            self._building(*sorted((xa, xa + s * depth)), y, y + w, u(lo, hi))
+            y += w
+
+    def _side(self, s: int, side: dict) -> None:
+        rng, u = self.rng, self.u
+        slab, kerb_mat = self._sidewalk_material()
+        grass = self._grass()
+        hk = self.kerb
+        for y0, y1 in self.segments(margin=self.cross_walk):
+            if side['verge']:   # a kerb stone, then grass
+                self.box(*sorted((s * self.hw, s * (self.hw + 0.15))), y0, y1, -0.3, hk, kerb_mat, SIDEWALK)
+                self.box(*sorted((s * (self.hw + 0.15), s * side['walk0'])), y0, y1, -0.3, hk - 0.03, grass,
+                         TERRAIN)
+            # Without a front yard the sidewalk runs on under the buildings, which stand up to 0.8 m back.
+            inner = s * side['walk0']
+            outer = s * (side['walk1'] if side['setback'] else side['facade'] + 1.0)
+            faces = [slab] * 6
+            faces[0 if s > 0 else 1] = kerb_mat          # the kerb face looks at the road
+            self.box(*sorted((inner, outer)), y0, y1, -0.3, hk, faces, SIDEWALK)
+            if side['setback']:
+                self.box(*sorted((outer, s * (side['facade'] + 2.0))), y0, y1, -0.3, hk - 0.03, grass, TERRAIN)
+        for y0, y1 in self.segments(margin=self.cross_walk + 1.0):
+            self._building_row(s, side['facade'], y0, y1)
+            if side['front'] in ('wall', 'fence', 'hedge'):
+                self._barrier(s, side, y0, y1)
+            if side['front'] == 'open' or (side['setback'] > 4 and rng.random() < 0.5):
+                self._bushes(s, side, y0, y1)
+        if rng.random() < 0.55:
+            self._trees(s, side)
+        self._poles(s, side)
+        if self.traffic:
+            self._pedestrians(s, side)
+
+    def _barrier(self, s: int, side: dict, y0: float, y1: float) -> None:
+        rng, u = self.rng, self.u
+        kind = side['front']
+        x0 = s * side['walk1']
+        # Openings (gates, paths) now and then.
+        pieces, y = [], y0
+        while y < y1:
+            length = u(12, 45)
+            pieces.append((y, min(y + length, y1)))
+            y += length + (u(1.0, 3.0) if rng.random() < 0.5 else 0.0)
+        if kind == 'wall':
+            stone = rng.random() < 0.5
+            base = hsv(u(30, 45), u(0.12, 0.3), u(0.5, 0.72)) if stone else hsv(u(0, 60), u(0, 0.06), u(0.45, 0.72))
+            size = (u(0.3, 0.6), u(0.15, 0.3)) if stone else (u(0.8, 2.0), u(0.4, 1.0))
+            mat = self.mat.add(TILES, base, base * 0.6, base * 0.85,
+                               (size[0], size[1], 0.5, u(0.01, 0.03), 0.5, 0.1), origin=(0, y0, self.kerb))
+            h, t = u(0.5, 2.2), u(0.2, 0.4)
+            for a, b in pieces:
+                self.box(*sorted((x0, x0 + s * t)), a, b, 0.0, self.kerb + h, mat, WALL)
+        elif kind == 'hedge':
+            foliage = self._foliage()
+            h, t = u(0.6, 1.8), u(0.6, 1.2)
+            for a, b in pieces:
+                self.box(*sorted((x0, x0 + s * t)), a, b, 0.0, self.kerb + h, foliage, VEGETATION)
+        elif rng.random() < 0.5:   # board fence
+            wood = hsv(u(18, 35), u(0.3, 0.6), u(0.25, 0.55)) if rng.random() < 0.7 else hsv(0, 0, u(0.3, 0.6))
+            mat = self.mat.add(TILES, wood, wood * 0.4, wood * 0.8, (u(0.1, 0.2), 1000.0, 0, 0.012, 0.4, 0.15))
+            h = u(1.0, 2.0)
+            for a, b in pieces:
+                self.box(*sorted((x0, x0 + s * 0.04)), a, b, 0.0, self.kerb + h, mat, FENCE)
+        else:                      # metal bars between posts
+            metal = self.mat.flat(hsv(u(0, 150), u(0, 0.4), u(0.05, 0.5)) if rng.random() < 0.7
+                                  else hsv(0, 0, 0.85), shine=0.2)
+            h, pitch, bar = u(0.9, 1.8), u(0.1, 0.18), u(0.025, 0.045)
+            zb, zt = self.kerb, self.kerb + h
+            xc = x0 + s * 0.05
+            for a, b in pieces:
+                self.box(xc - 0.04, xc + 0.04, a, b, zt - 0.12, zt - 0.06, metal, FENCE)    # top rail
+                self.box(xc - 0.04, xc + 0.04, a, b, zb + 0.08, zb + 0.14, metal, FENCE)    # bottom rail
+                ys = np.arange(a + pitch / 2, b, pitch)
+                n = len(ys)
+                self.mb.add_boxes(np.stack([np.full(n, xc), ys, np.full(n, (zb + zt) / 2)], 1),
+                                  np.tile([bar, bar, zt - zb], (n, 1)), metal, FENCE)
+                posts = np.arange(a, b, u(2.0, 3.0))
+                self.mb.add_boxes(np.stack([np.full(len(posts), xc), posts, np.full(len(posts), (zb + zt) / 2)], 1),
+                                  np.tile([0.08, 0.08, zt - zb + 0.05], (len(posts), 1)), metal, FENCE)
+
+    def _bushes(self, s: int, side: dict, y0: float, y1: float) -> None:
+        rng, u = self.rng, self.u
+        n = int(rng.poisson((y1 - y0) / 12))
+        if n == 0:
+            return
+        x = s * (side['walk1'] + 1.0 + rng.uniform(0, max(side['setback'] - 2.0, 0.5), n))
+        y = rng.uniform(y0, y1, n)
+        r = rng.uniform(0.4, 1.2, n)
+        keep = np.array([self.clear_of_camera(xi - ri, xi + ri, yi - ri, yi + ri) for xi, yi, ri in zip(x, y, r)])
+        centers = np.stack([x, y, self.kerb + r * 0.6], 1)[keep]
+        radii = np.stack([r, r * rng.uniform(0.8, 1.3, n), r * rng.uniform(0.6, 1.0, n)], 1)[keep]
+        self.mb.add_blobs(centers, radii, self._foliage(), VEGETATION, rng, jitter=0.25)
+
+    def _trees(self, s: int, side: dict) -> None:
+        rng, u = self.rng, self.u
+        if side['verge'] > 0.7:
+            x = self.hw + side['verge'] / 2
+        elif side['walk'] > 2.5:
+            x = side['walk0'] + 0.8
+        elif side['setback'] > 3:
+            x = side['walk1'] + side['setback'] / 2
+        else:
+            return
+        x *= s
+        spacing = u(6, 14)
+        bark = self.mat.add(NOISE, hsv(u(20, 35), u(0.3, 0.5), u(0.18, 0.32)), hsv(u(20, 35), 0.3, u(0.1, 0.18)),
+                            params=(3, 0.5, 1.0, 0.3))
+        trunks, crowns, radii = [], [], []
+        for y0, y1 in self.segments(margin=3.0):
+            for y in np.arange(y0 + u(0, spacing), y1, spacing):
+                y += u(-1, 1)
+                if not self.clear_of_camera(x - 2, x + 2, y - 2, y + 2):
+                    continue
+                th, tr = u(1.8, 3.5), u(0.1, 0.22)
+                trunks.append((x, y, th, tr))
+                rx, rz = u(1.2, 3.0), u(1.5, 3.5)
+                for _ in range(int(rng.integers(1, 4))):
+                    crowns.append((x + u(-0.5, 0.5) * rx, y + u(-0.5, 0.5) * rx, self.kerb + th + rz * u(0.5, 0.9)))
+                    radii.append((rx * u(0.7, 1.0), rx * u(0.7, 1.0), rz * u(0.7, 1.0)))
+        if trunks:
+            t = np.array(trunks)
+            base = np.stack([t[:, 0], t[:, 1], np.full(len(t), self.kerb - 0.05)], 1)
+            top = base + np.stack([np.zeros(len(t)), np.zeros(len(t)), t[:, 2] + 0.5], 1)
+            self.mb.add_cylinders(base, top, t[:, 3], bark, bark, VEGETATION, sides=8)
+            self.mb.add_blobs(np.array(crowns), np.array(radii), self._foliage(), VEGETATION, rng)
+
+    def _poles(self, s: int, side: dict) -> None:
+        rng, u = self.rng, self.u
+        x = s * (side['walk0'] + u(0.3, 0.6))
+        spacing = u(10, 30)
+        dark = rng.random() < 0.3
+        paint = self.mat.flat(hsv(u(90, 220), u(0.1, 0.5), u(0.1, 0.25)), shine=0.2) if dark else self.metal
+        for y0, y1 in self.segments(margin=2.0):
+            for y in np.arange(y0 + u(0, spacing), y1, spacing):
+                if not self.clear_of_camera(x - 1, x + 1, y - 1, y + 1):
+                    continue
+                kind = rng.choice(['lamp', 'sign', 'utility'], p=[0.3, 0.55, 0.15])
+                z0 = self.kerb - 0.05
+                if kind == 'lamp':
+                    h, r = u(6, 9), u(0.07, 0.12)
+                    self.cylinder((x, y, z0), (x, y, z0 + h), r, paint, paint, POLE)
+                    arm = u(1.0, 2.5)
+                    xa = x - s * arm
+                    self.box(*sorted((x, xa)), y - 0.04, y + 0.04, z0 + h - 0.1, z0 + h - 0.02, paint, POLE)
+                    self.box(*sorted((xa, xa + s * 0.5)), y - 0.18, y + 0.18, z0 + h - 0.25, z0 + h - 0.05,
+                             paint, POLE)
+                    if rng.random() < 0.3:
+                        self._sign(s, x, y, z0 + u(2.2, 3.0), r)
+                elif kind == 'utility':
+                    h, r = u(7, 10), u(0.12, 0.18)
+                    wood = self.mat.add(NOISE, hsv(u(20, 35), u(0.3, 0.5), u(0.2, 0.35)), params=(2, 0.3, 0.0, 0.2))
+                    self.cylinder((x, y, z0), (x, y, z0 + h), r, wood, wood, POLE)
+                else:
+                    h, r = u(2.6, 3.6), u(0.05, 0.08)
+                    self.cylinder((x, y, z0), (x, y, z0 + h), r, self.metal, self.metal, POLE)
+                    top = z0 + h
+                    for _ in range(int(rng.integers(1, 3))):
+                        top = self._sign(s, x, y, top, r) - 0.05
+
+    def _sign(self, s: int, x: float, y: float, top: float, pole_r: float) -> float:
+        """A traffic sign hanging from `top` on the pole at (x, y); returns its lower edge."""
+        rng, u = self.rng, self.u
+        red, white, blue = hsv(0, 0.9, 0.8), hsv(0, 0, 0.92), hsv(215, 0.85, 0.7)
+        yellow, green = hsv(48, 0.9, 0.95), hsv(150, 0.8, 0.45)
+        shape = rng.choice(['circle', 'triangle', 'rect', 'diamond', 'octagon'], p=[0.35, 0.2, 0.3, 0.08, 0.07])
+        size = u(0.6, 1.0)
+        if shape == 'circle':
+            poly = _ngon(16, 0.0) * size / 2
+            colors = [(red, white), (white, blue)][int(rng.integers(2))]
+        elif shape == 'triangle':
+            down = rng.random() < 0.3
+            poly = np.array([[-0.5, -0.29], [0.5, -0.29], [0.0, 0.58]]) * size * (-1 if down else 1)
+            colors = (red, white if rng.random() < 0.7 else yellow)
+        elif shape == 'rect':
+            w, h = size * u(0.7, 1.6), size * u(0.6, 1.0)
+            poly = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2
+            colors = (white, [blue, green, white][int(rng.integers(3))] if rng.random() < 0.8 else yellow)
+        elif shape == 'diamond':
+            poly = np.array([[0, -0.5], [0.5, 0], [0, 0.5], [-0.5, 0]]) * size * 1.2
+            colors = (white, yellow)
+        else:
+            poly = _ngon(8, np.pi / 8) * size / 2
+            colors = (white, red)
+        height = np.ptp(poly[:, 1])
+        centre_z = top - poly[:, 1].max()
+        facing = rng.choice(4, p=[0.65, 0.15, 0.1, 0.1])     # toward the camera, away, across, along
+        normal = np.array([[0, -1, 0], [0, 1, 0], [-s, 0, 0], [s, 0, 0]][facing], dtype=np.float64)
+        across = np.array([-normal[1], normal[0], 0.0])
+        up = np.array([0.0, 0.0, 1.0])
+        back = self.mat.flat(hsv(0, 0, 0.55), shine=0.2)
+        border, inner = (self.mat.flat(c, noise=0.03, shine=0.15) for c in colors)
+        centre = np.array([x, y, centre_z]) + normal * (pole_r + 0.01)
+        t = 0.02
+        inset = u(0.72, 0.82)
+        self.prism(poly, centre, across, up, normal * t, border, back, back, TRAFFIC_SIGN)
+        self.prism(poly * inset, centre + normal * t, across, up, normal * 0.004, inner, inner, inner,
+                           TRAFFIC_SIGN)
+        return top - height
+
+    def _pedestrians(self, s: int, side: dict) -> None:
+        rng = self.rng
+        n = int(rng.poisson(self.u(0.5, 6)))
+        for _ in range(n):
+            x = s * (side['walk0'] + rng.uniform(0.3, max(side['walk'] - 0.3, 0.4)))
+            y = rng.uniform(2, 60)
+            if self.yj is not None and abs(y - self.yj) < self.wj / 2 + 1:
+                continue
+            if rng.random() < 0.8:    # along the sidewalk
+                yaw = (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0, 0.3)
+            else:
+                yaw = rng.uniform(0, 2 * np.pi)
+            if self.clear_of_camera(x - 0.5, x + 0.5, y - 0.5, y + 0.5):
+                self.person(x, y, self.kerb, yaw)
+
+    def _crossing_people(self) -> None:
+        rng = self.rng
+        for _ in range(int(rng.choice([0, 0, 0, 1, 2]))):
+            x, y = rng.uniform(-self.hw + 0.5, self.hw - 0.5), rng.uniform(6, 40)
+            if self.clear_of_camera(x - 0.5, x + 0.5, y - 0.5, y + 0.5):
+                self.person(x, y, 0.0, (np.pi / 2 if rng.random() < 0.5 else -np.pi / 2) + rng.normal(0, 0.2))
+
+    def person(self, x: float, y: float, z: float, yaw: float) -> None:
+        """A pedestrian of boxes and blobs standing at (x, y, z), facing yaw (0 = +y)."""
+        rng, u = self.rng, self.u
+        H = u(1.5, 1.95)
+        k = H / 1.75 * u(0.9, 1.15)
+        legs_m, torso_m = self.mat.flat(_cloth(rng), noise=0.08), self.mat.flat(_cloth(rng), noise=0.08)
+        skin = self.mat.flat(_skin(rng), noise=0.05)
+        hair = self.mat.flat(hsv(u(15, 40), u(0.3, 0.7), u(0.05, 0.6)), noise=0.1)
+        stride = u(-0.35, 0.35)
+        leg_l = 0.47 * H
+        body = np.array([x, y, z])
+        rz = yaw_matrix(yaw)
+
+        def rx(a: float) -> np.ndarray:
+            return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+
+        centers, sizes, rots, mats = [], [], [], []
+
+        def part(pivot, angle, length, size, mat):
+            r = rz @ rx(angle)
+            centers.append(body + rz @ np.asarray(pivot) + r @ np.array([0, 0, -length / 2]))
+            sizes.append(size)
+            rots.append(r)
+            mats.append(mat)
+
+        for side, sign in ((-1, 1), (1, -1)):
+            part((side * 0.09 * k, 0, leg_l), sign * stride, leg_l, (0.13 * k, 0.15 * k, leg_l), legs_m)
+            part((side * 0.23 * k, 0, leg_l + 0.29 * H), -sign * stride * 0.8, 0.36 * H,
+                 (0.085 * k, 0.1 * k, 0.36 * H), torso_m)
+        part((0, 0, leg_l + 0.3 * H), 0.0, 0.3 * H, (0.36 * k, 0.22 * k, 0.3 * H), torso_m)
+        part((0, 0, 0.77 * H + 0.12), 0.0, 0.14, (0.1, 0.1, 0.14), skin)
+        for c, size, r, m in zip(centers, sizes, rots, mats):
+            self.rbox(c, size, r, m, PERSON)
+        head = body + np.array([0, 0, H - 0.115 * H / 1.75])
+        hr = np.array([0.085, 0.1, 0.115]) * H / 1.75
+        self.mb.add_blobs(np.stack([head, head + rz @ np.array([0, -0.015, 0.02])]),
+                          np.stack([hr, hr * np.array([1.06, 1.05, 0.93])]), [skin, hair], PERSON, rng, 0.04)
+
+    # -- vehicles ----------------------------------------------------------------------------------------
+
+    def _vehicles(self) -> None:
+        rng, u = self.rng, self.u
+        cam_lane = None if abs(self.camera.x_m) > self.hw else int((self.camera.x_m + self.hw) // self.lane_w)
+        parked = {}
+        for s in (-1, 1):
+            outer = 0 if s < 0 else self.lanes - 1
+            parked[s] = rng.random() < 0.4 and outer != cam_lane
+            if not parked[s]:
+                continue
+            y = u(-15, 0)
+            while y < 90:
+                kind = 'car' if rng.random() < 0.9 else 'truck'
+                length = self.vehicle_length(kind)
+                gap = rng.random() > 0.85 or (self.yj is not None and abs(y - self.yj) < self.wj / 2 + 6)
+                yaw = np.pi * (s < 0) + rng.normal(0, 0.03)
+                if not gap:
+                    self.vehicle(s * (self.hw - 1.05), y + length / 2, yaw, kind, length)
+                y += length + u(0.8, 6)
+        for lane in range(self.lanes):
+            xc = -self.hw + (lane + 0.5) * self.lane_w
+            if (lane == 0 and parked[-1]) or (lane == self.lanes - 1 and parked[1]):
+                continue
+            oncoming = self.two_way and xc < 0
+            y = u(-20, 15) if lane != cam_lane else u(6, 20)
+            while True:
+                y += rng.exponential(u(15, 40)) if rng.random() < 0.7 else 200
+                if y >= 130:
+                    break
+                kind = str(rng.choice(['car', 'truck', 'bus'], p=[0.7, 0.15, 0.15]))
+                length = self.vehicle_length(kind)
+                x, yaw = xc + rng.normal(0, 0.2), np.pi * oncoming + rng.normal(0, 0.02)
+                if self.clear_of_camera(x - 1.3, x + 1.3, y, y + length):
+                    self.vehicle(x, y + length / 2, yaw, kind, length)
+                y += length + 2.0
+
+    def vehicle_length(self, kind: str) -> float:
+        return self.u(*VEHICLE_LENGTHS_M[kind])
+
+    def vehicle(self, x: float, y: float, yaw: float, kind: str, length: float) -> None:
+        """A car, truck or bus of `length` centred at (x, y) on the road, facing yaw."""
+        {'car': self._car, 'truck': self._truck, 'bus': self._bus}[kind](x, y, yaw, length)
+
+    def _place(self, x, y, yaw):
+        r = yaw_matrix(yaw)
+        base = np.array([x, y, 0.0])
+        return r, (lambda p: base + np.asarray(p, dtype=np.float64) @ r.T)
+
+    def _local_boxes(self, r, to_world, boxes, label) -> None:
+        """boxes: list of ((x0, x1, y0, y1, z0, z1) local, materials per box or per face)."""
+        for (x0, x1, y0, y1, z0, z1), m in boxes:
+            self.rbox(to_world([(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2]), (x1 - x0, y1 - y0, z1 - z0), r, m,
+                      label)
+
+    def _wheels(self, to_world, w, ys, radius, label) -> None:
+        for yw in ys:
+            for s in (-1, 1):
+                self.cylinder(to_world([s * (w / 2 - 0.25), yw, radius]), to_world([s * (w / 2 + 0.01), yw, radius]),
+                              radius, self.tyre, self.rim, label)
+
+    def _lights(self, w, length, z, label):
+        front = self.mat.flat(hsv(45, 0.1, 0.95), shine=0.5, emit=0.3)
+        rear = self.mat.flat(hsv(0, 0.9, 0.7), shine=0.5, emit=0.2)
+        boxes = []
+        for s in (-1, 1):
+            xa, xb = sorted((s * (w / 2 - 0.12), s * (w / 2 - 0.42)))
+            boxes.append(((xa, xb, length / 2 - 0.05, length / 2 + 0.01, z - 0.08, z + 0.06), front))
+            boxes.append(((xa, xb, -length / 2 - 0.01, -length / 2 + 0.05, z - 0.08, z + 0.06), rear))
+        return boxes
+
+    def _car(self, x, y, yaw, length) -> None:
+        rng, u = self.rng, self.u
+        suv = rng.random() < 0.3
+        w = u(1.65, 1.95)
+        clear, h1, h2 = u(0.15, 0.25), u(0.6, 0.8) if suv else u(0.55, 0.7), u(0.45, 0.6)
+        paint = self.mat.flat(_paint(rng), noise=0.02, shine=0.35)
+        r, to_world = self._place(x, y, yaw)
+        boxes = [((-w / 2, w / 2, -length / 2, length / 2, clear, clear + h1), paint)]
+        boxes += self._lights(w, length, clear + h1 - 0.15, CAR)
+        self._local_boxes(r, to_world, boxes, CAR)
+        # Cabin: a trapezoid profile in (forward, up) extruded across the car.
+        yb0, yb1 = -length * u(0.38, 0.45), length * (u(0.25, 0.35) if suv else u(0.12, 0.25))
+        yt0, yt1 = yb0 + u(0.1, 0.5), yb1 - u(0.5, 0.9)
+        poly = np.array([[yb0, 0], [yb1, 0], [yt1, h2], [yt0, h2]])
+        wc = w * 0.92
+        sides = (paint, self.glass, paint, self.glass)
+        self.prism(poly, to_world([-wc / 2, 0, clear + h1]), r[:, 1], r[:, 2], r[:, 0] * wc,
+                   self.glass, self.glass, sides, CAR)
+        self._wheels(to_world, w, (length / 2 - 0.8, -length / 2 + 0.8), u(0.3, 0.36), CAR)
+
+    def _truck(self, x, y, yaw, length) -> None:
+        u = self.u
+        cab_l, w = u(2.0, 2.4), 2.4
+        paint = self.mat.flat(_paint(self.rng), noise=0.02, shine=0.3)
+        cargo = self.mat.flat(hsv(0, 0, u(0.7, 0.92)) if self.rng.random() < 0.6 else _paint(self.rng), noise=0.05)
+        dark = self.mat.flat(hsv(0, 0, 0.12))
+        hc, hb = u(2.6, 3.0), u(3.0, 3.8)
+        r, to_world = self._place(x, y, yaw)
+        yf = length / 2
+        g = self.glass
+        boxes = [((-w / 2, w / 2, yf - cab_l, yf, 0.45, 1.6), paint),
+                 ((-w / 2, w / 2, yf - cab_l, yf, 1.6, hc), (g, g, paint, g, paint, paint)),
+                 ((-w / 2, w / 2, -yf, yf - cab_l - 0.1, 0.9, hb), cargo),
+                 ((-w / 2 + 0.2, w / 2 - 0.2, -yf, yf - cab_l, 0.45, 0.9), dark)]
+        boxes += self._lights(w, length, 0.8, TRUCK)
+        self._local_boxes(r, to_world, boxes, TRUCK)
+        self._wheels(to_world, w, (yf - cab_l / 2, -yf + 1.2, -yf + 2.3), 0.48, TRUCK)
+
+    def _bus(self, x, y, yaw, length) -> None:
+        rng, u = self.rng, self.u
+        w, h = 2.5, u(3.0, 3.3)
+        paint = self.mat.flat(hsv(float(rng.choice([0, 50, 120, 210, 30])) + u(-5, 5), u(0.6, 0.9), u(0.5, 0.85))
+                              if rng.random() < 0.8 else hsv(0, 0, 0.9), noise=0.02, shine=0.3)
+        r, to_world = self._place(x, y, yaw)
+        g = self.glass
+        boxes = [((-w / 2, w / 2, -length / 2, length / 2, 0.3, 1.05), paint),
+                 ((-w / 2, w / 2, -length / 2, length / 2, 1.05, h - 0.45), (g, g, paint, g, paint, paint)),
+                 ((-w / 2, w / 2, -length / 2, length / 2, h - 0.45, h), paint)]
+        boxes += self._lights(w, length, 0.75, BUS)
+        self._local_boxes(r, to_world, boxes, BUS)
+        self._wheels(to_world, w, (length / 2 - 2.3, -length / 2 + 2.8), 0.5, BUS)
+
+    # -- beyond the street -------------------------------------------------------------------------------
+
+    def _cross_street(self) -> None:
+        """Sidewalks and buildings along the side street; its asphalt comes with the ground."""
+        u = self.u
+        yj, wj = self.yj, self.wj
+        for s, side in self.sides.items():
+            slab, kerb_mat = self._sidewalk_material()
+            walk = self.cross_walk
+            for sy in (-1, 1):
+                y_in = yj + sy * wj / 2
+                faces = [slab] * 6
+                faces[2 if sy > 0 else 3] = kerb_mat
+                self.box(*sorted((s * self.hw, s * 300.0)), *sorted((y_in, y_in + sy * walk)), -0.3, self.kerb,
+                         faces, SIDEWALK)
+                x = side['facade'] + u(15, 25)
+                while x < 140:
+                    w = u(8, 30)
+                    y_face = y_in + sy * (walk + u(0, 2))
+                    self._building(*sorted((s * x, s * (x + w))), *sorted((y_face, y_face + sy * u(10, 20))),
+                                   u(6, 30) if self.urban else u(6, 14))
+                    x += w + (u(2, 8) if self.rng.random() < 0.3 else 0.0)
+
+    def _end_row(self) -> None:
+        u = self.u
+        x = -150.0
+        while x < 150:
+            w = u(10, 30)
+            self._building(x, x + w, self.y_end, self.y_end + u(10, 20), u(8, 30))
+            x += w
+
+    def _skyline(self) -> None:
+        u = self.u
+        for _ in range(int(self.rng.integers(4, 14))):
+            s = self.rng.choice([-1, 1])
+            x = s * (self.sides[s]['facade'] + u(25, 100))
+            y, w, d = u(25, 140), u(10, 30), u(10, 30)
+            self._building(*sorted((x, x + s * d)), y, y + w, u(15, 55))
+
+    def _lighting(self) -> Lighting:
+        rng, u = self.rng, self.u
+        elev, az = np.radians(u(12, 70)), np.radians(u(0, 360))
+        sun_dir = (np.cos(elev) * np.sin(az), np.cos(elev) * np.cos(az), np.sin(elev))
+        warm = np.clip(1.0 - elev / np.radians(40), 0, 1)
+        sun_col = np.array([1.0, 0.95 - 0.12 * warm, 0.88 - 0.3 * warm])
+        if rng.random() < 0.25:   # overcast
+            grey = u(1.0, 1.5)
+            return Lighting(sun_dir, tuple(sun_col * u(0.1, 0.6)), (grey * 0.9, grey * 0.92, grey * 0.95),
+                            (grey * 1.1,) * 3, (grey * 1.25,) * 3, 0.0, (1.2, 1.2, 1.25), u(250, 800))
+        sky = u(0.7, 1.1)
+        zenith = np.array([u(0.1, 0.25), u(0.25, 0.4), u(0.7, 0.95)]) * sky
+        horizon = np.array([u(0.65, 0.8), u(0.75, 0.85), u(0.9, 1.0)]) * sky * 1.1
+        return Lighting(sun_dir, tuple(sun_col * u(2.5, 4.0)), tuple(zenith * 0.5 + horizon * 0.3),
+                        tuple(zenith), tuple(horizon), u(0, 0.7) if rng.random() < 0.6 else 0.0,
+                        tuple(np.full(3, u(1.0, 1.5))), u(300, 1500))
+
+
+def generate(rng: np.random.Generator, width: int, height: int, **overrides) -> tuple[Scene, Camera]:
+    """A random street and the camera looking at it. Overrides fix camera parameters (keys of
+    `CAMERA_RANGES`, plus x_m) or scene options: curve (1/m, 0 = straight), junction (bool), traffic
+    (bool: vehicles and people)."""
+    unknown = set(overrides) - set(CAMERA_RANGES) - set(SCENE_OPTIONS)
+    if unknown:
+        raise ValueError(f'unknown world option(s) {sorted(unknown)}; known: '
+                         f'{sorted(CAMERA_RANGES) + sorted(SCENE_OPTIONS)}')
+    street = _Street(rng, width, height, overrides)
+    return street.build(), street.camera
