@@ -1,0 +1,65 @@
+"""launch/, config/ and rviz/ cannot run here (no launch_ros, no rviz2): check what can be checked statically."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vision_banana_ros.ros.parameters import BY_NAME, PARAMS
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_OUTPUTS = ('semantic/labels', 'semantic/confidence', 'semantic/color', 'depth', 'depth/camera_info', 'normals',
+                'normals/raw', 'points')
+
+
+def console_scripts():
+    return set(re.findall(r"'(\w+) = vision_banana_ros", (ROOT / 'setup.py').read_text()))
+
+
+@pytest.mark.parametrize('name', ['vision_banana.launch.py', 'bag_replay.launch.py'])
+def test_launch_files_parse_and_name_what_exists(name):
+    source = (ROOT / 'launch' / name).read_text()
+    tree = ast.parse(source)
+    assert any(isinstance(n, ast.FunctionDef) and n.name == 'generate_launch_description' for n in tree.body)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    keywords = {(k.arg, k.value.value) for c in calls for k in c.keywords if isinstance(k.value, ast.Constant)}
+    ours = {value for key, value in keywords if key == 'executable'} - {'rviz2'}
+    assert ours and ours <= console_scripts()
+    assert ('package', 'vision_banana_ros') in keywords and ('name', 'vision_banana') in keywords
+    for folder, filename in re.findall(r"os\.path\.join\(share, '(\w+)', '([\w.]+)'\)", source):
+        assert (ROOT / folder / filename).is_file(), f'{name} names {folder}/{filename}'
+    # remapped node inputs are the node's relative input names
+    assert set(re.findall(r"\('(image|camera_info|image/compressed)',", source)) <= {'image', 'camera_info',
+                                                                                     'image/compressed'}
+
+
+def test_setup_installs_launch_config_rviz():
+    setup = (ROOT / 'setup.py').read_text()
+    for folder in ('launch', 'config', 'rviz'):
+        assert f"/{folder}'" in setup
+    assert {'vision_banana', 'vision_banana_node', 'vision_banana_lifecycle_node'} <= console_scripts()
+
+
+def test_config_file_sets_only_real_parameters_with_valid_values():
+    params = yaml.safe_load((ROOT / 'config' / 'vision_banana.yaml').read_text())['/**']['ros__parameters']
+    assert set(params) <= set(BY_NAME)
+    assert set(BY_NAME) - set(params) <= {p.name for p in PARAMS if p.default is None}
+    for name, value in params.items():
+        assert type(value) is type(BY_NAME[name].default) or isinstance(BY_NAME[name].default, float), name
+        assert value == BY_NAME[name].default, name
+
+
+def test_rviz_config_shows_node_outputs_in_the_camera_frame():
+    rviz = yaml.safe_load((ROOT / 'rviz' / 'vision_banana.rviz').read_text())
+    displays = rviz['Visualization Manager']['Displays']
+    topics = {d['Topic']['Value'] for d in displays if 'Topic' in d}
+    assert topics == {'points', 'semantic/color', 'depth', 'normals'} and topics <= set(NODE_OUTPUTS)
+    cloud = next(d for d in displays if d['Class'].endswith('PointCloud2'))
+    assert cloud['Color Transformer'] == 'RGB8'
+    assert rviz['Visualization Manager']['Global Options']['Fixed Frame'].endswith('optical_frame')
+
+
+def test_node_outputs_match_this_list():
+    node = pytest.importorskip('vision_banana_ros.ros.node')
+    assert tuple(node.OUTPUTS) == NODE_OUTPUTS
