@@ -61,5 +61,6 @@ def test_rviz_config_shows_node_outputs_in_the_camera_frame():
 
 
 def test_node_outputs_match_this_list():
+    from vision_banana_ros.outputs import OUTPUT_TASKS
     node = pytest.importorskip('vision_banana_ros.ros.node')
-    assert tuple(node.OUTPUTS) == NODE_OUTPUTS
+    assert tuple(OUTPUT_TASKS) == tuple(node.OUTPUT_TYPES) == NODE_OUTPUTS

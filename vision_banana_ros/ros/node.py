@@ -31,7 +31,8 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from ..backends.experts import ExpertsBackend
 from ..backends.unified import UnifiedBackend
 from ..engine import BatchRunner, Engine, FrameRequest, resolve_device
-from ..geometry import Intrinsics, build_cloud
+from ..geometry import Intrinsics
+from ..outputs import Output, make_outputs, tasks_for
 from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
 from .config import NodeConfig, read_config
 from .convert import array_to_image, compressed_to_rgb, image_to_rgb
@@ -44,16 +45,8 @@ except ImportError:
 
 NODE_NAME = 'vision_banana'
 WARN_PERIOD_S = 5.0
-OUTPUTS = {  # output topic (under the camera's namespace) -> message type and the tasks it needs
-    'semantic/labels': (Image, ('segmentation',)),
-    'semantic/confidence': (Image, ('segmentation',)),
-    'semantic/color': (Image, ('segmentation',)),
-    'depth': (Image, ('depth',)),
-    'depth/camera_info': (CameraInfo, ('depth',)),
-    'normals': (Image, ('normals',)),
-    'normals/raw': (Image, ('normals',)),
-    'points': (PointCloud2, ('segmentation', 'depth')),
-}
+OUTPUT_TYPES = {'semantic/labels': Image, 'semantic/confidence': Image, 'semantic/color': Image, 'depth': Image,
+                'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2}
 
 
 class _Rate:
@@ -129,7 +122,7 @@ class VisionBanana:
         self._start_engine()
         for name in self.config.cameras:
             camera = _Camera(name, f'{name}/' if name else '')
-            for topic, (msg_type, _) in OUTPUTS.items():
+            for topic, msg_type in OUTPUT_TYPES.items():
                 camera.publishers[topic] = self.node.create_publisher(msg_type, camera.prefix + topic, 5)
             self.cameras[name] = camera
         self.diagnostics = self.node.create_publisher(DiagnosticArray, '/diagnostics', 10)
@@ -199,21 +192,14 @@ class VisionBanana:
             self.diagnostics = None
 
     # ---- frames in ---------------------------------------------------------------------------------------------
-    def _wanted(self, camera: _Camera) -> tuple[str, ...]:
-        tasks = set()
-        for topic, publisher in camera.publishers.items():
-            if publisher.get_subscription_count() > 0:
-                if topic == 'semantic/confidence' and not self.config.publish_confidence:
-                    continue
-                tasks.update(OUTPUTS[topic][1])
-                if topic == 'points' and self.config.cloud_normals:
-                    tasks.add('normals')
-        return tuple(t for t in self.config.tasks if t in tasks)
+    @staticmethod
+    def _subscribed(camera: _Camera) -> list[str]:
+        return [topic for topic, publisher in camera.publishers.items() if publisher.get_subscription_count() > 0]
 
     def _on_image(self, camera: _Camera, topic: str, msg) -> None:
         camera.received.tick()
         engine = self.engine
-        tasks = self._wanted(camera)
+        tasks = tasks_for(self._subscribed(camera), self.config)
         if engine is None or not tasks:
             return
         try:
@@ -244,31 +230,21 @@ class VisionBanana:
         camera = self.cameras.get(result.camera_id)
         if camera is None:
             return
-        c, header, pub = self.config, result.header, camera.publishers
-        wants = lambda topic: pub[topic].get_subscription_count() > 0
+        header = result.header
+        topics = self._subscribed(camera)
+        transform = None
+        if 'points' in topics and self.tf_buffer is not None:
+            try:
+                transform = transform_from_msg(self.tf_buffer.lookup_transform(self.config.target_frame,
+                                                                               header.frame_id, Time()))
+            except Exception as exc:  # tf2 raises several exception types for missing or stale frames
+                self.log.warning(f'no transform {header.frame_id} -> {self.config.target_frame}: {exc}; '
+                                 'cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
+                topics.remove('points')
         try:
-            if result.labels is not None:
-                if wants('semantic/labels'):
-                    pub['semantic/labels'].publish(array_to_image(result.labels, header))
-                if wants('semantic/color'):
-                    color = c.palette.encode(result.labels)
-                    if c.overlay_alpha > 0:
-                        color = (color * (1 - c.overlay_alpha) + result.image * c.overlay_alpha).astype(np.uint8)
-                    pub['semantic/color'].publish(array_to_image(color, header))
-                if c.publish_confidence and wants('semantic/confidence'):
-                    pub['semantic/confidence'].publish(array_to_image(result.confidence.astype(np.float32), header))
-            if result.depth is not None:
-                if wants('depth'):
-                    pub['depth'].publish(array_to_image(result.depth, header))
-                if wants('depth/camera_info'):
-                    pub['depth/camera_info'].publish(_camera_info(result.intrinsics, header))
-            if result.normals is not None:
-                if wants('normals'):
-                    pub['normals'].publish(array_to_image(result.encodings['normals'], header))
-                if wants('normals/raw'):
-                    pub['normals/raw'].publish(array_to_image(result.normals, header))
-            if result.depth is not None and wants('points'):
-                self._publish_cloud(camera, result)
+            outputs = make_outputs(result, self.config, topics, transform)
+            for topic, output in outputs.items():
+                camera.publishers[topic].publish(self._message(output, header))
         except Exception as exc:  # publish() can raise under overload; the next frame must still go out
             self.log.warning(f'{camera.prefix or "camera"}: publishing failed: {exc}',
                              throttle_duration_sec=WARN_PERIOD_S)
@@ -277,21 +253,14 @@ class VisionBanana:
         stamp = Time.from_msg(header.stamp, clock_type=self.node.get_clock().clock_type)
         camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
 
-    def _publish_cloud(self, camera: _Camera, result) -> None:
-        c, header = self.config, result.header
-        transform = c.target_transform
-        if c.target_frame and transform is None:
-            try:
-                transform = transform_from_msg(self.tf_buffer.lookup_transform(c.target_frame, header.frame_id,
-                                                                               Time()))
-            except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-                self.log.warning(f'no transform {header.frame_id} -> {c.target_frame}: {exc}; cloud skipped',
-                                 throttle_duration_sec=WARN_PERIOD_S)
-                return
-        payload = build_cloud(result.depth, result.intrinsics, image=result.image, labels=result.labels,
-                              normals=result.normals, options=c.cloud, transform=transform, palette=c.palette)
-        cloud_header = type(header)(stamp=header.stamp, frame_id=c.target_frame or header.frame_id)
-        camera.publishers['points'].publish(to_point_cloud2(payload, cloud_header))
+    @staticmethod
+    def _message(output: Output, header):
+        if output.kind == 'image':
+            return array_to_image(output.payload, header)
+        if output.kind == 'camera_info':
+            return _camera_info(output.payload, header)
+        cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
+        return to_point_cloud2(output.payload, cloud_header)
 
     def _on_error(self, requests, exc) -> None:
         self.log.error(f'inference failed for {len(requests)} frame(s): {exc!r}', throttle_duration_sec=WARN_PERIOD_S)

@@ -1,0 +1,74 @@
+"""What each output topic holds for one engine result, without ROS types: the node publishes these with rclpy
+messages and `vision_banana bag process` writes them with rosbags messages, so online and offline agree."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .geometry import RigidTransform, build_cloud
+
+# Output topic (under the camera's namespace) -> the tasks it needs.
+OUTPUT_TASKS = {
+    'semantic/labels': ('segmentation',),
+    'semantic/confidence': ('segmentation',),
+    'semantic/color': ('segmentation',),
+    'depth': ('depth',),
+    'depth/camera_info': ('depth',),
+    'normals': ('normals',),
+    'normals/raw': ('normals',),
+    'points': ('segmentation', 'depth'),
+}
+
+
+class Output(NamedTuple):
+    kind: str      # 'image' (payload: array), 'camera_info' (Intrinsics) or 'cloud' (CloudPayload)
+    payload: Any
+    frame_id: str | None = None   # None: the input image's frame
+
+
+def tasks_for(topics, config) -> tuple[str, ...]:
+    """The tasks the given output topics need, in the configured order."""
+    needed = set()
+    for topic in topics:
+        if topic == 'semantic/confidence' and not config.publish_confidence:
+            continue
+        needed.update(OUTPUT_TASKS[topic])
+        if topic == 'points' and config.cloud_normals:
+            needed.add('normals')
+    return tuple(t for t in config.tasks if t in needed)
+
+
+def make_outputs(result, config, topics, transform: RigidTransform | None = None) -> dict[str, Output]:
+    """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
+    `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
+    configured `target_transform` is used)."""
+    out = {}
+    want = set(topics)
+    if result.labels is not None:
+        if 'semantic/labels' in want:
+            out['semantic/labels'] = Output('image', result.labels)
+        if 'semantic/color' in want:
+            color = config.palette.encode(result.labels)
+            if config.overlay_alpha > 0:
+                color = (color * (1 - config.overlay_alpha) + result.image * config.overlay_alpha).astype(np.uint8)
+            out['semantic/color'] = Output('image', color)
+        if 'semantic/confidence' in want and config.publish_confidence:
+            out['semantic/confidence'] = Output('image', result.confidence.astype(np.float32))
+    if result.depth is not None:
+        if 'depth' in want:
+            out['depth'] = Output('image', result.depth)
+        if 'depth/camera_info' in want:
+            out['depth/camera_info'] = Output('camera_info', result.intrinsics)
+    if result.normals is not None:
+        if 'normals' in want:
+            out['normals'] = Output('image', result.encodings['normals'])
+        if 'normals/raw' in want:
+            out['normals/raw'] = Output('image', result.normals)
+    if 'points' in want and result.depth is not None:
+        transform = transform or config.target_transform
+        payload = build_cloud(result.depth, result.intrinsics, image=result.image, labels=result.labels,
+                              normals=result.normals, options=config.cloud, transform=transform,
+                              palette=config.palette)
+        out['points'] = Output('cloud', payload, config.target_frame or None)
+    return out
