@@ -35,7 +35,8 @@ from ..geometry import Intrinsics
 from ..outputs import Output, make_outputs, tasks_for
 from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
 from .config import NodeConfig, read_config
-from .convert import array_to_image, compressed_to_rgb, image_to_rgb
+from ..camera_images import compressed_to_rgb, image_to_rgb
+from .convert import array_to_image
 from .parameters import PARAMS
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none

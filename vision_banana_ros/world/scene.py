@@ -52,6 +52,7 @@ class Camera:
     yaw_deg: float
     x_m: float             # across the street, 0 = road centre
     ground_z: float        # height of the surface it stands on (0 on the road, the kerb on a sidewalk)
+    y_m: float = 0.0       # along the street; scenes are built around y = 0, so keep moves short (a drive)
 
     @property
     def intrinsics(self) -> dict[str, float]:
@@ -59,7 +60,7 @@ class Camera:
 
     @property
     def position(self) -> np.ndarray:
-        return np.array([self.x_m, 0.0, self.ground_z + self.height_m])
+        return np.array([self.x_m, self.y_m, self.ground_z + self.height_m])
 
     @property
     def rotation(self) -> np.ndarray:

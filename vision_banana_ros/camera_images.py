@@ -1,0 +1,71 @@
+"""Camera image messages -> H x W x 3 uint8 RGB, for rclpy and rosbags messages alike (only their fields are read).
+
+sensor_msgs/Image in rgb8, bgr8, rgba8, bgra8, mono8, mono16 (scaled by 1/257), yuv422 (UYVY) or yuv422_yuy2
+(YUYV, BT.601); sensor_msgs/CompressedImage in JPEG or PNG. Anything else is a ValueError that names the
+encoding, so the node can warn and count the frame as rejected. No cv_bridge and no rclpy needed.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image as PILImage
+
+CAMERA_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'mono16', 'yuv422', 'yuv422_yuy2')
+_BYTES_PER_PIXEL = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 1, 'mono16': 2, 'yuv422': 2,
+                    'yuv422_yuy2': 2}
+
+
+def _rows(msg, bytes_per_pixel: int) -> np.ndarray:
+    if msg.height == 0 or msg.width == 0:
+        raise ValueError(f'empty image ({msg.width}x{msg.height})')
+    row = msg.width * bytes_per_pixel
+    if msg.step < row:
+        raise ValueError(f'{msg.encoding} image step {msg.step} < width {msg.width} x {bytes_per_pixel} bytes')
+    data = np.frombuffer(memoryview(msg.data), dtype=np.uint8)
+    if data.size < msg.step * msg.height:
+        raise ValueError(f'{msg.encoding} image has {data.size} bytes, needs step x height = {msg.step * msg.height}')
+    return data[:msg.step * msg.height].reshape(msg.height, msg.step)[:, :row]
+
+
+def _yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    c, d, e = y.astype(np.float32) - 16.0, u.astype(np.float32) - 128.0, v.astype(np.float32) - 128.0
+    rgb = np.stack([1.164 * c + 1.596 * e, 1.164 * c - 0.392 * d - 0.813 * e, 1.164 * c + 2.017 * d], axis=-1)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def image_to_rgb(msg) -> np.ndarray:
+    """sensor_msgs/Image (camera encodings above) -> H x W x 3 uint8 RGB."""
+    encoding = msg.encoding.lower()
+    if encoding not in _BYTES_PER_PIXEL:
+        raise ValueError(f'unsupported image encoding {msg.encoding!r} (supported: {", ".join(CAMERA_ENCODINGS)})')
+    rows = _rows(msg, _BYTES_PER_PIXEL[encoding])
+    h, w = msg.height, msg.width
+    if encoding in ('rgb8', 'bgr8', 'rgba8', 'bgra8'):
+        pixels = rows.reshape(h, w, len(encoding) - 1)[..., :3]
+        return np.ascontiguousarray(pixels[..., ::-1] if encoding.startswith('bgr') else pixels)
+    if encoding == 'mono8':
+        return np.repeat(rows[..., None], 3, axis=2)
+    if encoding == 'mono16':
+        mono = rows.view('>u2' if msg.is_bigendian else '<u2').reshape(h, w)
+        return np.repeat((mono // 257).astype(np.uint8)[..., None], 3, axis=2)
+    if w % 2:
+        raise ValueError(f'{msg.encoding} image width {w} must be even')
+    pairs = rows.reshape(h, w // 2, 4)
+    # UYVY (yuv422) and YUYV (yuv422_yuy2): two pixels share one U and one V.
+    u, y0, v, y1 = (pairs[..., i] for i in ((0, 1, 2, 3) if encoding == 'yuv422' else (1, 0, 3, 2)))
+    y = np.stack([y0, y1], axis=-1).reshape(h, w)
+    return _yuv_to_rgb(y, np.repeat(u, 2, axis=1), np.repeat(v, 2, axis=1))
+
+
+def compressed_to_rgb(msg) -> np.ndarray:
+    """sensor_msgs/CompressedImage (JPEG or PNG, as image_transport's compressed plugin writes) -> RGB."""
+    try:
+        with PILImage.open(io.BytesIO(bytes(msg.data))) as picture:
+            if picture.format not in ('JPEG', 'PNG'):
+                raise ValueError(f'unsupported compressed format {picture.format!r} ({msg.format!r})')
+            if picture.mode not in ('RGB', 'RGBA', 'L', 'P', 'LA', 'CMYK', 'YCbCr'):
+                raise ValueError(f'compressed image mode {picture.mode!r} ({msg.format!r}) is not a camera image')
+            return np.asarray(picture.convert('RGB'))
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f'cannot decode compressed image ({msg.format!r}): {exc}') from None
