@@ -1,7 +1,7 @@
 """The README documents every node parameter and topic, the way image_pipeline documents its nodes."""
 from pathlib import Path
 
-from vision_banana_ros.ros.parameters import PARAMS
+from vision_banana_ros.parameters import PARAMS
 
 README = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
 

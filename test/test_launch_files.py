@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vision_banana_ros.ros.parameters import BY_NAME, PARAMS
+from vision_banana_ros.parameters import BY_NAME, PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_OUTPUTS = ('semantic/labels', 'semantic/confidence', 'semantic/color', 'depth', 'depth/camera_info', 'normals',

@@ -28,16 +28,14 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityP
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
-from ..backends.experts import ExpertsBackend
-from ..backends.unified import UnifiedBackend
-from ..engine import BatchRunner, Engine, FrameRequest, resolve_device
+from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import Output, make_outputs, tasks_for
 from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
-from .config import NodeConfig, read_config
+from ..config import NodeConfig, build_backend, read_config
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from .convert import array_to_image
-from .parameters import PARAMS
+from ..parameters import PARAMS
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
     import tf2_ros
@@ -133,12 +131,7 @@ class VisionBanana:
 
     def _start_engine(self) -> None:
         c = self.config
-        size, device = (c.processing_height, c.processing_width), resolve_device(c.device)
-        if c.backend == 'unified':
-            backend = UnifiedBackend(c.weights or None, device, size, c.palette)
-        else:
-            backend = ExpertsBackend(c.segmentation_model or None, c.depth_model or None, device, size,
-                                     c.fallback_hfov_deg, c.palette)
+        backend = build_backend(c)
         runner = BatchRunner(backend, tuple(t for t in c.tasks if t in backend.tasks) or c.tasks, c.precision)
         self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
         self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '

@@ -1,4 +1,5 @@
-"""Node parameters -> a validated configuration; every error names its parameter."""
+"""Node parameters -> a validated configuration (every error names its parameter), and the backend it asks for.
+The node reads the values from its ROS parameters, `vision_banana bag process` from the same YAML file."""
 from __future__ import annotations
 
 import math
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..codecs import Palette, load_palette
-from ..engine import check_precision, resolve_device
-from ..geometry import CloudOptions, RigidTransform
-from ..tasks import TASKS
+from .codecs import Palette, load_palette
+from .engine import check_precision, resolve_device
+from .geometry import CloudOptions, RigidTransform
+from .tasks import TASKS
 from .parameters import BY_NAME
 
 
@@ -90,3 +91,34 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
                                     'give target_transform instead')
     return NodeConfig(values=values, tasks=tasks, cameras=cameras, palette=palette, cloud=cloud,
                       target_transform=transform)
+
+
+def load_config_file(path: str | Path | None, tf2_available: bool = False) -> NodeConfig:
+    """A node parameter file (`/**:` or `vision_banana:` -> `ros__parameters`), defaults for what it leaves out."""
+    values = {}
+    if path:
+        import yaml
+        path = Path(path)
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+            sections = [v['ros__parameters'] for k, v in document.items()
+                        if k in ('/**', 'vision_banana', '/vision_banana')]
+        except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
+            raise ValueError(f'parameter file {path}: {exc}') from None
+        for section in sections:
+            values.update(section)
+        unknown = sorted(set(values) - set(BY_NAME))
+        if unknown:
+            raise ValueError(f'parameter file {path}: unknown parameters {unknown}')
+    return read_config(lambda name: values.get(name, BY_NAME[name].default), tf2_available)
+
+
+def build_backend(config: NodeConfig):
+    """The backend the configuration names, on its device, at its processing size."""
+    from .backends.experts import ExpertsBackend
+    from .backends.unified import UnifiedBackend
+    size, device = (config.processing_height, config.processing_width), resolve_device(config.device)
+    if config.backend == 'unified':
+        return UnifiedBackend(config.weights or None, device, size, config.palette)
+    return ExpertsBackend(config.segmentation_model or None, config.depth_model or None, device, size,
+                          config.fallback_hfov_deg, config.palette)
