@@ -69,6 +69,25 @@ def _world(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bag(args: argparse.Namespace) -> int:
+    import json
+    if args.bag_command == 'process':
+        from .bag.process import process_bag
+        print(json.dumps(process_bag(args.input, args.output, args.config, args.image_topic, args.storage)))
+    elif args.bag_command == 'make-sample':
+        from .bag.sample import make_sample
+        width, height = args.size
+        print(make_sample(args.output, args.frames, args.rate, (width, height), args.seed,
+                          not args.no_ground_truth, args.storage))
+    elif args.bag_command == 'play':
+        from .bag.play import play
+        return play(args.input, args.rate, args.clock, args.loop)
+    else:
+        from .bag.record import record
+        return record(args.output, args.topics, args.storage, args.duration)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='vision_banana', description=__doc__.split(':')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -134,6 +153,34 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
     render.add_argument('--workers', type=int, default=1, help='rendering processes (default: %(default)s)')
     render.set_defaults(func=_world)
+
+    bag = sub.add_parser('bag', help='rosbag2 tools (sqlite3 and mcap, no ROS distro needed)')
+    bag_sub = bag.add_subparsers(dest='bag_command', required=True)
+    process = bag_sub.add_parser('process', help='run every camera image of a bag through the engine, at full speed')
+    process.add_argument('input')
+    process.add_argument('output')
+    process.add_argument('--config', help='node parameter file (default: the defaults)')
+    process.add_argument('--image-topic', action='append', help='camera image topic (repeatable; default: all)')
+    process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
+    sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')
+    sample.add_argument('output')
+    sample.add_argument('--frames', type=int, default=30)
+    sample.add_argument('--rate', type=float, default=10.0, help='Hz (default: %(default)s)')
+    sample.add_argument('--size', type=_size, default=(640, 480), help='WxH (default: 640x480)')
+    sample.add_argument('--seed', type=int, default=7)
+    sample.add_argument('--no-ground-truth', action='store_true', help='leave out the ground-truth topics')
+    sample.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
+    play = bag_sub.add_parser('play', help='publish a bag with rclpy (like ros2 bag play)')
+    play.add_argument('input')
+    play.add_argument('--rate', type=float, default=1.0)
+    play.add_argument('--clock', action='store_true', help='publish /clock from the bag timestamps')
+    play.add_argument('--loop', action='store_true')
+    record = bag_sub.add_parser('record', help='record topics with rclpy (like ros2 bag record)')
+    record.add_argument('output')
+    record.add_argument('topics', nargs='+')
+    record.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
+    record.add_argument('--duration', type=float, help='seconds, then stop (default: until Ctrl-C)')
+    bag.set_defaults(func=_bag)
 
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,63 @@
+"""`vision_banana bag play IN [--rate R] [--clock] [--loop]`: publish a rosbag2 with rclpy, as `ros2 bag play`.
+
+Messages go out as the bag stores them (serialized CDR, no decoding), on publishers of their own types, at the
+bag's pace scaled by `rate`; `--clock` also publishes /clock from the bag timestamps for nodes with use_sim_time.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+
+from .process import _open
+
+
+def message_class(msgtype: str):
+    package, kind, name = msgtype.split('/')
+    try:
+        return getattr(importlib.import_module(f'{package}.{kind}'), name)
+    except (ImportError, AttributeError):
+        raise ValueError(f'message type {msgtype} is not installed here') from None
+
+
+def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = False, node=None) -> int:
+    if rate <= 0:
+        raise ValueError(f'rate must be positive, got {rate}')
+    own = node is None
+    if own:
+        rclpy.init()
+        node = rclpy.create_node('vision_banana_bag_player')
+    reader = _open(Path(src))
+    try:
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        publishers = {c.id: node.create_publisher(message_class(c.msgtype), c.topic, qos) for c in reader.connections}
+        clock_pub = node.create_publisher(Clock, '/clock', 10) if clock else None
+        while True:
+            start_wall, start_bag = time.monotonic(), None
+            for connection, timestamp, raw in reader.messages():
+                start_bag = timestamp if start_bag is None else start_bag
+                delay = (timestamp - start_bag) / 1e9 / rate - (time.monotonic() - start_wall)
+                if delay > 0:
+                    time.sleep(delay)
+                if clock_pub is not None:
+                    clock_msg = Clock()
+                    clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(timestamp, 10**9)
+                    clock_pub.publish(clock_msg)
+                try:
+                    publishers[connection.id].publish(bytes(raw))
+                except Exception as exc:  # a full or closed transport must not stop playback
+                    node.get_logger().warning(f'{connection.topic}: {exc}', throttle_duration_sec=5.0)
+            if not loop or not rclpy.ok(context=node.context):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        reader.close()
+        if own:
+            node.destroy_node()
+            rclpy.try_shutdown()
+    return 0

@@ -1,0 +1,142 @@
+"""`vision_banana bag process IN OUT`: every camera image of a rosbag2 through the node's engine and geometry, at
+full batch speed, written with the input topics to a new bag under the node's output names.
+
+A camera is an Image or CompressedImage topic whose last name starts with "image" (`<ns>/image`,
+`<ns>/image_raw`, `<ns>/image_rect_color/compressed`, ...) or any topic named with --image-topic; its parent is
+its namespace `<ns>`. Its intrinsics come from the latest `<ns>/camera_info` before the image, else
+from `fallback_hfov_deg`. Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
+bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import Writer
+from tqdm import tqdm
+
+from ..camera_images import compressed_to_rgb, image_to_rgb
+from ..config import build_backend, load_config_file
+from ..engine import BatchRunner, FrameRequest
+from ..geometry import Intrinsics
+from ..outputs import OUTPUT_TASKS, make_outputs
+from . import messages
+from .sample import _storage
+
+IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
+
+
+def _image_name(topic: str) -> str:
+    return topic[:-len('/compressed')] if topic.endswith('/compressed') else topic
+
+
+def camera_namespace(topic: str) -> str:
+    return _image_name(topic).rsplit('/', 1)[0]
+
+
+def _open(src: Path) -> AnyReader:
+    if not src.exists():
+        raise ValueError(f'bag {src} does not exist')
+    reader = AnyReader([src])
+    try:
+        reader.open()
+    except Exception as exc:  # rosbags raises its own error types for unreadable or corrupt bags
+        raise ValueError(f'cannot read bag {src}: {exc}') from None
+    if not reader.is2:
+        reader.close()
+        raise ValueError(f'bag {src} is a ROS 1 bag: convert it first with `rosbags-convert --src {src} --dst OUT`')
+    return reader
+
+
+def _intrinsics(info, width: int, height: int, config) -> Intrinsics:
+    if info is not None:
+        try:
+            roi = info.roi
+            return Intrinsics.from_camera_info_fields(
+                info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,
+                roi=(roi.x_offset, roi.y_offset, roi.width, roi.height),
+                rectified=config.rectified).scaled_to(width, height)
+        except ValueError:
+            pass
+    return Intrinsics.from_fov(width, height, config.fallback_hfov_deg)
+
+
+def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
+                image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
+    src, dst = Path(src), Path(dst)
+    if dst.exists():
+        raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
+    config = load_config_file(config_file)
+    runner = BatchRunner(build_backend(config), config.tasks, config.precision)
+    reader = _open(src)
+    try:
+        available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
+        wanted = image_topics or [t for t in available if _image_name(t).rsplit('/', 1)[-1].startswith('image')]
+        missing = [t for t in wanted if t not in available]
+        if missing or not wanted:
+            raise ValueError(f'bag {src} has no image topic {missing or ""}; its image topics: {available or "none"}; '
+                             f'all topics: {sorted({c.topic for c in reader.connections})}')
+        cameras = {t: camera_namespace(t) for t in wanted}
+        taken = {c.topic for c in reader.connections} & {f'{ns}/{o}' for ns in cameras.values() for o in OUTPUT_TASKS}
+        if taken:
+            raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
+        info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
+        total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
+        stats = {'frames': 0, 'rejected': 0, 'stage_ms': {}}
+        started = time.perf_counter()
+        with Writer(dst, version=9, storage_plugin=_storage(storage)) as writer:
+            copies = {c.id: writer.add_connection(c.topic, c.msgtype, msgdef=c.msgdef.data, rihs01=c.digest)
+                      for c in reader.connections}
+            outputs = {}
+            latest_info = {}
+            pending = []
+            bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
+
+            def flush():
+                for result in runner.run(pending):
+                    header, timestamp = result.header
+                    for topic, output in make_outputs(result, config, OUTPUT_TASKS).items():
+                        name = f'{result.camera_id}/{topic}'
+                        msgtype, msg = messages.output_message(output, header)
+                        if name not in outputs:
+                            outputs[name] = writer.add_connection(name, msgtype, typestore=messages.TYPESTORE)
+                        writer.write(outputs[name], timestamp, messages.serialize(msg, msgtype))
+                    for stage, ms in result.timings.items():
+                        stats['stage_ms'][stage] = stats['stage_ms'].get(stage, 0.0) + ms
+                    stats['frames'] += 1
+                bar.update(len(pending))
+                pending.clear()
+
+            for connection, timestamp, raw in reader.messages():
+                writer.write(copies[connection.id], timestamp, raw)
+                if connection.topic in info_topics:
+                    latest_info[info_topics[connection.topic]] = reader.deserialize(raw, connection.msgtype)
+                if connection.topic not in cameras:
+                    continue
+                ns = cameras[connection.topic]
+                msg = reader.deserialize(raw, connection.msgtype)
+                try:
+                    rgb = (compressed_to_rgb(msg) if connection.msgtype == messages.COMPRESSED_IMAGE
+                           else image_to_rgb(msg))
+                except ValueError as exc:
+                    stats['rejected'] += 1
+                    bar.write(f'{connection.topic} @ {timestamp}: {exc}; frame skipped')
+                    bar.update(1)
+                    continue
+                header = messages.header(messages.stamp_ns(msg.header), msg.header.frame_id)
+                intrinsics = _intrinsics(latest_info.get(ns), rgb.shape[1], rgb.shape[0], config)
+                pending.append(FrameRequest(ns, rgb, header=(header, timestamp), intrinsics=intrinsics))
+                if len(pending) >= config.max_batch:
+                    flush()
+            if pending:
+                flush()
+            bar.close()
+    finally:
+        reader.close()
+    seconds = time.perf_counter() - started
+    frames = max(stats['frames'], 1)
+    return {'input': str(src), 'output': str(dst), 'frames': stats['frames'], 'rejected': stats['rejected'],
+            'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
+            'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},
+            'topics': sorted(outputs)}
