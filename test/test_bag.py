@@ -1,0 +1,127 @@
+"""Bag tooling: the sample drive, offline processing of sqlite3/mcap/real bags, and online == offline."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rosbags.highlevel import AnyReader
+
+from vision_banana_ros.bag.process import process_bag
+from vision_banana_ros.bag.sample import make_sample
+from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
+from vision_banana_ros.model.weights import save_network
+
+BAGS = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real_bags'
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp('bags')
+    weights = root / 'tiny.safetensors'
+    save_network(VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), decoder_widths=(16, 8, 8, 8),
+                                               task_dim=8)), weights)
+    config = root / 'params.yaml'
+    config.write_text(f'/**:\n  ros__parameters:\n    weights: {weights}\n    device: cpu\n    max_batch: 4\n')
+    return root, config
+
+
+def read(bag):
+    out = {}
+    with AnyReader([Path(bag)]) as reader:
+        for conn, t, raw in reader.messages():
+            msg = reader.deserialize(raw, conn.msgtype)
+            out.setdefault(conn.topic, []).append((t, msg))
+    return out
+
+
+def stamp(msg):
+    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_sample_and_process_keep_topics_headers_and_timestamps(setup, storage):
+    root, config = setup
+    sample = make_sample(root / f'sample_{storage}', frames=3, size=(160, 120), storage=storage, progress=False)
+    summary = process_bag(sample, root / f'out_{storage}', config, storage=storage, progress=False)
+    assert summary['frames'] == 3 and summary['rejected'] == 0
+    bag = read(root / f'out_{storage}')
+    for topic in ('/camera/image', '/camera/camera_info', '/camera/ground_truth/labels'):
+        assert len(bag[topic]) == 3           # inputs copied
+    images = bag['/camera/image']
+    for topic in ('/camera/semantic/labels', '/camera/depth', '/camera/normals', '/camera/points'):
+        outs = bag[topic]
+        assert [t for t, _ in outs] == [t for t, _ in images], topic                  # bag timestamps
+        assert [stamp(m) for _, m in outs] == [stamp(m) for _, m in images], topic    # header stamps
+        assert all(m.header.frame_id == 'camera_optical_frame' for _, m in outs)
+    depth = bag['/camera/depth'][0][1]
+    assert (depth.encoding, depth.width, depth.height) == ('32FC1', 160, 120)
+    info = bag['/camera/depth/camera_info'][0][1]
+    np.testing.assert_allclose(info.k, bag['/camera/camera_info'][0][1].k)
+
+
+def test_process_errors_are_clear(setup, tmp_path):
+    root, config = setup
+    with pytest.raises(ValueError, match='does not exist'):
+        process_bag(tmp_path / 'nope', tmp_path / 'out', config)
+    sample = make_sample(tmp_path / 's', frames=1, size=(64, 48), progress=False)
+    with pytest.raises(ValueError, match=r"image topics: \['/camera/ground_truth/depth'"):
+        process_bag(sample, tmp_path / 'out', config, image_topics=['/front/image'])
+    with pytest.raises(ValueError, match='exists already'):
+        process_bag(sample, sample, config)
+    if BAGS.is_dir():
+        with pytest.raises(ValueError, match='ROS 1 bag'):
+            process_bag(BAGS / 'spot_raw_ros1.bag', tmp_path / 'out2', config)
+
+
+@pytest.mark.skipif(not BAGS.is_dir(), reason='shared real bags not present')
+def test_real_compressed_mcap(setup, tmp_path):
+    _, config = setup
+    summary = process_bag(BAGS / 'raspicam_aruco_mcap', tmp_path / 'out', config, progress=False)
+    assert summary['frames'] == 1
+    labels = read(tmp_path / 'out')['/raspicam_node/semantic/labels'][0][1]
+    assert (labels.width, labels.height) == (1280, 960)
+
+
+@pytest.mark.ros
+def test_online_node_matches_offline_processing(setup, tmp_path):
+    """Play the sample into the node, record its input and outputs with our recorder, then process the recorded
+    input offline: labels and depth must agree for every frame the node published."""
+    root, config = setup
+    sample = make_sample(tmp_path / 'sample', frames=5, size=(160, 120), progress=False)
+    env = os.environ.copy()
+    node = subprocess.Popen([str(BIN / 'vision_banana_node'), '--ros-args', '-r', '__ns:=/camera',
+                             '--params-file', str(config)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    recorders = [subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / name), *topics,
+                                   '--duration', '25'], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for name, topics in (('inputs', ['/camera/image', '/camera/camera_info']),
+                                      ('online', ['/camera/semantic/labels', '/camera/depth']))]
+    try:
+        time.sleep(6)  # node start-up and discovery
+        assert node.poll() is None, node.stdout.read()
+        subprocess.run([str(BIN / 'vision_banana'), 'bag', 'play', str(sample), '--rate', '0.2'], env=env,
+                       check=True, timeout=60)
+        for recorder in recorders:
+            recorder.wait(timeout=60)
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
+    online = read(tmp_path / 'online')
+    assert len(online.get('/camera/semantic/labels', [])) >= 3, 'the node published too few frames'
+    process_bag(tmp_path / 'inputs', tmp_path / 'offline', config, progress=False)
+    offline = read(tmp_path / 'offline')
+    for topic, dtype in (('/camera/semantic/labels', np.uint8), ('/camera/depth', np.float32)):
+        by_stamp = {stamp(m): m for _, m in offline[topic]}
+        for _, msg in online[topic]:
+            ours = np.frombuffer(bytes(msg.data), dtype)
+            theirs = np.frombuffer(bytes(by_stamp[stamp(msg)].data), dtype)
+            if dtype is np.uint8:
+                assert np.mean(ours == theirs) > 0.999
+            else:
+                finite = np.isfinite(ours) & np.isfinite(theirs)
+                assert np.array_equal(np.isfinite(ours), np.isfinite(theirs))
+                np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-4)
