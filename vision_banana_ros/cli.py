@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='vision_banana', description=__doc__.split(':')[0])
     sub = parser.add_subparsers(dest='command', required=True)
 
-    demo = sub.add_parser('demo', help='encode/decode a synthetic scene and write a montage of the encodings')
+    demo = sub.add_parser('demo', help='the sample drive processed by the embedded model: bag, montages, cloud')
     demo.add_argument('--out', default='demo_output', help='output directory (default: %(default)s)')
     demo.set_defaults(func=_demo)
 

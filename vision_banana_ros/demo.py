@@ -1,73 +1,89 @@
-"""`vision_banana demo`: what `make demo` runs.
+"""`vision_banana demo` (what `make demo` runs): the sample drive through the procedural world as a bag, processed
+offline by the embedded model through the same engine as the node.
 
-Renders street frames from the procedural world, answers all three tasks with the embedded default model, and
-writes a montage per frame (input | semantic | depth | normals; top row the model's RGB answers, bottom row the
-ground truth through the same codecs) plus a summary of codec round-trip errors and model metrics.
+Writes to OUT/: `sample_bag/` (input), `result_bag/` (mcap: inputs + every output topic; opens in Foxglove,
+Lichtblick or `ros2 bag play`), `montage_NN.png` every few frames (input | semantic | depth | normals),
+`accumulated_cloud.ply` (the clouds of the drive in the `world` frame, from /tf), `summary.json`; and prints the
+summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 against the sample's ground truth.
 """
 from __future__ import annotations
 
 import json
-import time
+import shutil
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from rosbags.highlevel import AnyReader
 
-from .backends.unified import UnifiedBackend
-from .codecs import CITYSCAPES, decode_depth, decode_normals, encode_depth_uint8, encode_normals_uint8
-from .engine import BatchRunner, FrameRequest
-from .evaluation.metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
-from .model.weights import DEFAULT_WEIGHTS
-from .world import render_frame
+from .bag.process import process_bag
+from .bag.sample import make_sample
+from .codecs import encode_depth_uint8
+from .config import load_config_file
+from .evaluation.metrics import DepthMetrics, SegmentationMetrics
+from .geometry import CloudOptions, CloudPayload, Intrinsics, RigidTransform, build_cloud, write_cloud
 
-from .tasks import TASKS
-DEMO_SEEDS = (910_001, 910_002, 910_003, 910_004)
-
-
-def _codec_round_trip(frame) -> dict:
-    """Errors of the 8-bit codecs on this frame's ground truth (what a perfect model's answer would lose)."""
-    valid = np.isfinite(frame.depth) & (frame.depth > 0)
-    depth = decode_depth(encode_depth_uint8(frame.depth))
-    has_normal = np.abs(frame.normals).sum(-1) > 0
-    normals = decode_normals(encode_normals_uint8(frame.normals))
-    cosine = np.clip((normals[has_normal] * frame.normals[has_normal]).sum(-1), -1, 1)
-    return {'palette_exact': bool((CITYSCAPES.decode(CITYSCAPES.encode(frame.labels))[0] == frame.labels).all()),
-            'depth_max_rel_err': float(np.max(np.abs(depth[valid] - frame.depth[valid]) / frame.depth[valid])),
-            'normals_max_err_deg': float(np.degrees(np.arccos(cosine)).max())}
+MONTAGE_EVERY = 10
+CLOUD_EVERY = 5
 
 
-def run_demo(out_dir: str | Path, width: int = 320, height: int = 240) -> int:
+def _image(msg) -> np.ndarray:
+    dtype, channels = {'rgb8': (np.uint8, 3), 'mono8': (np.uint8, 1), '32FC1': (np.float32, 1)}[msg.encoding]
+    values = np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width, channels)
+    return values[..., 0] if channels == 1 else values
+
+
+def _by_stamp(bag: Path) -> dict[int, dict]:
+    frames: dict[int, dict] = {}
+    with AnyReader([bag]) as reader:
+        for connection, _, raw in reader.messages():
+            msg = reader.deserialize(raw, connection.msgtype)
+            if connection.topic == '/tf':
+                for t in msg.transforms:
+                    key = t.header.stamp.sec * 10**9 + t.header.stamp.nanosec
+                    frames.setdefault(key, {})['/tf'] = t.transform
+                continue
+            key = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+            frames.setdefault(key, {})[connection.topic] = msg
+    return dict(sorted(frames.items()))
+
+
+def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runner = BatchRunner(UnifiedBackend(DEFAULT_WEIGHTS), TASKS)
-    seg, depth_metrics, normal_metrics = SegmentationMetrics(), DepthMetrics(), NormalMetrics()
-    frames = [render_frame(seed, width, height) for seed in DEMO_SEEDS]
-    started = time.perf_counter()
-    results = runner.run([FrameRequest(f'demo{i}', f.rgb) for i, f in enumerate(frames)])
-    inference_ms = (time.perf_counter() - started) * 1e3
-    codec_checks = []
-    for i, (frame, result) in enumerate(zip(frames, results)):
-        answers = [result.encodings[t] for t in TASKS]
-        truth = [CITYSCAPES.encode(frame.labels), encode_depth_uint8(frame.depth), encode_normals_uint8(frame.normals)]
-        montage = np.concatenate([np.concatenate([frame.rgb, *answers], axis=1),
-                                  np.concatenate([frame.rgb, *truth], axis=1)], axis=0)
-        Image.fromarray(montage).save(out / f'montage_{i:02d}.png')
-        seg.update(result.labels, frame.labels)
-        depth_metrics.update(result.depth, frame.depth)
-        normal_metrics.update(result.normals, frame.normals)
-        codec_checks.append(_codec_round_trip(frame))
-    summary = {
-        'frames': len(frames), 'size': f'{width}x{height}', 'weights': str(DEFAULT_WEIGHTS.name),
-        'inference_ms_per_batch': round(inference_ms, 1),
-        'miou': seg.miou(), 'delta1': depth_metrics.summary()['delta1'],
-        'normals_mean_deg': normal_metrics.summary()['mean_deg'],
-        'codec_palette_exact': all(c['palette_exact'] for c in codec_checks),
-        'codec_depth_max_rel_err': max(c['depth_max_rel_err'] for c in codec_checks),
-        'codec_normals_max_err_deg': max(c['normals_max_err_deg'] for c in codec_checks),
-    }
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    sample = make_sample(out / 'sample_bag', frames=frames, size=size)
+    summary = process_bag(sample, out / 'result_bag')
+    config = load_config_file(None)
+    seg, depth_metrics = SegmentationMetrics(), DepthMetrics()
+    clouds = []
+    for i, topics in enumerate(_by_stamp(out / 'result_bag').values()):
+        rgb, labels, depth = (_image(topics[f'/camera/{t}']) for t in ('image', 'semantic/labels', 'depth'))
+        seg.update(labels, _image(topics['/camera/ground_truth/labels']))
+        depth_metrics.update(depth, _image(topics['/camera/ground_truth/depth']))
+        if i % MONTAGE_EVERY == 0:
+            row = [rgb, _image(topics['/camera/semantic/color']), encode_depth_uint8(depth),
+                   _image(topics['/camera/normals'])]
+            Image.fromarray(np.concatenate(row, axis=1)).save(out / f'montage_{i:02d}.png')
+        if i % CLOUD_EVERY == 0:
+            info, pose = topics['/camera/depth/camera_info'], topics['/tf']
+            intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
+            q, t = pose.rotation, pose.translation
+            to_world = RigidTransform.from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+            clouds.append(build_cloud(depth, intrinsics, image=rgb, labels=labels, transform=to_world,
+                                      options=CloudOptions(stride=2, max_range=config.cloud_max_range)))
+    points = np.concatenate([c.points.reshape(-1) for c in clouds])[None]
+    write_cloud(out / 'accumulated_cloud.ply', CloudPayload(points, clouds[0].fields, True))
+    summary.update({'miou': round(seg.miou(), 4), 'delta1': round(depth_metrics.summary()['delta1'], 4),
+                    'abs_rel': round(depth_metrics.summary()['abs_rel'], 4), 'cloud_points': int(points.size)})
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
-    print(f'wrote {len(frames)} montages (input | semantic | depth | normals; top: model, bottom: ground truth) '
-          f'to {out}/')
-    for key, value in summary.items():
-        print(f'  {key:28} {value:.4f}' if isinstance(value, float) else f'  {key:28} {value}')
+    print(f'\nvision_banana demo: {summary["frames"]} frames of a {size[0]}x{size[1]} drive through the procedural '
+          f'world, processed by the embedded model on the CPU')
+    print(f'  {summary["fps"]:.2f} frames/s; mean ms per frame: ' +
+          ', '.join(f'{k} {v:.1f}' for k, v in summary['stage_ms_mean'].items()))
+    print(f'  against ground truth: mIoU {summary["miou"]:.3f}, depth delta1 {summary["delta1"]:.3f}, '
+          f'AbsRel {summary["abs_rel"]:.3f}')
+    print(f'  wrote {out}/: result_bag/ (mcap), montage_*.png (input | semantic | depth | normals), '
+          f'accumulated_cloud.ply ({summary["cloud_points"]} points), summary.json')
     return 0

@@ -12,6 +12,7 @@ IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED_IMAGE = 'sensor_msgs/msg/CompressedImage'
 CAMERA_INFO = 'sensor_msgs/msg/CameraInfo'
 POINT_CLOUD2 = 'sensor_msgs/msg/PointCloud2'
+TF = 'tf2_msgs/msg/TFMessage'
 _ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
               ('float32', 3): ('32FC3', 12)}
 

@@ -34,11 +34,17 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
     reader = _open(Path(src))
     try:
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        publishers = {c.id: node.create_publisher(message_class(c.msgtype), c.topic, qos) for c in reader.connections}
+        publishers = {}
+        for c in reader.connections:
+            try:
+                publishers[c.id] = node.create_publisher(message_class(c.msgtype), c.topic, qos)
+            except ValueError as exc:
+                node.get_logger().warning(f'{c.topic} not played: {exc}')
         clock_pub = node.create_publisher(Clock, '/clock', 10) if clock else None
+        playable = [c for c in reader.connections if c.id in publishers]
         while True:
             start_wall, start_bag = time.monotonic(), None
-            for connection, timestamp, raw in reader.messages():
+            for connection, timestamp, raw in reader.messages(playable):
                 start_bag = timestamp if start_bag is None else start_bag
                 delay = (timestamp - start_bag) / 1e9 / rate - (time.monotonic() - start_wall)
                 if delay > 0:

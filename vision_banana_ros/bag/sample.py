@@ -1,6 +1,7 @@
 """`vision_banana bag make-sample OUT`: a short drive through the procedural world as a rosbag2, so the demo and the
 tests need no download: /camera/image (rgb8) and /camera/camera_info at 10 Hz, plus ground truth
-(/camera/ground_truth/labels mono8, /camera/ground_truth/depth 32FC1) unless switched off."""
+(/camera/ground_truth/labels mono8, /camera/ground_truth/depth 32FC1) unless switched off, and /tf with the camera's
+pose in the `world` frame (x across the street, y along it, z up), so clouds can be accumulated."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from rosbags.rosbag2 import StoragePlugin, Writer
 from tqdm import tqdm
+from transforms3d.quaternions import mat2quat
 
 from ..geometry import Intrinsics
 from ..world.render import Sensor, render
@@ -17,17 +19,31 @@ from . import messages
 
 NAMESPACE = '/camera'
 FRAME_ID = 'camera_optical_frame'
+WORLD_FRAME = 'world'
 START_NS = 1_750_000_000 * 10**9   # a fixed start: the same sample bag every time
 DRIVE_M = 3.5                       # scenes keep 4 m ahead of the camera clear, so the drive stays inside that
 
 
 def drive_frames(seed: int, count: int, width: int, height: int):
-    """Frames of one street seen from a camera moving straight ahead by DRIVE_M in total."""
+    """(frame, camera) pairs of one street seen from a camera moving straight ahead by DRIVE_M in total."""
     rng = np.random.default_rng(seed)
     scene, camera = generate(rng, width, height, yaw_deg=0.0, roll_deg=0.0)
     sensor = Sensor.random(rng)
     for i in range(count):
-        yield render(scene, dataclasses.replace(camera, y_m=DRIVE_M * i / max(1, count - 1)), sensor)
+        moved = dataclasses.replace(camera, y_m=DRIVE_M * i / max(1, count - 1))
+        yield render(scene, moved, sensor), moved
+
+
+def _tf(camera, msg_header):
+    t = messages.T
+    w, x, y, z = mat2quat(camera.rotation)
+    transform = t['geometry_msgs/msg/Transform'](
+        translation=t['geometry_msgs/msg/Vector3'](x=float(camera.position[0]), y=float(camera.position[1]),
+                                                   z=float(camera.position[2])),
+        rotation=t['geometry_msgs/msg/Quaternion'](x=float(x), y=float(y), z=float(z), w=float(w)))
+    stamped = t['geometry_msgs/msg/TransformStamped'](
+        header=messages.with_frame(msg_header, WORLD_FRAME), child_frame_id=FRAME_ID, transform=transform)
+    return t['tf2_msgs/msg/TFMessage'](transforms=[stamped])
 
 
 def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: tuple[int, int] = (640, 480),
@@ -44,8 +60,9 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
                 for name, msgtype in (('image', messages.IMAGE), ('camera_info', messages.CAMERA_INFO),
                                       *((('ground_truth/labels', messages.IMAGE), ('ground_truth/depth', messages.IMAGE))
                                         if ground_truth else ()))}
-        for i, frame in enumerate(tqdm(drive_frames(seed, frames, width, height), total=frames, unit='frame',
-                                       desc='sample drive', disable=not progress)):
+        tf_conn = writer.add_connection('/tf', messages.TF, typestore=messages.TYPESTORE)
+        for i, (frame, camera) in enumerate(tqdm(drive_frames(seed, frames, width, height), total=frames,
+                                                 unit='frame', desc='sample drive', disable=not progress)):
             t = START_NS + i * period_ns
             header = messages.header(t, FRAME_ID)
             k = frame.intrinsics
@@ -58,6 +75,7 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
                            ('ground_truth/depth', messages.IMAGE, messages.image(depth, header))]
             for name, msgtype, msg in writes:
                 writer.write(conn[name], t, messages.serialize(msg, msgtype))
+            writer.write(tf_conn, t, messages.serialize(_tf(camera, header), messages.TF))
     return out
 
 

@@ -33,7 +33,7 @@ class BatchRunner:
         return time.perf_counter()
 
     def _upload(self, image: np.ndarray) -> torch.Tensor:
-        tensor = torch.from_numpy(np.ascontiguousarray(image))
+        tensor = torch.from_numpy(np.require(image, requirements=['C', 'W']))  # torch wants writable memory
         if self.device.type == 'cuda':
             tensor = tensor.pin_memory().to(self.device, non_blocking=True)
         return tensor.permute(2, 0, 1)[None].float().div_(255.0)
