@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vision_banana_ros.codecs import (CITYSCAPES, decode_depth, decode_depth_torch, decode_normals,
-                                      decode_normals_torch, encode_depth_torch, encode_depth_uint8,
+                                      decode_normals_torch, encode_depth, encode_depth_torch, encode_depth_uint8,
                                       encode_normals_torch, encode_normals_uint8)
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
@@ -23,7 +23,14 @@ def test_torch_codecs_on_device_match_numpy(device):
     depth_rgb = noisy(encode_depth_uint8(depth))
     out = decode_depth_torch(to_device(depth_rgb))
     assert out.device.type == device
-    np.testing.assert_allclose(out.cpu().numpy(), decode_depth(depth_rgb), rtol=1e-5)
+    ours, reference = out.cpu().numpy(), decode_depth(depth_rgb)
+    differ = ~np.isclose(ours, reference, rtol=1e-5)
+    # A noisy colour can be equally near two edges of the walk; devices may then round to either one. Those
+    # ties must be rare and truly ties: both answers re-encode to colours equally far from the input.
+    assert differ.mean() < 1e-3
+    rgb = depth_rgb[differ].astype(np.float32) / 255.0
+    gap = lambda d: np.linalg.norm(encode_depth(d) - rgb, axis=-1)
+    np.testing.assert_allclose(gap(ours[differ]), gap(reference[differ]), atol=1e-4)
 
     normal_rgb = noisy(encode_normals_uint8(normals))
     np.testing.assert_allclose(decode_normals_torch(to_device(normal_rgb)).permute(0, 2, 3, 1).cpu().numpy(),

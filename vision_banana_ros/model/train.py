@@ -19,6 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from ..engine.device import autocast
 from .losses import TASK_LOSSES
 from .network import NetworkConfig, VisionBananaNet, parameter_count
 from .weights import load_network, save_network
@@ -26,13 +27,14 @@ from .weights import load_network, save_network
 
 @dataclass
 class TrainingSet:
-    """N training samples at one resolution: rgb uint8 N x H x W x 3, labels uint8 N x H x W,
-    depth float32 N x H x W (non-finite or <= 0 invalid), normals float16 N x H x W x 3 (zero invalid)."""
+    """N training samples at one resolution, as tensors (on the CPU, or moved to the training device with `to`):
+    rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float32 N x H x W (non-finite or <= 0 invalid),
+    normals float16 N x H x W x 3 (zero invalid)."""
 
-    rgb: np.ndarray
-    labels: np.ndarray
-    depth: np.ndarray
-    normals: np.ndarray
+    rgb: torch.Tensor
+    labels: torch.Tensor
+    depth: torch.Tensor
+    normals: torch.Tensor
 
     def __len__(self) -> int:
         return len(self.rgb)
@@ -45,28 +47,35 @@ class TrainingSet:
         sizes = {f.rgb.shape for f in frames}
         if len(sizes) != 1:
             raise ValueError(f'training samples must share one resolution, got {sorted(sizes)}')
-        return cls(rgb=np.stack([f.rgb for f in frames]), labels=np.stack([f.labels for f in frames]),
-                   depth=np.stack([f.depth for f in frames]).astype(np.float32),
-                   normals=np.stack([np.nan_to_num(f.normals) for f in frames]).astype(np.float16))
+        stack = lambda arrays, dtype: torch.from_numpy(np.stack(arrays).astype(dtype))
+        return cls(rgb=stack([f.rgb for f in frames], np.uint8), labels=stack([f.labels for f in frames], np.uint8),
+                   depth=stack([f.depth for f in frames], np.float32),
+                   normals=stack([np.nan_to_num(f.normals) for f in frames], np.float16))
+
+    def to(self, device: torch.device) -> 'TrainingSet':
+        """Keep the whole set on the training device, so that batches never wait for the host."""
+        return TrainingSet(*(t.to(device) for t in (self.rgb, self.labels, self.depth, self.normals)))
 
     def batch(self, index: np.ndarray, rng: np.random.Generator, device: torch.device) -> dict[str, torch.Tensor]:
-        rgb = torch.from_numpy(self.rgb[index]).permute(0, 3, 1, 2).float() / 255.0
-        labels = torch.from_numpy(self.labels[index])
-        depth = torch.from_numpy(self.depth[index])
-        normals = torch.from_numpy(self.normals[index].astype(np.float32)).permute(0, 3, 1, 2)
-        flip = torch.from_numpy(rng.random(len(index)) < 0.5)
-        rgb[flip] = rgb[flip].flip(-1)
-        labels[flip] = labels[flip].flip(-1)
-        depth[flip] = depth[flip].flip(-1)
-        normals[flip] = normals[flip].flip(-1) * torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1)
+        """Samples `index`, half of them flipped left-right (normals' x negated), brightness/contrast/colour
+        jittered, on `device`."""
         n = len(index)
-        gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
-        tint = torch.from_numpy(rng.uniform(0.9, 1.1, (n, 3, 1, 1)).astype(np.float32))
+        i = torch.as_tensor(index, device=self.rgb.device)
+        rgb = self.rgb[i].to(device).permute(0, 3, 1, 2).float() / 255.0
+        labels, depth = self.labels[i].to(device), self.depth[i].to(device)
+        normals = self.normals[i].to(device).permute(0, 3, 1, 2).float()
+        flip = torch.as_tensor(rng.random(n) < 0.5, device=device)
+        rgb = torch.where(flip[:, None, None, None], rgb.flip(-1), rgb)
+        labels = torch.where(flip[:, None, None], labels.flip(-1), labels)
+        depth = torch.where(flip[:, None, None], depth.flip(-1), depth)
+        mirrored = normals.flip(-1) * torch.tensor([-1.0, 1.0, 1.0], device=device).view(1, 3, 1, 1)
+        normals = torch.where(flip[:, None, None, None], mirrored, normals)
+        random = lambda low, high, shape: torch.as_tensor(rng.uniform(low, high, shape), dtype=torch.float32,
+                                                          device=device)
         mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
-        contrast = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
-        rgb = (((rgb - mean) * contrast + mean) * gain * tint).clamp_(0.0, 1.0)
-        return {'rgb': rgb.to(device), 'segmentation': labels.to(device), 'depth': depth.to(device),
-                'normals': normals.to(device)}
+        rgb = (((rgb - mean) * random(0.8, 1.2, (n, 1, 1, 1)) + mean) * random(0.7, 1.3, (n, 1, 1, 1))
+               * random(0.9, 1.1, (n, 3, 1, 1))).clamp_(0.0, 1.0)
+        return {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals}
 
 
 @dataclass
@@ -81,6 +90,8 @@ class TrainOptions:
     checkpoint_every: int = 200
     resume: bool = False
     device: str = 'cpu'
+    precision: str = 'fp32'   # bf16 autocast pays off on GPUs
+    half_weights: bool = False  # store the final weights as float16 (half the size; inference runs in float32)
     progress: bool = True
 
 
@@ -115,6 +126,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     if (options.minutes is None) == (options.steps is None):
         raise ValueError('give exactly one training budget: --minutes or --steps')
     device = torch.device(options.device)
+    data = data.to(device)
     checkpoint = options.out / 'checkpoint'
     make_optimizer = lambda params: torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
     if options.resume and (checkpoint / 'state.json').exists():
@@ -139,8 +151,10 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         for group in optimizer.param_groups:
             group['lr'] = options.lr * 0.5 * (1.0 + math.cos(math.pi * done))
         batch = data.batch(rng.integers(0, len(data), options.batch), rng, device)
-        answers = network(batch['rgb'], task_ids)
-        losses = {task: TASK_LOSSES[task](answers[:, i], batch[task]) for i, task in enumerate(network.config.tasks)}
+        with autocast(device, options.precision):
+            answers = network(batch['rgb'], task_ids)
+        losses = {task: TASK_LOSSES[task](answers[:, i].float(), batch[task])
+                  for i, task in enumerate(network.config.tasks)}
         loss = sum(losses.values())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -155,8 +169,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              {'step': step, 'elapsed_s': time.monotonic() - started, 'loss': float(np.mean(history[-50:]))})
     progress.close()
     network.eval()
-    save_network(network, options.out / 'weights.safetensors',
-                 {'vision_banana.training': json.dumps({'steps': step, 'seconds': round(time.monotonic() - started),
+    save_network(network, options.out / 'weights.safetensors', half=options.half_weights, extra_metadata={'vision_banana.training': json.dumps({'steps': step, 'seconds': round(time.monotonic() - started),
                                                         'batch': options.batch, 'samples': len(data),
                                                         'final_loss': float(np.mean(history[-50:] or [np.nan]))})})
     return network

@@ -18,11 +18,14 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / 'weights' / 'vision_bana
 CONFIG_KEY = 'vision_banana.network_config'
 
 
-def save_network(network: VisionBananaNet, path: str | Path, extra_metadata: dict[str, str] | None = None) -> None:
+def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
+                 extra_metadata: dict[str, str] | None = None) -> None:
+    """`half` stores floating-point tensors as float16 (loading casts them back to the network's float32)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {CONFIG_KEY: json.dumps(network.config.to_dict()), **(extra_metadata or {})}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    cast = lambda v: v.half() if half and v.is_floating_point() else v
+    tensors = {k: cast(v.detach().cpu()).contiguous() for k, v in network.state_dict().items()}
     save_file(tensors, str(path), metadata=metadata)
 
 
