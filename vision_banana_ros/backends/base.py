@@ -41,5 +41,12 @@ class Backend(ABC):
     def decode(self, raw, tasks: tuple[str, ...]) -> DenseOutputs:
         """Raw answers -> decoded outputs at `processing_size`, still on the device."""
 
+    @abstractmethod
+    def models(self) -> list[torch.nn.Module]:
+        """The networks this backend runs (for parameter counts and for freeing the device)."""
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for model in self.models() for p in model.parameters())
+
     def infer(self, images: torch.Tensor, tasks: tuple[str, ...]) -> DenseOutputs:
         return self.decode(self.forward(images, tasks), tasks)

@@ -28,6 +28,9 @@ class UnifiedBackend(Backend):
         self.processing_size = tuple(processing_size)
         self.palette = palette
 
+    def models(self) -> list[torch.nn.Module]:
+        return list(self.networks)
+
     def _routes(self, tasks: tuple[str, ...]) -> list[tuple[object, tuple[str, ...]]]:
         routes, left = [], list(tasks)
         for network in self.networks:

@@ -1,0 +1,291 @@
+"""Point cloud payloads: depth + colour + labels (+ normals) -> the point bytes and field layout of a PointCloud2.
+
+Every field fills one 4-byte slot of a point, in this order (absent fields are left out, later ones move up):
+
+    x, y, z      float32, metres, camera optical frame unless a transform is given
+    rgb          float32 whose bits are 0x00RRGGBB, as RViz and PCL read it (alpha 0 keeps the float finite)
+    label        uint8 Cityscapes train id (255 unknown), followed by 3 zero bytes of padding
+    normal_x/y/z float32 unit normal, pointing toward the camera
+
+Points are little-endian (the hosts and GPUs ROS 2 runs on). The per-pixel work happens where the depth is: in
+numpy on the host for a numpy depth (one thread, so it never waits for a busy core), in torch on the device of
+a tensor. The kept pixels' columns are interleaved into points in one pass and copied to the host at most once;
+the payload's structured array is a view of them, so no field is copied again.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from ..codecs.palette import CITYSCAPES, Palette
+from .arrays import as_tensor, bit_view, cast, dtype_name, like, namespace
+from .backprojection import depth_validity, ray_grids
+from .depth_normals import normals_from_depth
+from .filters import remove_statistical_outliers, voxel_downsample
+from .intrinsics import Intrinsics
+from .transform import RigidTransform
+
+# sensor_msgs/PointField datatype constants.
+UINT8 = 2
+FLOAT32 = 7
+
+SKY_ID = CITYSCAPES.names.index('sky')
+COLOR_SOURCES = ('image', 'semantic', 'none')
+NORMAL_NAMES = ('normal_x', 'normal_y', 'normal_z')
+
+
+@dataclass(frozen=True)
+class PointFieldSpec:
+    """One field of a point, as in sensor_msgs/PointField."""
+
+    name: str
+    offset: int
+    datatype: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class CloudOptions:
+    """What goes into the cloud.
+
+    stride: keep every stride-th pixel in both directions. min_range/max_range: metres from the optical centre.
+    drop_classes: train ids left out (sky by default; applies when labels are given). voxel_size: metres, 0 = off.
+    outlier_neighbors: statistical outlier removal over that many neighbours (0 = off) with `outlier_std_ratio`.
+    color_source: 'image', 'semantic' (palette colours of the labels) or 'none' (no rgb field).
+    organized: keep one point per pixel (height x width, NaN where invalid) instead of the valid points only.
+    with_normals: add normal fields, from the given normals or else computed from depth.
+    """
+
+    stride: int = 1
+    min_range: float = 0.0
+    max_range: float = math.inf
+    drop_classes: tuple[int, ...] = (SKY_ID,)
+    voxel_size: float = 0.0
+    outlier_neighbors: int = 0
+    outlier_std_ratio: float = 2.0
+    color_source: str = 'image'
+    organized: bool = False
+    with_normals: bool = False
+
+    def __post_init__(self):
+        if int(self.stride) != self.stride or self.stride < 1:
+            raise ValueError(f'stride must be a positive integer, got {self.stride}')
+        if not (0.0 <= self.min_range < self.max_range) or math.isnan(self.max_range):
+            raise ValueError(f'need 0 <= min_range < max_range, got min_range={self.min_range}, '
+                             f'max_range={self.max_range}')
+        object.__setattr__(self, 'drop_classes', tuple(int(c) for c in self.drop_classes))
+        if any(not 0 <= c <= 255 for c in self.drop_classes):
+            raise ValueError(f'drop_classes must be train ids in 0..255, got {list(self.drop_classes)}')
+        if not (self.voxel_size >= 0.0 and math.isfinite(self.voxel_size)):
+            raise ValueError(f'voxel_size must be >= 0 metres (0 = off), got {self.voxel_size}')
+        if int(self.outlier_neighbors) != self.outlier_neighbors or self.outlier_neighbors < 0:
+            raise ValueError(f'outlier_neighbors must be an integer >= 0 (0 = off), got {self.outlier_neighbors}')
+        if not self.outlier_std_ratio > 0:
+            raise ValueError(f'outlier_std_ratio must be positive, got {self.outlier_std_ratio}')
+        if self.color_source not in COLOR_SOURCES:
+            raise ValueError(f'color_source must be one of {COLOR_SOURCES}, got {self.color_source!r}')
+        if self.organized and (self.voxel_size > 0 or self.outlier_neighbors > 0):
+            raise ValueError('an organized cloud keeps one point per pixel: voxel_size and outlier_neighbors '
+                             'need organized=False')
+
+
+@dataclass(frozen=True)
+class CloudPayload:
+    """Points as a structured array (height x width; height 1 when unorganized) and their field layout."""
+
+    points: np.ndarray
+    fields: tuple[PointFieldSpec, ...]
+    is_dense: bool
+
+    @property
+    def height(self) -> int:
+        return self.points.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.points.shape[1]
+
+    @property
+    def point_step(self) -> int:
+        return self.points.dtype.itemsize
+
+    @property
+    def row_step(self) -> int:
+        return self.point_step * self.width
+
+
+def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, normals=None,
+                options: CloudOptions = CloudOptions(), transform: RigidTransform | None = None,
+                palette: Palette = CITYSCAPES) -> CloudPayload:
+    """Back-project `depth` and attach colour, labels and normals, filtered as `options` say.
+
+    depth: H x W float metres (NaN/inf/<= 0 invalid) or uint16 millimetres (0 invalid). A numpy depth is
+    worked on in numpy on the host; a tensor in torch on its device, the other inputs moved there. image:
+    H x W x 3 or (tensor) 3 x H x W, uint8 or float in [0, 1]. labels: H x W integer train ids. normals: H x W x 3
+    or (tensor) 3 x H x W unit vectors in the optical frame. Intrinsics of another size are scaled to the depth's.
+    `transform` moves points (and normals) into another frame.
+    """
+    depth = _depth_metres(depth)
+    height, width = depth.shape
+    labels = None if labels is None else _labels(labels, height, width, depth)
+    if options.color_source == 'image' and image is None:
+        raise ValueError("color_source 'image' needs an image (pass image=..., or set color_source to "
+                         "'semantic' or 'none')")
+    if options.color_source == 'semantic' and labels is None:
+        raise ValueError("color_source 'semantic' needs labels")
+    image = _hw3(image, 'image', height, width, depth) if options.color_source == 'image' else None
+    if not options.with_normals:
+        normals = None
+    elif normals is not None:
+        normals = _hw3(normals, 'normals', height, width, depth)
+
+    s = options.stride
+    depth, labels, image, normals = (None if a is None else a[::s, ::s] for a in (depth, labels, image, normals))
+    intrinsics = intrinsics.scaled_to(width, height).decimated(s)
+    valid = depth_validity(depth, intrinsics, options.min_range, options.max_range)
+    for class_id in options.drop_classes if labels is not None else ():
+        valid &= labels != class_id
+    if options.with_normals and normals is None:
+        normals = like(normals_from_depth(as_tensor(depth), intrinsics).permute(1, 2, 0), depth)
+
+    names = ['x', 'y', 'z']
+    rx, ry = ray_grids(intrinsics, depth)
+    # Organized: every pixel, NaN where invalid; else the valid pixels only, in row-major order.
+    pixels = None if options.organized else _pixel_selector(valid)
+    z = _nan_where(valid, depth) if options.organized else _pick(depth, pixels)
+    columns = [z * _pick(rx, pixels), z * _pick(ry, pixels), z]
+    if options.color_source == 'image':
+        columns.append(bit_view(_pick(_packed_rgb(image), pixels), 'float32'))
+    elif options.color_source == 'semantic':
+        table = like(_palette_table(palette), depth)
+        columns.append(bit_view(table[cast(_pick(labels, pixels), 'int64')], 'float32'))
+    if options.color_source != 'none':
+        names.append('rgb')
+    if labels is not None:
+        columns.append(bit_view(cast(_pick(labels, pixels), 'int32'), 'float32'))
+        names.append('label')
+    if options.with_normals:
+        normals = cast(_pick(normals, pixels), 'float32')
+        columns.extend(normals[..., i] for i in range(3))
+        names.extend(NORMAL_NAMES)
+    # One pass interleaves the columns into points; everything after works on views of it.
+    points = torch.as_tensor(namespace(depth).stack(columns, -1))
+
+    if transform is not None:
+        points[..., :3] = transform.apply(points[..., :3])
+        if options.with_normals:
+            i = names.index('normal_x')
+            points[..., i:i + 3] = transform.rotate(points[..., i:i + 3])
+    if options.voxel_size > 0:
+        points = voxel_downsample(points, names, options.voxel_size)
+    points = _to_host(points)
+    if options.outlier_neighbors > 0:
+        points = remove_statistical_outliers(points, options.outlier_neighbors, options.outlier_std_ratio)
+    fields = point_fields(tuple(names))
+    points = points.numpy().view(structured_dtype(fields))[..., 0]
+    if options.organized:
+        return CloudPayload(points, fields, bool(valid.all()))
+    return CloudPayload(points[None], fields, True)
+
+
+@lru_cache(maxsize=32)
+def point_fields(names: tuple[str, ...]) -> tuple[PointFieldSpec, ...]:
+    """The layout of points with these fields, one 4-byte slot each."""
+    return tuple(PointFieldSpec(name, 4 * i, UINT8 if name == 'label' else FLOAT32) for i, name in enumerate(names))
+
+
+@lru_cache(maxsize=32)
+def structured_dtype(fields: tuple[PointFieldSpec, ...]) -> np.dtype:
+    """numpy dtype of one point with these fields, padding included."""
+    formats = {UINT8: 'u1', FLOAT32: '<f4'}
+    return np.dtype({'names': [f.name for f in fields], 'formats': [formats[f.datatype] for f in fields],
+                     'offsets': [f.offset for f in fields], 'itemsize': 4 * len(fields)})
+
+
+def _depth_metres(depth):
+    depth = depth if isinstance(depth, torch.Tensor) else np.asarray(depth)
+    if depth.ndim != 2:
+        raise ValueError(f'depth must be H x W, got shape {tuple(depth.shape)}')
+    kind = dtype_name(depth)
+    if kind == 'uint16':
+        # REP 118 16UC1: millimetres, 0 = no return.
+        millimetres = cast(depth, 'float32')
+        return _nan_where(millimetres > 0, millimetres * 1e-3)
+    if not kind.startswith(('float', 'bfloat')):
+        raise ValueError(f'depth must be float metres or uint16 millimetres, got {kind}')
+    return cast(depth, 'float32')
+
+
+def _labels(labels, height: int, width: int, depth):
+    labels = like(labels, depth)
+    if tuple(labels.shape) != (height, width):
+        raise ValueError(f'labels must be H x W = {height} x {width} like the depth, got shape {tuple(labels.shape)}')
+    kind = dtype_name(labels)
+    if kind == 'uint8':
+        return labels
+    if not kind.startswith(('int', 'uint')):
+        raise ValueError(f'labels must be integer train ids, got {kind}')
+    if labels.shape[0] * labels.shape[1] and (int(labels.min()) < 0 or int(labels.max()) > 255):
+        raise ValueError('labels must be train ids in 0..255')
+    return cast(labels, 'uint8')
+
+
+def _hw3(value, name: str, height: int, width: int, depth):
+    """H x W x 3 view of an H x W x 3 array or a 3 x H x W one (the device layout), of the depth's kind."""
+    array = like(value, depth)
+    if tuple(array.shape) == (3, height, width):
+        array = array.permute(1, 2, 0) if isinstance(array, torch.Tensor) else array.transpose(1, 2, 0)
+    elif tuple(array.shape) != (height, width, 3):
+        raise ValueError(f'{name} must be H x W x 3 or 3 x H x W with H x W = {height} x {width} like the depth, '
+                         f'got shape {tuple(array.shape)}')
+    return array
+
+
+def _nan_where(valid, values):
+    if isinstance(values, torch.Tensor):
+        return torch.where(valid, values, math.nan)
+    return np.where(valid, values, np.float32(np.nan))
+
+
+def _packed_rgb(image):
+    """H x W x 3 RGB (uint8, or float in [0, 1]) -> H x W int32 0x00RRGGBB."""
+    kind = dtype_name(image)
+    if kind.startswith(('float', 'bfloat')):
+        image = cast(namespace(image).round(image * 255.0).clip(0, 255), 'uint8')
+    elif kind != 'uint8':
+        raise ValueError(f'image must be uint8, or float in [0, 1], got {kind}')
+    # Little-endian bytes B, G, R, 0 read as one int32 are 0x00RRGGBB: one pass instead of shifts and ors.
+    red = image[..., 0]
+    bgr0 = namespace(image).stack([image[..., 2], image[..., 1], red, namespace(image).zeros_like(red)], -1)
+    return bit_view(bgr0, 'int32')[..., 0]
+
+
+@lru_cache(maxsize=1)
+def _palette_table(palette: Palette) -> np.ndarray:
+    """256 int32 0x00RRGGBB: the colour of every label."""
+    colors = palette.encode(np.arange(256, dtype=np.uint8)).astype(np.int32)
+    return (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
+
+
+def _to_host(tensor: torch.Tensor) -> torch.Tensor:
+    if tensor.device.type == 'cuda':
+        # Into page-locked memory (torch caches it): the copy from the GPU runs several times faster.
+        return torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True).copy_(tensor)
+    return tensor.cpu()
+
+
+def _pick(array, pixels):
+    """The selected pixels of an H x W (x C) array as n (x C), or all of it when `pixels` is None."""
+    return array if pixels is None else array.reshape((-1,) + tuple(array.shape[2:]))[pixels]
+
+
+def _pixel_selector(mask):
+    """What picks the pixels of an H x W mask out of flattened arrays. numpy compresses by the mask itself,
+    faster than through indices; torch indexes, as a mask would find its pixels again for every array."""
+    if isinstance(mask, torch.Tensor):
+        return mask.reshape(-1).nonzero().squeeze(1)
+    return mask.reshape(-1)

@@ -1,0 +1,101 @@
+"""Pinhole intrinsics of the image a depth map belongs to: from CameraInfo fields, or from a field of view.
+
+Pixel (u, v) has its centre at integer coordinates (u right, v down), as in CameraInfo. A point (x, y, z) in the
+optical frame projects to u = fx x / z + cx, v = fy y / z + cy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Focal lengths and principal point in pixels of a `width` x `height` image."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    def __post_init__(self):
+        for name in ('fx', 'fy', 'cx', 'cy'):
+            value = float(getattr(self, name))
+            if not math.isfinite(value):
+                raise ValueError(f'intrinsics: {name} must be finite, got {value}')
+            object.__setattr__(self, name, value)
+        if self.fx <= 0 or self.fy <= 0:
+            raise ValueError(f'intrinsics: focal lengths must be positive, got fx={self.fx}, fy={self.fy}')
+        for name in ('width', 'height'):
+            value = getattr(self, name)
+            if int(value) != value or value <= 0:
+                raise ValueError(f'intrinsics: {name} must be a positive integer, got {value}')
+            object.__setattr__(self, name, int(value))
+
+    @classmethod
+    def from_fov(cls, width: int, height: int, hfov_deg: float) -> Intrinsics:
+        """Square pixels, principal point at the image centre, and `hfov_deg` spanning the outer pixel edges."""
+        if not 0.0 < hfov_deg < 180.0:
+            raise ValueError(f'hfov_deg must lie strictly between 0 and 180 degrees, got {hfov_deg}')
+        focal = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+        return cls(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
+
+    @classmethod
+    def from_camera_info_fields(cls, k: Sequence[float], p: Sequence[float], width: int, height: int, *,
+                                binning_x: int = 0, binning_y: int = 0, roi: Sequence[int] = (0, 0, 0, 0),
+                                rectified: bool = False) -> Intrinsics:
+        """Intrinsics of the image a CameraInfo describes, from its plain fields.
+
+        `k` (9 values) describes the raw image, `p` (12 values) the rectified one: pass `rectified=True` for
+        image_rect topics. `roi` is (x_offset, y_offset, width, height) in full-resolution pixels, all zero for
+        the full image; binning 0 or 1 means none. ROI and binning are applied as image_geometry does.
+        """
+        matrix, name, row = (p, 'P', 4) if rectified else (k, 'K', 3)
+        values = [float(v) for v in matrix]
+        if len(values) != 3 * row:
+            raise ValueError(f'camera_info {name} must have {3 * row} values, got {len(values)}')
+        if not any(values):
+            raise ValueError(f'camera_info {name} is all zero: the camera is uncalibrated; calibrate it, use '
+                             f'{"K (rectified=False)" if rectified else "P (rectified=True)"} if that one is set, '
+                             'or configure a horizontal field of view instead')
+        fx, cx, fy, cy = values[0], values[2], values[row + 1], values[row + 2]
+        if width <= 0 or height <= 0:
+            raise ValueError(f'camera_info width and height must be positive, got {width}x{height}')
+        bx, by = max(1, int(binning_x)), max(1, int(binning_y))
+        x_offset, y_offset, roi_width, roi_height = (int(v) for v in roi)
+        if roi_width == 0 and roi_height == 0:
+            if x_offset or y_offset:
+                raise ValueError(f'camera_info roi has offsets ({x_offset}, {y_offset}) but zero size')
+            roi_width, roi_height = width, height
+        if (x_offset < 0 or y_offset < 0 or roi_width <= 0 or roi_height <= 0
+                or x_offset + roi_width > width or y_offset + roi_height > height):
+            raise ValueError(f'camera_info roi (x_offset={x_offset}, y_offset={y_offset}, width={roi_width}, '
+                             f'height={roi_height}) does not lie inside the {width}x{height} image')
+        try:
+            return cls(fx / bx, fy / by, (cx - x_offset) / bx, (cy - y_offset) / by,
+                       roi_width // bx, roi_height // by)
+        except ValueError as exc:
+            raise ValueError(f'camera_info {name}: {exc}') from None
+
+    def scaled_to(self, width: int, height: int) -> Intrinsics:
+        """The intrinsics of this image resized (as a whole, not cropped) to `width` x `height`."""
+        if (width, height) == (self.width, self.height):
+            return self
+        if width <= 0 or height <= 0:
+            raise ValueError(f'cannot scale intrinsics to {width}x{height}')
+        sx, sy = width / self.width, height / self.height
+        # Pixel centres map as in resizing with align_corners=False: u' + 0.5 = (u + 0.5) * s.
+        return Intrinsics(self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5,
+                          width, height)
+
+    def decimated(self, stride: int) -> Intrinsics:
+        """The intrinsics of image[::stride, ::stride]: its pixel j is pixel stride * j of this image."""
+        if int(stride) != stride or stride < 1:
+            raise ValueError(f'stride must be a positive integer, got {stride}')
+        if stride == 1:
+            return self
+        return Intrinsics(self.fx / stride, self.fy / stride, self.cx / stride, self.cy / stride,
+                          -(-self.width // stride), -(-self.height // stride))
