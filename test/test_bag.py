@@ -86,12 +86,32 @@ def test_real_compressed_mcap(setup, tmp_path):
     assert (labels.width, labels.height) == (1280, 960)
 
 
+def wait_for_graph(node_process, timeout=60.0):
+    """Until the node subscribes to the images and both recorders subscribe to what they record."""
+    import rclpy
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    probe = rclpy.create_node('vision_banana_test_probe', context=context)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert node_process.poll() is None, node_process.stdout.read()
+            if (probe.count_subscribers('/camera/image') >= 2 and probe.count_subscribers('/camera/depth') >= 1
+                    and probe.count_publishers('/camera/depth') >= 1):
+                return
+            time.sleep(0.2)
+        raise AssertionError('node and recorders never met on the graph')
+    finally:
+        probe.destroy_node()
+        rclpy.shutdown(context=context)
+
+
 @pytest.mark.ros
 def test_online_node_matches_offline_processing(setup, tmp_path):
     """Play the sample into the node, record its input and outputs with our recorder, then process the recorded
     input offline: labels and depth must agree for every frame the node published."""
     root, config = setup
-    sample = make_sample(tmp_path / 'sample', frames=5, size=(160, 120), progress=False)
+    sample = make_sample(tmp_path / 'sample', frames=8, size=(160, 120), progress=False)
     env = os.environ.copy()
     node = subprocess.Popen([str(BIN / 'vision_banana_node'), '--ros-args', '-r', '__ns:=/camera',
                              '--params-file', str(config)], env=env, stdout=subprocess.PIPE,
@@ -101,8 +121,7 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
                  for name, topics in (('inputs', ['/camera/image', '/camera/camera_info']),
                                       ('online', ['/camera/semantic/labels', '/camera/depth']))]
     try:
-        time.sleep(6)  # node start-up and discovery
-        assert node.poll() is None, node.stdout.read()
+        wait_for_graph(node)
         subprocess.run([str(BIN / 'vision_banana'), 'bag', 'play', str(sample), '--rate', '0.2'], env=env,
                        check=True, timeout=60)
         for recorder in recorders:
@@ -116,7 +135,9 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
     offline = read(tmp_path / 'offline')
     for topic, dtype in (('/camera/semantic/labels', np.uint8), ('/camera/depth', np.float32)):
         by_stamp = {stamp(m): m for _, m in offline[topic]}
-        for _, msg in online[topic]:
+        both = [msg for _, msg in online[topic] if stamp(msg) in by_stamp]
+        assert len(both) >= 3, f'{topic}: only {len(both)} frames both recorded and published'
+        for msg in both:
             ours = np.frombuffer(bytes(msg.data), dtype)
             theirs = np.frombuffer(bytes(by_stamp[stamp(msg)].data), dtype)
             if dtype is np.uint8:

@@ -81,7 +81,7 @@ def _bag(args: argparse.Namespace) -> int:
                           not args.no_ground_truth, args.storage))
     elif args.bag_command == 'play':
         from .bag.play import play
-        return play(args.input, args.rate, args.clock, args.loop)
+        return play(args.input, args.rate, args.clock, args.loop, args.delay)
     else:
         from .bag.record import record
         return record(args.output, args.topics, args.storage, args.duration)
@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument('--rate', type=float, default=1.0)
     play.add_argument('--clock', action='store_true', help='publish /clock from the bag timestamps')
     play.add_argument('--loop', action='store_true')
+    play.add_argument('--delay', type=float, default=1.0, help='seconds for discovery before the first message')
     record = bag_sub.add_parser('record', help='record topics with rclpy (like ros2 bag record)')
     record.add_argument('output')
     record.add_argument('topics', nargs='+')

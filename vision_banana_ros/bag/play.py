@@ -24,13 +24,13 @@ def message_class(msgtype: str):
         raise ValueError(f'message type {msgtype} is not installed here') from None
 
 
-def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = False, node=None) -> int:
+def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = False, delay: float = 1.0) -> int:
+    """`delay` seconds pass between creating the publishers and the first message, as with `ros2 bag play
+    --delay`, so that subscribers are discovered before anything is sent."""
     if rate <= 0:
         raise ValueError(f'rate must be positive, got {rate}')
-    own = node is None
-    if own:
-        rclpy.init()
-        node = rclpy.create_node('vision_banana_bag_player')
+    rclpy.init()
+    node = rclpy.create_node('vision_banana_bag_player')
     reader = _open(Path(src))
     try:
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -42,6 +42,7 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
                 node.get_logger().warning(f'{c.topic} not played: {exc}')
         clock_pub = node.create_publisher(Clock, '/clock', 10) if clock else None
         playable = [c for c in reader.connections if c.id in publishers]
+        time.sleep(delay)
         while True:
             start_wall, start_bag = time.monotonic(), None
             for connection, timestamp, raw in reader.messages(playable):
@@ -63,7 +64,6 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
         pass
     finally:
         reader.close()
-        if own:
-            node.destroy_node()
-            rclpy.try_shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
     return 0
