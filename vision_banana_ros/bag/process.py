@@ -102,8 +102,9 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
                         if name not in outputs:
                             outputs[name] = writer.add_connection(name, msgtype, typestore=messages.TYPESTORE)
                         writer.write(outputs[name], timestamp, messages.serialize(msg, msgtype))
-                    for stage, ms in result.timings.items():
-                        stats['stage_ms'][stage] = stats['stage_ms'].get(stage, 0.0) + ms
+                    for stage, ms in result.timings.items():  # batch stages are shared by its frames
+                        share = ms if stage == 'queue' else ms / result.batch_size
+                        stats['stage_ms'][stage] = stats['stage_ms'].get(stage, 0.0) + share
                     stats['frames'] += 1
                 bar.update(len(pending))
                 pending.clear()
