@@ -1,0 +1,77 @@
+"""In-process: run-time parameter changes and the managed node's transitions."""
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+from lifecycle_msgs.msg import State  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+
+from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet  # noqa: E402
+from vision_banana_ros.model.weights import save_network  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture
+def context(tmp_path):
+    weights = tmp_path / 'tiny.safetensors'
+    save_network(VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 8, 8, 8), decoder_widths=(8, 8, 8, 8),
+                                               task_dim=4)), weights)
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    yield ctx, [Parameter('weights', value=str(weights)), Parameter('device', value='cpu')]
+    rclpy.shutdown(context=ctx)
+
+
+def test_safe_parameters_change_at_run_time_and_bad_values_are_refused(context):
+    from vision_banana_ros.ros.node import VisionBananaNode
+    ctx, overrides = context
+    node = VisionBananaNode(context=ctx, parameter_overrides=overrides)
+    try:
+        ok = node.set_parameters([Parameter('max_batch', value=2), Parameter('cloud_stride', value=4)])
+        assert all(r.successful for r in ok)
+        assert node.core.engine.max_batch == 2 and node.core.config.cloud.stride == 4
+        refused = {
+            'cloud_min_range': node.set_parameters([Parameter('cloud_min_range', value=100.0)])[0],  # > max_range
+            'overlay_alpha': node.set_parameters([Parameter('overlay_alpha', value=1.5)])[0],        # out of range
+            'device': node.set_parameters([Parameter('device', value='cuda')])[0],                  # read-only
+        }
+        for name, result in refused.items():
+            assert not result.successful and result.reason, name
+        assert 'min_range' in refused['cloud_min_range'].reason
+        assert node.core.config.cloud.min_range == pytest.approx(0.1) and node.core.engine.max_batch == 2
+    finally:
+        node.destroy_node()
+
+
+def test_lifecycle_transitions(context):
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    ctx, overrides = context
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides)
+    try:
+        assert node.core.engine is None                           # nothing loaded before configure
+        node.trigger_configure()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_INACTIVE
+        assert node.core.engine is not None and not node.core.cameras[''].subscriptions
+        node.trigger_activate()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_ACTIVE
+        assert len(node.core.cameras[''].subscriptions) == 2      # image + camera_info
+        node.trigger_deactivate()
+        assert node.core.engine is None and not node.core.cameras[''].subscriptions   # model freed
+        node.trigger_activate()                                   # reloads the model
+        assert node.core.engine is not None
+        node.trigger_deactivate()
+        node.trigger_cleanup()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED and not node.core.cameras
+    finally:
+        node.destroy_node()
+
+
+def test_lifecycle_configure_fails_on_bad_parameters(context):
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    ctx, overrides = context
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides + [Parameter('tasks', value=['flow'])])
+    try:
+        node.trigger_configure()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+    finally:
+        node.destroy_node()
