@@ -91,7 +91,6 @@ def test_losses_are_zero_at_the_exact_encoding_and_positive_elsewhere():
 
 
 def _synthetic_set(n=6, h=32, w=32):
-    rng = np.random.default_rng(0)
     yy = np.linspace(0, 1, h, dtype=np.float32)[:, None].repeat(w, 1)
     frames = []
     for i in range(n):

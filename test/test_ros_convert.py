@@ -77,7 +77,8 @@ def test_compressed_jpeg_png_and_garbage():
 def test_outputs_round_trip_through_numpy():
     header = Header(frame_id='cam_optical')
     header.stamp.sec = 12
-    for values in (RGB, RGB[..., 0], np.random.rand(4, 5).astype(np.float32), np.random.rand(4, 5, 3).astype(np.float32)):
+    rng = np.random.default_rng(1)
+    for values in (RGB, RGB[..., 0], rng.random((4, 5), np.float32), rng.random((4, 5, 3), np.float32)):
         msg = array_to_image(values, header)
         assert msg.header.frame_id == 'cam_optical' and msg.header.stamp.sec == 12
         back = np.frombuffer(bytes(msg.data), values.dtype).reshape(values.shape)

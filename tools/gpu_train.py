@@ -52,7 +52,8 @@ def main() -> None:
     for name, config, seconds in jobs:
         out = Path(args.out) / name
         options = TrainOptions(out=out, minutes=seconds / 60, batch=args.batch, lr=args.lr, device=args.device,
-                               precision='bf16' if device.type == 'cuda' else 'fp32', half_weights=True, checkpoint_every=10**9, progress=False)
+                               precision='bf16' if device.type == 'cuda' else 'fp32', half_weights=True,
+                               checkpoint_every=10**9, progress=False)
         network = train(data, config, options)
         meta = json.loads(read_metadata(out / 'weights.safetensors')['vision_banana.training'])
         report[name] = {'parameters': parameter_count(network), **meta}

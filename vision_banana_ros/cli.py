@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     data = train.add_mutually_exclusive_group(required=True)
     data.add_argument('--data', help='data set directory (see README: dataset format)')
     data.add_argument('--render', type=int, metavar='N', help='render N frames into memory instead')
-    train.add_argument('--render-seed', type=int, default=1000, help='seed of the rendered frames (default: %(default)s)')
+    train.add_argument('--render-seed', type=int, default=1000,
+                       help='seed of the rendered frames (default: %(default)s)')
     train.add_argument('--size', type=_size, default=(256, 192), help='training resolution WxH (default: 256x192)')
     train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
     budget = train.add_mutually_exclusive_group(required=True)

@@ -56,10 +56,11 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
     width, height = size
     period_ns = int(round(1e9 / rate_hz))
     with Writer(out, version=9, storage_plugin=_storage(storage)) as writer:
+        topics = [('image', messages.IMAGE), ('camera_info', messages.CAMERA_INFO)]
+        if ground_truth:
+            topics += [('ground_truth/labels', messages.IMAGE), ('ground_truth/depth', messages.IMAGE)]
         conn = {name: writer.add_connection(f'{NAMESPACE}/{name}', msgtype, typestore=messages.TYPESTORE)
-                for name, msgtype in (('image', messages.IMAGE), ('camera_info', messages.CAMERA_INFO),
-                                      *((('ground_truth/labels', messages.IMAGE), ('ground_truth/depth', messages.IMAGE))
-                                        if ground_truth else ()))}
+                for name, msgtype in topics}
         tf_conn = writer.add_connection('/tf', messages.TF, typestore=messages.TYPESTORE)
         for i, (frame, camera) in enumerate(tqdm(drive_frames(seed, frames, width, height), total=frames,
                                                  unit='frame', desc='sample drive', disable=not progress)):

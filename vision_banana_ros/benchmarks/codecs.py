@@ -58,7 +58,8 @@ def main(sizes: str) -> int:
                 rows.append({'codec': codec, 'size': size, 'impl': 'torch', 'device': device,
                              'mpix_per_s': megapixels / seconds, 'ms': seconds * 1e3})
     gpu = f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''
-    print(f'decode throughput, median of 7, uint8 input with colour noise; torch threads={torch.get_num_threads()}{gpu}')
+    print('decode throughput, median of 7, uint8 input with colour noise; '
+          f'torch threads={torch.get_num_threads()}{gpu}')
     print(f'{"codec":8} {"size":>10} {"impl":6} {"device":6} {"ms":>9} {"Mpix/s":>9}')
     for r in rows:
         print(f'{r["codec"]:8} {r["size"]:>10} {r["impl"]:6} {r["device"]:6} {r["ms"]:9.2f} {r["mpix_per_s"]:9.1f}')

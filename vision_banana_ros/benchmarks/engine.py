@@ -49,7 +49,8 @@ def _measure(runner: BatchRunner, frames: list[FrameRequest], repeats: int) -> d
     lat = np.array(latencies)
     return {'p50_ms': float(np.percentile(lat, 50)), 'p99_ms': float(np.percentile(lat, 99)),
             'fps': len(frames) * 1e3 / float(np.median(lat)),
-            **{f'{k}_ms': float(np.median([s[k] for s in stages])) for k in ('upload', 'forward', 'decode', 'download')}}
+            **{f'{k}_ms': float(np.median([s[k] for s in stages]))
+               for k in ('upload', 'forward', 'decode', 'download')}}
 
 
 def main(args) -> int:

@@ -60,8 +60,8 @@ class BatchRunner:
             timings = {k: v * 1e3 for k, v in stage.items()}
             timings['queue'] = (now - request.submitted) * 1e3 - sum(timings.values())
             results.append(FrameResult(camera_id=request.camera_id, header=request.header,
-                                       intrinsics=request.intrinsics, image=request.image, timings=timings, batch_size=len(requests),
-                                       **out))
+                                       intrinsics=request.intrinsics, image=request.image, timings=timings,
+                                       batch_size=len(requests), **out))
         return results
 
     @staticmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codecs import CITYSCAPES, IGNORE_ID, Palette
+from ..codecs import CITYSCAPES, Palette
 
 MIN_DEPTH = 1e-3
 MAX_DEPTH = 1e3

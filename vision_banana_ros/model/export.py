@@ -24,7 +24,8 @@ def export_onnx(weights: str | Path | None, out: str | Path, height: int, width:
     task_ids = torch.arange(len(network.config.tasks))
     torch.onnx.export(network, (images, task_ids), str(out), input_names=['images', 'task_ids'],
                       output_names=['answers'], opset_version=opset, dynamo=False,
-                      dynamic_axes={'images': {0: 'batch'}, 'task_ids': {0: 'tasks'}, 'answers': {0: 'batch', 1: 'tasks'}})
+                      dynamic_axes={'images': {0: 'batch'}, 'task_ids': {0: 'tasks'},
+                                    'answers': {0: 'batch', 1: 'tasks'}})
     return {'path': str(out), 'max_abs_error': validate_onnx(network, out, height, width)}
 
 

@@ -10,7 +10,7 @@ shuffle), which keeps full-resolution work to a reshape.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +28,8 @@ class NetworkConfig:
     task_dim: int = 64
 
     def __post_init__(self):
-        if len(self.encoder_widths) != len(self.encoder_blocks) or len(self.decoder_widths) != len(self.encoder_widths) - 1:
+        if (len(self.encoder_widths) != len(self.encoder_blocks)
+                or len(self.decoder_widths) != len(self.encoder_widths) - 1):
             raise ValueError('network config: need one block count per encoder stage and one decoder width per skip')
         if not self.tasks or any(t not in TASKS for t in self.tasks):
             raise ValueError(f'network config: tasks must be a non-empty subset of {TASKS}, got {self.tasks}')

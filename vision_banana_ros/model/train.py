@@ -165,11 +165,12 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         progress.update(1 if options.steps else round(time.monotonic() - started) - progress.n)
         progress.set_postfix({t: f"{v.item():.3f}" for t, v in losses.items()})
         if step % options.checkpoint_every == 0:
-            _save_checkpoint(checkpoint, network, optimizer,
-                             {'step': step, 'elapsed_s': time.monotonic() - started, 'loss': float(np.mean(history[-50:]))})
+            _save_checkpoint(checkpoint, network, optimizer, {'step': step, 'elapsed_s': time.monotonic() - started,
+                                                              'loss': float(np.mean(history[-50:]))})
     progress.close()
     network.eval()
-    save_network(network, options.out / 'weights.safetensors', half=options.half_weights, extra_metadata={'vision_banana.training': json.dumps({'steps': step, 'seconds': round(time.monotonic() - started),
-                                                        'batch': options.batch, 'samples': len(data),
-                                                        'final_loss': float(np.mean(history[-50:] or [np.nan]))})})
+    summary = {'steps': step, 'seconds': round(time.monotonic() - started), 'batch': options.batch,
+               'samples': len(data), 'final_loss': float(np.mean(history[-50:] or [np.nan]))}
+    save_network(network, options.out / 'weights.safetensors', half=options.half_weights,
+                 extra_metadata={'vision_banana.training': json.dumps(summary)})
     return network

@@ -11,7 +11,6 @@ deactivate unsubscribes and frees the model (and GPU memory), cleanup drops the 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -105,7 +104,6 @@ class VisionBanana:
         self.diagnostics = None
         self.timer = None
         self.tf_buffer = None
-        self._lock = threading.Lock()
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
     def _value(self, name: str):

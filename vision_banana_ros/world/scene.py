@@ -394,7 +394,7 @@ class _Street:
             y += w
 
     def _side(self, s: int, side: dict) -> None:
-        rng, u = self.rng, self.u
+        rng = self.rng
         slab, kerb_mat = self._sidewalk_material()
         grass = self._grass()
         hk = self.kerb
@@ -471,7 +471,7 @@ class _Street:
                                   np.tile([0.08, 0.08, zt - zb + 0.05], (len(posts), 1)), metal, FENCE)
 
     def _bushes(self, s: int, side: dict, y0: float, y1: float) -> None:
-        rng, u = self.rng, self.u
+        rng = self.rng
         n = int(rng.poisson((y1 - y0) / 12))
         if n == 0:
             return
