@@ -161,3 +161,14 @@ def test_frames_get_only_the_tasks_they_ask_for(backend):
     assert depth_only.labels is None and depth_only.normals is None and depth_only.depth is not None
     assert set(depth_only.encodings) == {'depth'}
     assert everything.labels is not None and set(everything.encodings) == set(TASKS)
+
+
+@pytest.mark.slow
+def test_compiled_network_answers_like_the_eager_one(tmp_path):
+    path = tmp_path / 'tiny.safetensors'
+    save_network(VisionBananaNet(TINY), path)
+    eager, compiled = (UnifiedBackend(path, processing_size=(64, 96), compile=c) for c in (False, True))
+    frames = [FrameRequest('a', image())]
+    a, b = BatchRunner(eager, TASKS).run(frames)[0], BatchRunner(compiled, TASKS).run(frames)[0]
+    assert np.mean(a.labels == b.labels) > 0.999
+    np.testing.assert_allclose(a.depth, b.depth, rtol=1e-3)

@@ -27,6 +27,7 @@ PARAMS = (
     Param('depth_model', '', 'experts: local Hugging Face checkpoint dir for metric depth'),
     Param('device', 'auto', 'auto (CUDA when present), cpu, cuda or cuda:N'),
     Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
+    Param('compile', False, 'unified: torch.compile the network (slow first frames, faster after)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
     Param('processing_width', 256, 'width images are resized to for inference', low=32, high=4096),
     Param('processing_height', 192, 'height images are resized to for inference', low=32, high=4096),

@@ -20,10 +20,14 @@ class UnifiedBackend(Backend):
     name = 'unified'
 
     def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
-                 processing_size: tuple[int, int] = DEFAULT_PROCESSING_SIZE, palette: Palette = CITYSCAPES):
+                 processing_size: tuple[int, int] = DEFAULT_PROCESSING_SIZE, palette: Palette = CITYSCAPES,
+                 compile: bool = False):
         self.device = torch.device(device)
         paths = weights if isinstance(weights, (list, tuple)) else [weights]
         self.networks = [load_network(path, self.device) for path in paths]
+        if compile:  # torch.compile in place: the first batch of each new shape pays the compilation
+            for network in self.networks:
+                network.compile(dynamic=True)
         self.tasks = tuple(dict.fromkeys(t for n in self.networks for t in n.config.tasks))
         self.processing_size = tuple(processing_size)
         self.palette = palette
