@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..codecs import depth_to_unit, unit_to_depth
+from ..torch_ops import norm
 
 
 def resize_images(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -41,5 +42,5 @@ def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor
     if tuple(normals.shape[-2:]) == tuple(size):
         return normals
     out = F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False)
-    norm = torch.linalg.vector_norm(out, dim=1, keepdim=True)
-    return torch.where(norm > 0.5, out / norm.clamp(min=1e-6), torch.nan)
+    length = norm(out, dim=1, keepdim=True)
+    return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)

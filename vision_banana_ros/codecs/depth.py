@@ -137,12 +137,14 @@ def encode_depth_uint8_torch(depth: torch.Tensor) -> torch.Tensor:
 def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """N x 3 x H x W float RGB in [0, 1] -> (edge index k, position t in [0, 1] on it), both N x H x W float.
     Differentiable in t, so training losses can measure answers along the walk."""
-    p = rgb.permute(0, 2, 3, 1).unsqueeze(-2)
-    # Products with the 0/1 corner tables summed elementwise are exact in float32 on every device, where a
-    # matmul may run in reduced precision (TF32 on GPUs) and flip the nearest edge.
-    u = (p * _table(DIRECTIONS, p)).sum(-1) - _table(_START_DOT_DIR, p)
+    r, g, b = (rgb[:, c, :, :, None] for c in range(3))   # each N x H x W x 1, against the 7 edges
+    starts, directions = _table(STARTS, rgb), _table(DIRECTIONS, rgb)
+    # Spelled out per channel: products with the 0/±1 corner tables are exact in float32 on every device,
+    # where a matmul may run in reduced precision (TF32 on GPUs) and flip the nearest edge.
+    dot = lambda m: r * m[:, 0] + g * m[:, 1] + b * m[:, 2]
+    u = dot(directions) - _table(_START_DOT_DIR, rgb)
     t = u.clamp(0.0, 1.0)
-    score = _table(_START_SQ, p) - 2.0 * (p * _table(STARTS, p)).sum(-1) - 2.0 * t * u + t * t
+    score = _table(_START_SQ, rgb) - 2.0 * dot(starts) - 2.0 * t * u + t * t
     k = score.argmin(dim=-1, keepdim=True)
     return k.squeeze(-1).float(), t.gather(-1, k).squeeze(-1)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..torch_ops import norm
+
 MIN_NORM = 0.5
 
 
@@ -38,9 +40,9 @@ def decode_normals(rgb: np.ndarray) -> np.ndarray:
         raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
     p = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     v = p * 2.0 - 1.0
-    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    length = np.linalg.norm(v, axis=-1, keepdims=True)
     with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(norm >= MIN_NORM, v / norm, np.nan).astype(np.float32)
+        return np.where(length >= MIN_NORM, v / length, np.nan).astype(np.float32)
 
 
 def encode_normals_torch(normals: torch.Tensor) -> torch.Tensor:
@@ -59,5 +61,5 @@ def decode_normals_torch(rgb: torch.Tensor) -> torch.Tensor:
     """N x 3 x H x W RGB (uint8, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
     p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else rgb.float()
     v = p * 2.0 - 1.0
-    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
-    return torch.where(norm >= MIN_NORM, v / norm.clamp_min(1e-12), torch.nan)
+    length = norm(v, dim=1, keepdim=True)
+    return torch.where(length >= MIN_NORM, v / length.clamp_min(1e-12), torch.nan)

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import yaml
 
+from ..torch_ops import norm
+
 IGNORE_ID = 255
 LUT_BITS = 6
 
@@ -124,7 +126,7 @@ class Palette:
         cell = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
         entry = self._device_table('decode_lut', rgb.device)[cell]
         colors = self._device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
-        distance = torch.linalg.vector_norm(rgb8.float() - colors, dim=1)
+        distance = norm(rgb8.float() - colors, dim=1)
         return self._device_table('entry_ids', rgb.device)[entry], distance
 
     def _device_table(self, name: str, device: torch.device) -> torch.Tensor:

@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from ..torch_ops import norm
 from .backprojection import backproject
 from .intrinsics import Intrinsics
 
@@ -23,6 +24,6 @@ def normals_from_depth(depth: torch.Tensor, intrinsics: Intrinsics) -> torch.Ten
     du = points[..., 1:-1, 2:] - points[..., 1:-1, :-2]
     dv = points[..., 2:, 1:-1] - points[..., :-2, 1:-1]
     cross = torch.linalg.cross(dv, du, dim=-3)
-    length = torch.linalg.vector_norm(cross, dim=-3, keepdim=True)
+    length = norm(cross, dim=-3, keepdim=True)
     normals[..., 1:-1, 1:-1] = torch.where(length > 0, cross / length, math.nan)
     return normals

@@ -7,6 +7,7 @@ from typing import Sequence
 import torch
 
 from ..codecs.palette import IGNORE_ID
+from ..torch_ops import norm
 
 # Voxel keys are packed into one int64; this bounds the number of voxels the cloud's bounding box may span.
 _MAX_VOXELS = 2 ** 62
@@ -46,7 +47,7 @@ def voxel_downsample(points: torch.Tensor, names: Sequence[str], voxel_size: flo
     if 'normal_x' in names:
         i = names.index('normal_x')
         summed = mean(torch.nan_to_num(points[:, i:i + 3], nan=0.0))
-        length = torch.linalg.vector_norm(summed, dim=1, keepdim=True)
+        length = norm(summed, dim=1, keepdim=True)
         out[:, i:i + 3] = torch.where(length > 0, summed / length, math.nan)
     return out
 

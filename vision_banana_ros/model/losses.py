@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from ..codecs import CITYSCAPES, Palette, depth_to_unit
 from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch
 from ..codecs.normals import encode_normals_torch
+from ..torch_ops import norm
 
 PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 
@@ -51,7 +52,8 @@ def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
     normals = torch.nan_to_num(normals)
     valid = normals.abs().sum(dim=1) > 0
     target_rgb = encode_normals_torch(normals)
-    predicted = F.normalize(rgb * 2.0 - 1.0, dim=1, eps=1e-6)
+    vectors = rgb * 2.0 - 1.0
+    predicted = vectors / norm(vectors, dim=1, keepdim=True).clamp(min=1e-6)
     cosine = (predicted * normals).sum(dim=1)
     angular = ((1.0 - cosine) * valid).sum() / valid.sum().clamp(min=1)
     return angular + (rgb - target_rgb).abs().sum(dim=1).mean()
