@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rclpy
+import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterUninitializedException
@@ -27,14 +28,14 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityP
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
+from ..camera_images import compressed_to_rgb, image_to_rgb
+from ..config import NodeConfig, build_backend, read_config
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import Output, make_outputs, tasks_for
-from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
-from ..config import NodeConfig, build_backend, read_config
-from ..camera_images import compressed_to_rgb, image_to_rgb
-from .convert import array_to_image
 from ..parameters import PARAMS
+from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
+from .convert import array_to_image
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
     import tf2_ros
@@ -169,7 +170,6 @@ class VisionBanana:
         if self.engine is not None:
             self.engine.close()
             self.engine = None
-            import torch
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
 
