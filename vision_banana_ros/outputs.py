@@ -21,6 +21,20 @@ OUTPUT_TASKS = {
 }
 
 
+_IMAGE_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
+                    ('float32', 3): ('32FC3', 12)}
+
+
+def image_encoding(values: np.ndarray) -> tuple[str, int]:
+    """The sensor_msgs/Image encoding and row step of a result array: uint8 H x W (mono8) or H x W x 3 (rgb8),
+    float32 H x W (32FC1) or H x W x 3 (32FC3)."""
+    key = (values.dtype.name, values.ndim)
+    if key not in _IMAGE_ENCODINGS or (values.ndim == 3 and values.shape[2] != 3):
+        raise ValueError(f'no image encoding for a {values.dtype} array of shape {values.shape}')
+    encoding, bytes_per_pixel = _IMAGE_ENCODINGS[key]
+    return encoding, values.shape[1] * bytes_per_pixel
+
+
 class Output(NamedTuple):
     kind: str      # 'image' (payload: array), 'camera_info' (Intrinsics) or 'cloud' (CloudPayload)
     payload: Any

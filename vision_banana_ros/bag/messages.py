@@ -5,6 +5,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from ..geometry import CloudPayload, Intrinsics
+from ..outputs import image_encoding
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 T = TYPESTORE.types
@@ -13,8 +14,6 @@ COMPRESSED_IMAGE = 'sensor_msgs/msg/CompressedImage'
 CAMERA_INFO = 'sensor_msgs/msg/CameraInfo'
 POINT_CLOUD2 = 'sensor_msgs/msg/PointCloud2'
 TF = 'tf2_msgs/msg/TFMessage'
-_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
-              ('float32', 3): ('32FC3', 12)}
 
 
 def header(stamp_ns: int, frame_id: str):
@@ -32,10 +31,9 @@ def with_frame(msg_header, frame_id: str | None):
 
 
 def image(values: np.ndarray, msg_header):
-    encoding, bytes_per_pixel = _ENCODINGS[(values.dtype.name, values.ndim)]
+    encoding, step = image_encoding(values)
     height, width = values.shape[:2]
-    return T[IMAGE](header=msg_header, height=height, width=width, encoding=encoding, is_bigendian=0,
-                    step=width * bytes_per_pixel,
+    return T[IMAGE](header=msg_header, height=height, width=width, encoding=encoding, is_bigendian=0, step=step,
                     data=np.ascontiguousarray(values).reshape(-1).view(np.uint8))
 
 
@@ -44,8 +42,8 @@ def camera_info(intrinsics: Intrinsics, msg_header):
     roi = T['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
     return T[CAMERA_INFO](
         header=msg_header, height=i.height, width=i.width, distortion_model='plumb_bob', d=np.zeros(5),
-        k=np.array([i.fx, 0, i.cx, 0, i.fy, i.cy, 0, 0, 1], np.float64), r=np.eye(3).reshape(-1),
-        p=np.array([i.fx, 0, i.cx, 0, 0, i.fy, i.cy, 0, 0, 0, 1, 0], np.float64), binning_x=0, binning_y=0, roi=roi)
+        k=np.array(i.k, np.float64), r=np.eye(3).reshape(-1), p=np.array(i.p, np.float64), binning_x=0,
+        binning_y=0, roi=roi)
 
 
 def point_cloud2(payload: CloudPayload, msg_header):

@@ -35,6 +35,16 @@ class Intrinsics:
                 raise ValueError(f'intrinsics: {name} must be a positive integer, got {value}')
             object.__setattr__(self, name, int(value))
 
+    @property
+    def k(self) -> list[float]:
+        """Row-major 3x3 camera matrix, as CameraInfo.k."""
+        return [self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0]
+
+    @property
+    def p(self) -> list[float]:
+        """Row-major 3x4 projection matrix of these (rectified, undistorted) pixels, as CameraInfo.p."""
+        return [self.fx, 0.0, self.cx, 0.0, 0.0, self.fy, self.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+
     @classmethod
     def from_fov(cls, width: int, height: int, hfov_deg: float) -> Intrinsics:
         """Square pixels, principal point at the image centre, and `hfov_deg` spanning the outer pixel edges."""

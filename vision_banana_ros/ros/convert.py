@@ -7,9 +7,9 @@ import array
 import numpy as np
 from sensor_msgs.msg import Image
 
+from ..outputs import image_encoding
 
-_OUT_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
-                  ('float32', 3): ('32FC3', 12)}
+
 # Generated setters keep an array('B') as it is while they check fields (always on Humble, opt-in since Jazzy)
 # and copy it otherwise; checking the few other fields costs microseconds, a copy of the pixels milliseconds.
 KEEP_DATA = {'check_fields': True} if '_check_fields' in Image.__slots__ else {}
@@ -24,12 +24,9 @@ def message_bytes(values: np.ndarray) -> array.array:
 
 def array_to_image(values: np.ndarray, header) -> Image:
     """uint8 H x W (mono8) or H x W x 3 (rgb8), float32 H x W (32FC1) or H x W x 3 (32FC3) -> Image."""
-    key = (values.dtype.name, values.ndim)
-    if key not in _OUT_ENCODINGS or (values.ndim == 3 and values.shape[2] != 3):
-        raise ValueError(f'no image encoding for a {values.dtype} array of shape {values.shape}')
-    encoding, bytes_per_pixel = _OUT_ENCODINGS[key]
+    encoding, step = image_encoding(values)
     height, width = values.shape[:2]
-    msg = Image(header=header, height=height, width=width, encoding=encoding, is_bigendian=False,
-                step=width * bytes_per_pixel, **KEEP_DATA)
+    msg = Image(header=header, height=height, width=width, encoding=encoding, is_bigendian=False, step=step,
+                **KEEP_DATA)
     msg.data = message_bytes(values)
     return msg

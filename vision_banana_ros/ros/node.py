@@ -318,9 +318,7 @@ def _status(name, level, message, hardware_id, values) -> DiagnosticStatus:
 def _camera_info(intrinsics: Intrinsics, header) -> CameraInfo:
     i = intrinsics
     return CameraInfo(header=header, width=i.width, height=i.height, distortion_model='plumb_bob', d=[0.0] * 5,
-                      k=[i.fx, 0.0, i.cx, 0.0, i.fy, i.cy, 0.0, 0.0, 1.0],
-                      r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-                      p=[i.fx, 0.0, i.cx, 0.0, 0.0, i.fy, i.cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+                      k=i.k, r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=i.p)
 
 
 class VisionBananaNode(Node):
