@@ -13,7 +13,7 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 
-from .process import _open
+from .io import open_reader
 
 
 def message_class(msgtype: str):
@@ -31,7 +31,7 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
         raise ValueError(f'rate must be positive, got {rate}')
     rclpy.init()
     node = rclpy.create_node('vision_banana_bag_player')
-    reader = _open(Path(src))
+    reader = open_reader(Path(src))
     try:
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         publishers = {}

@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rosbags.highlevel import AnyReader
-from rosbags.rosbag2 import Writer
 from tqdm import tqdm
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
@@ -22,7 +20,7 @@ from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import OUTPUT_TASKS, make_outputs
 from . import messages
-from .sample import _storage
+from .io import open_reader, open_writer
 
 IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
 
@@ -33,20 +31,6 @@ def _image_name(topic: str) -> str:
 
 def camera_namespace(topic: str) -> str:
     return _image_name(topic).rsplit('/', 1)[0]
-
-
-def _open(src: Path) -> AnyReader:
-    if not src.exists():
-        raise ValueError(f'bag {src} does not exist')
-    reader = AnyReader([src])
-    try:
-        reader.open()
-    except Exception as exc:  # rosbags raises its own error types for unreadable or corrupt bags
-        raise ValueError(f'cannot read bag {src}: {exc}') from None
-    if not reader.is2:
-        reader.close()
-        raise ValueError(f'bag {src} is a ROS 1 bag: convert it first with `rosbags-convert --src {src} --dst OUT`')
-    return reader
 
 
 def _intrinsics(info, width: int, height: int, config) -> Intrinsics:
@@ -64,12 +48,11 @@ def _intrinsics(info, width: int, height: int, config) -> Intrinsics:
 
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
                 image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
-    src, dst = Path(src), Path(dst)
-    if dst.exists():
-        raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
+    src = Path(src)
+    output = open_writer(Path(dst), storage)  # refuses an existing bag before the model loads
     config = load_config_file(config_file)
     runner = BatchRunner(build_backend(config), config.tasks, config.precision)
-    reader = _open(src)
+    reader = open_reader(src)
     try:
         available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
         wanted = image_topics or [t for t in available if _image_name(t).rsplit('/', 1)[-1].startswith('image')]
@@ -85,7 +68,7 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
         stats = {'frames': 0, 'rejected': 0, 'stage_ms': {}}
         started = time.perf_counter()
-        with Writer(dst, version=9, storage_plugin=_storage(storage)) as writer:
+        with output as writer:
             copies = {c.id: writer.add_connection(c.topic, c.msgtype, msgdef=c.msgdef.data, rihs01=c.digest)
                       for c in reader.connections}
             outputs = {}

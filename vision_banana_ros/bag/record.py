@@ -7,24 +7,21 @@ from pathlib import Path
 
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rosbags.rosbag2 import Writer
 
 from . import messages
 from .play import message_class
-from .sample import _storage
+from .io import open_writer
 
 DISCOVERY_TIMEOUT_S = 10.0
 
 
 def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: float | None = None) -> int:
-    dst = Path(dst)
-    if dst.exists():
-        raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
+    writer = open_writer(Path(dst), storage)
     rclpy.init()
     node = rclpy.create_node('vision_banana_bag_recorder')
     started = time.monotonic()
     try:
-        with Writer(dst, version=9, storage_plugin=_storage(storage)) as writer:
+        with writer:
             connections = {}
             subscriptions = []
 

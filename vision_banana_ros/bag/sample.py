@@ -8,7 +8,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-from rosbags.rosbag2 import StoragePlugin, Writer
 from tqdm import tqdm
 from transforms3d.quaternions import mat2quat
 
@@ -16,6 +15,7 @@ from ..geometry import Intrinsics
 from ..world.render import Sensor, render
 from ..world.scene import generate
 from . import messages
+from .io import open_writer
 
 NAMESPACE = '/camera'
 FRAME_ID = 'camera_optical_frame'
@@ -49,13 +49,11 @@ def _tf(camera, msg_header):
 def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: tuple[int, int] = (640, 480),
                 seed: int = 7, ground_truth: bool = True, storage: str = 'mcap', progress: bool = True) -> Path:
     out = Path(out)
-    if out.exists():
-        raise ValueError(f'{out} exists already: rosbag2 writes a new directory')
     if frames < 1 or rate_hz <= 0:
         raise ValueError('need frames >= 1 and rate_hz > 0')
     width, height = size
     period_ns = int(round(1e9 / rate_hz))
-    with Writer(out, version=9, storage_plugin=_storage(storage)) as writer:
+    with open_writer(out, storage) as writer:
         topics = [('image', messages.IMAGE), ('camera_info', messages.CAMERA_INFO)]
         if ground_truth:
             topics += [('ground_truth/labels', messages.IMAGE), ('ground_truth/depth', messages.IMAGE)]
@@ -78,10 +76,3 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
                 writer.write(conn[name], t, messages.serialize(msg, msgtype))
             writer.write(tf_conn, t, messages.serialize(_tf(camera, header), messages.TF))
     return out
-
-
-def _storage(name: str) -> StoragePlugin:
-    try:
-        return {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}[name]
-    except KeyError:
-        raise ValueError(f'storage must be mcap or sqlite3, got {name!r}') from None

@@ -1,0 +1,33 @@
+"""Opening rosbag2 files for reading (sqlite3, mcap) and writing, with errors that name the bag."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import StoragePlugin, Writer
+
+STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
+
+
+def open_reader(src: Path) -> AnyReader:
+    """An opened reader of a rosbag2 directory or file (close it when done); ROS 1 bags are refused."""
+    if not src.exists():
+        raise ValueError(f'bag {src} does not exist')
+    reader = AnyReader([src])
+    try:
+        reader.open()
+    except Exception as exc:  # rosbags raises its own error types for unreadable or corrupt bags
+        raise ValueError(f'cannot read bag {src}: {exc}') from None
+    if not reader.is2:
+        reader.close()
+        raise ValueError(f'bag {src} is a ROS 1 bag: convert it first with `rosbags-convert --src {src} --dst OUT`')
+    return reader
+
+
+def open_writer(dst: Path, storage: str = 'mcap') -> Writer:
+    """A new rosbag2 (format version 9) at `dst`, which must not exist yet; use it as a context manager."""
+    if dst.exists():
+        raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
+    if storage not in STORAGES:
+        raise ValueError(f'storage must be mcap or sqlite3, got {storage!r}')
+    return Writer(dst, version=9, storage_plugin=STORAGES[storage])
