@@ -72,6 +72,10 @@ def test_process_errors_are_clear(setup, tmp_path):
         process_bag(sample, tmp_path / 'out', config, image_topics=['/front/image'])
     with pytest.raises(ValueError, match='exists already'):
         process_bag(sample, sample, config)
+    corrupt = tmp_path / 'corrupt.mcap'
+    corrupt.write_bytes(b'\x89MCAP0\r\n' + bytes(100))
+    with pytest.raises(ValueError, match='cannot read bag'):
+        process_bag(corrupt, tmp_path / 'out3', config)
     if BAGS.is_dir():
         with pytest.raises(ValueError, match='ROS 1 bag'):
             process_bag(BAGS / 'spot_raw_ros1.bag', tmp_path / 'out2', config)
