@@ -1,6 +1,7 @@
 """Train the unified model and the single-task experts on a lent GPU from a packed set (tools/pack_training_set.py),
 with the same recipe as `vision_banana train` (same losses, augmentation, schedule), the unified model for
-SECONDS and each of the three experts for SECONDS / 3.   Usage: python tools/gpu_train.py PACK OUT --seconds S"""
+SECONDS (OUT/unified) and each of the three experts for SECONDS / 3 (OUT/experts/<task>).
+Usage: python tools/gpu_train.py PACK OUT --seconds S"""
 import argparse
 import json
 import time
@@ -12,11 +13,8 @@ import torch
 from PIL import Image
 
 from vision_banana_ros.codecs import decode_depth, decode_normals
-from vision_banana_ros.model.experiment import expert_config
-from vision_banana_ros.model.network import NetworkConfig, parameter_count
-from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
-from vision_banana_ros.model.weights import read_metadata
-from vision_banana_ros.tasks import TASKS
+from vision_banana_ros.model.experiment import train_models
+from vision_banana_ros.model.train import TrainingSet
 
 
 def load(pack: Path) -> TrainingSet:
@@ -43,21 +41,14 @@ def main() -> None:
     started = time.monotonic()
     data = load(Path(args.pack))
     print(f'loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
-    base = NetworkConfig()
-    jobs = [('unified', base, args.seconds)] + [(f'expert_{t}', expert_config(base, t, len(TASKS)), args.seconds / 3)
-                                                for t in TASKS]
     device = torch.device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
-    report = {'device': name, 'frames': len(data), 'batch': args.batch}
-    for name, config, seconds in jobs:
-        out = Path(args.out) / name
-        options = TrainOptions(out=out, minutes=seconds / 60, batch=args.batch, lr=args.lr, device=args.device,
-                               precision='bf16' if device.type == 'cuda' else 'fp32', half_weights=True,
-                               checkpoint_every=10**9, progress=False)
-        network = train(data, config, options)
-        meta = json.loads(read_metadata(out / 'weights.safetensors')['vision_banana.training'])
-        report[name] = {'parameters': parameter_count(network), **meta}
-        print(json.dumps({name: report[name]}), flush=True)
+    report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data)}
+    options = dict(batch=args.batch, lr=args.lr, device=args.device, half_weights=True, checkpoint_every=10**9,
+                   precision='bf16' if device.type == 'cuda' else 'fp32', progress=False)
+    for name, experts in (('unified', False), ('experts', True)):
+        models = train_models(data, Path(args.out) / name, experts, minutes=args.seconds / 60, **options)
+        print(json.dumps(models), flush=True)
+        report.update(models)
     (Path(args.out) / 'train_report.json').write_text(json.dumps(report, indent=2))
 
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from .instructions import TASKS
+from ..tasks import TASKS
 from .network import NetworkConfig, VisionBananaNet, parameter_count
 from .train import TrainingSet, TrainOptions, train
+from .weights import read_metadata
 
 
 def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig:
@@ -46,22 +46,25 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
     return TrainingSet.from_frames(frames)
 
 
-def run_training(args: argparse.Namespace) -> int:
-    data = load_training_set(args)
-    out = Path(args.out)
+def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,
+                 steps: int | None = None, **options) -> dict:
+    """The unified model into `out`, or one expert per task into `out/<task>` sharing the budget equally and
+    holding together about the unified parameter count. `options` go to TrainOptions. Returns, per model folder,
+    its tasks, parameter count and the training summary stored in its weights."""
     base = NetworkConfig()
-    jobs = ([(out / task, expert_config(base, task, len(TASKS))) for task in TASKS] if args.experts
-            else [(out, base)])
+    jobs = [(out / t, expert_config(base, t, len(TASKS))) for t in TASKS] if experts else [(out, base)]
     share = 1.0 / len(jobs)
     report = {}
     for folder, config in jobs:
-        options = TrainOptions(out=folder, batch=args.batch, lr=args.lr, seed=args.seed, resume=args.resume,
-                               device=args.device,
-                               minutes=args.minutes * share if args.minutes else None,
-                               steps=round(args.steps * share) if args.steps else None)
-        started = time.monotonic()
-        network = train(data, config, options)
-        report[str(folder)] = {'tasks': list(config.tasks), 'parameters': parameter_count(network),
-                               'seconds': round(time.monotonic() - started), 'torch_threads': torch.get_num_threads()}
-    print(json.dumps(report))
+        network = train(data, config, TrainOptions(out=folder, minutes=minutes * share if minutes else None,
+                                                   steps=round(steps * share) if steps else None, **options))
+        summary = json.loads(read_metadata(folder / 'weights.safetensors')['vision_banana.training'])
+        report[str(folder)] = {'tasks': list(config.tasks), 'parameters': parameter_count(network), **summary}
+    return report
+
+
+def run_training(args: argparse.Namespace) -> int:
+    report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
+                          batch=args.batch, lr=args.lr, seed=args.seed, resume=args.resume, device=args.device)
+    print(json.dumps({**report, 'torch_threads': torch.get_num_threads()}))
     return 0
