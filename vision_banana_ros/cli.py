@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 
@@ -38,8 +39,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    import json
-
     from .backends.unified import UnifiedBackend
     from .evaluation.run import evaluate, format_report
     from .world.dataset import iter_samples
@@ -51,7 +50,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import json
     import warnings
 
     from .model.export import export_onnx
@@ -70,7 +68,6 @@ def _world(args: argparse.Namespace) -> int:
 
 
 def _bag(args: argparse.Namespace) -> int:
-    import json
     if args.bag_command == 'process':
         from .bag.process import process_bag
         print(json.dumps(process_bag(args.input, args.output, args.config, args.image_topic, args.storage)))

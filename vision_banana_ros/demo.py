@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from rosbags.highlevel import AnyReader
 
+from .bag.io import open_reader
+from .bag.messages import stamp_ns
 from .bag.process import process_bag
 from .bag.sample import make_sample
 from .codecs import encode_depth_uint8
@@ -34,17 +35,19 @@ def _image(msg) -> np.ndarray:
 
 
 def _by_stamp(bag: Path) -> dict[int, dict]:
+    """Every message of the bag grouped by header stamp (for /tf, its transform), in stamp order."""
     frames: dict[int, dict] = {}
-    with AnyReader([bag]) as reader:
+    reader = open_reader(bag)
+    try:
         for connection, _, raw in reader.messages():
             msg = reader.deserialize(raw, connection.msgtype)
             if connection.topic == '/tf':
                 for t in msg.transforms:
-                    key = t.header.stamp.sec * 10**9 + t.header.stamp.nanosec
-                    frames.setdefault(key, {})['/tf'] = t.transform
-                continue
-            key = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
-            frames.setdefault(key, {})[connection.topic] = msg
+                    frames.setdefault(stamp_ns(t.header), {})['/tf'] = t.transform
+            else:
+                frames.setdefault(stamp_ns(msg.header), {})[connection.topic] = msg
+    finally:
+        reader.close()
     return dict(sorted(frames.items()))
 
 
