@@ -15,7 +15,7 @@ from sensor_msgs.msg import CameraInfo, PointField, RegionOfInterest
 from std_msgs.msg import Header
 
 from vision_banana_ros.geometry import CloudOptions, Intrinsics, build_cloud
-from vision_banana_ros.ros.cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
+from vision_banana_ros.ros.cloud_msg import to_point_cloud2, transform_from_msg
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 NUMPY_TYPES = {PointField.INT8: 'i1', PointField.UINT8: 'u1', PointField.INT16: '<i2', PointField.UINT16: '<u2',
@@ -109,22 +109,22 @@ def camera_info(**kwargs):
 
 
 def test_camera_info_adapter():
-    intr = intrinsics_from_camera_info(camera_info())
+    intr = Intrinsics.from_camera_info(camera_info())
     assert (intr.fx, intr.fy, intr.cx, intr.cy, intr.width, intr.height) == (1050, 1040, 638.6, 483.4, 1280, 960)
-    rect = intrinsics_from_camera_info(camera_info(), rectified=True)
+    rect = Intrinsics.from_camera_info(camera_info(), rectified=True)
     assert (rect.fx, rect.cx) == (1000, 640)
-    binned = intrinsics_from_camera_info(camera_info(binning_x=2, binning_y=2, roi=RegionOfInterest(
+    binned = Intrinsics.from_camera_info(camera_info(binning_x=2, binning_y=2, roi=RegionOfInterest(
         x_offset=40, y_offset=20, width=1200, height=900)))
     assert (binned.fx, binned.cx, binned.cy, binned.width, binned.height) == (525, 299.3, 231.7, 600, 450)
     with pytest.raises(ValueError, match='uncalibrated'):
-        intrinsics_from_camera_info(CameraInfo(width=640, height=480))
+        Intrinsics.from_camera_info(CameraInfo(width=640, height=480))
 
 
 def test_depth_smaller_than_the_camera_info_gives_the_right_cloud():
     # Camera at 1280x960 (the scene's intrinsics doubled); the model answered at 640x480.
     info = camera_info()
     info.k = [2 * FX, 0.0, 2 * CX + 0.5, 0.0, 2 * FY, 2 * CY + 0.5, 0.0, 0.0, 1.0]
-    cloud = build_cloud(plane_depth(), intrinsics_from_camera_info(info), options=CloudOptions(color_source='none'))
+    cloud = build_cloud(plane_depth(), Intrinsics.from_camera_info(info), options=CloudOptions(color_source='none'))
     points = read_points(round_trip(to_point_cloud2(cloud, header())))[0]
     assert len(points) == WIDTH * HEIGHT
     assert plane_error(np.stack([points['x'], points['y'], points['z']], axis=1)).max() < 1e-3

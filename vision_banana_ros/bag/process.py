@@ -36,11 +36,7 @@ def camera_namespace(topic: str) -> str:
 def _intrinsics(info, width: int, height: int, config) -> Intrinsics:
     if info is not None:
         try:
-            roi = info.roi
-            return Intrinsics.from_camera_info_fields(
-                info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,
-                roi=(roi.x_offset, roi.y_offset, roi.width, roi.height),
-                rectified=config.rectified).scaled_to(width, height)
+            return Intrinsics.from_camera_info(info, config.rectified).scaled_to(width, height)
         except ValueError:
             pass
     return Intrinsics.from_fov(width, height, config.fallback_hfov_deg)

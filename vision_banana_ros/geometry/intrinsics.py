@@ -54,6 +54,15 @@ class Intrinsics:
         return cls(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
 
     @classmethod
+    def from_camera_info(cls, info, rectified: bool = False) -> Intrinsics:
+        """Intrinsics of the image a sensor_msgs/CameraInfo describes (an rclpy or a rosbags message: only its
+        fields are read): K for raw images, P for rectified ones (`rectified=True`)."""
+        roi = info.roi
+        return cls.from_camera_info_fields(
+            info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,
+            roi=(roi.x_offset, roi.y_offset, roi.width, roi.height), rectified=rectified)
+
+    @classmethod
     def from_camera_info_fields(cls, k: Sequence[float], p: Sequence[float], width: int, height: int, *,
                                 binning_x: int = 0, binning_y: int = 0, roi: Sequence[int] = (0, 0, 0, 0),
                                 rectified: bool = False) -> Intrinsics:

@@ -1,15 +1,14 @@
-"""Between ROS messages and the geometry core: PointCloud2 out, CameraInfo and tf2 transforms in."""
+"""Between ROS messages and the geometry core: PointCloud2 out, tf2 transforms in."""
 from __future__ import annotations
 
 import array
 
 import numpy as np
 from geometry_msgs.msg import Transform, TransformStamped
-from sensor_msgs.msg import CameraInfo, PointCloud2, PointField
+from sensor_msgs.msg import PointCloud2, PointField
 from std_msgs.msg import Header
 
 from ..geometry.cloud import CloudPayload
-from ..geometry.intrinsics import Intrinsics
 from ..geometry.transform import RigidTransform
 
 # Generated setters keep an array('B') as it is while they check fields (always on Humble, opt-in since Jazzy)
@@ -28,14 +27,6 @@ def to_point_cloud2(payload: CloudPayload, header: Header) -> PointCloud2:
     data.frombytes(payload.points.reshape(-1).view(np.uint8))
     msg.data = data
     return msg
-
-
-def intrinsics_from_camera_info(info: CameraInfo, rectified: bool = False) -> Intrinsics:
-    """Intrinsics of the image `info` describes: K for raw images, P for rectified ones (`rectified=True`)."""
-    roi = info.roi
-    return Intrinsics.from_camera_info_fields(
-        info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,
-        roi=(roi.x_offset, roi.y_offset, roi.width, roi.height), rectified=rectified)
 
 
 def transform_from_msg(msg: Transform | TransformStamped) -> RigidTransform:

@@ -34,7 +34,7 @@ from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import Output, make_outputs, tasks_for
 from ..parameters import PARAMS
-from .cloud_msg import intrinsics_from_camera_info, to_point_cloud2, transform_from_msg
+from .cloud_msg import to_point_cloud2, transform_from_msg
 from .convert import array_to_image
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
@@ -211,7 +211,7 @@ class VisionBanana:
         """From the latest CameraInfo, scaled to the image when sizes differ; else the fallback field of view."""
         if camera.info is not None:
             try:
-                return intrinsics_from_camera_info(camera.info, self.config.rectified).scaled_to(width, height)
+                return Intrinsics.from_camera_info(camera.info, self.config.rectified).scaled_to(width, height)
             except ValueError as exc:
                 self.log.warning(f'{camera.prefix}camera_info unusable ({exc}); using fallback_hfov_deg',
                                  throttle_duration_sec=WARN_PERIOD_S)
