@@ -11,21 +11,16 @@ from rosbags.highlevel import AnyReader
 
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.bag.sample import make_sample
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
-from vision_banana_ros.model.weights import save_network
 
 BAGS = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real_bags'
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, tiny_weights):
     root = tmp_path_factory.mktemp('bags')
-    weights = root / 'tiny.safetensors'
-    save_network(VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), decoder_widths=(16, 8, 8, 8),
-                                               task_dim=8)), weights)
     config = root / 'params.yaml'
-    config.write_text(f'/**:\n  ros__parameters:\n    weights: {weights}\n    device: cpu\n    max_batch: 4\n')
+    config.write_text(f'/**:\n  ros__parameters:\n    weights: {tiny_weights}\n    device: cpu\n    max_batch: 4\n')
     return root, config
 
 

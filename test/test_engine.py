@@ -7,20 +7,12 @@ import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest, resolve_device
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
-from vision_banana_ros.model.weights import save_network
 from vision_banana_ros.tasks import TASKS
-
-TINY = NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), encoder_blocks=(0, 1, 1, 1, 1),
-                     decoder_widths=(16, 8, 8, 8), task_dim=8)
 
 
 @pytest.fixture(scope='module')
-def backend(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
-    save_network(VisionBananaNet(TINY), path)
-    return UnifiedBackend(path, processing_size=(64, 96))
+def backend(tiny_weights):
+    return UnifiedBackend(tiny_weights, processing_size=(64, 96))
 
 
 def image(h=48, w=64, value=0):
@@ -164,10 +156,8 @@ def test_frames_get_only_the_tasks_they_ask_for(backend):
 
 
 @pytest.mark.slow
-def test_compiled_network_answers_like_the_eager_one(tmp_path):
-    path = tmp_path / 'tiny.safetensors'
-    save_network(VisionBananaNet(TINY), path)
-    eager, compiled = (UnifiedBackend(path, processing_size=(64, 96), compile=c) for c in (False, True))
+def test_compiled_network_answers_like_the_eager_one(tiny_weights):
+    eager, compiled = (UnifiedBackend(tiny_weights, processing_size=(64, 96), compile=c) for c in (False, True))
     frames = [FrameRequest('a', image())]
     a, b = BatchRunner(eager, TASKS).run(frames)[0], BatchRunner(compiled, TASKS).run(frames)[0]
     assert np.mean(a.labels == b.labels) > 0.999

@@ -6,8 +6,6 @@ import torch
 from vision_banana_ros.backends.experts import ExpertsBackend
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.engine import BatchRunner, FrameRequest
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
-from vision_banana_ros.model.weights import save_network
 from vision_banana_ros.tasks import TASKS
 
 transformers = pytest.importorskip('transformers')
@@ -28,16 +26,13 @@ def checkpoints(tmp_path_factory):
         backbone_config=backbone, reassemble_hidden_size=16, neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=16,
         head_hidden_size=8, depth_estimation_type='metric', max_depth=80))
     depth.save_pretrained(root / 'depth_anything')
-    unified = root / 'unified.safetensors'
-    save_network(VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 8, 8, 8), decoder_widths=(8, 8, 8, 8),
-                                               task_dim=4)), unified)
     return root
 
 
-def test_experts_match_the_unified_backend_in_shapes_and_units(checkpoints):
+def test_experts_match_the_unified_backend_in_shapes_and_units(checkpoints, tiny_weights):
     experts = ExpertsBackend(str(checkpoints / 'segformer'), str(checkpoints / 'depth_anything'),
                              processing_size=(56, 84))
-    unified = UnifiedBackend(checkpoints / 'unified.safetensors', processing_size=(64, 96))
+    unified = UnifiedBackend(tiny_weights, processing_size=(64, 96))
     frames = [FrameRequest('cam', np.random.default_rng(i).integers(0, 256, (60, 80, 3), dtype=np.uint8))
               for i in range(2)]
     ours, theirs = (BatchRunner(b, TASKS).run(frames) for b in (unified, experts))

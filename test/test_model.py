@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from tiny_model import TINY
 
 from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
 from vision_banana_ros.model.instructions import InstructionTable
@@ -10,9 +11,6 @@ from vision_banana_ros.model.losses import depth_loss, normals_loss, segmentatio
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
 from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
 from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
-
-TINY = NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), encoder_blocks=(0, 1, 1, 1, 1),
-                     decoder_widths=(16, 8, 8, 8), task_dim=8)
 
 
 def test_instructions_and_paraphrases():

@@ -5,20 +5,15 @@ rclpy = pytest.importorskip('rclpy')
 from lifecycle_msgs.msg import State  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet  # noqa: E402
-from vision_banana_ros.model.weights import save_network  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
 
 @pytest.fixture
-def context(tmp_path):
-    weights = tmp_path / 'tiny.safetensors'
-    save_network(VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 8, 8, 8), decoder_widths=(8, 8, 8, 8),
-                                               task_dim=4)), weights)
+def context(tiny_weights):
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    yield ctx, [Parameter('weights', value=str(weights)), Parameter('device', value='cpu')]
+    yield ctx, [Parameter('weights', value=str(tiny_weights)), Parameter('device', value='cpu')]
     rclpy.shutdown(context=ctx)
 
 

@@ -13,8 +13,6 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet  # noqa: E402
-from vision_banana_ros.model.weights import save_network  # noqa: E402
 from vision_banana_ros.ros.convert import message_bytes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,12 +31,8 @@ def start_node(weights, *params):
 
 
 @pytest.fixture(scope='module')
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp('node') / 'tiny.safetensors'
-    torch_net = VisionBananaNet(NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), decoder_widths=(16, 8, 8, 8),
-                                              task_dim=8))
-    save_network(torch_net, path)
-    return path
+def weights(tiny_weights):
+    return tiny_weights
 
 
 def camera_info(stamp, frame_id):
