@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..model.network import parameter_count
+
 
 
 @dataclass
@@ -43,10 +45,7 @@ class Backend(ABC):
 
     @abstractmethod
     def models(self) -> list[torch.nn.Module]:
-        """The networks this backend runs (for parameter counts and for freeing the device)."""
+        """The networks this backend runs."""
 
     def parameter_count(self) -> int:
-        return sum(p.numel() for model in self.models() for p in model.parameters())
-
-    def infer(self, images: torch.Tensor, tasks: tuple[str, ...]) -> DenseOutputs:
-        return self.decode(self.forward(images, tasks), tasks)
+        return sum(parameter_count(model) for model in self.models())
