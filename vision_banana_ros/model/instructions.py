@@ -45,6 +45,3 @@ class InstructionTable:
             raise ValueError(f'instruction {instruction!r} does not name one task; '
                              f'ask e.g. {", ".join(repr(v) for v in self.instructions.values())}')
         return winners[0]
-
-    def task_ids(self, instructions) -> list[int]:
-        return [TASKS.index(self.task_of(text)) for text in instructions]
