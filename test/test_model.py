@@ -7,7 +7,7 @@ from tiny_model import TINY
 
 from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
 from vision_banana_ros.model.instructions import InstructionTable
-from vision_banana_ros.model.losses import depth_loss, normals_loss, segmentation_loss
+from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
 from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
 from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
@@ -105,7 +105,7 @@ def _synthetic_set(n=6, h=32, w=32):
 
 def test_training_lowers_the_loss_and_resumes(tmp_path):
     data = _synthetic_set()
-    batch = data.batch(np.arange(4), np.random.default_rng(1), torch.device('cpu'))
+    batch = data.batch(4, torch.Generator().manual_seed(1), torch.device('cpu'))
 
     def loss_of(net):
         net.eval()
@@ -123,3 +123,22 @@ def test_training_lowers_the_loss_and_resumes(tmp_path):
     resumed = train(data, TINY, TrainOptions(out=tmp_path, steps=40, batch=4, resume=True, progress=False))
     assert json.loads((tmp_path / 'checkpoint' / 'state.json').read_text())['step'] == 30
     assert isinstance(resumed, VisionBananaNet)
+
+
+def test_class_balance_weights_favour_rare_classes():
+    labels = torch.zeros(100, dtype=torch.uint8)       # road 89, sky 9, pole 1, one ignored pixel
+    labels[90:99] = 10
+    labels[99] = 5
+    labels[0] = 255
+    weights = class_balance_weights(labels, limit=10.0)
+    road, pole, sky, car = (CITYSCAPES.ids.index(i) for i in (0, 5, 10, 13))
+    assert weights[pole] > weights[sky] > weights[road]
+    assert weights[sky] == pytest.approx(1.0)           # the median class
+    assert weights[pole] == pytest.approx(3.0)          # (9 / 1) ** 0.5
+    assert weights[car] == 1.0                          # absent
+    labels = torch.tensor([0, 0, 5], dtype=torch.uint8).repeat(10)
+    one_sided = segmentation_loss(CITYSCAPES.encode_torch(torch.zeros(1, 1, 30, dtype=torch.uint8)).float() / 255,
+                                  labels.view(1, 1, 30))
+    weighted = segmentation_loss(CITYSCAPES.encode_torch(torch.zeros(1, 1, 30, dtype=torch.uint8)).float() / 255,
+                                 labels.view(1, 1, 30), class_weights=class_balance_weights(labels))
+    assert weighted > one_sided   # all-road answers cost more when the missed pole weighs more

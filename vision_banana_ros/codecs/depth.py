@@ -106,8 +106,16 @@ def decode_depth(rgb: np.ndarray) -> np.ndarray:
 
 # ---- torch: N x H x W depth <-> N x 3 x H x W RGB, on the tensors' device ----------------------------------------
 
+_DEVICE_TABLES: dict[tuple[int, str], torch.Tensor] = {}
+
+
 def _table(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
-    return torch.from_numpy(array).to(device=like.device)
+    # Copied once per device: a copy from host memory would make every call wait for the GPU.
+    key = (id(array), str(like.device))
+    table = _DEVICE_TABLES.get(key)
+    if table is None:
+        table = _DEVICE_TABLES[key] = torch.from_numpy(array).to(device=like.device)
+    return table
 
 
 def _unit_torch(depth: torch.Tensor) -> torch.Tensor:

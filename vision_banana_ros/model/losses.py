@@ -1,8 +1,8 @@
 """Training losses, measured where the answer is used: in decoded space.
 
 - segmentation: cross-entropy over palette entries, with logits from the distance of the painted colour to
-  each palette colour (so the network is pushed toward the right colour and away from its neighbours), plus L1
-  to the exact colour so that colours end up crisp;
+  each palette colour (so the network is pushed toward the right colour and away from its neighbours), weighted
+  toward rare classes, plus L1 to the exact colour so that colours end up crisp;
 - depth: L1 along the cube walk (the decoded position f, in units of edges) plus L1 to the target colour;
   sky/invalid pixels are taught white, the far end of the walk;
 - normals: angular loss (1 - cos) of the decoded, renormalised normal plus L1 to the target colour; invalid
@@ -21,17 +21,47 @@ from ..torch_ops import norm
 PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 
 
-def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES) -> torch.Tensor:
-    """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored)."""
-    colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32, device=rgb.device) / 255.0
+_PALETTE_TENSORS: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _palette_tensors(palette: Palette, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entry colours (K x 3 in [0, 1]) and a train id -> entry lookup (-100 elsewhere), made once per device so that
+    a training step never waits on a copy from the host."""
+    key = (id(palette), str(device))
+    if key not in _PALETTE_TENSORS:
+        colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32) / 255.0
+        lookup = torch.full((256,), -100, dtype=torch.long)
+        lookup[torch.as_tensor(palette.ids)] = torch.arange(len(palette.ids))
+        _PALETTE_TENSORS[key] = colors.to(device), lookup.to(device)
+    return _PALETTE_TENSORS[key]
+
+
+def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, power: float = 0.5,
+                          limit: float = 10.0) -> torch.Tensor:
+    """Per palette entry cross-entropy weights (median frequency / frequency) ** power from the label maps of a
+    training set, clipped to [1 / limit, limit]: thin and rare classes (poles, signs, people) count for more
+    than road and sky. Classes absent from the labels get weight 1."""
+    counts = torch.bincount(labels.reshape(-1).long().cpu(), minlength=256).double()[torch.as_tensor(palette.ids)]
+    present = counts > 0
+    if not present.any():
+        return torch.ones(len(palette.ids))
+    frequency = counts / counts.sum()
+    weights = torch.ones(len(palette.ids), dtype=torch.float64)
+    weights[present] = (frequency[present].median() / frequency[present]) ** power
+    return weights.clamp(1.0 / limit, limit).float()
+
+
+def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES,
+                      class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
+    entry for the cross-entropy (see class_balance_weights)."""
+    colors, lookup = _palette_tensors(palette, rgb.device)
     d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
           + (colors * colors).sum(1).view(1, -1, 1, 1))
     logits = -d2 * (255.0 / PALETTE_SIGMA) ** 2 / 2.0
-    lookup = torch.full((256,), -100, dtype=torch.long, device=rgb.device)
-    lookup[torch.as_tensor(palette.ids, device=rgb.device)] = torch.arange(len(palette.ids), device=rgb.device)
     target = lookup[labels.long()]
     valid = target >= 0
-    ce = F.cross_entropy(logits, target, ignore_index=-100)
+    ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
     target_rgb = colors[target.clamp(min=0)].permute(0, 3, 1, 2)
     l1 = ((rgb - target_rgb).abs().sum(dim=1) * valid).sum() / valid.sum().clamp(min=1)
     return ce + l1

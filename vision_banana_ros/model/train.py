@@ -2,9 +2,10 @@
 
 Samples are held in memory at the training resolution. Each step draws a batch, flips half of it left-right
 (negating the normals' x), jitters brightness/contrast/colour, runs the network on every task the network answers
-and sums the decoded-space losses. The learning rate follows a cosine over the budget (minutes or steps,
-whichever is given). Checkpoints (weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint
-and `--resume` continues from them; the final weights go to OUT/weights.safetensors.
+and sums the decoded-space losses (segmentation weighted toward rare classes). The learning rate ramps up over
+the first 2 % of the budget, then follows a cosine over it (minutes or steps, whichever is given). Checkpoints
+(weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint and `--resume` continues from them;
+the final weights go to OUT/weights.safetensors.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from ..engine.device import autocast
-from .losses import TASK_LOSSES
+from .losses import TASK_LOSSES, class_balance_weights
 from .network import NetworkConfig, VisionBananaNet, parameter_count
 from .weights import load_network, save_network
 
@@ -56,26 +57,31 @@ class TrainingSet:
         """Keep the whole set on the training device, so that batches never wait for the host."""
         return TrainingSet(*(t.to(device) for t in (self.rgb, self.labels, self.depth, self.normals)))
 
-    def batch(self, index: np.ndarray, rng: np.random.Generator, device: torch.device) -> dict[str, torch.Tensor]:
-        """Samples `index`, half of them flipped left-right (normals' x negated), brightness/contrast/colour
-        jittered, on `device`."""
-        n = len(index)
-        i = torch.as_tensor(index, device=self.rgb.device)
+    def batch(self, size: int, generator: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
+        """`size` random samples, half of them flipped left-right (normals' x negated), brightness/contrast/colour
+        jittered, on `device`. Randomness comes from `generator` (on the set's device), so that drawing a batch
+        never waits for the GPU."""
+        random = lambda low, high, *shape: torch.rand(*shape, generator=generator, device=generator.device).to(
+            device) * (high - low) + low
+        i = torch.randint(len(self), (size,), generator=generator, device=generator.device)
         rgb = self.rgb[i].to(device).permute(0, 3, 1, 2).float() / 255.0
         labels, depth = self.labels[i].to(device), self.depth[i].to(device)
         normals = self.normals[i].to(device).permute(0, 3, 1, 2).float()
-        flip = torch.as_tensor(rng.random(n) < 0.5, device=device)
+        flip = random(0.0, 1.0, size) < 0.5
         rgb = torch.where(flip[:, None, None, None], rgb.flip(-1), rgb)
         labels = torch.where(flip[:, None, None], labels.flip(-1), labels)
         depth = torch.where(flip[:, None, None], depth.flip(-1), depth)
-        mirrored = normals.flip(-1) * torch.tensor([-1.0, 1.0, 1.0], device=device).view(1, 3, 1, 1)
+        mirrored = normals.flip(-1)
+        mirrored[:, 0].neg_()
         normals = torch.where(flip[:, None, None, None], mirrored, normals)
-        random = lambda low, high, shape: torch.as_tensor(rng.uniform(low, high, shape), dtype=torch.float32,
-                                                          device=device)
         mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
-        rgb = (((rgb - mean) * random(0.8, 1.2, (n, 1, 1, 1)) + mean) * random(0.7, 1.3, (n, 1, 1, 1))
-               * random(0.9, 1.1, (n, 3, 1, 1))).clamp_(0.0, 1.0)
+        rgb = (((rgb - mean) * random(0.8, 1.2, size, 1, 1, 1) + mean) * random(0.7, 1.3, size, 1, 1, 1)
+               * random(0.9, 1.1, size, 3, 1, 1)).clamp_(0.0, 1.0)
         return {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals}
+
+
+LOG_EVERY = 25    # steps between reads of the loss
+WARMUP = 0.02     # fraction of the budget over which the learning rate ramps up
 
 
 @dataclass
@@ -92,6 +98,7 @@ class TrainOptions:
     device: str = 'cpu'
     precision: str = 'fp32'   # bf16 autocast pays off on GPUs
     half_weights: bool = False  # store the final weights as float16 (half the size; inference runs in float32)
+    class_balance: bool = True  # weight the segmentation cross-entropy toward rare classes
     progress: bool = True
 
 
@@ -136,41 +143,57 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         torch.manual_seed(options.seed)
         network = VisionBananaNet(config).to(device).train()
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
-    rng = np.random.default_rng(options.seed + step)
+    generator = torch.Generator(device=data.rgb.device)
+    generator.manual_seed(options.seed + step)
     task_ids = torch.arange(len(network.config.tasks), device=device)
+    class_weights = class_balance_weights(data.labels).to(device) if options.class_balance else None
+    if device.type == 'cuda':
+        network = network.to(memory_format=torch.channels_last)
     budget = options.steps if options.steps is not None else options.minutes * 60.0
     progress = tqdm(total=round(budget), initial=round(min(step if options.steps else elapsed, budget)),
                     unit='step' if options.steps else 's', disable=not options.progress,
                     desc=f'train {"+".join(network.config.tasks)} ({parameter_count(network) / 1e6:.2f} M)')
-    history = []
+    # Losses stay on the device and are read every LOG_EVERY steps: reading one waits for the GPU.
+    history, pending = [], []
     started = time.monotonic() - elapsed
     while True:
         done = step / options.steps if options.steps else (time.monotonic() - started) / budget
         if done >= 1.0:
             break
+        warmup = min(1.0, (done + 1e-9) / WARMUP)
         for group in optimizer.param_groups:
-            group['lr'] = options.lr * 0.5 * (1.0 + math.cos(math.pi * done))
-        batch = data.batch(rng.integers(0, len(data), options.batch), rng, device)
+            group['lr'] = options.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * done))
+        batch = data.batch(options.batch, generator, device)
+        images = batch['rgb'].contiguous(memory_format=torch.channels_last) if device.type == 'cuda' else batch['rgb']
         with autocast(device, options.precision):
-            answers = network(batch['rgb'], task_ids)
-        losses = {task: TASK_LOSSES[task](answers[:, i].float(), batch[task])
-                  for i, task in enumerate(network.config.tasks)}
-        loss = sum(losses.values())
+            answers = network(images, task_ids)
+        losses = torch.stack([
+            TASK_LOSSES[task](answers[:, i].float(), batch[task],
+                              **({'class_weights': class_weights} if task == 'segmentation' else {}))
+            for i, task in enumerate(network.config.tasks)])
+        loss = losses.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
         optimizer.step()
         step += 1
-        history.append(loss.item())
-        progress.update(1 if options.steps else round(time.monotonic() - started) - progress.n)
-        progress.set_postfix({t: f"{v.item():.3f}" for t, v in losses.items()})
+        pending.append(losses.detach())
+        if len(pending) == LOG_EVERY:
+            means = torch.stack(pending).mean(0).tolist()
+            pending.clear()
+            history.append(sum(means))
+            progress.update(LOG_EVERY if options.steps else round(time.monotonic() - started) - progress.n)
+            progress.set_postfix({t: f'{v:.3f}' for t, v in zip(network.config.tasks, means)})
         if step % options.checkpoint_every == 0:
             _save_checkpoint(checkpoint, network, optimizer, {'step': step, 'elapsed_s': time.monotonic() - started,
-                                                              'loss': float(np.mean(history[-50:]))})
+                                                              'loss': float(np.mean(history[-5:] or [np.nan]))})
+    if pending:
+        history.append(float(torch.stack(pending).mean(0).sum()))
     progress.close()
     network.eval()
     summary = {'steps': step, 'seconds': round(time.monotonic() - started), 'batch': options.batch,
-               'samples': len(data), 'final_loss': float(np.mean(history[-50:] or [np.nan]))}
+               'samples': len(data), 'class_balance': options.class_balance,
+               'final_loss': float(np.mean(history[-5:] or [np.nan]))}
     save_network(network, options.out / 'weights.safetensors', half=options.half_weights,
                  extra_metadata={'vision_banana.training': json.dumps(summary)})
     return network
