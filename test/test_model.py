@@ -142,3 +142,11 @@ def test_class_balance_weights_favour_rare_classes():
     weighted = segmentation_loss(CITYSCAPES.encode_torch(torch.zeros(1, 1, 30, dtype=torch.uint8)).float() / 255,
                                  labels.view(1, 1, 30), class_weights=class_balance_weights(labels))
     assert weighted > one_sided   # all-road answers cost more when the missed pole weighs more
+
+
+def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
+    rgb = torch.full((1, 3, 4, 4), 0.5, requires_grad=True)    # what bf16 paints for tiny logits
+    normals = torch.zeros(1, 3, 4, 4)
+    normals[:, 2] = -1.0
+    normals_loss(rgb, normals).backward()
+    assert torch.isfinite(rgb.grad).all()

@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--workers', type=int, default=4, help='processes decoding the packs')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the forward pass and losses')
     args = parser.parse_args()
     torch.backends.cudnn.benchmark = True
     started = time.monotonic()
@@ -48,7 +49,7 @@ def main() -> None:
     print(f'{args.models}: loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
     device = torch.device(args.device)
     options = dict(batch=args.batch, lr=args.lr, device=args.device, half_weights=True, checkpoint_every=10**9,
-                   precision='bf16' if device.type == 'cuda' else 'fp32', progress=False)
+                   precision='bf16' if device.type == 'cuda' else 'fp32', compile=args.compile, progress=False)
     out = Path(args.out) / args.models
     report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data),
               **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60, **options)}

@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from ..codecs import CITYSCAPES, Palette, depth_to_unit
 from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch
 from ..codecs.normals import encode_normals_torch
-from ..torch_ops import norm
 
 PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 
@@ -83,7 +82,9 @@ def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
     valid = normals.abs().sum(dim=1) > 0
     target_rgb = encode_normals_torch(normals)
     vectors = rgb * 2.0 - 1.0
-    predicted = vectors / norm(vectors, dim=1, keepdim=True).clamp(min=1e-6)
+    # The epsilon sits inside the root: an exactly grey answer (common in bf16) has length 0, where the root's
+    # gradient is infinite and a clamp after it would still turn it into NaN.
+    predicted = vectors * torch.rsqrt((vectors * vectors).sum(dim=1, keepdim=True) + 1e-12)
     cosine = (predicted * normals).sum(dim=1)
     angular = ((1.0 - cosine) * valid).sum() / valid.sum().clamp(min=1)
     return angular + (rgb - target_rgb).abs().sum(dim=1).mean()

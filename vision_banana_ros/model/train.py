@@ -99,6 +99,7 @@ class TrainOptions:
     precision: str = 'fp32'   # bf16 autocast pays off on GPUs
     half_weights: bool = False  # store the final weights as float16 (half the size; inference runs in float32)
     class_balance: bool = True  # weight the segmentation cross-entropy toward rare classes
+    compile: bool = False       # torch.compile the forward pass and losses (fuses the many small loss kernels)
     progress: bool = True
 
 
@@ -129,6 +130,16 @@ def _load_checkpoint(folder: Path, optimizer, device) -> tuple[VisionBananaNet, 
     return network, {**state, 'optimizer': optimizer}
 
 
+def _losses(network, images, batch, task_ids, class_weights, device, precision) -> torch.Tensor:
+    """The loss of each task the network answers, for one batch."""
+    with autocast(device, precision):
+        answers = network(images, task_ids)
+    return torch.stack([
+        TASK_LOSSES[task](answers[:, i].float(), batch[task],
+                          **({'class_weights': class_weights} if task == 'segmentation' else {}))
+        for i, task in enumerate(network.config.tasks)])
+
+
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
     if (options.minutes is None) == (options.steps is None):
         raise ValueError('give exactly one training budget: --minutes or --steps')
@@ -149,6 +160,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     class_weights = class_balance_weights(data.labels).to(device) if options.class_balance else None
     if device.type == 'cuda':
         network = network.to(memory_format=torch.channels_last)
+    objective = torch.compile(_losses) if options.compile else _losses
     budget = options.steps if options.steps is not None else options.minutes * 60.0
     progress = tqdm(total=round(budget), initial=round(min(step if options.steps else elapsed, budget)),
                     unit='step' if options.steps else 's', disable=not options.progress,
@@ -165,18 +177,14 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
             group['lr'] = options.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * done))
         batch = data.batch(options.batch, generator, device)
         images = batch['rgb'].contiguous(memory_format=torch.channels_last) if device.type == 'cuda' else batch['rgb']
-        with autocast(device, options.precision):
-            answers = network(images, task_ids)
-        losses = torch.stack([
-            TASK_LOSSES[task](answers[:, i].float(), batch[task],
-                              **({'class_weights': class_weights} if task == 'segmentation' else {}))
-            for i, task in enumerate(network.config.tasks)])
-        loss = losses.sum()
+        losses = objective(network, images, batch, task_ids, class_weights, device, options.precision)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        losses.sum().backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
         optimizer.step()
         step += 1
+        if step == 1 and options.compile:
+            started = time.monotonic() - elapsed   # compiling (the first step) is not part of a time budget
         pending.append(losses.detach())
         if len(pending) == LOG_EVERY:
             means = torch.stack(pending).mean(0).tolist()
