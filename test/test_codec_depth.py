@@ -9,6 +9,8 @@ from hypothesis.extra import numpy as hnp
 from vision_banana_ros.codecs import (DEPTH_STEPS, decode_depth, decode_depth_torch, depth_to_unit,
                                       encode_depth, encode_depth_torch, encode_depth_uint8,
                                       encode_depth_uint8_torch, unit_to_depth)
+from vision_banana_ros.codecs import depth as depth_codec
+from vision_banana_ros.codecs.depth import project_on_walk_torch
 
 depths = st.floats(min_value=0.0, max_value=1e4, allow_nan=False, width=32)
 
@@ -129,3 +131,15 @@ def test_torch_twin_agrees_with_numpy(d):
     noisy = np.random.default_rng(0).random((2, 6, 5, 3), dtype=np.float32)
     np.testing.assert_allclose(decode_depth_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2)).numpy(),
                                decode_depth(noisy), rtol=1e-5)
+
+
+def test_tables_first_made_in_inference_mode_serve_training():
+    # The engine decodes under inference_mode before any training step may run in the same process.
+    depth_codec._DEVICE_TABLES.clear()
+    rgb = torch.rand(1, 3, 4, 4)
+    with torch.inference_mode():
+        decode_depth_torch(rgb)
+    rgb.requires_grad_(True)
+    k, t = project_on_walk_torch(rgb)
+    t.sum().backward()
+    assert rgb.grad is not None

@@ -110,11 +110,13 @@ _DEVICE_TABLES: dict[tuple[int, str], torch.Tensor] = {}
 
 
 def _table(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
-    # Copied once per device: a copy from host memory would make every call wait for the GPU.
+    # Copied once per device: a copy from host memory would make every call wait for the GPU. Made outside
+    # inference mode, so that training can use a table first made for the engine.
     key = (id(array), str(like.device))
     table = _DEVICE_TABLES.get(key)
     if table is None:
-        table = _DEVICE_TABLES[key] = torch.from_numpy(array).to(device=like.device)
+        with torch.inference_mode(False):
+            table = _DEVICE_TABLES[key] = torch.from_numpy(array).to(device=like.device)
     return table
 
 

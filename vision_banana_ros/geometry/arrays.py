@@ -19,11 +19,6 @@ def cast(array, name: str):
     return array.to(getattr(torch, name)) if isinstance(array, torch.Tensor) else array.astype(name, copy=False)
 
 
-def bit_view(array, name: str):
-    """The same bytes read as another dtype of the same size."""
-    return array.view(getattr(torch, name)) if isinstance(array, torch.Tensor) else array.view(name)
-
-
 def as_tensor(value) -> torch.Tensor:
     """A tensor as it is; an array as a CPU tensor sharing its memory (a copy if it is read-only, which torch
     warns about, as ROS message buffers are)."""

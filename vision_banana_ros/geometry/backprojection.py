@@ -35,12 +35,17 @@ def ray_grids(intrinsics: Intrinsics, like) -> tuple:
     return _grids(intrinsics, like)[:2]
 
 
+def ray_lengths(intrinsics: Intrinsics, like):
+    """H x W grid of |(rx, ry, 1)| (cached): a point's range is its depth times this."""
+    return _grids(intrinsics, like)[2]
+
+
 def depth_validity(depth, intrinsics: Intrinsics, min_range: float = 0.0, max_range: float = math.inf):
     """... x H x W bool, a numpy array or a tensor like `depth`: depth finite and positive, and the point's
     distance from the optical centre (not its depth) within [min_range, max_range]."""
     if min_range <= 0 and max_range == math.inf:
         return (depth > 0) & (depth < math.inf)  # NaN fails both comparisons
-    norm = _grids(intrinsics.scaled_to(depth.shape[-1], depth.shape[-2]), depth)[2]
+    norm = ray_lengths(intrinsics.scaled_to(depth.shape[-1], depth.shape[-2]), depth)
     # range = z * |ray|, so the range bounds become per-pixel depth bounds.
     lower = depth > 0 if min_range <= 0 else depth >= min_range / norm
     upper = depth < math.inf if max_range == math.inf else depth <= max_range / norm

@@ -7,10 +7,10 @@ Every field fills one 4-byte slot of a point, in this order (absent fields are l
     label        uint8 Cityscapes train id (255 unknown), followed by 3 zero bytes of padding
     normal_x/y/z float32 unit normal, pointing toward the camera
 
-Points are little-endian (the hosts and GPUs ROS 2 runs on). The per-pixel work happens where the depth is: in
-numpy on the host for a numpy depth (one thread, so it never waits for a busy core), in torch on the device of
-a tensor. The kept pixels' columns are interleaved into points in one pass and copied to the host at most once;
-the payload's structured array is a view of them, so no field is copied again.
+Points are little-endian (the hosts and GPUs ROS 2 runs on). The per-pixel work happens where the depth is: for
+a numpy depth in one compiled pass on the host (host_points; one thread, so it never waits for a busy core), for
+a tensor in torch on its device, where the kept pixels' columns are interleaved into points in one pass and
+copied to the host once. The payload's structured array is a view of the points, so no field is copied again.
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ import numpy as np
 import torch
 
 from ..codecs.palette import CITYSCAPES, Palette
-from .arrays import as_tensor, bit_view, cast, dtype_name, like, namespace
-from .backprojection import depth_validity, ray_grids
+from .arrays import as_tensor, cast, dtype_name, like, namespace
+from .backprojection import depth_validity, ray_grids, ray_lengths
 from .depth_normals import normals_from_depth
 from .filters import remove_statistical_outliers, voxel_downsample
+from .host_points import host_points
 from .intrinsics import Intrinsics
 from .transform import RigidTransform
 
@@ -146,34 +147,21 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
     s = options.stride
     depth, labels, image, normals = (None if a is None else a[::s, ::s] for a in (depth, labels, image, normals))
     intrinsics = intrinsics.scaled_to(width, height).decimated(s)
-    valid = depth_validity(depth, intrinsics, options.min_range, options.max_range)
-    for class_id in options.drop_classes if labels is not None else ():
-        valid &= labels != class_id
     if options.with_normals and normals is None:
         normals = like(normals_from_depth(as_tensor(depth), intrinsics).permute(1, 2, 0), depth)
 
-    names = ['x', 'y', 'z']
-    rx, ry = ray_grids(intrinsics, depth)
-    # Organized: every pixel, NaN where invalid; else the valid pixels only, in row-major order.
-    pixels = None if options.organized else _pixel_selector(valid)
-    z = _nan_where(valid, depth) if options.organized else _pick(depth, pixels)
-    columns = [z * _pick(rx, pixels), z * _pick(ry, pixels), z]
-    if options.color_source == 'image':
-        columns.append(bit_view(_pick(_packed_rgb(image), pixels), 'float32'))
-    elif options.color_source == 'semantic':
-        table = like(_palette_table(palette), depth)
-        columns.append(bit_view(table[cast(_pick(labels, pixels), 'int64')], 'float32'))
-    if options.color_source != 'none':
-        names.append('rgb')
-    if labels is not None:
-        columns.append(bit_view(cast(_pick(labels, pixels), 'int32'), 'float32'))
-        names.append('label')
-    if options.with_normals:
-        normals = cast(_pick(normals, pixels), 'float32')
-        columns.extend(normals[..., i] for i in range(3))
-        names.extend(NORMAL_NAMES)
-    # One pass interleaves the columns into points; everything after works on views of it.
-    points = torch.as_tensor(namespace(depth).stack(columns, -1))
+    names = ['x', 'y', 'z'] + (['rgb'] if options.color_source != 'none' else []) + \
+        (['label'] if labels is not None else []) + (list(NORMAL_NAMES) if options.with_normals else [])
+    if isinstance(depth, torch.Tensor):
+        points, kept = _device_points(depth, intrinsics, options, image, labels, normals, palette)
+    else:
+        ranged = options.min_range > 0 or options.max_range < math.inf
+        array, kept = host_points(
+            depth, *ray_grids(intrinsics, depth), ray_lengths(intrinsics, depth) if ranged else None,
+            options.min_range, options.max_range, rgb=None if image is None else _uint8_rgb(image),
+            palette=_palette_table(palette) if options.color_source == 'semantic' else None, labels=labels,
+            drop=options.drop_classes if labels is not None else (), normals=normals, organized=options.organized)
+        points = torch.from_numpy(array)
 
     if transform is not None:
         points[..., :3] = transform.apply(points[..., :3])
@@ -188,7 +176,7 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
     fields = point_fields(tuple(names))
     points = points.numpy().view(structured_dtype(fields))[..., 0]
     if options.organized:
-        return CloudPayload(points, fields, bool(valid.all()))
+        return CloudPayload(points, fields, kept == points.shape[0] * points.shape[1])
     return CloudPayload(points[None], fields, True)
 
 
@@ -214,7 +202,7 @@ def _depth_metres(depth):
     if kind == 'uint16':
         # REP 118 16UC1: millimetres, 0 = no return.
         millimetres = cast(depth, 'float32')
-        return _nan_where(millimetres > 0, millimetres * 1e-3)
+        return namespace(millimetres).where(millimetres > 0, millimetres * 1e-3, math.nan)
     if not kind.startswith(('float', 'bfloat')):
         raise ValueError(f'depth must be float metres or uint16 millimetres, got {kind}')
     return cast(depth, 'float32')
@@ -245,29 +233,49 @@ def _hw3(value, name: str, height: int, width: int, depth):
     return array
 
 
-def _nan_where(valid, values):
-    if isinstance(values, torch.Tensor):
-        return torch.where(valid, values, math.nan)
-    return np.where(valid, values, np.float32(np.nan))
+def _device_points(depth: torch.Tensor, intrinsics: Intrinsics, options: CloudOptions, image, labels, normals,
+                   palette: Palette) -> tuple[torch.Tensor, int]:
+    """The points of a tensor depth as n x F (H x W x F organized) on its device, and how many pixels were valid:
+    the columns of the kept pixels, interleaved into points in one pass."""
+    valid = depth_validity(depth, intrinsics, options.min_range, options.max_range)
+    for class_id in options.drop_classes if labels is not None else ():
+        valid &= labels != class_id
+    # Organized: every pixel, NaN where invalid; else the valid pixels only, in row-major order.
+    pixels = None if options.organized else valid.reshape(-1).nonzero().squeeze(1)
+    pick = (lambda a: a) if pixels is None else (lambda a: a.reshape((-1,) + tuple(a.shape[2:]))[pixels])
+    rx, ry = ray_grids(intrinsics, depth)
+    z = torch.where(valid, depth, math.nan) if pixels is None else pick(depth)
+    columns = [z * pick(rx), z * pick(ry), z]
+    if options.color_source == 'image':
+        # Little-endian bytes B, G, R, 0 read as one int32 are 0x00RRGGBB.
+        image = _uint8_rgb(image)
+        bgr0 = torch.stack([image[..., 2], image[..., 1], image[..., 0], torch.zeros_like(image[..., 0])], -1)
+        columns.append(pick(bgr0.view(torch.int32)[..., 0]).view(torch.float32))
+    elif options.color_source == 'semantic':
+        table = torch.from_numpy(_palette_table(palette).view(np.int32)).to(depth.device)
+        columns.append(table[pick(labels).long()].view(torch.float32))
+    if labels is not None:
+        columns.append(pick(labels).to(torch.int32).view(torch.float32))
+    if normals is not None:
+        normals = pick(normals).float()
+        columns.extend(normals[..., i] for i in range(3))
+    return torch.stack(columns, -1), int(valid.sum())
 
 
-def _packed_rgb(image):
-    """H x W x 3 RGB (uint8, or float in [0, 1]) -> H x W int32 0x00RRGGBB."""
+def _uint8_rgb(image):
+    """H x W x 3 RGB, uint8 or float in [0, 1], as uint8."""
     kind = dtype_name(image)
     if kind.startswith(('float', 'bfloat')):
-        image = cast(namespace(image).round(image * 255.0).clip(0, 255), 'uint8')
-    elif kind != 'uint8':
+        return cast(namespace(image).round(image * 255.0).clip(0, 255), 'uint8')
+    if kind != 'uint8':
         raise ValueError(f'image must be uint8, or float in [0, 1], got {kind}')
-    # Little-endian bytes B, G, R, 0 read as one int32 are 0x00RRGGBB: one pass instead of shifts and ors.
-    red = image[..., 0]
-    bgr0 = namespace(image).stack([image[..., 2], image[..., 1], red, namespace(image).zeros_like(red)], -1)
-    return bit_view(bgr0, 'int32')[..., 0]
+    return image
 
 
 @lru_cache(maxsize=1)
 def _palette_table(palette: Palette) -> np.ndarray:
-    """256 int32 0x00RRGGBB: the colour of every label."""
-    colors = palette.encode(np.arange(256, dtype=np.uint8)).astype(np.int32)
+    """256 uint32 0x00RRGGBB: the colour of every label."""
+    colors = palette.encode(np.arange(256, dtype=np.uint8)).astype(np.uint32)
     return (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
 
 
@@ -276,16 +284,3 @@ def _to_host(tensor: torch.Tensor) -> torch.Tensor:
         # Into page-locked memory (torch caches it): the copy from the GPU runs several times faster.
         return torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True).copy_(tensor)
     return tensor.cpu()
-
-
-def _pick(array, pixels):
-    """The selected pixels of an H x W (x C) array as n (x C), or all of it when `pixels` is None."""
-    return array if pixels is None else array.reshape((-1,) + tuple(array.shape[2:]))[pixels]
-
-
-def _pixel_selector(mask):
-    """What picks the pixels of an H x W mask out of flattened arrays. numpy compresses by the mask itself,
-    faster than through indices; torch indexes, as a mask would find its pixels again for every array."""
-    if isinstance(mask, torch.Tensor):
-        return mask.reshape(-1).nonzero().squeeze(1)
-    return mask.reshape(-1)

@@ -28,10 +28,11 @@ def _palette_tensors(palette: Palette, device: torch.device) -> tuple[torch.Tens
     a training step never waits on a copy from the host."""
     key = (id(palette), str(device))
     if key not in _PALETTE_TENSORS:
-        colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32) / 255.0
-        lookup = torch.full((256,), -100, dtype=torch.long)
-        lookup[torch.as_tensor(palette.ids)] = torch.arange(len(palette.ids))
-        _PALETTE_TENSORS[key] = colors.to(device), lookup.to(device)
+        with torch.inference_mode(False):
+            colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32) / 255.0
+            lookup = torch.full((256,), -100, dtype=torch.long)
+            lookup[torch.as_tensor(palette.ids)] = torch.arange(len(palette.ids))
+            _PALETTE_TENSORS[key] = colors.to(device), lookup.to(device)
     return _PALETTE_TENSORS[key]
 
 
