@@ -150,3 +150,17 @@ def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
     normals[:, 2] = -1.0
     normals_loss(rgb, normals).backward()
     assert torch.isfinite(rgb.grad).all()
+
+
+def test_training_can_start_from_given_weights(tmp_path, tiny_weights):
+    start = load_network(tiny_weights)
+    tuned = train(_synthetic_set(), TINY, TrainOptions(out=tmp_path, steps=2, batch=2, lr=0.0, init=tiny_weights,
+                                                       progress=False))
+    # lr 0: the optimizer moves nothing, so the result is the starting network (batch-norm statistics aside).
+    for name, value in start.state_dict().items():
+        if 'running' not in name and 'num_batches' not in name:
+            torch.testing.assert_close(tuned.state_dict()[name], value)
+    other = NetworkConfig(encoder_widths=(8, 8, 8, 8, 8), decoder_widths=(8, 8, 8, 8), tasks=('depth',))
+    with pytest.raises(ValueError, match='--init'):
+        train(_synthetic_set(), other, TrainOptions(out=tmp_path / 'x', steps=1, batch=2, init=tiny_weights,
+                                                    progress=False))

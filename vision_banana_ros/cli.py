@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--lr', type=float, default=2e-3)
     train.add_argument('--seed', type=int, default=0)
     train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
+    train.add_argument('--init', type=Path, help='start from these weights instead of random ones (fine-tuning, '
+                                                 'e.g. the embedded model on your own data)')
     train.add_argument('--device', default='cpu')
     train.set_defaults(func=_train)
 

@@ -95,6 +95,7 @@ class TrainOptions:
     seed: int = 0
     checkpoint_every: int = 200
     resume: bool = False
+    init: Path | None = None    # weights to start from instead of random ones (fine-tuning)
     device: str = 'cpu'
     precision: str = 'fp32'   # bf16 autocast pays off on GPUs
     half_weights: bool = False  # store the final weights as float16 (half the size; inference runs in float32)
@@ -152,7 +153,11 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         optimizer, step, elapsed = state['optimizer'], state['step'], state['elapsed_s']
     else:
         torch.manual_seed(options.seed)
-        network = VisionBananaNet(config).to(device).train()
+        network = (load_network(options.init, device) if options.init else VisionBananaNet(config)).to(device).train()
+        if network.config != config:
+            raise ValueError(f'--init {options.init}: its network ({network.config.tasks}, widths '
+                             f'{network.config.encoder_widths}) is not the one to train ({config.tasks}, widths '
+                             f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
     generator = torch.Generator(device=data.rgb.device)
     generator.manual_seed(options.seed + step)
