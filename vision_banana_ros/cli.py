@@ -39,6 +39,11 @@ def _train(args: argparse.Namespace) -> int:
     return run_training(args)
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from .ask import main as ask_main
+    return ask_main(args)
+
+
 def _eval(args: argparse.Namespace) -> int:
     from .backends.unified import UnifiedBackend
     from .evaluation.run import evaluate, format_report
@@ -138,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--device', default='cpu')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
+
+    ask = sub.add_parser('ask', help='answer text instructions about one image file, as the model does: the painted '
+                                     'RGB answer and its decoded labels / depth / normals')
+    ask.add_argument('image', help='image file (PNG, JPEG, ...)')
+    ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
+    ask.add_argument('--out', default='.', help='output directory (default: the current one)')
+    ask.add_argument('--weights', help='weights file (default: the embedded model)')
+    ask.add_argument('--device', default='cpu')
+    ask.set_defaults(func=_ask)
 
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
     export.add_argument('--format', choices=['onnx'], default='onnx')

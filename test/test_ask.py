@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vision_banana_ros.ask import ask
+from vision_banana_ros.backends.unified import UnifiedBackend
+from vision_banana_ros.cli import main
+from vision_banana_ros.engine import BatchRunner, FrameRequest
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    rgb = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / 'street.png')
+    return tmp_path / 'street.png', rgb
+
+
+def test_paraphrased_instructions_give_the_engine_answers(tmp_path, tiny_weights, image_file):
+    path, rgb = image_file
+    written = ask(path, ['estimate the metric depth', 'label every pixel with its class'], tmp_path / 'out',
+                  str(tiny_weights))
+    assert set(written) == {'depth', 'segmentation'}
+    expected = BatchRunner(UnifiedBackend(str(tiny_weights)), ('segmentation', 'depth')).run(
+        [FrameRequest('x', rgb)])[0]
+    painted = np.asarray(Image.open(written['depth']['answer']))
+    assert painted.shape == (48, 64, 3)
+    np.testing.assert_array_equal(painted, expected.encodings['depth'])
+    np.testing.assert_allclose(np.load(written['depth']['decoded']), expected.depth)
+    np.testing.assert_array_equal(np.asarray(Image.open(written['segmentation']['decoded'])), expected.labels)
+
+
+def test_cli_prints_what_it_wrote_and_names_a_bad_instruction(tmp_path, tiny_weights, image_file, capsys):
+    path, _ = image_file
+    assert main(['ask', str(path), 'paint surface normals', '--out', str(tmp_path), '--weights', str(tiny_weights)]) == 0
+    normals = np.load(json.loads(capsys.readouterr().out)['normals']['decoded'])
+    assert normals.shape == (48, 64, 3) and normals.dtype == np.float32
+    assert main(['ask', str(path), 'make me a sandwich', '--weights', str(tiny_weights)]) == 2
+    assert 'does not name one task' in capsys.readouterr().err
+    assert main(['ask', str(tmp_path / 'missing.png'), 'paint metric depth', '--weights', str(tiny_weights)]) == 2
+    assert 'cannot read image' in capsys.readouterr().err

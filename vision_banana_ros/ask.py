@@ -1,0 +1,52 @@
+"""`vision_banana ask IMAGE INSTRUCTION...`: the model's own interface — an image and a text instruction in, the
+painted RGB answer and what the codecs read from it out.
+
+The instruction is mapped to a task by the instruction table (model/instructions.yaml), so paraphrases such as
+"estimate the metric depth" work; one that names no task, or several, is refused with the accepted instructions.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .engine import BatchRunner, FrameRequest
+from .model.instructions import InstructionTable
+
+
+def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, weights: str | None = None,
+        device: str = 'cpu') -> dict:
+    """Answer each instruction about one image file. Writes OUT/<stem>_<task>.png (the answer as painted) and the
+    decoded output: <stem>_labels.png (Cityscapes train ids), <stem>_depth.npy (float32 metres, +inf far) or
+    <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task."""
+    from .backends.unified import UnifiedBackend
+    table = InstructionTable.load()
+    tasks = {table.task_of(text): text for text in instructions}
+    image_path, out = Path(image_path), Path(out_dir)
+    try:
+        with Image.open(image_path) as file:
+            rgb = np.asarray(file.convert('RGB'))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ValueError(f'cannot read image {image_path}: {exc}') from None
+    backend = UnifiedBackend(weights, device=device)
+    result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb)])[0]
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for task, text in tasks.items():
+        answer = out / f'{image_path.stem}_{task}.png'
+        Image.fromarray(result.encodings[task]).save(answer)
+        if task == 'segmentation':
+            decoded = out / f'{image_path.stem}_labels.png'
+            Image.fromarray(result.labels).save(decoded)
+        else:
+            decoded = out / f'{image_path.stem}_{task}.npy'
+            np.save(decoded, result.depth if task == 'depth' else result.normals)
+        written[task] = {'instruction': text, 'answer': str(answer), 'decoded': str(decoded)}
+    return written
+
+
+def main(args) -> int:
+    print(json.dumps(ask(args.image, args.instruction, args.out, args.weights, args.device)))
+    return 0
