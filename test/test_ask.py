@@ -33,10 +33,11 @@ def test_paraphrased_instructions_give_the_engine_answers(tmp_path, tiny_weights
 
 def test_cli_prints_what_it_wrote_and_names_a_bad_instruction(tmp_path, tiny_weights, image_file, capsys):
     path, _ = image_file
-    assert main(['ask', str(path), 'paint surface normals', '--out', str(tmp_path), '--weights', str(tiny_weights)]) == 0
+    weights = ['--weights', str(tiny_weights)]
+    assert main(['ask', str(path), 'paint surface normals', '--out', str(tmp_path), *weights]) == 0
     normals = np.load(json.loads(capsys.readouterr().out)['normals']['decoded'])
     assert normals.shape == (48, 64, 3) and normals.dtype == np.float32
-    assert main(['ask', str(path), 'make me a sandwich', '--weights', str(tiny_weights)]) == 2
+    assert main(['ask', str(path), 'make me a sandwich', *weights]) == 2
     assert 'does not name one task' in capsys.readouterr().err
-    assert main(['ask', str(tmp_path / 'missing.png'), 'paint metric depth', '--weights', str(tiny_weights)]) == 2
+    assert main(['ask', str(tmp_path / 'missing.png'), 'paint metric depth', *weights]) == 2
     assert 'cannot read image' in capsys.readouterr().err
