@@ -1,17 +1,21 @@
-"""Train the unified model or the single-task experts on a lent GPU from packed sets (tools/pack_training_set.py),
+"""Train the unified model or the single-task experts on a lent GPU from packs (tools/pack_training_set.py),
 with the recipe of `vision_banana train` (same losses, augmentation, schedule): the unified model for SECONDS
 (OUT/unified), or each of the three experts for SECONDS / 3 (OUT/experts/<task>). Run one process per kind side by
 side to give both the same wall-clock budget on one GPU.
-Usage: python tools/gpu_train.py OUT --models unified|experts --seconds S PACK [PACK ...]
+Usage: python tools/gpu_train.py OUT --models unified|experts --seconds S PACK.zip [PACK.zip ...]
+Packs that are missing are skipped (a pack carried by an earlier call may be gone with its machine).
 
 Measured on an H200 (batch 32, bf16): without --compile the unified model ran ~20 steps/s alone and ~16 steps/s
 beside the experts process, which kept the GPU ~100 % busy. --compile spent about 4 minutes compiling before the
 first step when both processes compiled at once (not counted in S, but in the lent machine's time): leave it off
 unless S is much longer than that. Unpacked sets load at ~170 frames/s with 7 workers."""
 import argparse
+import functools
+import io
 import json
 import multiprocessing
 import time
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,16 +28,24 @@ from vision_banana_ros.model.experiment import train_models
 from vision_banana_ros.model.train import TrainingSet
 
 
-def read_frame(path: Path) -> SimpleNamespace:
-    read = lambda folder: np.asarray(Image.open(path.parent.parent / folder / f'{path.stem}.webp').convert('RGB'))
-    return SimpleNamespace(rgb=np.asarray(Image.open(path)), labels=read('labels')[..., 0],
-                           depth=decode_depth(read('depth')), normals=np.nan_to_num(decode_normals(read('normals'))))
+_archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack per worker process
+
+
+def read_frame(job: tuple[str, str]) -> SimpleNamespace:
+    pack, name = job
+    read = lambda folder, suffix='webp': np.asarray(Image.open(io.BytesIO(
+        _archive(pack).read(f'{folder}/{name}.{suffix}'))).convert('RGB'))
+    return SimpleNamespace(rgb=read('rgb', 'jpg'), labels=read('labels')[..., 0], depth=decode_depth(read('depth')),
+                           normals=np.nan_to_num(decode_normals(read('normals'))))
 
 
 def load(packs: list[Path], workers: int) -> TrainingSet:
-    paths = [path for pack in packs for path in sorted((pack / 'rgb').glob('*.jpg'))]
+    jobs = []
+    for pack in packs:
+        with zipfile.ZipFile(pack) as archive:
+            jobs += [(str(pack), Path(n).stem) for n in sorted(archive.namelist()) if n.startswith('rgb/')]
     with multiprocessing.Pool(workers) as pool:
-        return TrainingSet.from_frames(pool.map(read_frame, paths, chunksize=32))
+        return TrainingSet.from_frames(pool.map(read_frame, jobs, chunksize=32))
 
 
 def main() -> None:
@@ -50,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.backends.cudnn.benchmark = True
     started = time.monotonic()
-    data = load([p for p in args.packs if p.is_dir()], args.workers)
+    data = load([p for p in args.packs if p.is_file()], args.workers)
     print(f'{args.models}: loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
     device = torch.device(args.device)
     options = dict(batch=args.batch, lr=args.lr, device=args.device, half_weights=True, checkpoint_every=10**9,
