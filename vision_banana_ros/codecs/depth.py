@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..torch_ops import on_device
+
 SCALE_M = 10.0
 EDGES = 7
 STEPS_PER_EDGE = 255
@@ -106,18 +108,11 @@ def decode_depth(rgb: np.ndarray) -> np.ndarray:
 
 # ---- torch: N x H x W depth <-> N x 3 x H x W RGB, on the tensors' device ----------------------------------------
 
-_DEVICE_TABLES: dict[tuple[int, str], torch.Tensor] = {}
+_DEVICE_TABLES: dict = {}
 
 
 def _table(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
-    # Copied once per device: a copy from host memory would make every call wait for the GPU. Made outside
-    # inference mode, so that training can use a table first made for the engine.
-    key = (id(array), str(like.device))
-    table = _DEVICE_TABLES.get(key)
-    if table is None:
-        with torch.inference_mode(False):
-            table = _DEVICE_TABLES[key] = torch.from_numpy(array).to(device=like.device)
-    return table
+    return on_device(_DEVICE_TABLES, id(array), like.device, lambda: torch.from_numpy(array))
 
 
 def _unit_torch(depth: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import yaml
 
-from ..torch_ops import norm
+from ..torch_ops import norm, on_device
 
 IGNORE_ID = 255
 LUT_BITS = 6
@@ -113,7 +113,7 @@ class Palette:
     # ---- torch (N x 3 x H x W, on any device) -----------------------------------------------------------------
     def encode_torch(self, labels: torch.Tensor) -> torch.Tensor:
         """Labels N x H x W (integer) -> N x 3 x H x W uint8 colours on the same device."""
-        lut = self._device_table('encode_lut', labels.device)
+        lut = self.device_table('encode_lut', labels.device)
         return lut[labels.long().clamp(0, 255)].permute(0, 3, 1, 2)
 
     def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,18 +124,15 @@ class Palette:
             rgb8 = (rgb.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8)
         q = (rgb8 >> (8 - LUT_BITS)).long()
         cell = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
-        entry = self._device_table('decode_lut', rgb.device)[cell]
-        colors = self._device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
+        entry = self.device_table('decode_lut', rgb.device)[cell]
+        colors = self.device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
         distance = norm(rgb8.float() - colors, dim=1)
-        return self._device_table('entry_ids', rgb.device)[entry], distance
+        return self.device_table('entry_ids', rgb.device)[entry], distance
 
-    def _device_table(self, name: str, device: torch.device) -> torch.Tensor:
-        key = (name, str(device))
-        table = self._tables.get(key)
-        if table is None:
-            table = torch.from_numpy(np.ascontiguousarray(self._tables[name])).to(device)
-            self._tables[key] = table
-        return table
+    def device_table(self, name: str, device: torch.device) -> torch.Tensor:
+        """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut', 'decode_lut')
+        as a tensor on `device`, copied there once."""
+        return on_device(self._tables, name, device, lambda: torch.from_numpy(np.ascontiguousarray(self._tables[name])))
 
     # ---- YAML ----------------------------------------------------------------------------------------------
     @classmethod
@@ -194,8 +191,10 @@ def _build_tables(palette: Palette) -> dict:
 
     pairwise = np.linalg.norm(cf[:, None] - cf[None], axis=-1)
     radius = float(pairwise[~np.eye(len(cf), dtype=bool)].min() / 2.0)
-    return {'entry_colors': entry_colors, 'entry_ids': entry_ids, 'encode_lut': encode_lut,
-            'decode_lut': decode_lut, 'radius': radius}
+    entry_of_id = np.full(256, -100, np.int64)   # train id -> palette entry (-100, cross-entropy's ignore)
+    entry_of_id[entry_ids[:-1]] = np.arange(len(palette.ids))
+    return {'entry_colors': entry_colors, 'entry_ids': entry_ids, 'entry_of_id': entry_of_id,
+            'encode_lut': encode_lut, 'decode_lut': decode_lut, 'radius': radius}
 
 
 def cityscapes_palette() -> Palette:

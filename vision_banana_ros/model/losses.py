@@ -20,22 +20,6 @@ from ..codecs.normals import encode_normals_torch
 PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 
 
-_PALETTE_TENSORS: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
-
-
-def _palette_tensors(palette: Palette, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Entry colours (K x 3 in [0, 1]) and a train id -> entry lookup (-100 elsewhere), made once per device so that
-    a training step never waits on a copy from the host."""
-    key = (id(palette), str(device))
-    if key not in _PALETTE_TENSORS:
-        with torch.inference_mode(False):
-            colors = torch.as_tensor(palette.entry_colors[:-1], dtype=torch.float32) / 255.0
-            lookup = torch.full((256,), -100, dtype=torch.long)
-            lookup[torch.as_tensor(palette.ids)] = torch.arange(len(palette.ids))
-            _PALETTE_TENSORS[key] = colors.to(device), lookup.to(device)
-    return _PALETTE_TENSORS[key]
-
-
 def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, power: float = 0.5,
                           limit: float = 10.0) -> torch.Tensor:
     """Per palette entry cross-entropy weights (median frequency / frequency) ** power from the label maps of a
@@ -55,11 +39,11 @@ def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette 
                       class_weights: torch.Tensor | None = None) -> torch.Tensor:
     """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
     entry for the cross-entropy (see class_balance_weights)."""
-    colors, lookup = _palette_tensors(palette, rgb.device)
+    colors = palette.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
     d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
           + (colors * colors).sum(1).view(1, -1, 1, 1))
     logits = -d2 * (255.0 / PALETTE_SIGMA) ** 2 / 2.0
-    target = lookup[labels.long()]
+    target = palette.device_table('entry_of_id', rgb.device)[labels.long()]
     valid = target >= 0
     ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
     target_rgb = colors[target.clamp(min=0)].permute(0, 3, 1, 2)
