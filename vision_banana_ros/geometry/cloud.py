@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..codecs.palette import CITYSCAPES, Palette
+from ..torch_ops import on_device
 from .arrays import as_tensor, cast, dtype_name, like, namespace
 from .backprojection import depth_validity, ray_grids, ray_lengths
 from .depth_normals import normals_from_depth
@@ -252,14 +253,15 @@ def _device_points(depth: torch.Tensor, intrinsics: Intrinsics, options: CloudOp
         bgr0 = torch.stack([image[..., 2], image[..., 1], image[..., 0], torch.zeros_like(image[..., 0])], -1)
         columns.append(pick(bgr0.view(torch.int32)[..., 0]).view(torch.float32))
     elif options.color_source == 'semantic':
-        table = torch.from_numpy(_palette_table(palette).view(np.int32)).to(depth.device)
+        table = on_device(_DEVICE_PALETTES, palette, depth.device,
+                          lambda: torch.from_numpy(_palette_table(palette).view(np.int32)))
         columns.append(table[pick(labels).long()].view(torch.float32))
     if labels is not None:
         columns.append(pick(labels).to(torch.int32).view(torch.float32))
     if normals is not None:
         normals = pick(normals).float()
         columns.extend(normals[..., i] for i in range(3))
-    return torch.stack(columns, -1), int(valid.sum())
+    return torch.stack(columns, -1), int(valid.sum()) if pixels is None else len(pixels)
 
 
 def _uint8_rgb(image):
@@ -270,6 +272,9 @@ def _uint8_rgb(image):
     if kind != 'uint8':
         raise ValueError(f'image must be uint8, or float in [0, 1], got {kind}')
     return image
+
+
+_DEVICE_PALETTES: dict = {}   # palette -> its _palette_table on a device
 
 
 @lru_cache(maxsize=1)
