@@ -65,7 +65,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 
 def run_training(args: argparse.Namespace) -> int:
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
-                          batch=args.batch, lr=args.lr, seed=args.seed, resume=args.resume, init=args.init,
-                          device=args.device)
+                          batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
+                          init=args.init, device=args.device)
     print(json.dumps({**report, 'torch_threads': torch.get_num_threads()}))
     return 0
