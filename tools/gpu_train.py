@@ -3,6 +3,7 @@ with the recipe of `vision_banana train` (same losses, augmentation, schedule): 
 (OUT/unified), or each of the three experts for SECONDS / 3 (OUT/experts/<task>). Run one process per kind side by
 side to give both the same wall-clock budget on one GPU.
 Usage: python tools/gpu_train.py OUT --models unified|experts --seconds S PACK.zip [PACK.zip ...]
+       [--init WEIGHTS] [--crop WxH] (as in `vision_banana train`)
 Packs that are missing are skipped (a pack carried by an earlier call may be gone with its machine).
 
 Measured on an H200 (batch 32, bf16): without --compile the unified model ran ~20 steps/s alone and ~16 steps/s
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from vision_banana_ros.cli import _size as parse_size
 from vision_banana_ros.codecs import decode_depth, decode_normals
 from vision_banana_ros.model.experiment import train_models
 from vision_banana_ros.model.train import TrainingSet
@@ -57,6 +59,8 @@ def main() -> None:
     parser.add_argument('--batch', type=int, default=32)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--device', default='cuda')
+    parser.add_argument('--init', type=Path, help='unified weights to fine-tune instead of random ones')
+    parser.add_argument('--crop', type=parse_size, help='train on WxH windows')
     parser.add_argument('--workers', type=int, default=4, help='processes decoding the packs')
     parser.add_argument('--compile', action='store_true', help='torch.compile the forward pass and losses')
     args = parser.parse_args()
@@ -65,7 +69,8 @@ def main() -> None:
     data = load([p for p in args.packs if p.is_file()], args.workers)
     print(f'{args.models}: loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
     device = torch.device(args.device)
-    options = dict(batch=args.batch, lr=args.lr, device=args.device, half_weights=True, checkpoint_every=10**9,
+    options = dict(batch=args.batch, lr=args.lr, device=args.device, init=args.init, crop=args.crop,
+                   half_weights=True, checkpoint_every=10**9,
                    precision='bf16' if device.type == 'cuda' else 'fp32', compile=args.compile, progress=False)
     out = Path(args.out) / args.models
     report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data),
