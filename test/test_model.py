@@ -181,6 +181,16 @@ def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
     assert torch.isfinite(rgb.grad).all()
 
 
+def test_depth_loss_weighs_far_errors_by_their_relative_size_and_stays_finite_at_the_ends():
+    # Along the walk alone a 25 % error at 40 m costs ~0.18 of one at 5 m; the log-depth term lifts that.
+    cost = lambda d: float(depth_loss(encode_depth_torch(torch.full((1, 2, 2), d * 1.25)), torch.full((1, 2, 2), d)))
+    assert cost(40.0) > 0.3 * cost(5.0)
+    for value in (0.0, 1.0):            # black (0 m) and white (+inf): the ends of the walk
+        rgb = torch.full((1, 3, 4, 4), value, requires_grad=True)
+        depth_loss(rgb, torch.full((1, 4, 4), 20.0)).backward()
+        assert torch.isfinite(rgb.grad).all()
+
+
 def test_training_can_start_from_given_weights(tmp_path, tiny_weights):
     start = load_network(tiny_weights)
     tuned = train(_synthetic_set(), TINY, TrainOptions(out=tmp_path, steps=2, batch=2, lr=0.0, init=tiny_weights,

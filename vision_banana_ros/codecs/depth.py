@@ -55,7 +55,7 @@ def unit_to_depth(f):
     return SCALE_M * lib.expm1(-0.5 * lib.log1p(-f))
 
 
-def _walk_position_to_depth(k, t):
+def walk_position_to_depth(k, t):
     """Depth at position t in [0, 1] on edge k of the walk. Near the start f = (k + t) / 7 is exact; near the
     far end 1 - f = (7 - k - t) / 7 is, where forming 1 - f from f would lose the far range to cancellation
     in float32. Each half of the walk uses its exact form."""
@@ -104,7 +104,7 @@ def decode_depth(rgb: np.ndarray) -> np.ndarray:
     k = np.argmin(score, axis=-1)
     t_k = np.take_along_axis(t, k[..., None], axis=-1)[..., 0]
     with np.errstate(divide='ignore'):
-        return _walk_position_to_depth(k.astype(np.float32), t_k).astype(np.float32)
+        return walk_position_to_depth(k.astype(np.float32), t_k).astype(np.float32)
 
 
 # ---- torch: N x H x W depth <-> N x 3 x H x W RGB, on the tensors' device ----------------------------------------
@@ -160,4 +160,4 @@ def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
     if rgb.ndim != 4 or rgb.shape[1] != 3:
         raise ValueError(f'expected N x 3 x H x W RGB, got shape {tuple(rgb.shape)}')
     p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else torch.nan_to_num(rgb.float())
-    return _walk_position_to_depth(*project_on_walk_torch(p))
+    return walk_position_to_depth(*project_on_walk_torch(p))
