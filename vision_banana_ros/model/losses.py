@@ -4,7 +4,7 @@
   each palette colour (so the network is pushed toward the right colour and away from its neighbours), weighted
   toward rare classes, plus L1 to the exact colour so that colours end up crisp;
 - depth: L1 along the cube walk (the decoded position f, in units of edges), L1 of the log of the decoded depth
-  (f squeezes the far range, so along the walk a 25 % error at 40 m costs a quarter of one at 5 m; in log depth,
+  (f squeezes the far range, so along the walk a 25 % error at 40 m costs a fifth of one at 5 m; in log depth,
   like the metrics delta1 and AbsRel, they cost the same), plus L1 to the target colour; sky/invalid pixels are
   taught white, the far end of the walk;
 - normals: angular loss (1 - cos) of the decoded, renormalised normal plus L1 to the target colour; invalid
