@@ -34,6 +34,9 @@ def test_encode_once_decode_per_task_shapes_and_range():
         out = net(torch.rand(2, 3, 50, 70), torch.tensor([2, 0]))
     assert out.shape == (2, 2, 3, 50, 70)
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16):
+        # bfloat16 colours would step by a whole 8-bit code above 0.5
+        assert net(torch.rand(1, 3, 32, 32), torch.tensor([1])).dtype == torch.float32
 
 
 def test_default_network_is_cpu_sized():

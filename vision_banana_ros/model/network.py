@@ -122,7 +122,9 @@ class VisionBananaNet(nn.Module):
         x = feats[-1]
         for stage, skip in zip(self.decoder, reversed(feats[:-1])):
             x = stage(x, skip, task)
-        rgb = torch.sigmoid(F.pixel_shuffle(self.head(x), 2))
+        # The sigmoid runs in float32: in bfloat16 its output has steps of 2^-8 above 0.5, one 8-bit code, which
+        # would quantise the far end of the depth walk in the losses.
+        rgb = torch.sigmoid(F.pixel_shuffle(self.head(x), 2).float())
         return rgb.view(n, t, 3, *rgb.shape[-2:])
 
     def forward(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
