@@ -157,6 +157,13 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
         data.batch(2, torch.Generator(), torch.device('cpu'), crop=(17, 4))
 
 
+def test_training_refuses_crops_the_network_would_pad(tmp_path):
+    data = _synthetic_set(h=64, w=64)
+    with pytest.raises(ValueError, match='--crop 32x48: both sides must be multiples of 32'):
+        train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 48), progress=False))
+    train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 64), progress=False))
+
+
 def test_class_balance_weights_favour_rare_classes():
     labels = torch.zeros(100, dtype=torch.uint8)       # road 89, sky 9, pole 1, one ignored pixel
     labels[90:99] = 10

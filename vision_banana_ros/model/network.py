@@ -76,7 +76,8 @@ class _DecoderStage(nn.Module):
 class VisionBananaNet(nn.Module):
     """images N x 3 x H x W in [0, 1], task ids (T,) -> answers N x T x 3 x H x W in [0, 1].
 
-    Any H x W works: `forward` pads to a multiple of 32 by replicating the border and crops the answers."""
+    Any H x W works: `forward` pads to a multiple of `stride` (32) by replicating the border and crops the
+    answers."""
 
     MEAN = (0.45, 0.45, 0.45)
     STD = (0.25, 0.25, 0.25)
@@ -127,9 +128,14 @@ class VisionBananaNet(nn.Module):
         rgb = torch.sigmoid(F.pixel_shuffle(self.head(x), 2).float())
         return rgb.view(n, t, 3, *rgb.shape[-2:])
 
+    @property
+    def stride(self) -> int:
+        """Input sides that are multiples of this need no padding."""
+        return 2 ** len(self.config.encoder_widths)
+
     def forward(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         height, width = images.shape[-2:]
-        pad_h, pad_w = -height % 32, -width % 32
+        pad_h, pad_w = -height % self.stride, -width % self.stride
         if pad_h or pad_w:
             images = F.pad(images, (0, pad_w, 0, pad_h), mode='replicate')
         return self.decode(self.encode(images), task_ids)[..., :height, :width]
