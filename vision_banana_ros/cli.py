@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                             'scaling widths so that together they have the unified parameter count')
     train.add_argument('--crop', type=_size, help='train on random WxH windows of the samples (the same focal '
                                                    'length on a smaller sensor: depth stays right, steps cost less; '
-                                                   'multiples of 32 need no padding)')
+                                                   'both sides multiples of 32, which the network needs unpadded)')
     train.add_argument('--batch', type=int, default=8)
     train.add_argument('--lr', type=float, default=2e-3)
     train.add_argument('--seed', type=int, default=0)
