@@ -191,6 +191,13 @@ def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
     assert torch.isfinite(rgb.grad).all()
 
 
+def test_normals_loss_charges_a_short_vector_by_its_missing_length():
+    normals = torch.nn.functional.normalize(torch.randn(2, 3, 8, 8), dim=1)
+    hedge = (0.4 * normals + 1) / 2                        # right direction, decodes to "no normal" (< MIN_NORM)
+    colour = (hedge - (normals + 1) / 2).abs().sum(dim=1).mean()
+    torch.testing.assert_close(normals_loss(hedge, normals), 0.6 + colour, rtol=1e-4, atol=1e-4)
+
+
 def test_depth_loss_weighs_far_errors_by_their_relative_size_and_stays_finite_at_the_ends():
     # Along the walk alone a 25 % error at 40 m costs ~0.18 of one at 5 m; the log-depth term lifts that.
     cost = lambda d: float(depth_loss(encode_depth_torch(torch.full((1, 2, 2), d * 1.25)), torch.full((1, 2, 2), d)))

@@ -7,8 +7,10 @@
   (f squeezes the far range, so along the walk a 25 % error at 40 m costs a fifth of one at 5 m; in log depth,
   like the metrics delta1 and AbsRel, they cost the same), plus L1 to the target colour; sky/invalid pixels are
   taught white, the far end of the walk;
-- normals: angular loss (1 - cos) of the decoded, renormalised normal plus L1 to the target colour; invalid
-  pixels are taught mid-grey, which decodes to "no normal".
+- normals: angular loss (1 - cos) of the decoded, renormalised normal, the distance of the painted vector's
+  length from 1 (a hedge between two surfaces paints a short vector, and the decoder calls one shorter than
+  MIN_NORM "no normal"), plus L1 to the target colour; invalid pixels are taught mid-grey, which decodes to
+  "no normal".
 """
 from __future__ import annotations
 
@@ -77,10 +79,13 @@ def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
     vectors = rgb * 2.0 - 1.0
     # The epsilon sits inside the root: an exactly grey answer (common in bf16) has length 0, where the root's
     # gradient is infinite and a clamp after it would still turn it into NaN.
-    predicted = vectors * torch.rsqrt((vectors * vectors).sum(dim=1, keepdim=True) + 1e-12)
+    squared_length = (vectors * vectors).sum(dim=1, keepdim=True) + 1e-12
+    predicted = vectors * torch.rsqrt(squared_length)
     cosine = (predicted * normals).sum(dim=1)
-    angular = ((1.0 - cosine) * valid).sum() / valid.sum().clamp(min=1)
-    return angular + (rgb - target_rgb).abs().sum(dim=1).mean()
+    count = valid.sum().clamp(min=1)
+    angular = ((1.0 - cosine) * valid).sum() / count
+    unit_length = ((squared_length.squeeze(1).sqrt() - 1.0).abs() * valid).sum() / count
+    return angular + unit_length + (rgb - target_rgb).abs().sum(dim=1).mean()
 
 
 TASK_LOSSES = {'segmentation': segmentation_loss, 'depth': depth_loss, 'normals': normals_loss}
