@@ -79,12 +79,11 @@ def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
     vectors = rgb * 2.0 - 1.0
     # The epsilon sits inside the root: an exactly grey answer (common in bf16) has length 0, where the root's
     # gradient is infinite and a clamp after it would still turn it into NaN.
-    squared_length = (vectors * vectors).sum(dim=1, keepdim=True) + 1e-12
-    predicted = vectors * torch.rsqrt(squared_length)
-    cosine = (predicted * normals).sum(dim=1)
+    length = ((vectors * vectors).sum(dim=1) + 1e-12).sqrt()
+    cosine = (vectors * normals).sum(dim=1) / length
     count = valid.sum().clamp(min=1)
     angular = ((1.0 - cosine) * valid).sum() / count
-    unit_length = ((squared_length.squeeze(1).sqrt() - 1.0).abs() * valid).sum() / count
+    unit_length = ((length - 1.0).abs() * valid).sum() / count
     return angular + unit_length + (rgb - target_rgb).abs().sum(dim=1).mean()
 
 
