@@ -39,6 +39,37 @@ def test_encode_once_decode_per_task_shapes_and_range():
         assert net(torch.rand(1, 3, 32, 32), torch.tensor([1])).dtype == torch.float32
 
 
+def _decode_every_pair(net, images, task_ids):
+    """The decoder run naively: features repeated for every (image, task) pair, [upsampled, skip] concatenated."""
+    features = net.encode(images)
+    n, t = images.shape[0], task_ids.numel()
+    feats = [f.repeat_interleave(t, dim=0) for f in features]
+    task = net.task_embedding(task_ids).repeat(n, 1)
+    x = feats[-1]
+    for stage, skip in zip(net.decoder, reversed(feats[:-1])):
+        x = torch.nn.functional.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
+        x = torch.relu(stage.merge(torch.cat([x, skip], dim=1)))
+        scale, shift = stage.film(task)[:, :, None, None].chunk(2, dim=1)
+        x = torch.relu(stage.refine(x) * (1 + scale) + shift)
+    rgb = torch.sigmoid(torch.nn.functional.pixel_shuffle(net.head(x), 2))
+    return rgb.view(n, t, 3, *rgb.shape[-2:])
+
+
+@pytest.mark.parametrize('mode', ['eval', 'train'])
+def test_task_independent_work_runs_once_per_image_with_the_same_answers(mode):
+    torch.manual_seed(0)
+    net = VisionBananaNet(TINY).train(mode == 'train')
+    for stage in net.decoder:
+        torch.nn.init.normal_(stage.film.weight, std=0.5)
+    images, task_ids = torch.rand(3, 3, 64, 96), torch.tensor([2, 0, 1])
+    with torch.no_grad():
+        torch.testing.assert_close(net(images, task_ids), _decode_every_pair(net, images, task_ids),
+                                   rtol=1e-5, atol=1e-5)
+        # an answer does not depend on which other tasks share the batch
+        alone = net.eval()(images, torch.tensor([0]))
+        torch.testing.assert_close(alone[:, 0], net(images, task_ids)[:, 1], rtol=1e-5, atol=1e-5)
+
+
 def test_default_network_is_cpu_sized():
     assert parameter_count(VisionBananaNet()) <= 10_000_000
 
