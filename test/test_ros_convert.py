@@ -72,6 +72,12 @@ def test_compressed_jpeg_png_and_garbage():
         assert out.shape == smooth.shape and np.abs(out.astype(int) - smooth).mean() < (0.5 if fmt == 'PNG' else 3)
     with pytest.raises(ValueError, match='cannot decode'):
         compressed_to_rgb(CompressedImage(format='jpeg', data=b'not a jpeg'))
+    # Corrupt size bytes in the frame header: 65000 x 65000 pixels claimed, which PIL refuses as a "bomb".
+    jpeg = bytearray(buffer.getvalue())
+    sof = jpeg.index(b'\xff\xc0')
+    jpeg[sof + 5:sof + 9] = (65000).to_bytes(2, 'big') * 2
+    with pytest.raises(ValueError, match='cannot decode'):
+        compressed_to_rgb(CompressedImage(format='jpeg', data=bytes(jpeg)))
 
 
 def test_outputs_round_trip_through_numpy():

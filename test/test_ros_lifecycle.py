@@ -61,12 +61,64 @@ def test_lifecycle_transitions(context):
         node.destroy_node()
 
 
-def test_lifecycle_configure_fails_on_bad_parameters(context):
+@pytest.mark.parametrize('bad', [
+    [Parameter('tasks', value=['flow'])],
+    [Parameter('cameras', value=['1cam'])],                                   # not a ROS name: refused up front
+    [Parameter('tasks', value=['depth']), Parameter('cloud_color_source', value='semantic')],  # needs segmentation
+])
+def test_lifecycle_configure_fails_on_bad_parameters(context, bad):
     from vision_banana_ros.ros.node import VisionBananaLifecycleNode
     ctx, overrides = context
-    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides + [Parameter('tasks', value=['flow'])])
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides + bad)
     try:
         node.trigger_configure()
         assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        assert node.core.engine is None and not node.core.cameras     # what configure built is undone
     finally:
         node.destroy_node()
+
+
+def test_lifecycle_activate_failure_is_reported_and_leaves_the_node_inactive(context, tmp_path):
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    ctx, overrides = context
+    weights = tmp_path / 'w.safetensors'
+    weights.write_bytes(open(overrides[0].value, 'rb').read())
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=[Parameter('weights', value=str(weights)),
+                                                                       overrides[1]])
+    try:
+        node.trigger_configure()
+        node.trigger_activate()
+        node.trigger_deactivate()                                 # frees the model
+        weights.unlink()                                          # so activation cannot load it again
+        node.trigger_activate()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_INACTIVE
+        assert node.core.engine is None and not node.core.cameras[''].subscriptions and node.core.timer is None
+    finally:
+        node.destroy_node()
+
+
+def test_runtime_change_that_needs_a_task_not_running_is_refused(context):
+    from vision_banana_ros.ros.node import VisionBananaNode
+    ctx, overrides = context
+    node = VisionBananaNode(context=ctx, parameter_overrides=overrides + [Parameter('tasks', value=['depth'])])
+    try:
+        result = node.set_parameters([Parameter('cloud_color_source', value='semantic')])[0]
+        assert not result.successful and 'cloud_color_source' in result.reason
+        assert node.core.config.cloud.color_source == 'image'
+    finally:
+        node.destroy_node()
+
+
+def test_depth_camera_info_keeps_the_input_distortion_unless_rectified():
+    from sensor_msgs.msg import CameraInfo
+    from std_msgs.msg import Header
+
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.ros.node import _camera_info
+    intrinsics = Intrinsics.from_fov(640, 480, 90.0)
+    distorted = CameraInfo(distortion_model='rational_polynomial', d=[0.1, -0.2, 0.0, 0.0, 0.01, 0.0, 0.0, 0.0])
+    kept = _camera_info(intrinsics, Header(frame_id='cam'), distorted)
+    assert kept.distortion_model == 'rational_polynomial' and list(kept.d) == list(distorted.d)
+    assert kept.k[0] == pytest.approx(320.0) and kept.header.frame_id == 'cam'
+    rectified = _camera_info(intrinsics, Header(frame_id='cam'), None)
+    assert rectified.distortion_model == 'plumb_bob' and not any(rectified.d)

@@ -126,6 +126,10 @@ def test_node_publishes_every_output_for_two_batched_cameras(weights):
         assert reported()
         front = front_status()[-1]
         assert float(front['input_hz']) > 0 and float(front['latency_ms_p50']) > 0
+        assert front['intrinsics'] == 'camera_info'
+        left = [{kv.key: kv.value for kv in s.values} for d in diagnostics for s in d.status
+                if s.name == 'vision_banana: camera left'][-1]
+        assert left['intrinsics'] == 'fallback_hfov_deg'                 # no CameraInfo is sent for it
         status = {s.name: {kv.key: kv.value for kv in s.values} for s in diagnostics[-1].status}
         assert 'batch_size_mean' in status['vision_banana: engine']
     finally:
@@ -145,3 +149,6 @@ def test_bad_configuration_fails_at_start_with_the_parameter_named(weights):
     process = start_node(weights, 'weights:=/nonexistent/w.safetensors')
     out, _ = process.communicate(timeout=60)
     assert process.returncode != 0 and '/nonexistent/w.safetensors' in out
+    process = start_node(weights, 'max_wait_ms:=5')   # an integer where a double is declared: rclpy refuses it
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 2 and 'max_wait_ms' in out and 'Traceback' not in out

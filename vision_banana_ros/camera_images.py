@@ -67,5 +67,6 @@ def compressed_to_rgb(msg) -> np.ndarray:
             if picture.mode not in ('RGB', 'RGBA', 'L', 'P', 'LA', 'CMYK', 'YCbCr'):
                 raise ValueError(f'compressed image mode {picture.mode!r} ({msg.format!r}) is not a camera image')
             return np.asarray(picture.convert('RGB'))
-    except (OSError, SyntaxError) as exc:
+    except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
+        # A corrupt header can claim a huge picture: PIL refuses it with DecompressionBombError.
         raise ValueError(f'cannot decode compressed image ({msg.format!r}): {exc}') from None

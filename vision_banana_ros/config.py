@@ -3,6 +3,7 @@ The node reads the values from its ROS parameters, `vision_banana bag process` f
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -31,6 +32,9 @@ class NodeConfig:
             raise AttributeError(name) from None
 
 
+_NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
+
+
 def _fail(name: str, message: str) -> ValueError:
     return ValueError(f'parameter {name}: {message}')
 
@@ -51,8 +55,9 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     if not cameras or len(set(cameras)) != len(cameras) or ('' in cameras and len(cameras) > 1):
         raise _fail('cameras', f'{list(cameras)}: give distinct namespaces, or [""] for one camera')
     for cam in cameras:
-        if cam and not all(part.replace('_', 'a').isalnum() for part in cam.split('/')):
-            raise _fail('cameras', f'{cam!r} is not a valid namespace')
+        if cam and not all(_NAME_TOKEN.fullmatch(part) for part in cam.split('/')):
+            raise _fail('cameras', f'{cam!r} is not a valid namespace (ASCII letters, digits and _, each part '
+                                   'starting with a letter or _)')
     try:
         check_precision(values['precision'])
         resolve_device(values['device'])
@@ -122,3 +127,14 @@ def build_backend(config: NodeConfig):
         return UnifiedBackend(config.weights or None, device, size, config.palette, config.compile)
     return ExpertsBackend(config.segmentation_model or None, config.depth_model or None, device, size,
                           config.fallback_hfov_deg, config.palette)
+
+
+def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:
+    """The configured tasks that `backend` answers. ValueError naming the parameter when there are none, or when
+    the configuration needs one that will not run (a cloud coloured by class needs segmentation)."""
+    tasks = tuple(t for t in config.tasks if t in backend.tasks)
+    if not tasks:
+        raise _fail('tasks', f'{list(config.tasks)}: the {backend.name} backend answers only {list(backend.tasks)}')
+    if config.cloud.color_source == 'semantic' and 'segmentation' not in tasks:
+        raise _fail('cloud_color_source', f"'semantic' needs the segmentation task, and only {list(tasks)} run")
+    return tasks

@@ -45,6 +45,9 @@ PARAMS = (
     Param('camera_info_qos_reliability', 'reliable',
           'camera_info reliability (reliable matches volatile and transient-local publishers)',
           choices=('best_effort', 'reliable')),
+    Param('camera_info_qos_durability', 'volatile',
+          'camera_info durability (transient_local also gets a CameraInfo latched before the node started, but '
+          'only from transient-local publishers)', choices=('volatile', 'transient_local')),
     Param('rectified', False, 'images are rectified: use CameraInfo P instead of K', dynamic=True),
     Param('fallback_hfov_deg', 90.0, 'horizontal field of view used until a CameraInfo arrives', dynamic=True,
           low=1.0, high=179.0),

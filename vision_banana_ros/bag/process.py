@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, load_config_file
+from ..config import build_backend, load_config_file, runnable_tasks
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import OUTPUT_TASKS, make_outputs
@@ -47,7 +47,8 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     src = Path(src)
     output = open_writer(Path(dst), storage)  # refuses an existing bag before the model loads
     config = load_config_file(config_file)
-    runner = BatchRunner(build_backend(config), config.tasks, config.precision)
+    backend = build_backend(config)
+    runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
     reader = open_reader(src)
     try:
         available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)

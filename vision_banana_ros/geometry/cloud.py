@@ -176,9 +176,11 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
         points = remove_statistical_outliers(points, options.outlier_neighbors, options.outlier_std_ratio)
     fields = point_fields(tuple(names))
     points = points.numpy().view(structured_dtype(fields))[..., 0]
+    # is_dense promises no NaN in any field; normals from depth are NaN at borders and beside invalid pixels.
+    finite_normals = not options.with_normals or all(np.isfinite(points[n]).all() for n in NORMAL_NAMES)
     if options.organized:
-        return CloudPayload(points, fields, kept == points.shape[0] * points.shape[1])
-    return CloudPayload(points[None], fields, True)
+        return CloudPayload(points, fields, kept == points.shape[0] * points.shape[1] and finite_normals)
+    return CloudPayload(points[None], fields, finite_normals)
 
 
 @lru_cache(maxsize=32)

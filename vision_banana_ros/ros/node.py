@@ -20,7 +20,9 @@ import rclpy
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.exceptions import ParameterUninitializedException
+from rclpy.duration import Duration
+from rclpy.exceptions import (NameValidationException, ParameterException,
+                               ParameterUninitializedException)
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -29,7 +31,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import NodeConfig, build_backend, read_config
+from ..config import NodeConfig, build_backend, read_config, runnable_tasks
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import Output, make_outputs, tasks_for
@@ -44,6 +46,7 @@ except ImportError:
 
 NODE_NAME = 'vision_banana'
 WARN_PERIOD_S = 5.0
+TF_TIMEOUT = Duration(seconds=0.05)  # how long a cloud waits for the transform at its image's stamp
 OUTPUT_TYPES = {'semantic/labels': Image, 'semantic/confidence': Image, 'semantic/color': Image, 'depth': Image,
                 'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2}
 
@@ -77,6 +80,8 @@ class _Camera:
     received: _Rate = field(default_factory=_Rate)
     published: _Rate = field(default_factory=_Rate)
     rejected: int = 0
+    failed: int = 0                      # outputs not built or not published
+    fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
     latency_ms: deque = field(default_factory=lambda: deque(maxlen=500))
 
 
@@ -104,7 +109,8 @@ class VisionBanana:
         self.cameras: dict[str, _Camera] = {}
         self.diagnostics = None
         self.timer = None
-        self.tf_buffer = None
+        self.tf_buffer = self.tf_listener = None
+        self._failed_before = 0                   # engine failures counted up to the last diagnostics message
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
     def _value(self, name: str):
@@ -124,14 +130,21 @@ class VisionBanana:
                 camera.publishers[topic] = self.node.create_publisher(msg_type, camera.prefix + topic, 5)
             self.cameras[name] = camera
         self.diagnostics = self.node.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        if self.config.target_frame and self.config.target_transform is None:
+        self._listen_to_tf(self.config)
+
+    @staticmethod
+    def _needs_tf(config: NodeConfig) -> bool:
+        return bool(config.target_frame) and config.target_transform is None
+
+    def _listen_to_tf(self, config: NodeConfig) -> None:
+        if self._needs_tf(config) and self.tf_buffer is None:
             self.tf_buffer = tf2_ros.Buffer()
-            self._tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
+            self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
     def _start_engine(self) -> None:
         c = self.config
         backend = build_backend(c)
-        runner = BatchRunner(backend, tuple(t for t in c.tasks if t in backend.tasks) or c.tasks, c.precision)
+        runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
         self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
         self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '
                       f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
@@ -143,7 +156,10 @@ class VisionBanana:
         image_qos = QoSProfile(depth=c.image_qos_depth, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT if c.image_qos_reliability == 'best_effort'
                                else ReliabilityPolicy.RELIABLE, durability=qos_profile_sensor_data.durability)
-        info_qos = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, durability=DurabilityPolicy.VOLATILE,
+        # KEEP_ALL: a small CameraInfo beside big images must not be pushed out of a short queue.
+        info_qos = QoSProfile(history=HistoryPolicy.KEEP_ALL,
+                              durability=DurabilityPolicy.TRANSIENT_LOCAL
+                              if c.camera_info_qos_durability == 'transient_local' else DurabilityPolicy.VOLATILE,
                               reliability=ReliabilityPolicy.RELIABLE if c.camera_info_qos_reliability == 'reliable'
                               else ReliabilityPolicy.BEST_EFFORT)
         for camera in self.cameras.values():
@@ -182,6 +198,9 @@ class VisionBanana:
         if self.diagnostics is not None:
             self.node.destroy_publisher(self.diagnostics)
             self.diagnostics = None
+        if self.tf_listener is not None:
+            self.tf_listener.unregister()
+            self.tf_buffer = self.tf_listener = None
 
     # ---- frames in ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -198,7 +217,7 @@ class VisionBanana:
             rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
             request = FrameRequest(camera.name, rgb, header=msg.header,
                                    intrinsics=self._intrinsics(camera, rgb.shape[1], rgb.shape[0]), tasks=tasks)
-        except ValueError as exc:
+        except Exception as exc:  # ValueError for what we check; a decoder may raise others on corrupt data
             camera.rejected += 1
             self.log.warning(f'{topic}: {exc}; frame skipped', throttle_duration_sec=WARN_PERIOD_S)
             return
@@ -211,10 +230,16 @@ class VisionBanana:
         """From the latest CameraInfo, scaled to the image when sizes differ; else the fallback field of view."""
         if camera.info is not None:
             try:
-                return Intrinsics.from_camera_info(camera.info, self.config.rectified).scaled_to(width, height)
+                intrinsics = Intrinsics.from_camera_info(camera.info, self.config.rectified).scaled_to(width, height)
+                camera.fallback_intrinsics = False
+                return intrinsics
             except ValueError as exc:
                 self.log.warning(f'{camera.prefix}camera_info unusable ({exc}); using fallback_hfov_deg',
                                  throttle_duration_sec=WARN_PERIOD_S)
+        elif not camera.fallback_intrinsics:
+            self.log.warning(f'no {camera.prefix}camera_info received yet: clouds use fallback_hfov_deg = '
+                             f'{self.config.fallback_hfov_deg} until one arrives')
+        camera.fallback_intrinsics = True
         return Intrinsics.from_fov(width, height, self.config.fallback_hfov_deg)
 
     # ---- results out (engine worker thread) ---------------------------------------------------------------------
@@ -222,35 +247,45 @@ class VisionBanana:
         camera = self.cameras.get(result.camera_id)
         if camera is None:
             return
-        header = result.header
+        header, config = result.header, self.config
         topics = self._subscribed(camera)
         transform = None
-        if 'points' in topics and self.tf_buffer is not None:
+        if 'points' in topics and self._needs_tf(config):
             try:
-                transform = transform_from_msg(self.tf_buffer.lookup_transform(self.config.target_frame,
-                                                                               header.frame_id, Time()))
+                # At the image's time: on a moving robot the latest transform is already off by the inference time.
+                transform = transform_from_msg(self.tf_buffer.lookup_transform(
+                    config.target_frame, header.frame_id, Time.from_msg(header.stamp), timeout=TF_TIMEOUT))
             except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-                self.log.warning(f'no transform {header.frame_id} -> {self.config.target_frame}: {exc}; '
-                                 'cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
+                self.log.warning(f'no transform {header.frame_id} -> {config.target_frame} at the image stamp: '
+                                 f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
                 topics.remove('points')
         try:
-            outputs = make_outputs(result, self.config, topics, transform)
-            for topic, output in outputs.items():
-                camera.publishers[topic].publish(self._message(output, header))
-        except Exception as exc:  # publish() can raise under overload; the next frame must still go out
-            self.log.warning(f'{camera.prefix or "camera"}: publishing failed: {exc}',
+            outputs = make_outputs(result, config, topics, transform)
+        except Exception as exc:
+            camera.failed += 1
+            self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',
                              throttle_duration_sec=WARN_PERIOD_S)
+            return
+        sent = 0
+        for topic, output in outputs.items():
+            try:  # publish() can raise under overload; the other topics and the next frame must still go out
+                camera.publishers[topic].publish(self._message(output, header, camera))
+                sent += 1
+            except Exception as exc:
+                camera.failed += 1
+                self.log.warning(f'{camera.prefix}{topic}: publishing failed: {exc}',
+                                 throttle_duration_sec=WARN_PERIOD_S)
+        if not sent:
             return
         camera.published.tick()
         stamp = Time.from_msg(header.stamp, clock_type=self.node.get_clock().clock_type)
         camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
 
-    @staticmethod
-    def _message(output: Output, header):
+    def _message(self, output: Output, header, camera: _Camera):
         if output.kind == 'image':
             return array_to_image(output.payload, header)
         if output.kind == 'camera_info':
-            return _camera_info(output.payload, header)
+            return _camera_info(output.payload, header, None if self.config.rectified else camera.info)
         cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
         return to_point_cloud2(output.payload, cloud_header)
 
@@ -265,8 +300,11 @@ class VisionBanana:
         current = lambda name: updates[name] if name in updates else self._value(name)
         try:
             config = read_config(current, tf2_ros is not None)
+            if self.engine is not None:
+                runnable_tasks(config, self.engine.runner.backend)
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
+        self._listen_to_tf(config)
         self.config = config
         if self.engine is not None:
             self.engine.max_batch, self.engine.max_wait = config.max_batch, config.max_wait_ms / 1e3
@@ -286,8 +324,11 @@ class VisionBanana:
         engine_values = {'backend': runner.backend.name, 'device': str(runner.device), 'precision': runner.precision,
                          'batches': counts.get('batches', 0), 'batch_size_mean': f'{mean_batch:.2f}',
                          'frames_dropped_stale': counts.get('dropped', 0), 'frames_failed': counts.get('failed', 0),
+                         'publish_errors': counts.get('callback_errors', 0),
                          **{f'{stage}_ms_p50': f'{p50:.1f}' for stage, (p50, _) in stats['ms_p50_p99'].items()}}
-        failed = counts.get('failed', 0) > 0
+        # WARN while inference fails, not forever after one failure
+        failed = counts.get('failed', 0) > self._failed_before
+        self._failed_before = counts.get('failed', 0)
         msg.status.append(_status(f'{NODE_NAME}: engine', DiagnosticStatus.WARN if failed else DiagnosticStatus.OK,
                                   'inference failures' if failed else 'ok', str(runner.device), engine_values))
         for camera in self.cameras.values():
@@ -296,10 +337,13 @@ class VisionBanana:
                       'latency_ms_p50': f'{np.percentile(latency, 50):.1f}',
                       'latency_ms_p99': f'{np.percentile(latency, 99):.1f}',
                       'frames_received': camera.received.total, 'frames_published': camera.published.total,
-                      'frames_rejected': camera.rejected}
+                      'frames_rejected': camera.rejected, 'outputs_failed': camera.failed,
+                      'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
             level, message = DiagnosticStatus.OK, 'ok'
             if camera.received.hz() == 0:
                 level, message = DiagnosticStatus.WARN, 'no images'
+            elif camera.rejected and camera.published.hz() == 0:
+                level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
             elif camera.rejected:
                 message = f'{camera.rejected} bad frames rejected so far'
             msg.status.append(_status(f'{NODE_NAME}: camera {camera.name or "(default)"}', level, message,
@@ -315,9 +359,14 @@ def _status(name, level, message, hardware_id, values) -> DiagnosticStatus:
                             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
 
 
-def _camera_info(intrinsics: Intrinsics, header) -> CameraInfo:
+def _camera_info(intrinsics: Intrinsics, header, distorted: CameraInfo | None) -> CameraInfo:
+    """The depth image's CameraInfo. `distorted`: the input's, when images are not rectified: the depth image
+    has the camera image's geometry, lens distortion included (distortion coefficients do not change with
+    scale)."""
     i = intrinsics
-    return CameraInfo(header=header, width=i.width, height=i.height, distortion_model='plumb_bob', d=[0.0] * 5,
+    model, d = ((distorted.distortion_model, list(distorted.d)) if distorted is not None and distorted.distortion_model
+                else ('plumb_bob', [0.0] * 5))
+    return CameraInfo(header=header, width=i.width, height=i.height, distortion_model=model, d=d,
                       k=i.k, r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=i.p)
 
 
@@ -331,7 +380,8 @@ class VisionBananaNode(Node):
         self.core.activate()
 
     def destroy_node(self):
-        self.core.deactivate()
+        if hasattr(self, 'core'):  # not when declaring a parameter failed (rclpy still destroys the node at exit)
+            self.core.deactivate()
         return super().destroy_node()
 
 
@@ -342,16 +392,24 @@ class VisionBananaLifecycleNode(LifecycleNode):
         super().__init__(NODE_NAME, **kwargs)
         self.core = VisionBanana(self)
 
+    # rclpy turns an exception in a transition into ERROR without logging it, and ERROR skips cleanup: say why
+    # here and undo what the transition had built.
     def on_configure(self, state) -> TransitionCallbackReturn:
         try:
             self.core.configure()
-        except ValueError as exc:
-            self.get_logger().error(str(exc))
+        except Exception as exc:
+            self.get_logger().error(f'configure failed: {exc}')
+            self.core.cleanup()
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state) -> TransitionCallbackReturn:
-        self.core.activate()
+        try:
+            self.core.activate()
+        except Exception as exc:  # e.g. the model no longer loads, or the GPU is out of memory
+            self.get_logger().error(f'activate failed: {exc}')
+            self.core.deactivate()
+            return TransitionCallbackReturn.FAILURE
         return super().on_activate(state)
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
@@ -371,7 +429,8 @@ def _spin(make_node) -> int:
     rclpy.init(args=sys.argv)
     try:
         node = make_node()
-    except ValueError as exc:  # bad configuration: one clear line naming the parameter or file
+    except (ValueError, ParameterException, NameValidationException) as exc:
+        # bad configuration (a parameter out of range or of the wrong type, a file, a name): one clear line
         print(f'[{NODE_NAME}] configuration error: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2
