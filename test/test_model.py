@@ -9,7 +9,7 @@ from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_dept
 from vision_banana_ros.model.instructions import InstructionTable
 from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
-from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
+from vision_banana_ros.model.train import TrainingSet, TrainOptions, _losses, train
 from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
 
 
@@ -120,8 +120,9 @@ def test_losses_are_zero_at_the_exact_encoding_and_positive_elsewhere():
     assert float(depth_loss(encode_depth_torch(depth), depth)) < 1e-5
     assert float(depth_loss(encode_depth_torch(depth * 2), depth)) > 0.1
     normals = torch.nn.functional.normalize(torch.randn(2, 3, 8, 8), dim=1)
-    assert float(normals_loss((normals + 1) / 2, normals)) < 1e-5
-    assert float(normals_loss((1 - normals) / 2, normals)) > 1.0
+    near = torch.zeros(2, 8, 8, dtype=torch.bool)
+    assert float(normals_loss((normals + 1) / 2, normals, near)) < 1e-5
+    assert float(normals_loss((1 - normals) / 2, normals, near)) > 1.0
     # Within ~4e-4 of an edge from a walk corner float32 cannot tell the two edges apart (a tenth of one 8-bit level).
     torch.testing.assert_close(decode_depth_torch(encode_depth_torch(depth)), depth, rtol=1e-3, atol=0.0)
 
@@ -146,9 +147,7 @@ def test_training_lowers_the_loss_and_resumes(tmp_path):
     def loss_of(net):
         net.eval()
         with torch.no_grad():
-            answers = net(batch['rgb'], torch.arange(3))
-            return sum(float(f(answers[:, i], batch[t])) for i, (t, f) in enumerate(
-                (('segmentation', segmentation_loss), ('depth', depth_loss), ('normals', normals_loss))))
+            return float(_losses(net, batch['rgb'], batch, torch.arange(3), None, torch.device('cpu'), 'fp32').sum())
 
     torch.manual_seed(0)
     before = loss_of(VisionBananaNet(TINY))
@@ -218,7 +217,7 @@ def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
     rgb = torch.full((1, 3, 4, 4), 0.5, requires_grad=True)    # what bf16 paints for tiny logits
     normals = torch.zeros(1, 3, 4, 4)
     normals[:, 2] = -1.0
-    normals_loss(rgb, normals).backward()
+    normals_loss(rgb, normals, torch.zeros(1, 4, 4, dtype=torch.bool)).backward()
     assert torch.isfinite(rgb.grad).all()
 
 
@@ -226,7 +225,28 @@ def test_normals_loss_charges_a_short_vector_by_its_missing_length():
     normals = torch.nn.functional.normalize(torch.randn(2, 3, 8, 8), dim=1)
     hedge = (0.4 * normals + 1) / 2                        # right direction, decodes to "no normal" (< MIN_NORM)
     colour = (hedge - (normals + 1) / 2).abs().sum(dim=1).mean()
-    torch.testing.assert_close(normals_loss(hedge, normals), 0.6 + colour, rtol=1e-4, atol=1e-4)
+    near = torch.zeros(2, 8, 8, dtype=torch.bool)
+    torch.testing.assert_close(normals_loss(hedge, normals, near), 0.6 + colour, rtol=1e-4, atol=1e-4)
+
+
+def test_unknown_depth_and_normals_teach_nothing_and_far_pixels_teach_white_and_grey():
+    """A stereo hole (NaN), a zero depth or a missing normal must not be taught as "far" or "no normal"."""
+    depth = torch.full((1, 4, 4), 5.0)
+    depth[0, 0, :2] = torch.nan
+    depth[0, 0, 2] = 0.0
+    depth[0, 3, 3] = torch.inf                                  # sky
+    normals = torch.zeros(1, 3, 4, 4)
+    normals[:, 2, 1:] = -1.0                                   # row 0 has no normal
+    rgb = torch.full((1, 3, 4, 4), 0.3, requires_grad=True)
+    (depth_loss(rgb, depth) + normals_loss(rgb, normals, torch.isposinf(depth))).backward()
+    grad = rgb.grad.abs().sum(dim=1)[0]
+    assert (grad[0, :3] == 0).all()                            # unknown depth, no normal: untouched
+    assert (grad[1:] > 0).all() and grad[0, 3] > 0             # known depth (and sky, white and grey) taught
+    far_only = torch.full((1, 4, 4), torch.nan)
+    far_only[0, 3, 3] = torch.inf
+    rgb.grad = None
+    depth_loss(rgb, far_only).backward()
+    assert rgb.grad[0, :, 3, 3].sum() < 0 and rgb.grad.abs().sum() == rgb.grad[0, :, 3, 3].abs().sum()
 
 
 def test_depth_loss_weighs_far_errors_by_their_relative_size_and_stays_finite_at_the_ends():

@@ -23,6 +23,16 @@ def _bench(args: argparse.Namespace) -> int:
     return engine.main(args)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    return value
+
+
 def _size(text: str) -> tuple[int, int]:
     """'WxH' -> (width, height)."""
     try:
@@ -46,12 +56,13 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from .backends.unified import UnifiedBackend
-    from .evaluation.run import evaluate, format_report
+    from .evaluation.run import evaluate, format_report, to_json
     from .world.dataset import iter_samples
     weights = args.weights.split(',') if args.weights else None
-    backend = UnifiedBackend(weights, device=args.device)
+    width, height = args.size
+    backend = UnifiedBackend(weights, device=args.device, processing_size=(height, width))
     result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
-    print(json.dumps(result) if args.json else format_report(result))
+    print(to_json(result) if args.json else format_report(result))
     return 0
 
 
@@ -108,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--batches', default='1,2,4,8', help='engine: batch sizes (default: %(default)s)')
     bench.add_argument('--precisions', help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
     bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
-    bench.add_argument('--repeats', type=int, default=5, help='engine: timed runs per row (default: %(default)s)')
+    bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
     bench.set_defaults(func=_bench)
@@ -116,21 +127,21 @@ def main(argv: list[str] | None = None) -> int:
     train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
     data = train.add_mutually_exclusive_group(required=True)
     data.add_argument('--data', help='data set directory (see README: dataset format)')
-    data.add_argument('--render', type=int, metavar='N', help='render N frames into memory instead')
+    data.add_argument('--render', type=_positive, metavar='N', help='render N frames into memory instead')
     train.add_argument('--render-seed', type=int, default=1000,
                        help='seed of the rendered frames (default: %(default)s)')
     train.add_argument('--size', type=_size, default=(256, 192), help='training resolution WxH (default: 256x192)')
     train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
     budget = train.add_mutually_exclusive_group(required=True)
     budget.add_argument('--minutes', type=float, help='wall-clock budget')
-    budget.add_argument('--steps', type=int, help='optimizer steps')
+    budget.add_argument('--steps', type=_positive, help='optimizer steps')
     train.add_argument('--experts', action='store_true',
                        help='train one single-task network per task instead, splitting the budget equally and '
                             'scaling widths so that together they have the unified parameter count')
     train.add_argument('--crop', type=_size, help='train on random WxH windows of the samples (the same focal '
                                                    'length on a smaller sensor: depth stays right, steps cost less; '
                                                    'both sides multiples of 32, which the network needs unpadded)')
-    train.add_argument('--batch', type=int, default=8)
+    train.add_argument('--batch', type=_positive, default=8)
     train.add_argument('--lr', type=float, default=2e-3)
     train.add_argument('--seed', type=int, default=0)
     train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
@@ -142,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
     evaluation.add_argument('--data', required=True, help='data set directory')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
-    evaluation.add_argument('--batch', type=int, default=4)
+    evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
+    evaluation.add_argument('--size', type=_size, default='256x192',
+                            help='processing size WxH (default: what the embedded model was trained at)')
     evaluation.add_argument('--device', default='cpu')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
@@ -166,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     world = sub.add_parser('world', help='the procedural training world').add_subparsers(dest='action', required=True)
     render = world.add_parser('render', help='render a dataset (rgb/, labels/, depth/, normals/, intrinsics/)')
     render.add_argument('--out', required=True, help='output directory')
-    render.add_argument('--count', type=int, required=True, help='number of frames')
+    render.add_argument('--count', type=_positive, required=True, help='number of frames')
     render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
-    render.add_argument('--workers', type=int, default=1, help='rendering processes (default: %(default)s)')
+    render.add_argument('--workers', type=_positive, default=1, help='rendering processes (default: %(default)s)')
     render.set_defaults(func=_world)
 
     bag = sub.add_parser('bag', help='rosbag2 tools (sqlite3 and mcap, no ROS distro needed)')
@@ -182,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
     sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')
     sample.add_argument('output')
-    sample.add_argument('--frames', type=int, default=30)
+    sample.add_argument('--frames', type=_positive, default=30)
     sample.add_argument('--rate', type=float, default=10.0, help='Hz (default: %(default)s)')
     sample.add_argument('--size', type=_size, default=(640, 480), help='WxH (default: 640x480)')
     sample.add_argument('--seed', type=int, default=7)

@@ -38,9 +38,18 @@ def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x 3 x H x W unit vectors (NaN invalid): interpolated, renormalised; NaN where invalid ones dominate."""
+    """N x 3 x h x w unit vectors (NaN invalid), answered for an image resized from `size` = (H, W) to h x w ->
+    N x 3 x H x W: interpolated, renormalised; NaN where invalid ones dominate.
+
+    A resize that changes the aspect ratio (a 16:9 camera at a 4:3 processing size) shows the model a scene
+    stretched vertically by s = (h / H) / (w / W) relative to horizontally; its normals are those of the stretched
+    scene, (n_x, n_y / s, n_z) renormalised, so n_y is multiplied by s on the way back."""
     if tuple(normals.shape[-2:]) == tuple(size):
         return normals
+    stretch = (normals.shape[-2] / size[0]) / (normals.shape[-1] / size[1])
+    if stretch != 1.0:
+        normals = normals * normals.new_tensor([1.0, stretch, 1.0]).view(1, 3, 1, 1)
+        normals = normals / norm(normals, dim=1, keepdim=True)
     out = F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False)
     length = norm(out, dim=1, keepdim=True)
     return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)

@@ -6,7 +6,8 @@
   mean over images: delta1/2/3 (max(p/g, g/p) < 1.25^k), AbsRel, RMSE. Predictions are clamped to
   [MIN_DEPTH, MAX_DEPTH] so that a far answer (+inf, "sky") on a valid pixel counts as a large error, not as inf.
 - Normals: angle between unit vectors over valid ground-truth pixels (non-zero), pooled over the set: mean,
-  median and % within 11.25/22.5/30 degrees. A missing prediction (NaN) counts as 90 degrees.
+  median (read from 0.001-degree bins) and % within 11.25/22.5/30 degrees. A missing prediction (NaN) counts
+  as 90 degrees.
 """
 from __future__ import annotations
 
@@ -74,8 +75,16 @@ class DepthMetrics:
 
 
 class NormalMetrics:
+    """Angles pooled over the set in constant memory: sums and threshold counts are exact, the median is read
+    from a histogram of MEDIAN_BIN_DEG bins (a set of Cityscapes-size frames would otherwise hold gigabytes)."""
+
+    MEDIAN_BIN_DEG = 0.001
+    THRESHOLDS = (11.25, 22.5, 30.0)
+
     def __init__(self):
-        self.angles: list[np.ndarray] = []
+        self.histogram = np.zeros(int(round(180.0 / self.MEDIAN_BIN_DEG)) + 1, np.int64)
+        self.sum = 0.0
+        self.within = np.zeros(len(self.THRESHOLDS), np.int64)
 
     def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
         if predicted.shape != truth.shape:
@@ -85,12 +94,16 @@ class NormalMetrics:
         g /= np.linalg.norm(g, axis=-1, keepdims=True)
         p = predicted[valid].astype(np.float64)
         cosine = np.nan_to_num(np.sum(p * g, axis=-1) / np.linalg.norm(p, axis=-1), nan=0.0)
-        self.angles.append(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))).astype(np.float32))
+        angles = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+        self.sum += float(angles.sum())
+        self.within += [int(np.count_nonzero(angles < t)) for t in self.THRESHOLDS]
+        bins = np.minimum((angles / self.MEDIAN_BIN_DEG).astype(np.int64), len(self.histogram) - 1)
+        self.histogram += np.bincount(bins, minlength=len(self.histogram))
 
     def summary(self) -> dict[str, float]:
-        angles = np.concatenate(self.angles) if self.angles else np.zeros(0, np.float32)
-        if not angles.size:
+        count = int(self.histogram.sum())
+        if not count:
             return {k: float('nan') for k in ('mean_deg', 'median_deg', 'within_11_25', 'within_22_5', 'within_30')}
-        return {'mean_deg': float(angles.mean()), 'median_deg': float(np.median(angles)),
-                'within_11_25': float(np.mean(angles < 11.25)), 'within_22_5': float(np.mean(angles < 22.5)),
-                'within_30': float(np.mean(angles < 30.0))}
+        middle = int(np.searchsorted(np.cumsum(self.histogram), (count + 1) / 2))
+        return {'mean_deg': self.sum / count, 'median_deg': (middle + 0.5) * self.MEDIAN_BIN_DEG,
+                **{key: float(n / count) for key, n in zip(('within_11_25', 'within_22_5', 'within_30'), self.within)}}

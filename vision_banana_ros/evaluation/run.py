@@ -1,26 +1,35 @@
 """`vision_banana eval`: run a backend over a data set directory and report every metric."""
 from __future__ import annotations
 
+import json
+import math
+
 from tqdm import tqdm
 
 from ..engine import BatchRunner, FrameRequest
-from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
-
 from ..tasks import TASKS
+from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 
 
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
-    through the engine's batch path at the backend's processing size, results compared at the sample's size."""
-    runner = BatchRunner(backend, TASKS)
+    through the engine's batch path at the backend's processing size, results compared at the sample's size.
+    Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
+    others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError."""
+    if batch_size < 1:
+        raise ValueError(f'batch size must be at least 1, got {batch_size}')
+    runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks))
     seg, depth, normals = SegmentationMetrics(), DepthMetrics(), NormalMetrics()
     frames = 0
 
     def flush(batch):
         for sample, result in zip(batch, runner.run([FrameRequest('eval', s.rgb) for s in batch])):
-            seg.update(result.labels, sample.labels)
-            depth.update(result.depth, sample.depth)
-            normals.update(result.normals, sample.normals)
+            if result.labels is not None:
+                seg.update(result.labels, sample.labels)
+            if result.depth is not None:
+                depth.update(result.depth, sample.depth)
+            if result.normals is not None:
+                normals.update(result.normals, sample.normals)
 
     batch = []
     for sample in tqdm(samples, disable=not progress, unit='frame', desc='eval'):
@@ -31,6 +40,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> d
         frames += 1
     if batch:
         flush(batch)
+    if not frames:
+        raise ValueError('no samples to evaluate')
     n = normals.summary()
     return {'frames': frames, 'miou': seg.miou(), 'per_class_iou': seg.per_class_iou(), **depth.summary(),
             'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
@@ -48,3 +59,10 @@ def format_report(result: dict) -> str:
              f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
              f'<30 {result["normals_within_30"]:.1%}']
     return '\n'.join(lines)
+
+
+def to_json(result: dict) -> str:
+    """One JSON object; a metric that could not be measured (NaN) is null, as JSON has no NaN."""
+    finite = lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
+    return json.dumps({k: {c: finite(x) for c, x in v.items()} if isinstance(v, dict) else finite(v)
+                       for k, v in result.items()}, allow_nan=False)

@@ -5,12 +5,13 @@
   toward rare classes, plus L1 to the exact colour so that colours end up crisp;
 - depth: L1 along the cube walk (the decoded position f, in units of edges), L1 of the log of the decoded depth
   (f squeezes the far range, so along the walk a 25 % error at 40 m costs a fifth of one at 5 m; in log depth,
-  like the metrics delta1 and AbsRel, they cost the same), plus L1 to the target colour; sky/invalid pixels are
-  taught white, the far end of the walk;
+  like the metrics delta1 and AbsRel, they cost the same), plus L1 to the target colour; +inf pixels (sky,
+  nothing within range) are taught white, the far end of the walk; NaN, zero or negative depth is unknown (a
+  stereo hole, no depth file) and taught nothing;
 - normals: angular loss (1 - cos) of the decoded, renormalised normal, the distance of the painted vector's
   length from 1 (a hedge between two surfaces paints a short vector, and the decoder calls one shorter than
-  MIN_NORM "no normal"), plus L1 to the target colour; invalid pixels are taught mid-grey, which decodes to
-  "no normal".
+  MIN_NORM "no normal"), plus L1 to the target colour; far (+inf depth) pixels are taught mid-grey, which decodes
+  to "no normal"; other pixels without a normal are taught nothing.
 """
 from __future__ import annotations
 
@@ -57,22 +58,25 @@ def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette 
 
 
 def depth_loss(rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
-    """rgb N x 3 x H x W; depth N x H x W metres (non-finite or <= 0: sky/invalid, taught white)."""
+    """rgb N x 3 x H x W; depth N x H x W metres (+inf: far, taught white; NaN, <= 0: unknown, not taught)."""
     valid = torch.isfinite(depth) & (depth > 0)
+    taught = (valid | torch.isposinf(depth)).float()
+    taught_count = taught.sum().clamp(min=1)
     target_f = torch.where(valid, depth_to_unit(torch.where(valid, depth, 1.0)), 1.0)
     target_rgb = encode_depth_torch(torch.where(valid, depth, torch.inf))
     k, t = project_on_walk_torch(rgb)
-    along = ((k + t) / EDGES - target_f).abs().mean() * EDGES
+    along = (((k + t) / EDGES - target_f).abs() * taught).sum() / taught_count * EDGES
     # Clamped on the walk, not in metres: white is +inf, whose gradient would be NaN even behind a clamp.
     low, high = (EDGES * depth_to_unit(d) for d in LOG_DEPTH_RANGE)
     predicted = walk_position_to_depth(k, torch.clamp(t, min=low - k, max=high - k))
     target = torch.where(valid, depth, 1.0).clamp(*LOG_DEPTH_RANGE)
     log_error = ((predicted.log() - target.log()).abs() * valid).sum() / valid.sum().clamp(min=1)
-    return along + log_error + (rgb - target_rgb).abs().sum(dim=1).mean()
+    return along + log_error + ((rgb - target_rgb).abs().sum(dim=1) * taught).sum() / taught_count
 
 
-def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
-    """rgb N x 3 x H x W; normals N x 3 x H x W unit vectors, all-zero or non-finite where invalid."""
+def normals_loss(rgb: torch.Tensor, normals: torch.Tensor, far: torch.Tensor) -> torch.Tensor:
+    """rgb N x 3 x H x W; normals N x 3 x H x W unit vectors, all-zero or non-finite where invalid; far N x H x W
+    (depth +inf): where there is no surface, taught mid-grey."""
     normals = torch.nan_to_num(normals)
     valid = normals.abs().sum(dim=1) > 0
     target_rgb = encode_normals_torch(normals)
@@ -84,7 +88,9 @@ def normals_loss(rgb: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
     count = valid.sum().clamp(min=1)
     angular = ((1.0 - cosine) * valid).sum() / count
     unit_length = ((length - 1.0).abs() * valid).sum() / count
-    return angular + unit_length + (rgb - target_rgb).abs().sum(dim=1).mean()
+    taught = (valid | far).float()
+    colour = ((rgb - target_rgb).abs().sum(dim=1) * taught).sum() / taught.sum().clamp(min=1)
+    return angular + unit_length + colour
 
 
 TASK_LOSSES = {'segmentation': segmentation_loss, 'depth': depth_loss, 'normals': normals_loss}

@@ -122,7 +122,7 @@ def _save_checkpoint(folder: Path, network, optimizer, state: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     save_network(network, folder / 'weights.safetensors')
     tensors, meta = {}, {}
-    for i, group_state in enumerate(optimizer.state_dict()['state'].values()):
+    for i, group_state in optimizer.state_dict()['state'].items():  # i: the parameter's index
         for key, value in group_state.items():
             if torch.is_tensor(value) and value.ndim > 0:
                 tensors[f'{i}.{key}'] = value.contiguous()
@@ -149,10 +149,10 @@ def _losses(network, images, batch, task_ids, class_weights, device, precision) 
     """The loss of each task the network answers, for one batch."""
     with autocast(device, precision):
         answers = network(images, task_ids)
-    return torch.stack([
-        TASK_LOSSES[task](answers[:, i].float(), batch[task],
-                          **({'class_weights': class_weights} if task == 'segmentation' else {}))
-        for i, task in enumerate(network.config.tasks)])
+    extra = {'segmentation': {'class_weights': class_weights}, 'depth': {},
+             'normals': {'far': torch.isposinf(batch['depth'])}}
+    return torch.stack([TASK_LOSSES[task](answers[:, i].float(), batch[task], **extra[task])
+                        for i, task in enumerate(network.config.tasks)])
 
 
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:

@@ -108,11 +108,15 @@ def write_dataset(out_dir: str | Path, count: int, seed: int, size=(320, 240), p
 
 
 def read_dataset(root: str | Path) -> list[str]:
-    """Sorted names of the samples in a dataset directory (those with both an RGB image and labels)."""
+    """Sorted names of the samples in a dataset directory (those with both an RGB image and labels); ValueError
+    when there are none."""
     root = Path(root)
     if not (root / 'rgb').is_dir():
         raise ValueError(f'{root} is not a dataset: it has no rgb/ folder')
-    return sorted(p.stem for p in (root / 'rgb').glob('*.png') if (root / 'labels' / f'{p.stem}.png').exists())
+    names = sorted(p.stem for p in (root / 'rgb').glob('*.png') if (root / 'labels' / f'{p.stem}.png').exists())
+    if not names:
+        raise ValueError(f'{root}: no samples (rgb/<name>.png with labels/<name>.png)')
+    return names
 
 
 def iter_samples(root: str | Path) -> Iterator[Frame]:
@@ -121,15 +125,25 @@ def iter_samples(root: str | Path) -> Iterator[Frame]:
         yield load_sample(root, name)
 
 
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f'{path}: not JSON ({exc})') from None
+
+
 def load_sample(root: str | Path, name: str) -> Frame:
     """One sample as a Frame; a missing depth or normals file gives an all-invalid array, missing
     intrinsics None, missing camera parameters an empty dict."""
     from PIL import Image
     root = Path(root)
     rgb = np.asarray(Image.open(root / 'rgb' / f'{name}.png').convert('RGB'))
-    labels = np.asarray(Image.open(root / 'labels' / f'{name}.png'))
+    with Image.open(root / 'labels' / f'{name}.png') as picture:
+        labels = np.asarray(picture.getchannel(0) if picture.mode == 'LA' else picture)
     if labels.ndim != 2 or labels.shape != rgb.shape[:2]:
         raise ValueError(f'{root}/labels/{name}.png must be a single-channel image the size of the RGB image')
+    if labels.dtype != np.uint8 and labels.max(initial=0) > 255:
+        raise ValueError(f'{root}/labels/{name}.png has ids above 255: labels are 8-bit train ids')
     h, w = labels.shape
     depth_file, normals_file = root / 'depth' / f'{name}.npy', root / 'normals' / f'{name}.npy'
     depth = np.load(depth_file).astype(np.float32) if depth_file.exists() else np.full((h, w), np.nan, np.float32)
@@ -138,7 +152,7 @@ def load_sample(root: str | Path, name: str) -> Frame:
         raise ValueError(f'sample {name} in {root}: depth {depth.shape} / normals {normals.shape} do not match '
                          f'the {w}x{h} image')
     intr_file, cam_file = root / 'intrinsics' / f'{name}.json', root / 'camera' / f'{name}.json'
-    intrinsics = json.loads(intr_file.read_text()) if intr_file.exists() else None
-    camera = json.loads(cam_file.read_text()) if cam_file.exists() else {}
+    intrinsics = _read_json(intr_file) if intr_file.exists() else None
+    camera = _read_json(cam_file) if cam_file.exists() else {}
     seed = camera.pop('seed', None)
     return Frame(rgb, labels.astype(np.uint8), depth, normals, intrinsics, camera, seed)

@@ -1,0 +1,47 @@
+import math
+
+import torch
+
+from vision_banana_ros.backends.resample import resize_normals
+from vision_banana_ros.geometry.depth_normals import normals_from_depth
+from vision_banana_ros.geometry.intrinsics import Intrinsics
+
+
+def _plane_depth(normal, offset, intrinsics):
+    """z of the plane n . p = offset seen by a pinhole camera, per pixel."""
+    v, u = torch.meshgrid(torch.arange(intrinsics.height, dtype=torch.float64),
+                          torch.arange(intrinsics.width, dtype=torch.float64), indexing='ij')
+    rays = torch.stack([(u + 0.5 - intrinsics.cx) / intrinsics.fx, (v + 0.5 - intrinsics.cy) / intrinsics.fy,
+                        torch.ones_like(u)])
+    return (offset / torch.einsum('c,chw->hw', torch.tensor(normal, dtype=torch.float64), rays)).float()
+
+
+def test_normals_answered_for_a_stretched_image_come_back_true():
+    """A 16:9 camera, processed at 256x192 (4:3): the model sees a square-pixel picture of a stretched scene."""
+    n = torch.tensor([0.2, -0.6, -0.77])
+    n = n / n.norm()
+    camera = Intrinsics(fx=200.0, fy=200.0, cx=160.0, cy=90.0, width=320, height=180)
+    depth = _plane_depth(n.tolist(), -2.0, camera)
+    assert (depth > 0).all()
+    # What a square-pixel model would see at 256x192: the same depths (z does not change), one focal length.
+    resized = torch.nn.functional.interpolate(depth[None, None], size=(192, 256), mode='bilinear',
+                                              align_corners=False)[0, 0]
+    seen = Intrinsics(fx=160.0, fy=160.0, cx=128.0, cy=96.0, width=256, height=192)
+    answered = normals_from_depth(resized, seen)[None]
+    inner = (slice(None), slice(None), slice(4, -4), slice(4, -4))
+    stretched_error = math.degrees(math.acos(float((answered[inner] * n.view(1, 3, 1, 1)).sum(1).min())))
+    assert stretched_error > 5.0                          # the stretched scene's normals are not the real ones
+    back = resize_normals(answered, (180, 320))
+    cosine = (back[:, :, 4:-4, 4:-4] * n.view(1, 3, 1, 1)).sum(1)
+    assert float(cosine.min()) > math.cos(math.radians(0.5))
+
+
+def test_same_aspect_resize_keeps_directions():
+    n = torch.nn.functional.normalize(torch.tensor([0.2, -0.6, -0.77]), dim=0)
+    normals = n.view(1, 3, 1, 1).repeat(1, 1, 6, 8)
+    normals[0, :, 0, 0] = torch.nan
+    out = resize_normals(normals, (12, 16))
+    assert out.shape == (1, 3, 12, 16) and torch.isnan(out[0, :, 0, 0]).all()
+    finite = torch.isfinite(out).all(dim=1)
+    assert finite.float().mean() > 0.9
+    torch.testing.assert_close(out.permute(0, 2, 3, 1)[finite], n.expand(int(finite.sum()), 3))
