@@ -1,5 +1,8 @@
 """Bag tooling: the sample drive, offline processing of sqlite3/mcap/real bags, and online == offline."""
 import os
+import re
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -8,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import Writer
 
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.bag.sample import make_sample
@@ -74,6 +78,53 @@ def test_process_errors_are_clear(setup, tmp_path):
     if BAGS.is_dir():
         with pytest.raises(ValueError, match='ROS 1 bag'):
             process_bag(BAGS / 'spot_raw_ros1.bag', tmp_path / 'out2', config)
+
+
+def _as_recorded_on_humble(bag: Path) -> Path:
+    """What Humble's rosbag2 writes: no type hashes (metadata version 5) and, in sqlite3, no message definitions."""
+    meta = bag / 'metadata.yaml'
+    meta.write_text(re.sub(r'\n\s*type_description_hash:[^\n]*(\n\s+RIHS01_[^\n]*)?', '',
+                           meta.read_text()).replace('version: 9', 'version: 5'))
+    for db in bag.glob('*.db3'):
+        with sqlite3.connect(db) as con:
+            con.execute('drop table message_definitions')
+            con.execute('alter table topics drop column type_description_hash')
+            con.execute('update schema set schema_version = 3')
+    return bag
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_bags_recorded_on_humble(setup, tmp_path, storage):
+    _, config = setup
+    bag = _as_recorded_on_humble(make_sample(tmp_path / 'humble', frames=2, size=(64, 48), storage=storage,
+                                             progress=False))
+    with pytest.raises(Exception):                 # what a plain reader makes of it (sqlite3), or the old writer
+        with AnyReader([bag]) as reader:
+            assert all(c.digest for c in reader.connections)
+    summary = process_bag(bag, tmp_path / 'out', config, progress=False)
+    assert summary['frames'] == 2 and len(read(tmp_path / 'out')['/camera/depth']) == 2
+
+
+def test_one_image_topic_per_camera_and_no_output_left_by_a_failure(setup, tmp_path):
+    _, config = setup
+    sample = make_sample(tmp_path / 's', frames=2, size=(64, 48), progress=False)
+    doubled = tmp_path / 'doubled'
+    with AnyReader([sample]) as reader, Writer(doubled, version=9) as writer:
+        for conn, t, raw in reader.messages():
+            for topic in ([conn.topic, '/camera/image_raw'] if conn.topic == '/camera/image' else [conn.topic]):
+                if topic not in writer_connections(writer):
+                    writer.add_connection(topic, conn.msgtype, typestore=reader.typestore)
+                writer.write(writer_connections(writer)[topic], t, raw)
+    summary = process_bag(doubled, tmp_path / 'out', config, progress=False)
+    assert summary['cameras'] == ['/camera/image_raw'] and len(read(tmp_path / 'out')['/camera/depth']) == 2
+    with pytest.raises(ValueError, match='one camera'):
+        process_bag(doubled, tmp_path / 'out2', config, image_topics=['/camera/image', '/camera/image_raw'],
+                    progress=False)
+    assert not (tmp_path / 'out2').exists()
+
+
+def writer_connections(writer):
+    return {c.topic: c for c in writer.connections}
 
 
 @pytest.mark.skipif(not BAGS.is_dir(), reason='shared real bags not present')
@@ -145,3 +196,41 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
                 finite = np.isfinite(ours) & np.isfinite(theirs)
                 assert np.array_equal(np.isfinite(ours), np.isfinite(theirs))
                 np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-4)
+
+
+@pytest.mark.ros
+def test_record_takes_best_effort_and_latched_topics_and_ctrl_c_keeps_the_bag(tmp_path):
+    import rclpy
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from std_msgs.msg import String
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node('vision_banana_test_talker', context=context)
+    latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    static = node.create_publisher(String, '/map_name', latched)                      # like /tf_static
+    chatter = node.create_publisher(String, '/chatter', qos_profile_sensor_data)   # best effort, like cameras
+    static.publish(String(data='warehouse'))                                        # before the recorder exists
+    recorder = subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / 'rec'), '/chatter',
+                                 '/map_name'], env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and node.count_subscribers('/chatter') == 0:
+            time.sleep(0.1)
+        for k in range(20):
+            chatter.publish(String(data=f'hello {k}'))
+            time.sleep(0.05)
+        time.sleep(0.5)
+        recorder.send_signal(signal.SIGINT)                                        # Ctrl-C
+        assert recorder.wait(timeout=30) == 0, recorder.stderr.read()
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+    assert (tmp_path / 'rec' / 'metadata.yaml').exists()
+    recorded = read(tmp_path / 'rec')
+    assert len(recorded.get('/chatter', [])) >= 10 and len(recorded.get('/map_name', [])) == 1
+    with AnyReader([tmp_path / 'rec']) as reader:
+        profiles = {c.topic: c.ext.offered_qos_profiles for c in reader.connections}
+    assert profiles['/map_name'][0].durability.name == 'TRANSIENT_LOCAL'

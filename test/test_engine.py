@@ -112,6 +112,23 @@ def test_flood_keeps_the_queue_bounded_and_the_newest_frame_processed(backend):
     assert stats['dropped'] > 500 and stats['dropped'] + stats['processed'] == 1000
 
 
+def test_a_camera_that_republishes_while_waiting_keeps_its_place(backend):
+    """Overload: one camera sends 3x as often as the others, two frames per batch. Every camera is served."""
+    runner = SlowRunner(backend, delay=0.03)
+    served = {}
+    with Engine(runner, max_batch=2, max_wait_ms=0, on_result=lambda r: served.update(
+            {r.camera_id: served.get(r.camera_id, 0) + 1})) as engine:
+        for k in range(120):
+            engine.submit(FrameRequest('fast', image(), header=k))
+            if k % 3 == 0:
+                for name in ('a', 'b', 'c', 'd'):
+                    engine.submit(FrameRequest(name, image(), header=k))
+            time.sleep(0.01)
+        time.sleep(0.3)
+    assert set(served) == {'fast', 'a', 'b', 'c', 'd'}
+    assert min(served.values()) >= 0.3 * max(served.values()), served
+
+
 def test_close_joins_the_worker_quickly(backend):
     engine = Engine(SlowRunner(backend, delay=0.2), max_batch=2, max_wait_ms=1)
     pending = [engine.submit(FrameRequest(f'c{i}', image())) for i in range(4)]

@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     process.add_argument('input')
     process.add_argument('output')
     process.add_argument('--config', help='node parameter file (default: the defaults)')
-    process.add_argument('--image-topic', action='append', help='camera image topic (repeatable; default: all)')
+    process.add_argument('--image-topic', action='append',
+                         help='camera image topic (repeatable; default: every <ns>/image* topic, one per namespace)')
     process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
     sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')
     sample.add_argument('output')

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .geometry import RigidTransform, build_cloud
+from .geometry import Intrinsics, RigidTransform, build_cloud
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
 OUTPUT_TASKS = {
@@ -36,9 +36,24 @@ def image_encoding(values: np.ndarray) -> tuple[str, int]:
 
 
 class Output(NamedTuple):
-    kind: str      # 'image' (payload: array), 'camera_info' (Intrinsics) or 'cloud' (CloudPayload)
+    kind: str      # 'image' (payload: array), 'camera_info' (DepthCameraInfo) or 'cloud' (CloudPayload)
     payload: Any
     frame_id: str | None = None   # None: the input image's frame
+
+
+class DepthCameraInfo(NamedTuple):
+    """What depth/camera_info says. The depth image has the camera image's size and geometry: its lens
+    distortion too, unless the input was rectified (distortion coefficients do not change with image scale)."""
+    intrinsics: Intrinsics
+    distortion_model: str = 'plumb_bob'
+    d: tuple[float, ...] = (0.0,) * 5
+
+
+def depth_camera_info(intrinsics: Intrinsics, source, rectified: bool) -> DepthCameraInfo:
+    """`source`: the input's CameraInfo (rclpy or rosbags), or None."""
+    if source is None or rectified or not source.distortion_model:
+        return DepthCameraInfo(intrinsics)
+    return DepthCameraInfo(intrinsics, source.distortion_model, tuple(float(v) for v in source.d))
 
 
 def tasks_for(topics, config) -> tuple[str, ...]:
@@ -53,10 +68,11 @@ def tasks_for(topics, config) -> tuple[str, ...]:
     return tuple(t for t in config.tasks if t in needed)
 
 
-def make_outputs(result, config, topics, transform: RigidTransform | None = None) -> dict[str, Output]:
+def make_outputs(result, config, topics, transform: RigidTransform | None = None,
+                 camera_info=None) -> dict[str, Output]:
     """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
     `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
-    configured `target_transform` is used)."""
+    configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps."""
     out = {}
     want = set(topics)
     if result.labels is not None:
@@ -73,7 +89,8 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
         if 'depth' in want:
             out['depth'] = Output('image', result.depth)
         if 'depth/camera_info' in want:
-            out['depth/camera_info'] = Output('camera_info', result.intrinsics)
+            out['depth/camera_info'] = Output('camera_info',
+                                              depth_camera_info(result.intrinsics, camera_info, config.rectified))
     if result.normals is not None:
         if 'normals' in want:
             out['normals'] = Output('image', result.encodings['normals'])

@@ -5,16 +5,18 @@ from pathlib import Path
 
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
 
 STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
 
 
 def open_reader(src: Path) -> AnyReader:
-    """An opened reader of a rosbag2 directory or file (close it when done); ROS 1 bags are refused."""
+    """An opened reader of a rosbag2 directory or file (close it when done); ROS 1 bags are refused. Bags that
+    store no message definitions (sqlite3 bags recorded on Humble) are read with Humble's."""
     if not src.exists():
         raise ValueError(f'bag {src} does not exist')
-    reader = AnyReader([src])
     try:
+        reader = AnyReader([src], default_typestore=get_typestore(Stores.ROS2_HUMBLE))
         reader.open()
     except Exception as exc:  # rosbags raises its own error types for unreadable or corrupt bags
         raise ValueError(f'cannot read bag {src}: {exc}') from None

@@ -37,11 +37,13 @@ def image(values: np.ndarray, msg_header):
                     data=np.ascontiguousarray(values).reshape(-1).view(np.uint8))
 
 
-def camera_info(intrinsics: Intrinsics, msg_header):
+def camera_info(intrinsics: Intrinsics, msg_header, distortion_model: str = 'plumb_bob',
+                d: tuple[float, ...] = (0.0,) * 5):
     i = intrinsics
     roi = T['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
     return T[CAMERA_INFO](
-        header=msg_header, height=i.height, width=i.width, distortion_model='plumb_bob', d=np.zeros(5),
+        header=msg_header, height=i.height, width=i.width, distortion_model=distortion_model,
+        d=np.array(d, np.float64),
         k=np.array(i.k, np.float64), r=np.eye(3).reshape(-1), p=np.array(i.p, np.float64), binning_x=0,
         binning_y=0, roi=roi)
 
@@ -59,7 +61,8 @@ def output_message(output, msg_header):
     if output.kind == 'image':
         return IMAGE, image(output.payload, msg_header)
     if output.kind == 'camera_info':
-        return CAMERA_INFO, camera_info(output.payload, msg_header)
+        info = output.payload
+        return CAMERA_INFO, camera_info(info.intrinsics, msg_header, info.distortion_model, info.d)
     return POINT_CLOUD2, point_cloud2(output.payload, with_frame(msg_header, output.frame_id))
 
 

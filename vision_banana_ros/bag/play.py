@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import rclpy
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosbags.interfaces import QosDurability
 from rosgraph_msgs.msg import Clock
 
 from .io import open_reader
@@ -24,6 +25,16 @@ def message_class(msgtype: str):
         raise ValueError(f'message type {msgtype} is not installed here') from None
 
 
+def _publisher_qos(connection) -> QoSProfile:
+    """Reliable (it serves best-effort subscribers too); transient-local where the recording's publishers were
+    latched, and always for /tf_static, so that late joiners such as tf2's static listener get it."""
+    offered = connection.ext.offered_qos_profiles
+    latched = connection.topic == '/tf_static' or (
+        bool(offered) and all(q.durability == QosDurability.TRANSIENT_LOCAL for q in offered))
+    return QoSProfile(depth=100 if latched else 10, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE)
+
+
 def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = False, delay: float = 1.0) -> int:
     """`delay` seconds pass between creating the publishers and the first message, as with `ros2 bag play
     --delay`, so that subscribers are discovered before anything is sent."""
@@ -33,11 +44,10 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
     node = rclpy.create_node('vision_banana_bag_player')
     reader = open_reader(Path(src))
     try:
-        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         publishers = {}
         for c in reader.connections:
             try:
-                publishers[c.id] = node.create_publisher(message_class(c.msgtype), c.topic, qos)
+                publishers[c.id] = node.create_publisher(message_class(c.msgtype), c.topic, _publisher_qos(c))
             except ValueError as exc:
                 node.get_logger().warning(f'{c.topic} not played: {exc}')
         clock_pub = node.create_publisher(Clock, '/clock', 10) if clock else None

@@ -3,12 +3,15 @@ full batch speed, written with the input topics to a new bag under the node's ou
 
 A camera is an Image or CompressedImage topic whose last name starts with "image" (`<ns>/image`,
 `<ns>/image_raw`, `<ns>/image_rect_color/compressed`, ...) or any topic named with --image-topic; its parent is
-its namespace `<ns>`. Its intrinsics come from the latest `<ns>/camera_info` before the image, else
-from `fallback_hfov_deg`. Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
-bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load.
+its namespace `<ns>`. One topic per namespace: of several found, the uncompressed and most processed one is
+taken (rect_color, color, rect, raw); of several named, none. Its intrinsics come from the latest
+`<ns>/camera_info` before the image, else from `fallback_hfov_deg` (such frames are counted). Outputs go to
+`<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and bag timestamp. Frames are batched across
+cameras up to `max_batch`, like the node does under load. A run that fails leaves no output bag behind.
 """
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -33,19 +36,48 @@ def camera_namespace(topic: str) -> str:
     return _image_name(topic).rsplit('/', 1)[0]
 
 
-def _intrinsics(info, width: int, height: int, config) -> Intrinsics:
+_PREFERRED_IMAGES = ('image_rect_color', 'image_color', 'image_rect', 'image_raw', 'image')
+
+
+def _preference(topic: str) -> tuple:
+    name = _image_name(topic).rsplit('/', 1)[-1]
+    rank = _PREFERRED_IMAGES.index(name) if name in _PREFERRED_IMAGES else len(_PREFERRED_IMAGES)
+    return topic.endswith('/compressed'), rank, topic
+
+
+def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
+    """image topic -> its camera namespace, one topic per namespace (else every frame would be answered twice)."""
+    by_namespace: dict[str, list[str]] = {}
+    for topic in topics:
+        by_namespace.setdefault(camera_namespace(topic), []).append(topic)
+    for namespace, group in by_namespace.items():
+        if len(group) > 1 and named:
+            raise ValueError(f'image topics {sorted(group)} are one camera ({namespace or "/"}): name one of them')
+    return {min(group, key=_preference): namespace for namespace, group in by_namespace.items()}
+
+
+def _intrinsics(info, width: int, height: int, config) -> Intrinsics | None:
+    """From the camera's CameraInfo; None when there is none or it is unusable."""
     if info is not None:
         try:
             return Intrinsics.from_camera_info(info, config.rectified).scaled_to(width, height)
         except ValueError:
             pass
-    return Intrinsics.from_fov(width, height, config.fallback_hfov_deg)
+    return None
 
 
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
                 image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
-    src = Path(src)
-    output = open_writer(Path(dst), storage)  # refuses an existing bag before the model loads
+    src, dst = Path(src), Path(dst)
+    output = open_writer(dst, storage)  # refuses an existing bag before the model loads
+    try:
+        return _process(src, dst, output, config_file, image_topics, progress)
+    except BaseException:  # a half-written bag has no index: not worth keeping, and it would block a re-run
+        shutil.rmtree(dst, ignore_errors=True)
+        raise
+
+
+def _process(src: Path, dst: Path, output, config_file, image_topics, progress) -> dict:
     config = load_config_file(config_file)
     backend = build_backend(config)
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
@@ -57,16 +89,20 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
         if missing or not wanted:
             raise ValueError(f'bag {src} has no image topic {missing or ""}; its image topics: {available or "none"}; '
                              f'all topics: {sorted({c.topic for c in reader.connections})}')
-        cameras = {t: camera_namespace(t) for t in wanted}
+        cameras = _one_per_namespace(wanted, named=bool(image_topics))
         taken = {c.topic for c in reader.connections} & {f'{ns}/{o}' for ns in cameras.values() for o in OUTPUT_TASKS}
         if taken:
             raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
-        stats = {'frames': 0, 'rejected': 0, 'stage_ms': {}}
+        stats = {'frames': 0, 'rejected': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
+        rejected_on = {topic: 0 for topic in cameras}
         started = time.perf_counter()
         with output as writer:
-            copies = {c.id: writer.add_connection(c.topic, c.msgtype, msgdef=c.msgdef.data, rihs01=c.digest)
+            # Definitions from the reader's typestore: bags recorded before Jazzy carry no type hash (and
+            # Humble's sqlite3 ones no definitions); the input's QoS (latched /tf_static) is kept.
+            copies = {c.id: writer.add_connection(c.topic, c.msgtype, typestore=reader.typestore,
+                                                  offered_qos_profiles=c.ext.offered_qos_profiles)
                       for c in reader.connections}
             outputs = {}
             latest_info = {}
@@ -75,8 +111,8 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
 
             def flush():
                 for result in runner.run(pending):
-                    header, timestamp = result.header
-                    for topic, output in make_outputs(result, config, OUTPUT_TASKS).items():
+                    header, timestamp, info = result.header
+                    for topic, output in make_outputs(result, config, OUTPUT_TASKS, camera_info=info).items():
                         name = f'{result.camera_id}/{topic}'
                         msgtype, msg = messages.output_message(output, header)
                         if name not in outputs:
@@ -102,12 +138,19 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
                            else image_to_rgb(msg))
                 except ValueError as exc:
                     stats['rejected'] += 1
-                    bar.write(f'{connection.topic} @ {timestamp}: {exc}; frame skipped')
+                    rejected_on[connection.topic] += 1
+                    if rejected_on[connection.topic] == 1:
+                        bar.write(f'{connection.topic} @ {timestamp}: {exc}; frame skipped (further ones on this '
+                                  'topic are counted, not shown)')
                     bar.update(1)
                     continue
                 header = messages.header(messages.stamp_ns(msg.header), msg.header.frame_id)
-                intrinsics = _intrinsics(latest_info.get(ns), rgb.shape[1], rgb.shape[0], config)
-                pending.append(FrameRequest(ns, rgb, header=(header, timestamp), intrinsics=intrinsics))
+                info = latest_info.get(ns)
+                intrinsics = _intrinsics(info, rgb.shape[1], rgb.shape[0], config)
+                if intrinsics is None:
+                    stats['fallback_intrinsics'] += 1
+                    info, intrinsics = None, Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], config.fallback_hfov_deg)
+                pending.append(FrameRequest(ns, rgb, header=(header, timestamp, info), intrinsics=intrinsics))
                 if len(pending) >= config.max_batch:
                     flush()
             if pending:
@@ -118,6 +161,7 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     seconds = time.perf_counter() - started
     frames = max(stats['frames'], 1)
     return {'input': str(src), 'output': str(dst), 'frames': stats['frames'], 'rejected': stats['rejected'],
+            'fallback_intrinsics': stats['fallback_intrinsics'], 'cameras': sorted(cameras),
             'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
             'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},
             'topics': sorted(outputs)}

@@ -1,18 +1,41 @@
 """`vision_banana bag record OUT TOPICS... [--duration S]`: record topics with rclpy into a rosbag2 (mcap or sqlite3),
-as `ros2 bag record`. Messages are stored as received (serialized CDR) with the receive time as bag timestamp."""
+as `ros2 bag record`. Messages are stored as received (serialized CDR) with the receive time as bag timestamp.
+
+Each topic is subscribed with the QoS its publishers offer (best effort unless all are reliable, transient-local
+when all are, so that camera drivers and latched /tf_static are recorded), and the offered profiles are stored
+with the topic for `bag play`. Ctrl-C ends a recording cleanly: the bag is closed and indexed."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
 import rclpy
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.executors import ExternalShutdownException
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 
 from . import messages
-from .play import message_class
 from .io import open_writer
+from .play import message_class
 
 DISCOVERY_TIMEOUT_S = 10.0
+
+
+def _subscription_qos(offered: list) -> QoSProfile:
+    """What `ros2 bag record` asks for: the strongest QoS that every publisher offers."""
+    reliable = bool(offered) and all(q.reliability == ReliabilityPolicy.RELIABLE for q in offered)
+    latched = bool(offered) and all(q.durability == DurabilityPolicy.TRANSIENT_LOCAL for q in offered)
+    return QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE)
+
+
+def _bag_qos(q) -> Qos:
+    """An rclpy QoS profile as rosbags stores it (the policies share the rmw enum values)."""
+    time_of = lambda d: QosTime(*divmod(d.nanoseconds, 10**9))
+    return Qos(QosHistory(int(q.history)), q.depth, QosReliability(int(q.reliability)),
+               QosDurability(int(q.durability)), time_of(q.deadline), time_of(q.lifespan),
+               QosLiveliness(int(q.liveliness)), time_of(q.liveliness_lease_duration),
+               q.avoid_ros_namespace_conventions)
 
 
 def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: float | None = None) -> int:
@@ -22,27 +45,36 @@ def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: 
     started = time.monotonic()
     try:
         with writer:
-            connections = {}
-            subscriptions = []
+            connections, skipped, subscriptions = {}, set(), []
 
             def subscribe_new():
                 for name, types in node.get_topic_names_and_types():
-                    if name in topics and name not in connections:
-                        msgtype = types[0]
-                        connections[name] = writer.add_connection(name, msgtype, typestore=messages.TYPESTORE)
-                        subscriptions.append(node.create_subscription(
-                            message_class(msgtype), name,
-                            lambda raw, c=connections[name]: writer.write(c, time.time_ns(), raw),
-                            QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE), raw=True))
+                    if name not in topics or name in connections or name in skipped:
+                        continue
+                    offered = [info.qos_profile for info in node.get_publishers_info_by_topic(name)]
+                    try:
+                        msg_class = message_class(types[0])
+                        connection = writer.add_connection(name, types[0], typestore=messages.TYPESTORE,
+                                                           offered_qos_profiles=[_bag_qos(q) for q in offered])
+                    except Exception as exc:  # a type this machine does not know
+                        node.get_logger().warning(f'{name} ({types[0]}) not recorded: {exc}')
+                        skipped.add(name)
+                        continue
+                    connections[name] = connection
+                    subscriptions.append(node.create_subscription(
+                        msg_class, name, lambda raw, c=connection: writer.write(c, time.time_ns(), raw),
+                        _subscription_qos(offered), raw=True))
 
-            while rclpy.ok() and (duration is None or time.monotonic() - started < duration):
-                if len(connections) < len(topics):
-                    subscribe_new()
-                    if not connections and time.monotonic() - started > DISCOVERY_TIMEOUT_S and duration is None:
-                        node.get_logger().warning(f'none of {topics} seen yet', throttle_duration_sec=10.0)
-                rclpy.spin_once(node, timeout_sec=0.05)
-    except KeyboardInterrupt:
-        pass
+            # Interrupts are caught inside `with writer`: leaving it by an exception would abort the bag unwritten.
+            try:
+                while rclpy.ok() and (duration is None or time.monotonic() - started < duration):
+                    if len(connections) + len(skipped) < len(topics):
+                        subscribe_new()
+                        if not connections and time.monotonic() - started > DISCOVERY_TIMEOUT_S and duration is None:
+                            node.get_logger().warning(f'none of {topics} seen yet', throttle_duration_sec=10.0)
+                    rclpy.spin_once(node, timeout_sec=0.05)
+            except (KeyboardInterrupt, ExternalShutdownException):
+                pass
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

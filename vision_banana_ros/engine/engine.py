@@ -2,8 +2,10 @@
 
 `submit()` never blocks: it queues the frame and returns a Future. Each camera has at most one queued frame —
 a newer frame replaces the queued one (whose Future is cancelled and counted as dropped), so queues are bounded
-by the number of cameras and latency cannot grow under overload. The worker takes up to `max_batch` frames as
-soon as that many cameras are waiting, or when the oldest has waited `max_wait_ms`.
+by the number of cameras and latency cannot grow under overload. The newer frame keeps the camera's place in
+line (cameras are served in the order they started waiting), so a camera that publishes fast cannot starve one
+that publishes slowly. The worker takes up to `max_batch` frames as soon as that many cameras are waiting, or
+when the camera waiting longest has waited `max_wait_ms`.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ class Engine:
         self.on_result = on_result
         self.on_error = on_error
         self.stats = EngineStats()
-        self._pending: OrderedDict[str, tuple[FrameRequest, Future]] = OrderedDict()
+        # camera -> (its newest request, that request's future, when the camera started waiting)
+        self._pending: OrderedDict[str, tuple[FrameRequest, Future, float]] = OrderedDict()
         self._cond = threading.Condition()
         self._closing = False
         self._worker = threading.Thread(target=self._loop, name='vision_banana_engine', daemon=True)
@@ -43,11 +46,13 @@ class Engine:
         with self._cond:
             if self._closing:
                 raise RuntimeError('engine is closed')
-            previous = self._pending.pop(request.camera_id, None)
+            previous = self._pending.get(request.camera_id)
             if previous is not None:
                 previous[1].cancel()
                 self.stats.count('dropped')
-            self._pending[request.camera_id] = (request, future)
+            # Assigning to an existing key keeps its place in the OrderedDict.
+            waiting_since = previous[2] if previous is not None else request.submitted
+            self._pending[request.camera_id] = (request, future, waiting_since)
             self.stats.count('submitted')
             self._cond.notify()
         return future
@@ -63,14 +68,14 @@ class Engine:
             if self._closing:
                 return None
             while len(self._pending) < self.max_batch and not self._closing:
-                oldest = next(iter(self._pending.values()))[0].submitted
-                remaining = oldest + self.max_wait - time.monotonic()
+                longest = next(iter(self._pending.values()))[2]
+                remaining = longest + self.max_wait - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
             if self._closing:
                 return None
-            return [self._pending.popitem(last=False)[1] for _ in range(min(self.max_batch, len(self._pending)))]
+            return [self._pending.popitem(last=False)[1][:2] for _ in range(min(self.max_batch, len(self._pending)))]
 
     def _loop(self) -> None:
         while (batch := self._take_batch()) is not None:
@@ -85,7 +90,10 @@ class Engine:
                 for _, future in live:
                     future.set_exception(exc)
                 if self.on_error:
-                    self.on_error(requests, exc)
+                    try:
+                        self.on_error(requests, exc)
+                    except Exception:
+                        self.stats.count('callback_errors')
                 continue
             self.stats.record_batch([r.timings for r in results])
             for (_, future), result in zip(live, results):
@@ -100,7 +108,7 @@ class Engine:
         """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand)."""
         with self._cond:
             self._closing = True
-            for _, future in self._pending.values():
+            for _, future, _ in self._pending.values():
                 future.cancel()
             self._pending.clear()
             self._cond.notify_all()

@@ -20,7 +20,6 @@ import rclpy
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.duration import Duration
 from rclpy.exceptions import (NameValidationException, ParameterException,
                                ParameterUninitializedException)
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
@@ -34,7 +33,7 @@ from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import NodeConfig, build_backend, read_config, runnable_tasks
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
-from ..outputs import Output, make_outputs, tasks_for
+from ..outputs import DepthCameraInfo, Output, make_outputs, tasks_for
 from ..parameters import PARAMS
 from .cloud_msg import to_point_cloud2, transform_from_msg
 from .convert import array_to_image
@@ -46,7 +45,6 @@ except ImportError:
 
 NODE_NAME = 'vision_banana'
 WARN_PERIOD_S = 5.0
-TF_TIMEOUT = Duration(seconds=0.05)  # how long a cloud waits for the transform at its image's stamp
 OUTPUT_TYPES = {'semantic/labels': Image, 'semantic/confidence': Image, 'semantic/color': Image, 'depth': Image,
                 'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2}
 
@@ -253,14 +251,15 @@ class VisionBanana:
         if 'points' in topics and self._needs_tf(config):
             try:
                 # At the image's time: on a moving robot the latest transform is already off by the inference time.
+                # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
                 transform = transform_from_msg(self.tf_buffer.lookup_transform(
-                    config.target_frame, header.frame_id, Time.from_msg(header.stamp), timeout=TF_TIMEOUT))
+                    config.target_frame, header.frame_id, Time.from_msg(header.stamp)))
             except Exception as exc:  # tf2 raises several exception types for missing or stale frames
                 self.log.warning(f'no transform {header.frame_id} -> {config.target_frame} at the image stamp: '
                                  f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
                 topics.remove('points')
         try:
-            outputs = make_outputs(result, config, topics, transform)
+            outputs = make_outputs(result, config, topics, transform, camera.info)
         except Exception as exc:
             camera.failed += 1
             self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',
@@ -269,7 +268,7 @@ class VisionBanana:
         sent = 0
         for topic, output in outputs.items():
             try:  # publish() can raise under overload; the other topics and the next frame must still go out
-                camera.publishers[topic].publish(self._message(output, header, camera))
+                camera.publishers[topic].publish(self._message(output, header))
                 sent += 1
             except Exception as exc:
                 camera.failed += 1
@@ -281,11 +280,12 @@ class VisionBanana:
         stamp = Time.from_msg(header.stamp, clock_type=self.node.get_clock().clock_type)
         camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
 
-    def _message(self, output: Output, header, camera: _Camera):
+    @staticmethod
+    def _message(output: Output, header):
         if output.kind == 'image':
             return array_to_image(output.payload, header)
         if output.kind == 'camera_info':
-            return _camera_info(output.payload, header, None if self.config.rectified else camera.info)
+            return _camera_info(output.payload, header)
         cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
         return to_point_cloud2(output.payload, cloud_header)
 
@@ -359,15 +359,10 @@ def _status(name, level, message, hardware_id, values) -> DiagnosticStatus:
                             values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
 
 
-def _camera_info(intrinsics: Intrinsics, header, distorted: CameraInfo | None) -> CameraInfo:
-    """The depth image's CameraInfo. `distorted`: the input's, when images are not rectified: the depth image
-    has the camera image's geometry, lens distortion included (distortion coefficients do not change with
-    scale)."""
-    i = intrinsics
-    model, d = ((distorted.distortion_model, list(distorted.d)) if distorted is not None and distorted.distortion_model
-                else ('plumb_bob', [0.0] * 5))
-    return CameraInfo(header=header, width=i.width, height=i.height, distortion_model=model, d=d,
-                      k=i.k, r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=i.p)
+def _camera_info(info: DepthCameraInfo, header) -> CameraInfo:
+    i = info.intrinsics
+    return CameraInfo(header=header, width=i.width, height=i.height, distortion_model=info.distortion_model,
+                      d=list(info.d), k=i.k, r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=i.p)
 
 
 class VisionBananaNode(Node):
