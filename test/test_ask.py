@@ -41,3 +41,12 @@ def test_cli_prints_what_it_wrote_and_names_a_bad_instruction(tmp_path, tiny_wei
     assert 'does not name one task' in capsys.readouterr().err
     assert main(['ask', str(tmp_path / 'missing.png'), 'paint metric depth', *weights]) == 2
     assert 'cannot read image' in capsys.readouterr().err
+
+
+def test_a_photo_stored_sideways_is_answered_upright(tmp_path, tiny_weights, image_file):
+    _, rgb = image_file
+    exif = Image.Exif()
+    exif[0x0112] = 6                                    # EXIF orientation: rotate 90 degrees clockwise to view
+    Image.fromarray(rgb).save(tmp_path / 'phone.jpg', exif=exif)
+    written = ask(tmp_path / 'phone.jpg', ['paint metric depth'], tmp_path / 'out', str(tiny_weights))
+    assert np.load(written['depth']['decoded']).shape == (64, 48)

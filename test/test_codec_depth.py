@@ -86,7 +86,13 @@ def test_invalid_and_extreme_values():
     out = decode_depth(encode_depth(d))
     assert out[0] == 0.0 and abs(out[1] - 1e-3) < 1e-8
     assert np.isposinf(out[3:]).all()
-    assert decode_depth(np.full(3, np.nan, np.float32)) == 0.0  # NaN colour channels count as 0, never NaN
+    # A broken colour is invalid (NaN, REP 118), not black's 0 m: an obstacle at the lens.
+    assert np.isnan(decode_depth(np.full(3, np.nan, np.float32)))
+    assert torch.isnan(decode_depth_torch(torch.full((1, 3, 1, 1), torch.nan))).all()
+    # Integer colours of any width are 0..255 levels, as uint8 ones.
+    np.testing.assert_array_equal(decode_depth(rgb8.astype(np.int64)), decode_depth(rgb8))
+    torch.testing.assert_close(decode_depth_torch(torch.from_numpy(rgb8.T[None, :, :, None].astype(np.int64))),
+                               decode_depth_torch(torch.from_numpy(rgb8.T[None, :, :, None].copy())))
 
 
 @settings(max_examples=50)

@@ -40,6 +40,14 @@ def test_invalid_normals_encode_grey_and_decode_nan():
     assert np.isnan(decode_normals(encode_normals_uint8(n))).all()
 
 
+def test_short_and_long_vectors_keep_their_direction():
+    n = unit_vectors(200, 7)
+    scaled = n * np.random.default_rng(8).uniform(0.2, 3.0, (200, 1)).astype(np.float32)
+    np.testing.assert_allclose(decode_normals(encode_normals(scaled)), n, atol=1e-5)
+    torch.testing.assert_close(decode_normals_torch(encode_normals_torch(torch.from_numpy(scaled.T[None, :, :, None]))),
+                               torch.from_numpy(n.T[None, :, :, None].copy()), atol=1e-5, rtol=0)
+
+
 def test_decode_renormalises_noisy_colours():
     n = unit_vectors(1000, 4)
     noisy = np.clip(encode_normals(n) + np.random.default_rng(5).normal(0, 0.01, n.shape), 0, 1)

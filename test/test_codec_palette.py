@@ -35,6 +35,20 @@ def test_unknown_ids_paint_as_ignore():
     assert (decoded == IGNORE_ID).all()
     with pytest.raises(TypeError):
         CITYSCAPES.encode(np.zeros((2, 2), np.float32))
+    ignore = np.array(CITYSCAPES.ignore_color, np.uint8)
+    np.testing.assert_array_equal(CITYSCAPES.encode(np.array([-1, -100, 300])), np.tile(ignore, (3, 1)))
+    painted = CITYSCAPES.encode_torch(torch.tensor([[[-1, -100, 300, 0]]]))
+    np.testing.assert_array_equal(painted[0, :, 0, :3].T.numpy(), np.tile(ignore, (3, 1)))  # not road
+
+
+def test_broken_and_wide_integer_colours():
+    road = np.array(CITYSCAPES.encode(np.array([0])), np.int64)
+    labels, distance = CITYSCAPES.decode(np.array([[np.nan, 0.5, 0.5]], np.float32))
+    assert labels[0] == IGNORE_ID and CITYSCAPES.confidence(distance)[0] == 0.0
+    assert CITYSCAPES.decode(road)[0][0] == 0                               # int64 levels, as uint8 ones
+    labels, distance = CITYSCAPES.decode_torch(torch.tensor([[[[np.nan]], [[0.5]], [[0.5]]]]))
+    assert int(labels) == IGNORE_ID and float(CITYSCAPES.confidence(distance)) == 0.0
+    assert int(CITYSCAPES.decode_torch(torch.from_numpy(road).view(1, 3, 1, 1))[0]) == 0
 
 
 @given(labels_arrays, st.integers(0, 2**31 - 1))

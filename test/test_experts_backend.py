@@ -57,3 +57,41 @@ def test_depth_only_experts_and_clear_errors(checkpoints, tmp_path):
         ExpertsBackend(segmentation=str(tmp_path / 'missing'))
     with pytest.raises(ValueError, match='at least one'):
         ExpertsBackend()
+
+
+def test_relative_depth_and_foreign_classes_are_refused(checkpoints, tmp_path):
+    backbone = transformers.Dinov2Config(hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
+                                         intermediate_size=32, out_indices=[1, 2, 3, 4], patch_size=14,
+                                         image_size=56, reshape_hidden_states=False)
+    relative = transformers.DepthAnythingForDepthEstimation(transformers.DepthAnythingConfig(
+        backbone_config=backbone, reassemble_hidden_size=16, neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=16,
+        head_hidden_size=8, depth_estimation_type='relative'))
+    relative.save_pretrained(tmp_path / 'relative')
+    with pytest.raises(ValueError, match='relative depth'):
+        ExpertsBackend(depth=str(tmp_path / 'relative'))
+    config = transformers.SegformerConfig.from_pretrained(checkpoints / 'segformer')
+    model = transformers.SegformerForSemanticSegmentation.from_pretrained(checkpoints / 'segformer')
+    from vision_banana_ros.codecs import CITYSCAPES
+    names = list(reversed(CITYSCAPES.names))
+    model.config.id2label = {i: name.replace(' ', '_').title() for i, name in enumerate(names)}
+    model.config.label2id = {v: k for k, v in model.config.id2label.items()}
+    model.save_pretrained(tmp_path / 'reversed')
+    reordered = ExpertsBackend(segmentation=str(tmp_path / 'reversed'), processing_size=(56, 84))
+    assert reordered.class_ids.tolist() == list(reversed(CITYSCAPES.ids))     # matched by name, not position
+    model.config.id2label = {i: f'ade class {i}' for i in range(config.num_labels)}
+    model.save_pretrained(tmp_path / 'foreign')
+    with pytest.raises(ValueError, match='do not match the palette'):
+        ExpertsBackend(segmentation=str(tmp_path / 'foreign'))
+
+
+def test_normals_use_each_frame_intrinsics(checkpoints):
+    from vision_banana_ros.geometry import Intrinsics
+    experts = ExpertsBackend(depth=str(checkpoints / 'depth_anything'), processing_size=(56, 84), hfov_deg=90.0)
+    rows = torch.arange(56, dtype=torch.float32)[:, None].expand(56, 84)
+    floor = (200.0 / (rows - 20.0).clamp(min=1.0))[None].repeat(3, 1, 1)      # a ground plane: nearer lower down
+    cameras = [None, Intrinsics.from_fov(84, 56, 90.0), Intrinsics.from_fov(84, 56, 40.0)]
+    fallback, same, narrow = experts.decode({'depth': floor}, ('normals',), cameras).normals
+    torch.testing.assert_close(same, fallback, equal_nan=True)
+    finite = torch.isfinite(narrow).all(0) & torch.isfinite(fallback).all(0)
+    angle = torch.rad2deg(torch.arccos((narrow * fallback).sum(0)[finite].clamp(-1, 1)))
+    assert float(angle.mean()) > 2.0

@@ -100,7 +100,10 @@ def test_weights_round_trip_and_bad_files_name_the_file(tmp_path):
               metadata={CONFIG_KEY: json.dumps(TINY.to_dict())})
     pickle_file = tmp_path / 'model.safetensors'
     pickle_file.write_bytes(b'\x80\x04\x95 not a safetensors file')
-    for bad in (truncated, wrong_shape, pickle_file, tmp_path / 'missing.safetensors'):
+    unknown_task = tmp_path / 'unknown_task.safetensors'
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(unknown_task),
+              metadata={CONFIG_KEY: json.dumps({**TINY.to_dict(), 'tasks': ['banana']})})
+    for bad in (truncated, wrong_shape, pickle_file, unknown_task, tmp_path / 'missing.safetensors', tmp_path):
         with pytest.raises(ValueError) as info:
             load_network(bad)
         assert str(bad) in str(info.value) and '\n' not in str(info.value)

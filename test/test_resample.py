@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from vision_banana_ros.backends.resample import resize_normals
+from vision_banana_ros.backends.resample import resize_depth, resize_normals
 from vision_banana_ros.geometry.depth_normals import normals_from_depth
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 
@@ -45,3 +45,13 @@ def test_same_aspect_resize_keeps_directions():
     finite = torch.isfinite(out).all(dim=1)
     assert finite.float().mean() > 0.9
     torch.testing.assert_close(out.permute(0, 2, 3, 1)[finite], n.expand(int(finite.sum()), 3))
+
+
+def test_depth_beside_invalid_pixels_keeps_its_value():
+    depth = torch.full((1, 4, 8), 5.0)
+    depth[0, :, 4:] = torch.nan                        # e.g. an expert model's invalid area
+    out = resize_depth(depth, (8, 16))
+    valid = torch.isfinite(out)
+    torch.testing.assert_close(out[valid], torch.full_like(out[valid], 5.0))   # not pulled toward "far"
+    assert torch.isnan(out[0, :, 8:]).all() and valid[0, :, :8].all()
+    assert torch.isposinf(resize_depth(torch.full((1, 4, 8), torch.inf), (8, 16))).all()     # sky stays far

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .engine import BatchRunner, FrameRequest
 from .model.instructions import InstructionTable
@@ -27,7 +27,8 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, we
     image_path, out = Path(image_path), Path(out_dir)
     try:
         with Image.open(image_path) as file:
-            rgb = np.asarray(file.convert('RGB'))
+            # a phone photo is stored sideways with an EXIF orientation; the camera saw it upright
+            rgb = np.asarray(ImageOps.exif_transpose(file).convert('RGB'))
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
     backend = UnifiedBackend(weights, device=device)

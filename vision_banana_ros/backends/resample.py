@@ -28,13 +28,17 @@ def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1."""
+    """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1. Invalid (NaN)
+    pixels take no part: their valid neighbours are averaged among themselves (normalised interpolation), and
+    the invalid area is resized nearest."""
     if tuple(depth.shape[-2:]) == tuple(size):
         return depth
-    f = torch.where(torch.isnan(depth), 1.0, depth_to_unit(depth.clamp(min=0)))
-    out = unit_to_depth(F.interpolate(f[:, None], size=size, mode='bilinear', align_corners=False)[:, 0])
-    invalid = resize_nearest(torch.isnan(depth)[:, None], size)[:, 0]
-    return out.masked_fill(invalid, torch.nan)
+    invalid = torch.isnan(depth)
+    weight = (~invalid).float()[:, None]
+    f = torch.where(invalid, 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
+    resize = lambda x: F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+    out = unit_to_depth((resize(f) / resize(weight).clamp(min=1e-6))[:, 0].clamp(max=1.0))
+    return out.masked_fill(resize_nearest(invalid[:, None], size)[:, 0], torch.nan)
 
 
 def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

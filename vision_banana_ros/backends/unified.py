@@ -55,7 +55,8 @@ class UnifiedBackend(Backend):
         return answers
 
     @torch.inference_mode()
-    def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...]) -> DenseOutputs:
+    def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
+        # The network paints normals from the image alone: intrinsics are not needed.
         out = DenseOutputs()
         for task in tasks:
             rgb = raw[task].float()

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..torch_ops import on_device
+from .rgb import unit_rgb, unit_rgb_torch
 
 SCALE_M = 10.0
 EDGES = 7
@@ -93,18 +94,19 @@ def encode_depth_uint8(depth: np.ndarray) -> np.ndarray:
 
 
 def decode_depth(rgb: np.ndarray) -> np.ndarray:
-    """RGB (... x 3, uint8 or float in [0, 1]) -> float32 metres; white decodes to +inf."""
-    rgb = np.asarray(rgb)
-    if rgb.shape[-1:] != (3,):
-        raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
-    p = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else np.nan_to_num(rgb.astype(np.float32))
+    """RGB (... x 3, integer levels or float in [0, 1]) -> float32 metres; white decodes to +inf, a non-finite
+    colour to NaN (invalid: not black's 0 m, an obstacle at the lens)."""
+    p = unit_rgb(rgb)
+    broken = ~np.isfinite(p).all(axis=-1)
+    p = np.nan_to_num(p)
     u = p @ DIRECTIONS.T - _START_DOT_DIR        # position along each edge, unclipped
     t = np.clip(u, 0.0, 1.0)
     score = _START_SQ - 2.0 * (p @ STARTS.T) - 2.0 * t * u + t * t
     k = np.argmin(score, axis=-1)
     t_k = np.take_along_axis(t, k[..., None], axis=-1)[..., 0]
     with np.errstate(divide='ignore'):
-        return walk_position_to_depth(k.astype(np.float32), t_k).astype(np.float32)
+        depth = walk_position_to_depth(k.astype(np.float32), t_k).astype(np.float32)
+    return np.where(broken, np.float32(np.nan), depth)
 
 
 # ---- torch: N x H x W depth <-> N x 3 x H x W RGB, on the tensors' device ----------------------------------------
@@ -156,8 +158,8 @@ def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
-    """N x 3 x H x W RGB (uint8, or float in [0, 1]) -> N x H x W float32 metres; white decodes to +inf."""
-    if rgb.ndim != 4 or rgb.shape[1] != 3:
-        raise ValueError(f'expected N x 3 x H x W RGB, got shape {tuple(rgb.shape)}')
-    p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else torch.nan_to_num(rgb.float())
-    return walk_position_to_depth(*project_on_walk_torch(p))
+    """N x 3 x H x W RGB (integer levels, or float in [0, 1]) -> N x H x W float32 metres; white decodes to +inf,
+    a non-finite colour to NaN."""
+    p = unit_rgb_torch(rgb)
+    broken = ~torch.isfinite(p).all(dim=1)
+    return walk_position_to_depth(*project_on_walk_torch(torch.nan_to_num(p))).masked_fill_(broken, torch.nan)

@@ -11,22 +11,23 @@ import numpy as np
 import torch
 
 from ..torch_ops import norm
+from .rgb import unit_rgb, unit_rgb_torch
 
 MIN_NORM = 0.5
 
 
-def _valid_numpy(normals: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(normals).all(axis=-1, keepdims=True)
-    return finite & (np.abs(np.nan_to_num(normals)).sum(axis=-1, keepdims=True) > 0)
-
-
 def encode_normals(normals: np.ndarray) -> np.ndarray:
-    """... x 3 unit normals -> float32 RGB in [0, 1]; invalid -> grey 0.5."""
+    """... x 3 normals (renormalised: a short or long vector keeps its direction) -> float32 RGB in [0, 1];
+    invalid (zero or non-finite) -> grey 0.5."""
     n = np.asarray(normals, dtype=np.float32)
     if n.shape[-1:] != (3,):
         raise ValueError(f'expected ...x3 normals, got shape {n.shape}')
-    rgb = np.clip((np.nan_to_num(n) + 1.0) * 0.5, 0.0, 1.0)
-    return np.where(_valid_numpy(n), rgb, np.float32(0.5)).astype(np.float32)
+    with np.errstate(over='ignore'):
+        length = np.linalg.norm(np.nan_to_num(n), axis=-1, keepdims=True)
+    # zero, non-finite, or a length beyond float32 either way: invalid
+    valid = np.isfinite(n).all(axis=-1, keepdims=True) & np.isfinite(length) & (length > 0)
+    rgb = (np.where(valid, np.nan_to_num(n), 1.0) / np.where(valid, length, 1.0) + 1.0) * 0.5
+    return np.where(valid, rgb, np.float32(0.5)).astype(np.float32)
 
 
 def encode_normals_uint8(normals: np.ndarray) -> np.ndarray:
@@ -34,23 +35,19 @@ def encode_normals_uint8(normals: np.ndarray) -> np.ndarray:
 
 
 def decode_normals(rgb: np.ndarray) -> np.ndarray:
-    """... x 3 RGB (uint8, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
-    rgb = np.asarray(rgb)
-    if rgb.shape[-1:] != (3,):
-        raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
-    p = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
-    v = p * 2.0 - 1.0
+    """... x 3 RGB (integer levels, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
+    v = unit_rgb(rgb) * 2.0 - 1.0
     length = np.linalg.norm(v, axis=-1, keepdims=True)
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(length >= MIN_NORM, v / length, np.nan).astype(np.float32)
 
 
 def encode_normals_torch(normals: torch.Tensor) -> torch.Tensor:
-    """N x 3 x H x W unit normals -> float32 RGB in [0, 1]; invalid -> grey 0.5."""
+    """N x 3 x H x W normals (renormalised) -> float32 RGB in [0, 1]; invalid -> grey 0.5."""
     n = normals.float()
-    valid = torch.isfinite(n).all(dim=1, keepdim=True) & (torch.nan_to_num(n).abs().sum(dim=1, keepdim=True) > 0)
-    rgb = ((torch.nan_to_num(n) + 1.0) * 0.5).clamp_(0.0, 1.0)
-    return torch.where(valid, rgb, 0.5)
+    length = norm(torch.nan_to_num(n), dim=1, keepdim=True)
+    valid = torch.isfinite(n).all(dim=1, keepdim=True) & torch.isfinite(length) & (length > 0)
+    return torch.where(valid, (torch.nan_to_num(n) / torch.where(valid, length, 1.0) + 1.0) * 0.5, 0.5)
 
 
 def encode_normals_uint8_torch(normals: torch.Tensor) -> torch.Tensor:
@@ -58,8 +55,7 @@ def encode_normals_uint8_torch(normals: torch.Tensor) -> torch.Tensor:
 
 
 def decode_normals_torch(rgb: torch.Tensor) -> torch.Tensor:
-    """N x 3 x H x W RGB (uint8, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
-    p = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else rgb.float()
-    v = p * 2.0 - 1.0
+    """N x 3 x H x W RGB (integer levels, or float in [0, 1]) -> float32 unit normals, NaN where invalid."""
+    v = unit_rgb_torch(rgb) * 2.0 - 1.0
     length = norm(v, dim=1, keepdim=True)
     return torch.where(length >= MIN_NORM, v / length.clamp_min(1e-12), torch.nan)

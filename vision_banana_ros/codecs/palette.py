@@ -14,6 +14,7 @@ import torch
 import yaml
 
 from ..torch_ops import norm, on_device
+from .rgb import unit_rgb, unit_rgb_torch
 
 IGNORE_ID = 255
 LUT_BITS = 6
@@ -98,36 +99,48 @@ class Palette:
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f'labels must be an integer array, got {labels.dtype}')
         lut = self._tables['encode_lut']
-        return lut[np.clip(labels, 0, 255).astype(np.intp)]
+        # -1, -100 and the like are "ignore" elsewhere too; clipping them would paint road.
+        return lut[np.where((labels < 0) | (labels > 255), IGNORE_ID, labels).astype(np.intp)]
 
     def decode(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """...xHxWx3 colours (uint8, or float in [0, 1]) -> (uint8 labels, float32 distance to decoded colour)."""
-        rgb8 = _as_uint8_rgb(rgb)
+        """...xHxWx3 colours (integer levels, or float in [0, 1]) -> (uint8 labels, float32 distance to the decoded
+        colour); a non-finite colour decodes to ignore at infinite distance (confidence 0)."""
+        p = unit_rgb(rgb)
+        broken = ~np.isfinite(p).all(axis=-1)
+        rgb8 = np.clip(np.rint(np.nan_to_num(p) * 255.0), 0, 255).astype(np.uint8)
         q = (rgb8 >> (8 - LUT_BITS)).astype(np.intp)
         cell = (q[..., 0] << (2 * LUT_BITS)) | (q[..., 1] << LUT_BITS) | q[..., 2]
         entry = self._tables['decode_lut'][cell]
         diff = rgb8.astype(np.float32) - self.entry_colors[entry].astype(np.float32)
         distance = np.sqrt(np.einsum('...c,...c->...', diff, diff))
-        return self.entry_ids[entry], distance
+        return (np.where(broken, np.uint8(IGNORE_ID), self.entry_ids[entry]),
+                np.where(broken, np.float32(np.inf), distance).astype(np.float32))
 
     # ---- torch (N x 3 x H x W, on any device) -----------------------------------------------------------------
     def encode_torch(self, labels: torch.Tensor) -> torch.Tensor:
         """Labels N x H x W (integer) -> N x 3 x H x W uint8 colours on the same device."""
         lut = self.device_table('encode_lut', labels.device)
-        return lut[labels.long().clamp(0, 255)].permute(0, 3, 1, 2)
+        labels = labels.long()
+        return lut[labels.masked_fill((labels < 0) | (labels > 255), IGNORE_ID)].permute(0, 3, 1, 2)
 
     def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """N x 3 x H x W colours (uint8, or float in [0, 1]) -> (N x H x W uint8 labels, float32 distance)."""
+        """N x 3 x H x W colours (integer levels, or float in [0, 1]) -> (N x H x W uint8 labels, float32
+        distance); a non-finite colour decodes to ignore at infinite distance."""
         if rgb.dtype == torch.uint8:
-            rgb8 = rgb
+            rgb8, broken = rgb, None
         else:
-            rgb8 = (rgb.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+            p = unit_rgb_torch(rgb)
+            broken = ~torch.isfinite(p).all(dim=1)
+            rgb8 = (torch.nan_to_num(p) * 255.0).round_().clamp_(0, 255).to(torch.uint8)
         q = (rgb8 >> (8 - LUT_BITS)).long()
         cell = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
         entry = self.device_table('decode_lut', rgb.device)[cell]
         colors = self.device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
         distance = norm(rgb8.float() - colors, dim=1)
-        return self.device_table('entry_ids', rgb.device)[entry], distance
+        labels = self.device_table('entry_ids', rgb.device)[entry]
+        if broken is not None:
+            labels, distance = labels.masked_fill(broken, IGNORE_ID), distance.masked_fill(broken, torch.inf)
+        return labels, distance
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:
         """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut', 'decode_lut')
@@ -155,17 +168,6 @@ class Palette:
         classes = [{'id': i, 'name': n, 'color': list(c)} for i, n, c in zip(self.ids, self.names, self.colors)]
         return yaml.safe_dump({'classes': classes, 'ignore_color': list(self.ignore_color)},
                               sort_keys=False, default_flow_style=None)
-
-
-def _as_uint8_rgb(rgb: np.ndarray) -> np.ndarray:
-    rgb = np.asarray(rgb)
-    if rgb.shape[-1:] != (3,):
-        raise ValueError(f'expected ...x3 RGB, got shape {rgb.shape}')
-    if rgb.dtype == np.uint8:
-        return rgb
-    if np.issubdtype(rgb.dtype, np.floating):
-        return np.clip(np.rint(np.nan_to_num(rgb) * 255.0), 0, 255).astype(np.uint8)
-    raise TypeError(f'RGB must be uint8 or float in [0, 1], got {rgb.dtype}')
 
 
 def _build_tables(palette: Palette) -> dict:

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import torch
 
-from ..backends.base import Backend, DenseOutputs
+from ..backends.base import Backend, DenseOutputs, seen_intrinsics
 from ..backends.resample import resize_depth, resize_images, resize_labels, resize_nearest, resize_normals
 from .device import autocast, check_precision
 from .frames import FrameRequest, FrameResult
@@ -48,7 +48,9 @@ class BatchRunner:
         with autocast(self.device, self.precision):
             raw = self.backend.forward(images, tasks)
         t_forward = self._sync()
-        decoded = self.backend.decode(raw, tasks)
+        seen = [None if r.intrinsics is None else seen_intrinsics(r.intrinsics, r.image.shape[:2], size)
+                for r in requests]
+        decoded = self.backend.decode(raw, tasks, seen)
         t_decode = self._sync()
         outputs = [self._to_host(decoded, i, r.image.shape[:2], w) for i, (r, w) in enumerate(zip(requests, wanted))]
         t_download = self._sync()

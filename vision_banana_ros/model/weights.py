@@ -39,6 +39,8 @@ def load_network(path: str | Path | None = None, device: str | torch.device = 'c
     """Build the network a weights file describes and load its tensors. Any problem with the file (missing,
     truncated, not safetensors, wrong or missing tensors, shapes that do not fit) is one ValueError naming it."""
     path = Path(path) if path else DEFAULT_WEIGHTS
+    if path.is_dir():
+        raise ValueError(f'weights file {path} is a directory: give the .safetensors file in it')
     try:
         config = NetworkConfig.from_dict(json.loads(read_metadata(path)[CONFIG_KEY]))
         network = VisionBananaNet(config)
@@ -47,7 +49,9 @@ def load_network(path: str | Path | None = None, device: str | torch.device = 'c
         raise ValueError(f'weights file {path} does not exist') from None
     except KeyError:
         raise ValueError(f'weights file {path} has no {CONFIG_KEY} metadata: not a vision_banana network') from None
-    except (SafetensorError, OSError, RuntimeError, TypeError, json.JSONDecodeError) as exc:
+    except (SafetensorError, OSError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        # ValueError: bad JSON or a network config that is not one (unknown task); AttributeError: metadata
+        # that is not a JSON object
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
         reason = ' '.join(lines[:2])[:300]
         raise ValueError(f'weights file {path} cannot be loaded: {reason}') from None
