@@ -62,8 +62,7 @@ class UnifiedBackend(Backend):
             rgb = raw[task].float()
             out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
             if task == 'segmentation':
-                out.labels, distance = self.palette.decode_torch(out.encodings[task])
-                out.confidence = self.palette.confidence(distance)
+                out.labels, out.confidence = self.palette.decode_torch(out.encodings[task])
             elif task == 'depth':
                 out.depth = decode_depth_torch(rgb)
             elif task == 'normals':

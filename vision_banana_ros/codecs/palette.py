@@ -1,8 +1,8 @@
 """Segmentation palette: class id <-> RGB, and nearest-colour decoding of noisy generator output.
 
-Decoding uses a lookup table over the RGB cube quantised to `LUT_BITS` bits per channel, so a whole image
-costs one gather instead of a distance to every palette colour per pixel. The distance reported per pixel
-is the exact Euclidean distance (0..255 units) between the input colour and the colour it was decoded to.
+Decoding measures every pixel's distance to every entry colour (the ignore colour included, 20 for Cityscapes:
+a few multiply-adds per pixel) and takes the nearest. Its confidence is the margin between the nearest entry and
+the runner-up, (d2 - d1) / (d2 + d1): 1 on an entry's exact colour, 0 halfway between two entries.
 """
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import numpy as np
 import torch
 import yaml
 
-from ..torch_ops import norm, on_device
+from ..torch_ops import on_device
 from .rgb import unit_rgb, unit_rgb_torch
 
 IGNORE_ID = 255
-LUT_BITS = 6
 
 # Cityscapes train ids 0..18 with their official colours (cityscapesScripts labels.py).
 CITYSCAPES_CLASSES = (
@@ -79,19 +78,6 @@ class Palette:
         """(K+1)x3 uint8 colours of the entries, ignore colour last."""
         return self._tables['entry_colors']
 
-    @property
-    def decision_radius(self) -> float:
-        """Half the smallest distance between two entry colours: a colour nearer than this to an entry
-        cannot be nearer to any other. Confidence falls to 0 at this distance."""
-        return self._tables['radius']
-
-    def confidence(self, distance):
-        """Per-pixel confidence in [0, 1] from the decode distance (numpy array or torch tensor)."""
-        scaled = distance / self.decision_radius
-        if isinstance(scaled, torch.Tensor):
-            return (1.0 - scaled).clamp_(0.0, 1.0)
-        return np.clip(1.0 - scaled, 0.0, 1.0).astype(np.float32)
-
     # ---- numpy ---------------------------------------------------------------------------------------------
     def encode(self, labels: np.ndarray) -> np.ndarray:
         """Labels (...xHxW, integer ids) -> ...xHxWx3 uint8 colours; ids not in the palette paint as ignore."""
@@ -103,18 +89,19 @@ class Palette:
         return lut[np.where((labels < 0) | (labels > 255), IGNORE_ID, labels).astype(np.intp)]
 
     def decode(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """...xHxWx3 colours (integer levels, or float in [0, 1]) -> (uint8 labels, float32 distance to the decoded
-        colour); a non-finite colour decodes to ignore at infinite distance (confidence 0)."""
+        """...xHxWx3 colours (integer levels, or float in [0, 1]) -> (uint8 labels of the nearest entry, float32
+        confidence in [0, 1]); a non-finite colour decodes to ignore with confidence 0."""
         p = unit_rgb(rgb)
         broken = ~np.isfinite(p).all(axis=-1)
-        rgb8 = np.clip(np.rint(np.nan_to_num(p) * 255.0), 0, 255).astype(np.uint8)
-        q = (rgb8 >> (8 - LUT_BITS)).astype(np.intp)
-        cell = (q[..., 0] << (2 * LUT_BITS)) | (q[..., 1] << LUT_BITS) | q[..., 2]
-        entry = self._tables['decode_lut'][cell]
-        diff = rgb8.astype(np.float32) - self.entry_colors[entry].astype(np.float32)
-        distance = np.sqrt(np.einsum('...c,...c->...', diff, diff))
+        x = np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 255.0)
+        colors = self.entry_colors.astype(np.float32)
+        d2 = (x * x).sum(-1, keepdims=True) - 2.0 * (x @ colors.T) + (colors * colors).sum(-1)
+        entry = d2.argmin(axis=-1)
+        nearest = np.take_along_axis(d2, entry[..., None], axis=-1)[..., 0]
+        np.put_along_axis(d2, entry[..., None], np.inf, axis=-1)
+        confidence = _margin(np.maximum(nearest, 0.0), np.maximum(d2.min(axis=-1), 0.0))
         return (np.where(broken, np.uint8(IGNORE_ID), self.entry_ids[entry]),
-                np.where(broken, np.float32(np.inf), distance).astype(np.float32))
+                np.where(broken, np.float32(0.0), confidence).astype(np.float32))
 
     # ---- torch (N x 3 x H x W, on any device) -----------------------------------------------------------------
     def encode_torch(self, labels: torch.Tensor) -> torch.Tensor:
@@ -125,26 +112,23 @@ class Palette:
 
     def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """N x 3 x H x W colours (integer levels, or float in [0, 1]) -> (N x H x W uint8 labels, float32
-        distance); a non-finite colour decodes to ignore at infinite distance."""
-        if rgb.dtype == torch.uint8:
-            rgb8, broken = rgb, None
-        else:
-            p = unit_rgb_torch(rgb)
-            broken = ~torch.isfinite(p).all(dim=1)
-            rgb8 = (torch.nan_to_num(p) * 255.0).round_().clamp_(0, 255).to(torch.uint8)
-        q = (rgb8 >> (8 - LUT_BITS)).long()
-        cell = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
-        entry = self.device_table('decode_lut', rgb.device)[cell]
-        colors = self.device_table('entry_colors', rgb.device).float()[entry].permute(0, 3, 1, 2)
-        distance = norm(rgb8.float() - colors, dim=1)
-        labels = self.device_table('entry_ids', rgb.device)[entry]
-        if broken is not None:
-            labels, distance = labels.masked_fill(broken, IGNORE_ID), distance.masked_fill(broken, torch.inf)
-        return labels, distance
+        confidence), as `decode`."""
+        p = unit_rgb_torch(rgb)
+        broken = ~torch.isfinite(p).all(dim=1)
+        x = (torch.nan_to_num(p).clamp_(0.0, 1.0) * 255.0).round_()
+        colors = self.device_table('entry_colors', rgb.device).float()
+        d2 = ((x * x).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', x, colors)
+              + (colors * colors).sum(1).view(1, -1, 1, 1))
+        entry = d2.argmin(dim=1, keepdim=True)        # the first of tied entries, as numpy's argmin
+        nearest = d2.gather(1, entry)[:, 0]
+        second = d2.scatter_(1, entry, torch.inf).amin(dim=1)
+        labels = self.device_table('entry_ids', rgb.device)[entry[:, 0]]
+        confidence = _margin(nearest.clamp(min=0.0), second.clamp(min=0.0))
+        return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:
-        """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut', 'decode_lut')
-        as a tensor on `device`, copied there once."""
+        """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut') as a tensor on
+        `device`, copied there once."""
         return on_device(self._tables, name, device, lambda: torch.from_numpy(np.ascontiguousarray(self._tables[name])))
 
     # ---- YAML ----------------------------------------------------------------------------------------------
@@ -170,6 +154,12 @@ class Palette:
                               sort_keys=False, default_flow_style=None)
 
 
+def _margin(nearest_d2, second_d2):
+    """(d2 - d1) / (d2 + d1) from the squared distances to the nearest and the runner-up entry (numpy or torch)."""
+    d1, d2 = nearest_d2 ** 0.5, second_d2 ** 0.5
+    return (d2 - d1) / (d2 + d1)
+
+
 def _build_tables(palette: Palette) -> dict:
     entry_colors = np.array(list(palette.colors) + [palette.ignore_color], dtype=np.uint8)
     entry_ids = np.array(list(palette.ids) + [IGNORE_ID], dtype=np.uint8)
@@ -177,26 +167,10 @@ def _build_tables(palette: Palette) -> dict:
     encode_lut = np.tile(np.array(palette.ignore_color, np.uint8), (256, 1))
     encode_lut[entry_ids[:-1]] = entry_colors[:-1]
 
-    # Nearest entry for the centre of every quantised cell ...
-    step = 1 << (8 - LUT_BITS)
-    centres = np.arange(1 << LUT_BITS, dtype=np.float32) * step + (step - 1) / 2.0
-    grid = np.stack(np.meshgrid(centres, centres, centres, indexing='ij'), axis=-1).reshape(-1, 3)
-    cf = entry_colors.astype(np.float32)
-    d2 = (grid ** 2).sum(1)[:, None] - 2.0 * grid @ cf.T + (cf ** 2).sum(1)[None, :]
-    decode_lut = np.argmin(d2, axis=1).astype(np.int64)
-    # ... and exact palette colours always decode to themselves (distance 0).
-    q = entry_colors.astype(np.int64) >> (8 - LUT_BITS)
-    cells = (q[:, 0] << (2 * LUT_BITS)) | (q[:, 1] << LUT_BITS) | q[:, 2]
-    if len(set(cells.tolist())) != len(cells):
-        raise ValueError(f'palette colours closer than {step} levels per channel cannot be told apart')
-    decode_lut[cells] = np.arange(len(entry_colors))
-
-    pairwise = np.linalg.norm(cf[:, None] - cf[None], axis=-1)
-    radius = float(pairwise[~np.eye(len(cf), dtype=bool)].min() / 2.0)
     entry_of_id = np.full(256, -100, np.int64)   # train id -> palette entry (-100, cross-entropy's ignore)
     entry_of_id[entry_ids[:-1]] = np.arange(len(palette.ids))
     return {'entry_colors': entry_colors, 'entry_ids': entry_ids, 'entry_of_id': entry_of_id,
-            'encode_lut': encode_lut, 'decode_lut': decode_lut, 'radius': radius}
+            'encode_lut': encode_lut}
 
 
 def cityscapes_palette() -> Palette:
