@@ -15,12 +15,18 @@ export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 
 venv: $(STAMP)
 
-# open3d's wheel links against libusb, which Debian ships as libusb-1.0-0.
+# open3d's wheel links against libusb, which Debian ships as libusb-1.0-0; `python3 -m venv` needs Debian's
+# python3-venv. (ldconfig lives in /sbin, off a normal user's PATH.)
 system-deps:
-	@if ! ldconfig -p | grep -q 'libusb-1.0.so.0'; then \
-		echo "installing Debian package libusb-1.0-0 (needed by open3d)"; \
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "make: needs Python 3.11 (the ROS 2 wheels are cp311); run with PYTHON=python3.11"; exit 1; }
+	@missing=""; \
+	/sbin/ldconfig -p | grep -q 'libusb-1.0.so.0' || missing="$$missing libusb-1.0-0"; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libusb-1.0-0 >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 $(STAMP): $(REQS) | system-deps

@@ -34,6 +34,14 @@ def test_launch_files_parse_and_name_what_exists(name):
                                                                                      'image/compressed'}
 
 
+def test_every_code_folder_is_an_installed_package():
+    """`colcon build` and `pip install .` install what find_packages finds: a folder of modules without an
+    __init__.py would be left out, and the installed node would fail on import."""
+    from setuptools import find_packages
+    folders = {str(p.parent.relative_to(ROOT)).replace('/', '.') for p in (ROOT / 'vision_banana_ros').rglob('*.py')}
+    assert folders <= set(find_packages(str(ROOT), exclude=['test', 'test.*']))
+
+
 def test_setup_installs_launch_config_rviz():
     setup = (ROOT / 'setup.py').read_text()
     for folder in ('launch', 'config', 'rviz'):

@@ -33,6 +33,39 @@ def _positive(text: str) -> int:
     return value
 
 
+def _number(text: str, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+    if not (value >= 0 if allow_zero else value > 0) or value == float('inf'):
+        raise argparse.ArgumentTypeError(f'must be {"zero or more" if allow_zero else "positive"}, got {text}')
+    return value
+
+
+def _positive_number(text: str) -> float:
+    return _number(text, allow_zero=False)
+
+
+def _not_negative(text: str) -> float:
+    return _number(text, allow_zero=True)
+
+
+def _device(text: str) -> str:
+    """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads."""
+    from .engine.device import resolve_device
+    try:
+        resolve_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
+    return text
+
+
+def _list_of(item):
+    """A comma-separated list of `item`s, for argparse."""
+    return lambda text: [item(part) for part in text.split(',')]
+
+
 def _size(text: str) -> tuple[int, int]:
     """'WxH' -> (width, height)."""
     try:
@@ -57,7 +90,8 @@ def _ask(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .backends.unified import UnifiedBackend
     from .evaluation.run import evaluate, format_report, to_json
-    from .world.dataset import iter_samples
+    from .world.dataset import iter_samples, read_dataset
+    read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
     weights = args.weights.split(',') if args.weights else None
     width, height = args.size
     backend = UnifiedBackend(weights, device=args.device, processing_size=(height, width))
@@ -107,16 +141,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest='command', required=True)
 
     demo = sub.add_parser('demo', help='the sample drive processed by the embedded model: bag, montages, cloud')
-    demo.add_argument('--out', default='demo_output', help='output directory (default: %(default)s)')
+    demo.add_argument('--out', default='demo_output',
+                      help='output directory, new or empty or an earlier demo output (default: %(default)s)')
     demo.set_defaults(func=_demo)
 
     bench = sub.add_parser('bench', help='benchmarks that print numbers (default: the engine per backend, '
                                          'precision and batch size)')
-    bench.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
-    bench.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
-    bench.add_argument('--sizes', default='640x480,1024x1024', help='--codecs: WxH list (default: %(default)s)')
-    bench.add_argument('--device', default='auto', help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
-    bench.add_argument('--batches', default='1,2,4,8', help='engine: batch sizes (default: %(default)s)')
+    what = bench.add_mutually_exclusive_group()
+    what.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
+    what.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
+    bench.add_argument('--sizes', type=_list_of(_size), default='640x480,1024x1024',
+                       help='--codecs: WxH list (default: %(default)s)')
+    bench.add_argument('--device', type=_device, default='auto',
+                       help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
+    bench.add_argument('--batches', type=_list_of(_positive), default='1,2,4,8',
+                       help='engine: batch sizes (default: %(default)s)')
     bench.add_argument('--precisions', help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
     bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
@@ -133,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--size', type=_size, default=(256, 192), help='training resolution WxH (default: 256x192)')
     train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
     budget = train.add_mutually_exclusive_group(required=True)
-    budget.add_argument('--minutes', type=float, help='wall-clock budget')
+    budget.add_argument('--minutes', type=_positive_number, help='wall-clock budget')
     budget.add_argument('--steps', type=_positive, help='optimizer steps')
     train.add_argument('--experts', action='store_true',
                        help='train one single-task network per task instead, splitting the budget equally and '
@@ -147,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
     train.add_argument('--init', type=Path, help='start from these weights instead of random ones (fine-tuning, '
                                                  'e.g. the embedded model on your own data)')
-    train.add_argument('--device', default='cpu')
+    train.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     train.set_defaults(func=_train)
 
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
@@ -156,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size, default='256x192',
                             help='processing size WxH (default: what the embedded model was trained at)')
-    evaluation.add_argument('--device', default='cpu')
+    evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
 
@@ -166,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
-    ask.add_argument('--device', default='cpu')
+    ask.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)
 
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
@@ -207,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument('--rate', type=float, default=1.0)
     play.add_argument('--clock', action='store_true', help='publish /clock from the bag timestamps')
     play.add_argument('--loop', action='store_true')
-    play.add_argument('--delay', type=float, default=1.0, help='seconds for discovery before the first message')
+    play.add_argument('--delay', type=_not_negative, default=1.0,
+                      help='seconds for discovery before the first message')
     record = bag_sub.add_parser('record', help='record topics with rclpy (like ros2 bag record)')
     record.add_argument('output')
     record.add_argument('topics', nargs='+')

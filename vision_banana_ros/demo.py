@@ -21,6 +21,7 @@ from .bag.process import process_bag
 from .bag.sample import make_sample
 from .codecs import encode_depth_uint8
 from .config import load_config_file
+from .engine.device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import CloudOptions, CloudPayload, Intrinsics, RigidTransform, build_cloud, write_cloud
 
@@ -53,12 +54,15 @@ def _by_stamp(bag: Path) -> dict[int, dict]:
 
 def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
     out = Path(out_dir)
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        if not (out / 'summary.json').is_file():   # only a previous demo's output is replaced
+            raise ValueError(f'{out} exists and is not an earlier demo output: give a new or empty folder')
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     sample = make_sample(out / 'sample_bag', frames=frames, size=size)
     summary = process_bag(sample, out / 'result_bag')
     config = load_config_file(None)
+    device = resolve_device(config.device)
     seg, depth_metrics = SegmentationMetrics(), DepthMetrics()
     clouds = []
     for i, topics in enumerate(_by_stamp(out / 'result_bag').values()):
@@ -82,7 +86,7 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
                     'abs_rel': round(depth_metrics.summary()['abs_rel'], 4), 'cloud_points': int(points.size)})
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     print(f'\nvision_banana demo: {summary["frames"]} frames of a {size[0]}x{size[1]} drive through the procedural '
-          f'world, processed by the embedded model on the CPU')
+          f'world, processed by the embedded model on {"the CPU" if device.type == "cpu" else device}')
     print(f'  {summary["fps"]:.2f} frames/s; mean ms per frame: ' +
           ', '.join(f'{k} {v:.1f}' for k, v in summary['stage_ms_mean'].items()))
     print(f'  against ground truth: mIoU {summary["miou"]:.3f}, depth delta1 {summary["delta1"]:.3f}, '

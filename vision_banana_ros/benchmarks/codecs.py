@@ -38,11 +38,11 @@ def _inputs(width: int, height: int):
             'normals': noise(encode_normals_uint8(normals))}
 
 
-def main(sizes: str) -> int:
+def main(sizes: list[tuple[int, int]]) -> int:
     devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     rows = []
-    for size in sizes.split(','):
-        width, height = (int(v) for v in size.lower().split('x'))
+    for width, height in sizes:
+        size = f'{width}x{height}'
         megapixels = width * height / 1e6
         rgb = _inputs(width, height)
         numpy_fns = {'palette': CITYSCAPES.decode, 'depth': decode_depth, 'normals': decode_normals}

@@ -1,0 +1,1 @@
+"""The unified network, its losses, training, weights files and ONNX export (no rclpy)."""
