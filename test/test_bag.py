@@ -123,6 +123,25 @@ def test_one_image_topic_per_camera_and_no_output_left_by_a_failure(setup, tmp_p
     assert not (tmp_path / 'out2').exists()
 
 
+def test_images_logged_before_their_camera_info_use_it(setup, tmp_path):
+    _, config = setup
+    sample = make_sample(tmp_path / 's', frames=3, size=(64, 48), progress=False)
+    late = tmp_path / 'late_info'
+    with AnyReader([sample]) as reader, Writer(late, version=9) as writer:
+        skipped = False
+        for conn, t, raw in reader.messages():
+            if conn.topic == '/camera/camera_info' and not skipped:
+                skipped = True                                      # the first image comes before any info
+                continue
+            if conn.topic not in writer_connections(writer):
+                writer.add_connection(conn.topic, conn.msgtype, typestore=reader.typestore)
+            writer.write(writer_connections(writer)[conn.topic], t, raw)
+    summary = process_bag(late, tmp_path / 'out', config, progress=False)
+    assert summary['frames'] == 3 and summary['fallback_intrinsics'] == 0
+    infos = read(tmp_path / 'out')['/camera/depth/camera_info']
+    assert len({tuple(m.k) for _, m in infos}) == 1                 # all three frames: the bag's calibration
+
+
 def writer_connections(writer):
     return {c.topic: c for c in writer.connections}
 

@@ -5,9 +5,10 @@ A camera is an Image or CompressedImage topic whose last name starts with "image
 `<ns>/image_raw`, `<ns>/image_rect_color/compressed`, ...) or any topic named with --image-topic; its parent is
 its namespace `<ns>`. One topic per namespace: of several found, the uncompressed and most processed one is
 taken (rect_color, color, rect, raw); of several named, none. Its intrinsics come from the latest
-`<ns>/camera_info` before the image, else from `fallback_hfov_deg` (such frames are counted). Outputs go to
-`<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and bag timestamp. Frames are batched across
-cameras up to `max_batch`, like the node does under load. A run that fails leaves no output bag behind.
+`<ns>/camera_info` before the image (the first one for images logged before it), else from `fallback_hfov_deg`
+(such frames are counted). Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
+bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load. A run that
+fails leaves no output bag behind.
 """
 from __future__ import annotations
 
@@ -54,6 +55,18 @@ def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
         if len(group) > 1 and named:
             raise ValueError(f'image topics {sorted(group)} are one camera ({namespace or "/"}): name one of them')
     return {min(group, key=_preference): namespace for namespace, group in by_namespace.items()}
+
+
+def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
+    """namespace -> its first CameraInfo in the bag: recorders often log it just after the first images, which
+    would otherwise go out with the fallback field of view."""
+    first = {}
+    connections = [c for c in reader.connections if c.topic in info_topics]
+    for connection, _, raw in reader.messages(connections=connections):
+        first.setdefault(info_topics[connection.topic], reader.deserialize(raw, connection.msgtype))
+        if len(first) == len(set(info_topics.values())):
+            break
+    return first
 
 
 def _intrinsics(info, width: int, height: int, config) -> Intrinsics | None:
@@ -105,7 +118,7 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                                                   offered_qos_profiles=c.ext.offered_qos_profiles)
                       for c in reader.connections}
             outputs = {}
-            latest_info = {}
+            latest_info = _first_camera_infos(reader, info_topics)
             pending = []
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
