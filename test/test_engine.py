@@ -134,7 +134,7 @@ def test_close_joins_the_worker_quickly(backend):
     pending = [engine.submit(FrameRequest(f'c{i}', image())) for i in range(4)]
     time.sleep(0.05)
     started = time.monotonic()
-    engine.close(timeout=2.0)
+    assert engine.close(timeout=2.0)                       # True: the worker has stopped
     assert time.monotonic() - started < 2.0 and not engine._worker.is_alive()
     assert any(f.cancelled() for f in pending)
     with pytest.raises(RuntimeError, match='closed'):

@@ -104,8 +104,9 @@ class Engine:
                     except Exception:  # a failing consumer must not stop the engine for everyone else
                         self.stats.count('callback_errors')
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand)."""
+    def close(self, timeout: float = 2.0) -> bool:
+        """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand). False
+        when the worker is still busy after `timeout` seconds (it stops after that batch)."""
         with self._cond:
             self._closing = True
             for _, future, _ in self._pending.values():
@@ -113,6 +114,7 @@ class Engine:
             self._pending.clear()
             self._cond.notify_all()
         self._worker.join(timeout)
+        return not self._worker.is_alive()
 
     def __enter__(self) -> 'Engine':
         return self

@@ -182,7 +182,8 @@ class VisionBanana:
 
     def _stop_engine(self) -> None:
         if self.engine is not None:
-            self.engine.close()
+            if not self.engine.close():
+                self.log.warning('inference still running after 2 s: the model is freed once that batch ends')
             self.engine = None
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
