@@ -92,15 +92,18 @@ class Palette:
         """...xHxWx3 colours (integer levels, or float in [0, 1]) -> (uint8 labels of the nearest entry, float32
         confidence in [0, 1]); a non-finite colour decodes to ignore with confidence 0."""
         p = unit_rgb(rgb)
+        shape = p.shape[:-1]
         broken = ~np.isfinite(p).all(axis=-1)
-        x = np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 255.0)
+        x = np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 255.0).reshape(-1, 3)
         colors = self.entry_colors.astype(np.float32)
-        d2 = (x * x).sum(-1, keepdims=True) - 2.0 * (x @ colors.T) + (colors * colors).sum(-1)
-        entry = d2.argmin(axis=-1)
-        nearest = np.take_along_axis(d2, entry[..., None], axis=-1)[..., 0]
-        np.put_along_axis(d2, entry[..., None], np.inf, axis=-1)
-        confidence = _margin(np.maximum(nearest, 0.0), np.maximum(d2.min(axis=-1), 0.0))
-        return (np.where(broken, np.uint8(IGNORE_ID), self.entry_ids[entry]),
+        d2 = (colors * colors).sum(1) - 2.0 * (x @ colors.T)      # as decode_torch: |x|^2 added after
+        entry = d2.argmin(axis=1)
+        rows = np.arange(len(x))
+        nearest = d2[rows, entry]
+        d2[rows, entry] = np.inf
+        xx = (x * x).sum(1)
+        confidence = _margin(np.maximum(nearest + xx, 0.0), np.maximum(d2.min(axis=1) + xx, 0.0)).reshape(shape)
+        return (np.where(broken, np.uint8(IGNORE_ID), self.entry_ids[entry].reshape(shape)),
                 np.where(broken, np.float32(0.0), confidence).astype(np.float32))
 
     # ---- torch (N x 3 x H x W, on any device) -----------------------------------------------------------------
@@ -113,17 +116,18 @@ class Palette:
     def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """N x 3 x H x W colours (integer levels, or float in [0, 1]) -> (N x H x W uint8 labels, float32
         confidence), as `decode`."""
+        n, _, h, w = rgb.shape
         p = unit_rgb_torch(rgb)
         broken = ~torch.isfinite(p).all(dim=1)
-        x = (torch.nan_to_num(p).clamp_(0.0, 1.0) * 255.0).round_()
+        x = (torch.nan_to_num(p).clamp_(0.0, 1.0) * 255.0).round_().permute(0, 2, 3, 1).reshape(-1, 3)
         colors = self.device_table('entry_colors', rgb.device).float()
-        d2 = ((x * x).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', x, colors)
-              + (colors * colors).sum(1).view(1, -1, 1, 1))
-        entry = d2.argmin(dim=1, keepdim=True)        # the first of tied entries, as numpy's argmin
-        nearest = d2.gather(1, entry)[:, 0]
-        second = d2.scatter_(1, entry, torch.inf).amin(dim=1)
-        labels = self.device_table('entry_ids', rgb.device)[entry[:, 0]]
-        confidence = _margin(nearest.clamp(min=0.0), second.clamp(min=0.0))
+        # |c|^2 - 2 x.c per pixel and entry (one matrix product; exact in float32 for 8-bit levels), |x|^2 after
+        d2 = torch.addmm((colors * colors).sum(1), x, colors.T, alpha=-2.0)
+        xx = (x * x).sum(1)
+        nearest, entry = d2.min(dim=1)
+        second = d2.scatter_(1, entry[:, None], torch.inf).amin(dim=1)
+        labels = self.device_table('entry_ids', rgb.device)[entry].view(n, h, w)
+        confidence = _margin((nearest + xx).clamp(min=0.0), (second + xx).clamp(min=0.0)).view(n, h, w)
         return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:
