@@ -93,8 +93,8 @@ def _eval(args: argparse.Namespace) -> int:
     from .world.dataset import iter_samples, read_dataset
     read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
     weights = args.weights.split(',') if args.weights else None
-    width, height = args.size
-    backend = UnifiedBackend(weights, device=args.device, processing_size=(height, width))
+    size = {'processing_size': args.size[::-1]} if args.size else {}   # (H, W); default: the backend's
+    backend = UnifiedBackend(weights, device=args.device, **size)
     result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
     print(to_json(result) if args.json else format_report(result))
     return 0
@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--data', required=True, help='data set directory')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
-    evaluation.add_argument('--size', type=_size, default='256x192',
-                            help='processing size WxH (default: what the embedded model was trained at)')
+    evaluation.add_argument('--size', type=_size,
+                            help='processing size WxH (default: 256x192, what the embedded model was trained at)')
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
