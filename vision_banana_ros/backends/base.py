@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..geometry.intrinsics import Intrinsics
 from ..model.network import parameter_count
 
 
@@ -34,7 +35,6 @@ def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tu
     `image_size` to `processing_size` (both (H, W)): both focal lengths scaled by the horizontal factor, so that a
     change of aspect ratio shows as a vertically stretched scene, as the model sees it (`resize_normals` undoes
     the stretch of normals on the way back)."""
-    from ..geometry.intrinsics import Intrinsics
     sx, sy = processing_size[1] / image_size[1], processing_size[0] / image_size[0]
     i = intrinsics.scaled_to(image_size[1], image_size[0])
     return Intrinsics(i.fx * sx, i.fy * sx, i.cx * sx, i.cy * sy, processing_size[1], processing_size[0])
