@@ -1,4 +1,5 @@
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -96,3 +97,18 @@ def test_decimation_keeps_every_strideth_pixel_on_its_ray():
         assert (j - half.cx) / half.fx == pytest.approx((2 * j - intr.cx) / intr.fx)
     with pytest.raises(ValueError, match='stride'):
         intr.decimated(0)
+
+
+def _camera_info(k, width=640, height=480):
+    roi = SimpleNamespace(x_offset=0, y_offset=0, width=0, height=0)
+    return SimpleNamespace(k=k, p=P, width=width, height=height, binning_x=0, binning_y=0, roi=roi)
+
+
+def test_for_image_takes_camera_info_scaled_to_the_image_else_the_fallback_with_why():
+    intr, fallback = Intrinsics.for_image(_camera_info(K), 320, 240, rectified=False, fallback_hfov_deg=90.0)
+    assert fallback is None and intr == Intrinsics.from_camera_info_fields(K, P, 640, 480).scaled_to(320, 240)
+    intr, fallback = Intrinsics.for_image(None, 320, 240, rectified=False, fallback_hfov_deg=90.0)
+    assert fallback == 'none received yet' and intr == Intrinsics.from_fov(320, 240, 90.0)
+    intr, fallback = Intrinsics.for_image(_camera_info([0.0] * 9), 320, 240, rectified=False, fallback_hfov_deg=60.0)
+    assert fallback.startswith('unusable (') and 'uncalibrated' in fallback
+    assert intr == Intrinsics.from_fov(320, 240, 60.0)

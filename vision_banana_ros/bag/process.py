@@ -69,16 +69,6 @@ def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
     return first
 
 
-def _intrinsics(info, width: int, height: int, config) -> Intrinsics | None:
-    """From the camera's CameraInfo; None when there is none or it is unusable."""
-    if info is not None:
-        try:
-            return Intrinsics.from_camera_info(info, config.rectified).scaled_to(width, height)
-        except ValueError:
-            pass
-    return None
-
-
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
                 image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
     src, dst = Path(src), Path(dst)
@@ -159,10 +149,12 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                     continue
                 header = messages.header(messages.stamp_ns(msg.header), msg.header.frame_id)
                 info = latest_info.get(ns)
-                intrinsics = _intrinsics(info, rgb.shape[1], rgb.shape[0], config)
-                if intrinsics is None:
+                intrinsics, fallback = Intrinsics.for_image(info, rgb.shape[1], rgb.shape[0],
+                                                            rectified=config.rectified,
+                                                            fallback_hfov_deg=config.fallback_hfov_deg)
+                if fallback:
                     stats['fallback_intrinsics'] += 1
-                    info, intrinsics = None, Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], config.fallback_hfov_deg)
+                    info = None  # an unusable CameraInfo must not describe the depth image either
                 pending.append(FrameRequest(ns, rgb, header=(header, timestamp, info), intrinsics=intrinsics))
                 if len(pending) >= config.max_batch:
                     flush()

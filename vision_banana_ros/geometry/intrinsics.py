@@ -99,6 +99,21 @@ class Intrinsics:
         except ValueError as exc:
             raise ValueError(f'camera_info {name}: {exc}') from None
 
+    @classmethod
+    def for_image(cls, info, width: int, height: int, *, rectified: bool,
+                  fallback_hfov_deg: float) -> tuple[Intrinsics, str | None]:
+        """The intrinsics of a `width` x `height` image from its camera's latest CameraInfo (None if none came),
+        scaled when sizes differ, else from the fallback field of view; with why the fallback served (None when
+        the CameraInfo did), for callers to log or count."""
+        if info is None:
+            reason = 'none received yet'
+        else:
+            try:
+                return cls.from_camera_info(info, rectified).scaled_to(width, height), None
+            except ValueError as exc:
+                reason = f'unusable ({exc})'
+        return cls.from_fov(width, height, fallback_hfov_deg), reason
+
     def scaled_to(self, width: int, height: int) -> Intrinsics:
         """The intrinsics of this image resized (as a whole, not cropped) to `width` x `height`."""
         if (width, height) == (self.width, self.height):

@@ -226,20 +226,14 @@ class VisionBanana:
             pass
 
     def _intrinsics(self, camera: _Camera, width: int, height: int) -> Intrinsics:
-        """From the latest CameraInfo, scaled to the image when sizes differ; else the fallback field of view."""
-        if camera.info is not None:
-            try:
-                intrinsics = Intrinsics.from_camera_info(camera.info, self.config.rectified).scaled_to(width, height)
-                camera.fallback_intrinsics = False
-                return intrinsics
-            except ValueError as exc:
-                self.log.warning(f'{camera.prefix}camera_info unusable ({exc}); using fallback_hfov_deg',
-                                 throttle_duration_sec=WARN_PERIOD_S)
-        elif not camera.fallback_intrinsics:
-            self.log.warning(f'no {camera.prefix}camera_info received yet: clouds use fallback_hfov_deg = '
-                             f'{self.config.fallback_hfov_deg} until one arrives')
-        camera.fallback_intrinsics = True
-        return Intrinsics.from_fov(width, height, self.config.fallback_hfov_deg)
+        intrinsics, fallback = Intrinsics.for_image(camera.info, width, height, rectified=self.config.rectified,
+                                                    fallback_hfov_deg=self.config.fallback_hfov_deg)
+        if fallback and (camera.info is not None or not camera.fallback_intrinsics):
+            # Unusable CameraInfo is news on every frame (throttled); a missing one only when it starts.
+            self.log.warning(f'{camera.prefix}camera_info: {fallback}; clouds use fallback_hfov_deg = '
+                             f'{self.config.fallback_hfov_deg}', throttle_duration_sec=WARN_PERIOD_S)
+        camera.fallback_intrinsics = fallback is not None
+        return intrinsics
 
     # ---- results out (engine worker thread) ---------------------------------------------------------------------
     def _publish(self, result) -> None:
