@@ -25,8 +25,10 @@ def generate_launch_description():
     return launch.LaunchDescription([
         DeclareLaunchArgument('bag', description='rosbag2 directory or file to play'),
         DeclareLaunchArgument('rate', default_value='1.0', description='playback rate'),
-        DeclareLaunchArgument('image', default_value='image', description='camera image topic in the bag'),
-        DeclareLaunchArgument('camera_info', default_value='camera_info', description='CameraInfo topic in the bag'),
+        # Defaults: the topics of `vision_banana bag make-sample`.
+        DeclareLaunchArgument('image', default_value='/camera/image', description='camera image topic in the bag'),
+        DeclareLaunchArgument('camera_info', default_value='/camera/camera_info',
+                              description='CameraInfo topic in the bag'),
         DeclareLaunchArgument('config', default_value=os.path.join(share, 'config', 'vision_banana.yaml'),
                               description='parameter file'),
         DeclareLaunchArgument('rviz', default_value='true', description='open RViz'),

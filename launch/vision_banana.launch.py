@@ -40,8 +40,10 @@ def generate_launch_description():
     configure = EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(managed),
                                             transition_id=Transition.TRANSITION_CONFIGURE),
                           condition=IfCondition(start_managed))
+    # Only after configuring: a deactivation by the user, or a failed activation, also ends in 'inactive' and must
+    # not activate again (that would undo the user, or retry a failing model load forever).
     activate = RegisterEventHandler(OnStateTransition(
-        target_lifecycle_node=managed, goal_state='inactive',
+        target_lifecycle_node=managed, start_state='configuring', goal_state='inactive',
         entities=[EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(managed),
                                               transition_id=Transition.TRANSITION_ACTIVATE))]),
         condition=IfCondition(start_managed))

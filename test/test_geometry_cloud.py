@@ -79,6 +79,7 @@ def test_stride_keeps_every_strideth_pixel():
     full = build_cloud(depth, INTR, image=image, labels=labels, options=CloudOptions(organized=True))
     strided = build_cloud(depth, INTR, image=image, labels=labels, options=CloudOptions(organized=True, stride=3))
     assert strided.points.shape == (160, 214)
+    assert CloudOptions(stride=3.0).stride == 3 and type(CloudOptions(stride=3.0).stride) is int
     full_bytes = full.points.view(np.uint8).reshape(HEIGHT, WIDTH, 20)
     np.testing.assert_array_equal(strided.points.view(np.uint8).reshape(160, 214, 20), full_bytes[::3, ::3])
 

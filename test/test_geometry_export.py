@@ -38,3 +38,11 @@ def test_unknown_format_is_rejected(tmp_path):
     cloud = build_cloud(plane_depth(), INTR, options=CloudOptions(color_source='none', stride=8))
     with pytest.raises(ValueError, match=r'\.ply or \.pcd'):
         write_cloud(tmp_path / 'cloud.xyz', cloud)
+
+
+def test_a_cloud_without_valid_points_is_a_clear_error(tmp_path):
+    cloud = build_cloud(np.full((HEIGHT, WIDTH), np.nan, np.float32), INTR,
+                        options=CloudOptions(organized=True, color_source='none'))
+    with pytest.raises(ValueError, match='no valid point'):
+        write_cloud(tmp_path / 'cloud.ply', cloud)
+    assert not (tmp_path / 'cloud.ply').exists()

@@ -72,3 +72,25 @@ def test_node_outputs_match_this_list():
     from vision_banana_ros.outputs import OUTPUT_TASKS
     node = pytest.importorskip('vision_banana_ros.ros.node')
     assert tuple(OUTPUT_TASKS) == tuple(node.OUTPUT_TYPES) == NODE_OUTPUTS
+
+
+def _launch_arguments(name: str) -> dict:
+    tree = ast.parse((ROOT / 'launch' / name).read_text())
+    return {c.args[0].value: next((getattr(k.value, 'value', None) for k in c.keywords if k.arg == 'default_value'),
+                                  None)
+            for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, 'id', '') == 'DeclareLaunchArgument'}
+
+
+def test_bag_replay_defaults_to_the_sample_bag_topics():
+    from vision_banana_ros.bag.sample import NAMESPACE
+    arguments = _launch_arguments('bag_replay.launch.py')
+    assert (arguments['image'], arguments['camera_info']) == (f'{NAMESPACE}/image', f'{NAMESPACE}/camera_info')
+
+
+def test_autostart_activates_only_after_configuring():
+    """A user's deactivate and a failed activate also end in 'inactive': they must not trigger activation."""
+    tree = ast.parse((ROOT / 'launch' / 'vision_banana.launch.py').read_text())
+    handler = next(c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, 'id', '') ==
+                   'OnStateTransition')
+    states = {k.arg: k.value.value for k in handler.keywords if isinstance(k.value, ast.Constant)}
+    assert states == {'start_state': 'configuring', 'goal_state': 'inactive'}

@@ -61,6 +61,23 @@ def test_lifecycle_transitions(context):
         node.destroy_node()
 
 
+def test_lifecycle_shutdown_from_active_releases_subscriptions_and_model(context):
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    ctx, overrides = context
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides)
+    try:
+        node.trigger_configure()
+        node.trigger_activate()
+        subscriptions = list(node.subscriptions)
+        assert subscriptions
+        node.trigger_shutdown()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_FINALIZED
+        assert node.core.engine is None and node.core.timer is None and not node.core.cameras
+        assert not any(s in list(node.subscriptions) for s in subscriptions)
+    finally:
+        node.destroy_node()
+
+
 @pytest.mark.parametrize('bad', [
     [Parameter('tasks', value=['flow'])],
     [Parameter('cameras', value=['1cam'])],                                   # not a ROS name: refused up front

@@ -98,8 +98,13 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
                       target_transform=transform)
 
 
+ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them
+
+
 def load_config_file(path: str | Path | None, tf2_available: bool = False) -> NodeConfig:
-    """A node parameter file (`/**:` or `vision_banana:` -> `ros__parameters`), defaults for what it leaves out."""
+    """A node parameter file, as `ros2 run ... --params-file` reads it: the `ros__parameters` of the sections for
+    every node (`/**`) and for ours (`vision_banana`, in any namespace: `/front/vision_banana`, `/**/vision_banana`),
+    in file order; defaults for what they leave out. rclpy's own parameters (use_sim_time, ...) are ignored."""
     values = {}
     if path:
         import yaml
@@ -107,11 +112,13 @@ def load_config_file(path: str | Path | None, tf2_available: bool = False) -> No
         try:
             document = yaml.safe_load(path.read_text()) or {}
             sections = [v['ros__parameters'] for k, v in document.items()
-                        if k in ('/**', 'vision_banana', '/vision_banana')]
-        except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
+                        if k == '/**' or str(k).rsplit('/', 1)[-1] == 'vision_banana']
+        except (OSError, yaml.YAMLError, AttributeError, TypeError, KeyError) as exc:
             raise ValueError(f'parameter file {path}: {exc}') from None
         for section in sections:
             values.update(section)
+        for name in ROS_NODE_PARAMETERS:
+            values.pop(name, None)
         unknown = sorted(set(values) - set(BY_NAME))
         if unknown:
             raise ValueError(f'parameter file {path}: unknown parameters {unknown}')

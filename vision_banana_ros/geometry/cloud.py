@@ -76,6 +76,7 @@ class CloudOptions:
     def __post_init__(self):
         if int(self.stride) != self.stride or self.stride < 1:
             raise ValueError(f'stride must be a positive integer, got {self.stride}')
+        object.__setattr__(self, 'stride', int(self.stride))   # 2.0 is 2: slicing and open3d need an int
         if not (0.0 <= self.min_range < self.max_range) or math.isnan(self.max_range):
             raise ValueError(f'need 0 <= min_range < max_range, got min_range={self.min_range}, '
                              f'max_range={self.max_range}')
@@ -86,6 +87,7 @@ class CloudOptions:
             raise ValueError(f'voxel_size must be >= 0 metres (0 = off), got {self.voxel_size}')
         if int(self.outlier_neighbors) != self.outlier_neighbors or self.outlier_neighbors < 0:
             raise ValueError(f'outlier_neighbors must be an integer >= 0 (0 = off), got {self.outlier_neighbors}')
+        object.__setattr__(self, 'outlier_neighbors', int(self.outlier_neighbors))
         if not self.outlier_std_ratio > 0:
             raise ValueError(f'outlier_std_ratio must be positive, got {self.outlier_std_ratio}')
         if self.color_source not in COLOR_SOURCES:

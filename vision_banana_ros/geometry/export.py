@@ -20,6 +20,8 @@ def write_cloud(path: str | Path, payload: CloudPayload) -> Path:
     points = payload.points.reshape(-1)
     xyz = np.stack([points['x'], points['y'], points['z']], axis=1)
     keep = np.isfinite(xyz).all(axis=1)
+    if not keep.any():
+        raise ValueError(f'{path}: the cloud has no valid point to write')
     points = points[keep]
     cloud = o3d.t.geometry.PointCloud(o3d.core.Tensor(xyz[keep]))
     names = points.dtype.names

@@ -189,7 +189,9 @@ class VisionBanana:
                 torch.cuda.empty_cache()
 
     def cleanup(self) -> None:
-        self._stop_engine()
+        """Release everything; also from the active state (a lifecycle shutdown), where subscriptions left alive
+        would call into destroyed publishers."""
+        self.deactivate()
         for camera in self.cameras.values():
             for publisher in camera.publishers.values():
                 self.node.destroy_publisher(publisher)

@@ -1,0 +1,38 @@
+"""Parameter files for the offline tools (`bag process --config`): read as the node would read them."""
+from pathlib import Path
+
+import pytest
+
+from vision_banana_ros.config import load_config_file
+from vision_banana_ros.parameters import BY_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_shipped_parameter_file_gives_the_defaults():
+    config = load_config_file(ROOT / 'config' / 'vision_banana.yaml')
+    assert config.values == load_config_file(None).values
+    assert config.values['max_batch'] == BY_NAME['max_batch'].default
+
+
+def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_ignored(tmp_path):
+    path = tmp_path / 'params.yaml'
+    path.write_text('/**:\n  ros__parameters:\n    use_sim_time: true\n    max_batch: 2\n'
+                    '/front/vision_banana:\n  ros__parameters:\n    max_batch: 3\n    cloud_stride: 4\n'
+                    'other_node:\n  ros__parameters:\n    anything: 1\n')
+    config = load_config_file(path)
+    assert config.values['max_batch'] == 3 and config.values['cloud_stride'] == 4
+
+
+@pytest.mark.parametrize('text, message', [
+    ('/**:\n  ros__parameters:\n    max_bach: 2\n', r"unknown parameters \['max_bach'\]"),
+    ('/**:\n  ros__parameters: [1\n', 'params.yaml'),
+    ('/**:\n  max_batch: 2\n', 'ros__parameters'),
+    ('- just\n- a list\n', 'params.yaml'),
+])
+def test_a_bad_parameter_file_is_one_error_naming_it(tmp_path, text, message):
+    path = tmp_path / 'params.yaml'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        load_config_file(path)
+    assert str(path) in str(error.value)
