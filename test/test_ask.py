@@ -34,7 +34,8 @@ def test_paraphrased_instructions_give_the_engine_answers(tmp_path, tiny_weights
 def test_cli_prints_what_it_wrote_and_names_a_bad_instruction(tmp_path, tiny_weights, image_file, capsys):
     path, _ = image_file
     weights = ['--weights', str(tiny_weights)]
-    assert main(['ask', str(path), 'paint surface normals', '--out', str(tmp_path), *weights]) == 0
+    # --device auto (the node's default) resolves to a real device here too
+    assert main(['ask', str(path), 'paint surface normals', '--out', str(tmp_path), '--device', 'auto', *weights]) == 0
     normals = np.load(json.loads(capsys.readouterr().out)['normals']['decoded'])
     assert normals.shape == (48, 64, 3) and normals.dtype == np.float32
     assert main(['ask', str(path), 'make me a sandwich', *weights]) == 2

@@ -1,5 +1,6 @@
 """`vision_banana demo` replaces only its own earlier output."""
 from vision_banana_ros.cli import main
+from vision_banana_ros.demo import DEMO_MARKER, run_demo
 
 
 def test_demo_refuses_a_folder_that_is_not_its_output(tmp_path, capsys):
@@ -7,3 +8,16 @@ def test_demo_refuses_a_folder_that_is_not_its_output(tmp_path, capsys):
     keep.write_text('months of work')
     assert main(['demo', '--out', str(tmp_path)]) == 2
     assert 'not an earlier demo output' in capsys.readouterr().err and keep.read_text() == 'months of work'
+
+
+def test_demo_refuses_a_folder_that_merely_holds_a_summary(tmp_path, capsys):
+    (tmp_path / 'summary.json').write_text('{}')    # someone else's
+    assert main(['demo', '--out', str(tmp_path)]) == 2
+    assert (tmp_path / 'summary.json').read_text() == '{}'
+
+
+def test_demo_replaces_its_own_interrupted_output(tmp_path):
+    (tmp_path / DEMO_MARKER).write_text('')
+    (tmp_path / 'sample_bag').mkdir()               # what a run stopped during the sample bag leaves
+    run_demo(tmp_path, frames=2, size=(96, 72))
+    assert (tmp_path / 'summary.json').is_file() and (tmp_path / DEMO_MARKER).is_file()

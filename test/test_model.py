@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from vision_banana_ros.model.losses import class_balance_weights, depth_loss, no
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
 from vision_banana_ros.model.train import TrainingSet, TrainOptions, _losses, train
 from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
+from vision_banana_ros.tasks import TASKS
 
 
 def test_instructions_and_paraphrases():
@@ -274,3 +276,10 @@ def test_training_can_start_from_given_weights(tmp_path, tiny_weights):
     with pytest.raises(ValueError, match='--init'):
         train(_synthetic_set(), other, TrainOptions(out=tmp_path / 'x', steps=1, batch=2, init=tiny_weights,
                                                     progress=False))
+
+
+def test_experts_share_a_step_budget_smaller_than_their_number(tmp_path):
+    from vision_banana_ros.model.experiment import train_models
+    report = train_models(_synthetic_set(), tmp_path, experts=True, steps=1, batch=2, progress=False)
+    assert sorted(Path(folder).name for folder in report) == sorted(TASKS)
+    assert all(entry['steps'] == 1 and len(entry['tasks']) == 1 for entry in report.values())

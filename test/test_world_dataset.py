@@ -36,6 +36,13 @@ def test_optional_parts_may_be_missing(tmp_path):
     assert f.intrinsics is None and f.camera == {} and not np.isfinite(f.depth).any() and not f.normals.any()
 
 
+def test_rendering_into_a_folder_with_frames_is_refused(tmp_path):
+    write_dataset(tmp_path, 2, seed=7, size=(32, 24), progress=False)
+    with pytest.raises(ValueError, match='already holds 2 frames'):
+        write_dataset(tmp_path, 1, seed=8, size=(32, 24), progress=False)
+    assert [f.seed for f in iter_samples(tmp_path)] == [frame_seed(7, i) for i in range(2)]
+
+
 def test_frame_seeds_differ_between_datasets():
     a = {frame_seed(1, i) for i in range(1000)}
     b = {frame_seed(2, i) for i in range(1000)}

@@ -52,13 +52,12 @@ def _not_negative(text: str) -> float:
 
 
 def _device(text: str) -> str:
-    """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads."""
+    """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
     from .engine.device import resolve_device
     try:
-        resolve_device(text)
+        return str(resolve_device(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
-    return text
 
 
 def _list_of(item):
@@ -252,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     record.add_argument('output')
     record.add_argument('topics', nargs='+')
     record.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    record.add_argument('--duration', type=float, help='seconds, then stop (default: until Ctrl-C)')
+    record.add_argument('--duration', type=_positive_number, help='seconds, then stop (default: until Ctrl-C)')
     bag.set_defaults(func=_bag)
 
     args = parser.parse_args(argv)

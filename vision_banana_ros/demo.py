@@ -25,6 +25,7 @@ from .engine.device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import CloudOptions, CloudPayload, Intrinsics, RigidTransform, build_cloud, write_cloud
 
+DEMO_MARKER = '.vision_banana_demo'
 MONTAGE_EVERY = 10
 CLOUD_EVERY = 5
 
@@ -55,10 +56,12 @@ def _by_stamp(bag: Path) -> dict[int, dict]:
 def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
-        if not (out / 'summary.json').is_file():   # only a previous demo's output is replaced
+        # Only a previous demo's output is replaced, an interrupted one included: the marker is written first.
+        if not (out / DEMO_MARKER).is_file():
             raise ValueError(f'{out} exists and is not an earlier demo output: give a new or empty folder')
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text('written by `vision_banana demo`, which replaces this folder on its next run\n')
     sample = make_sample(out / 'sample_bag', frames=frames, size=size)
     summary = process_bag(sample, out / 'result_bag')
     config = load_config_file(None)

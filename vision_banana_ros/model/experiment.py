@@ -57,7 +57,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
     report = {}
     for folder, config in jobs:
         network = train(data, config, TrainOptions(out=folder, minutes=minutes * share if minutes else None,
-                                                   steps=round(steps * share) if steps else None, **options))
+                                                   steps=max(1, round(steps * share)) if steps else None, **options))
         summary = json.loads(read_metadata(folder / 'weights.safetensors')['vision_banana.training'])
         report[str(folder)] = {'tasks': list(config.tasks), 'parameters': parameter_count(network), **summary}
     return report

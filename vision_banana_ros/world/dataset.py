@@ -76,17 +76,22 @@ def _render_one(job: tuple) -> tuple[str, Frame]:
 
 
 def write_dataset(out_dir: str | Path, count: int, seed: int, size=(320, 240), progress: bool = True,
-                  workers: int = 1, start: int = 0, **overrides) -> list[str]:
-    """Render frames start .. start+count-1 into `out_dir` (created if needed); returns their names. `size` is
-    (w, h), 'WxH' or 'random'; `workers` > 1 renders in that many processes; overrides go to `render_frame`."""
-    for name, value in (('count', count), ('seed', seed), ('start', start)):
+                  workers: int = 1, **overrides) -> list[str]:
+    """Render frames 0 .. count-1 into `out_dir` (created if needed, and holding no frames yet: frames of an
+    earlier render left beside them would mix seeds, e.g. training frames into a held-out set); returns their
+    names. `size` is (w, h), 'WxH' or 'random'; `workers` > 1 renders in that many processes; overrides go to
+    `render_frame`."""
+    for name, value in (('count', count), ('seed', seed)):
         if value < 0:
             raise ValueError(f'{name} must be non-negative, got {value}')
     size = parse_size(size)
     out = Path(out_dir)
+    existing = sum(1 for _ in (out / 'rgb').glob('*.png')) if (out / 'rgb').is_dir() else 0
+    if existing:
+        raise ValueError(f'{out} already holds {existing} frames: render into a new folder (or delete it first)')
     for part in PARTS:
         (out / part).mkdir(parents=True, exist_ok=True)
-    jobs = [(i, seed, size, overrides) for i in range(start, start + count)]
+    jobs = [(i, seed, size, overrides) for i in range(count)]
     names = []
     from tqdm import tqdm
     bar = tqdm(total=count, unit='frame', disable=not progress, desc=f'rendering {out}')
