@@ -60,6 +60,15 @@ def _device(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
 
 
+def _precision(text: str) -> str:
+    from .engine.device import check_precision
+    try:
+        check_precision(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
+    return text
+
+
 def _list_of(item):
     """A comma-separated list of `item`s, for argparse."""
     return lambda text: [item(part) for part in text.split(',')]
@@ -155,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                        help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
     bench.add_argument('--batches', type=_list_of(_positive), default='1,2,4,8',
                        help='engine: batch sizes (default: %(default)s)')
-    bench.add_argument('--precisions', help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
+    bench.add_argument('--precisions', type=_list_of(_precision),
+                       help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
     bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')

@@ -56,7 +56,7 @@ def _measure(runner: BatchRunner, frames: list[FrameRequest], repeats: int) -> d
 def main(args) -> int:
     device = resolve_device(args.device)
     batches = args.batches
-    precisions = args.precisions.split(',') if args.precisions else (
+    precisions = args.precisions or (
         ['fp32', 'fp16', 'bf16'] if device.type == 'cuda' else ['fp32', 'bf16'])
     width, height = args.camera
     rng = np.random.default_rng(0)
