@@ -4,14 +4,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tiny_model import TINY
+from tiny_model import TINY, save_tiny
 
 from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
 from vision_banana_ros.model.instructions import InstructionTable
 from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
 from vision_banana_ros.model.train import TrainingSet, TrainOptions, _losses, train
-from vision_banana_ros.model.weights import CONFIG_KEY, load_network, save_network
+from vision_banana_ros.model.weights import CONFIG_KEY, load_network, read_metadata, save_network
 from vision_banana_ros.tasks import TASKS
 
 
@@ -160,9 +160,14 @@ def test_training_lowers_the_loss_and_resumes(tmp_path):
     after = loss_of(train(data, TINY, options))
     assert after < 0.7 * before
     assert (tmp_path / 'weights.safetensors').exists() and (tmp_path / 'checkpoint' / 'state.json').exists()
-    resumed = train(data, TINY, TrainOptions(out=tmp_path, steps=40, batch=4, resume=True, progress=False))
     assert json.loads((tmp_path / 'checkpoint' / 'state.json').read_text())['step'] == 30
-    assert isinstance(resumed, VisionBananaNet)
+    # Resuming continues from step 30 with the checkpoint's weights (lr 0: they stay as loaded) up to step 40.
+    saved = load_network(tmp_path / 'checkpoint' / 'weights.safetensors').state_dict()
+    resumed = train(data, TINY, TrainOptions(out=tmp_path, steps=40, batch=4, lr=0.0, resume=True, progress=False))
+    assert json.loads(read_metadata(tmp_path / 'weights.safetensors')['vision_banana.training'])['steps'] == 40
+    for name, value in saved.items():
+        if 'running' not in name and 'num_batches' not in name:
+            torch.testing.assert_close(resumed.state_dict()[name], value)
 
 
 def test_crops_are_one_window_of_one_sample_in_every_target():
@@ -264,7 +269,9 @@ def test_depth_loss_weighs_far_errors_by_their_relative_size_and_stays_finite_at
         assert torch.isfinite(rgb.grad).all()
 
 
-def test_training_can_start_from_given_weights(tmp_path, tiny_weights):
+def test_training_can_start_from_given_weights(tmp_path):
+    # Seeded unlike the training run (seed 0), whose own random start would otherwise be the same network.
+    tiny_weights = save_tiny(tmp_path / 'start.safetensors', seed=1)
     start = load_network(tiny_weights)
     tuned = train(_synthetic_set(), TINY, TrainOptions(out=tmp_path, steps=2, batch=2, lr=0.0, init=tiny_weights,
                                                        progress=False))
