@@ -1,5 +1,4 @@
 """The procedural world's renderer: exact ground truth, determinism, options."""
-import time
 
 import numpy as np
 import pytest
@@ -117,12 +116,3 @@ def test_unknown_option_is_an_error():
         render_frame(0, 32, 24, fov=60)
     with pytest.raises(ValueError, match='seed'):
         render_frame(-1, 32, 24)
-
-
-def test_render_time_is_reported():
-    render_frame(0, 64, 48)      # imports and the noise texture
-    for w, h in ((320, 240), (640, 480)):
-        start = time.perf_counter()
-        for seed in range(3):
-            render_frame(seed, w, h)
-        print(f'\nworld: {w}x{h} {(time.perf_counter() - start) / 3 * 1000:.0f} ms per frame')

@@ -15,10 +15,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     if args.codecs:
         from .benchmarks import codecs
-        return codecs.main(args.sizes)
+        return codecs.main(args.sizes or [(640, 480), (1024, 1024)])
     if args.cloud:
         from .benchmarks import cloud
         return cloud.main(args)
+    if args.world:
+        from .benchmarks import world
+        return world.main(args.sizes or [(160, 120), (320, 240), (640, 480)])
     from .benchmarks import engine
     return engine.main(args)
 
@@ -158,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     what = bench.add_mutually_exclusive_group()
     what.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
     what.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
-    bench.add_argument('--sizes', type=_list_of(_size), default='640x480,1024x1024',
-                       help='--codecs: WxH list (default: %(default)s)')
+    what.add_argument('--world', action='store_true', help='procedural world render time per frame')
+    bench.add_argument('--sizes', type=_list_of(_size),
+                       help='--codecs, --world: WxH list (default: 640x480,1024x1024; world 160x120,320x240,640x480)')
     bench.add_argument('--device', type=_device, default='auto',
                        help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
     bench.add_argument('--batches', type=_list_of(_positive), default='1,2,4,8',
