@@ -61,6 +61,17 @@ def test_each_frame_of_a_batch_gets_its_own_answer(backend):
         np.testing.assert_allclose(result.depth, alone.depth, rtol=1e-4)
 
 
+@pytest.mark.parametrize('precision', ['bf16', 'fp16'])
+def test_reduced_precision_answers_stay_close_to_fp32(backend, precision):
+    request = FrameRequest('a', image())
+    exact = BatchRunner(backend, TASKS).run([request])[0]
+    reduced = BatchRunner(backend, TASKS, precision=precision).run([request])[0]
+    assert reduced.depth.dtype == np.float32 and reduced.labels.shape == exact.labels.shape
+    assert (reduced.labels == exact.labels).mean() > 0.9
+    finite = np.isfinite(exact.depth) & np.isfinite(reduced.depth)
+    assert finite.mean() > 0.9 and np.median(np.abs(np.log(reduced.depth[finite] / exact.depth[finite]))) < 0.05
+
+
 def test_runner_rejects_tasks_the_backend_cannot_answer(backend):
     with pytest.raises(ValueError, match='tasks'):
         BatchRunner(backend, ('segmentation', 'optical flow'))

@@ -37,6 +37,15 @@ def test_eval_json_has_every_metric(dataset, tiny_weights, capsys):
     assert 'sky' in result['per_class_iou'] and 0.0 <= result['miou'] <= 1.0
 
 
+def test_results_do_not_depend_on_the_batch_size(dataset, tiny_weights, capsys):
+    """IoU accumulates over the set and depth/normal metrics average over frames, whatever the batches."""
+    one_by_one = _eval(capsys, '--data', dataset, '--weights', tiny_weights, '--batch', 1)
+    together = _eval(capsys, '--data', dataset, '--weights', tiny_weights, '--batch', 2)
+    assert one_by_one['frames'] == together['frames'] == 2
+    for key in ('miou', 'delta1', 'abs_rel', 'rmse', 'normals_mean_deg', 'normals_within_30'):
+        assert one_by_one[key] == pytest.approx(together[key], rel=1e-3), key
+
+
 def test_what_cannot_be_measured_is_null(dataset, tiny_weights, tmp_path, capsys):
     partial = tmp_path / 'no_depth_no_normals'
     shutil.copytree(dataset, partial)

@@ -78,12 +78,13 @@ def test_lifecycle_shutdown_from_active_releases_subscriptions_and_model(context
         node.destroy_node()
 
 
-@pytest.mark.parametrize('bad', [
-    [Parameter('tasks', value=['flow'])],
-    [Parameter('cameras', value=['1cam'])],                                   # not a ROS name: refused up front
-    [Parameter('tasks', value=['depth']), Parameter('cloud_color_source', value='semantic')],  # needs segmentation
+@pytest.mark.parametrize('bad, named', [
+    ([Parameter('tasks', value=['flow'])], 'tasks'),
+    ([Parameter('cameras', value=['1cam'])], 'cameras'),                      # not a ROS name: refused up front
+    ([Parameter('tasks', value=['depth']), Parameter('cloud_color_source', value='semantic')],  # needs segmentation
+     'cloud_color_source'),
 ])
-def test_lifecycle_configure_fails_on_bad_parameters(context, bad):
+def test_lifecycle_configure_fails_on_bad_parameters(context, bad, named):
     from vision_banana_ros.ros.node import VisionBananaLifecycleNode
     ctx, overrides = context
     node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides + bad)
@@ -91,6 +92,9 @@ def test_lifecycle_configure_fails_on_bad_parameters(context, bad):
         node.trigger_configure()
         assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
         assert node.core.engine is None and not node.core.cameras     # what configure built is undone
+        with pytest.raises(ValueError, match=named):                  # and it failed for the bad parameter
+            node.core.configure()
+        node.core.cleanup()
     finally:
         node.destroy_node()
 
