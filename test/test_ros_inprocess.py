@@ -1,0 +1,76 @@
+"""The node and a client in one process: compressed input, the cloud moved by target_transform, and no inference
+while nobody listens."""
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+rclpy = pytest.importorskip('rclpy')
+from rclpy.parameter import Parameter  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from sensor_msgs.msg import CompressedImage, Image, PointCloud2  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+def _jpeg(rng, width=96, height=64) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(buffer, format='JPEG')
+    return buffer.getvalue()
+
+
+def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listeners(tiny_weights):
+    from vision_banana_ros.ros.node import VisionBananaNode
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    params = [Parameter('weights', value=str(tiny_weights)), Parameter('device', value='cpu'),
+              Parameter('transport', value='compressed'), Parameter('target_frame', value='base_link'),
+              Parameter('target_transform', value=[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0]),
+              Parameter('cloud_stride', value=1)]
+    node = VisionBananaNode(context=context, parameter_overrides=params)
+    client = rclpy.create_node('vision_banana_test_client', context=context)
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    for n in (node, client):
+        executor.add_node(n)
+    rng = np.random.default_rng(0)
+    publisher = client.create_publisher(CompressedImage, 'image/compressed', qos_profile_sensor_data)
+    camera = node.core.cameras['']
+
+    def send_and_spin(seconds, until=lambda: False):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not until():
+            header = Header(frame_id='cam_optical', stamp=client.get_clock().now().to_msg())
+            publisher.publish(CompressedImage(header=header, format='jpeg', data=_jpeg(rng)))
+            for _ in range(3):
+                executor.spin_once(timeout_sec=0.03)
+
+    try:
+        # Nobody subscribes to any output: images arrive, the model never runs.
+        send_and_spin(3.0, until=lambda: camera.received.total >= 5)
+        assert camera.received.total >= 5 and camera.published.total == 0 and camera.rejected == 0
+        clouds, depths = [], []
+        client.create_subscription(PointCloud2, 'points', clouds.append, 5)
+        client.create_subscription(Image, 'depth', depths.append, 5)
+        stamp = lambda msg: (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        pairs = lambda: [(c, d) for c in clouds for d in depths if stamp(c) == stamp(d)]   # one frame's outputs
+        send_and_spin(30.0, until=pairs)
+        assert pairs()
+        cloud, depth = pairs()[0]
+        assert cloud.header.frame_id == 'base_link' and depth.header.frame_id == 'cam_optical'
+        points = np.frombuffer(bytes(cloud.data), np.float32).reshape(cloud.width * cloud.height, -1)[:, :3]
+        metres = np.frombuffer(bytes(depth.data), np.float32).reshape(depth.height, depth.width)
+        assert (depth.width, depth.height) == (96, 64)
+        # Identity rotation, translation (1, 2, 3): each point's z is the depth of one of the frame's pixels + 3.
+        valid = np.sort(metres[np.isfinite(metres)])
+        assert len(points) and len(valid) >= len(points)
+        nearest = valid[np.clip(np.searchsorted(valid, points[:, 2] - 3.0), 0, len(valid) - 1)]
+        below = valid[np.clip(np.searchsorted(valid, points[:, 2] - 3.0) - 1, 0, len(valid) - 1)]
+        gap = np.minimum(np.abs(nearest - (points[:, 2] - 3.0)), np.abs(below - (points[:, 2] - 3.0)))
+        assert (gap < 1e-4 * (1 + valid.max())).all()
+    finally:
+        node.destroy_node()
+        client.destroy_node()
+        rclpy.shutdown(context=context)
