@@ -1,0 +1,34 @@
+"""What each output topic needs and carries, without ROS: the node and bag processing share these."""
+import numpy as np
+
+from vision_banana_ros.config import read_config
+from vision_banana_ros.engine.frames import FrameResult
+from vision_banana_ros.geometry import Intrinsics
+from vision_banana_ros.outputs import make_outputs, tasks_for
+from vision_banana_ros.parameters import BY_NAME
+
+
+def _config(**values):
+    return read_config(lambda name: values.get(name, BY_NAME[name].default), tf2_available=False)
+
+
+def test_tasks_follow_the_topics_somebody_listens_to():
+    config = _config()
+    assert tasks_for([], config) == ()
+    assert tasks_for(['depth'], config) == ('depth',)
+    assert tasks_for(['semantic/confidence'], config) == ()                    # publish_confidence is off
+    assert tasks_for(['semantic/confidence'], _config(publish_confidence=True)) == ('segmentation',)
+    assert tasks_for(['points'], config) == ('segmentation', 'depth')           # the cloud carries labels
+    assert tasks_for(['points'], _config(cloud_normals=True)) == ('segmentation', 'depth', 'normals')
+    assert tasks_for(['normals', 'semantic/labels'], _config(tasks=['normals', 'segmentation'])) == (
+        'normals', 'segmentation')                                              # in the configured order
+
+
+def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():
+    labels = np.zeros((4, 6), np.uint8)                     # road: (128, 64, 128)
+    image = np.full((4, 6, 3), 200, np.uint8)
+    result = FrameResult('cam', None, Intrinsics.from_fov(6, 4, 90.0), image, labels, None, None, None, {}, {}, 1)
+    plain = make_outputs(result, _config(), ['semantic/color'])['semantic/color'].payload
+    blended = make_outputs(result, _config(overlay_alpha=0.25), ['semantic/color'])['semantic/color'].payload
+    assert (plain == (128, 64, 128)).all()
+    np.testing.assert_array_equal(blended, np.array([146, 98, 146], np.uint8)[None, None].repeat(4, 0).repeat(6, 1))
