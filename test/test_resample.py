@@ -1,10 +1,8 @@
 import math
 
-import pytest
 import torch
-import torch.nn.functional as F
 
-from vision_banana_ros.backends.resample import resize_depth, resize_labels, resize_normals
+from vision_banana_ros.backends.resample import resize_depth, resize_normals
 from vision_banana_ros.geometry.depth_normals import normals_from_depth
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 
@@ -57,27 +55,3 @@ def test_depth_beside_invalid_pixels_keeps_its_value():
     torch.testing.assert_close(out[valid], torch.full_like(out[valid], 5.0))   # not pulled toward "far"
     assert torch.isnan(out[0, :, 8:]).all() and valid[0, :, :8].all()
     assert torch.isposinf(resize_depth(torch.full((1, 4, 8), torch.inf), (8, 16))).all()     # sky stays far
-
-
-@pytest.mark.parametrize('shape, size', [((2, 24, 32), (30, 40)), ((1, 24, 32), (61, 77)), ((1, 30, 20), (13, 9)),
-                                         ((1, 1, 1), (3, 4))])
-def test_labels_resize_as_bilinear_interpolation_of_one_hot_labels(shape, size):
-    # Blocks of 3x3 pixels with one of 5 labels: regions and boundaries, as in a label map.
-    generator = torch.Generator().manual_seed(0)
-    blocks = torch.randint(0, 5, (shape[0], -(-shape[1] // 3), -(-shape[2] // 3)), generator=generator)
-    labels = blocks.repeat_interleave(3, 1).repeat_interleave(3, 2)[:, :shape[1], :shape[2]]
-    one_hot = F.one_hot(labels, 5).permute(0, 3, 1, 2).double()
-    scores = F.interpolate(one_hot, size=size, mode='bilinear', align_corners=False)
-    top2 = scores.topk(2, dim=1).values
-    decided = top2[:, 0] - top2[:, 1] > 1e-6   # ties may go either way
-    out = resize_labels(labels.to(torch.uint8), size)
-    assert out.dtype == torch.uint8 and out.shape == (shape[0], *size)
-    assert torch.equal(out.long()[decided], scores.argmax(dim=1)[decided])
-
-
-def test_labels_resize_invents_no_label_between_two():
-    labels = torch.zeros(1, 8, 8, dtype=torch.long)
-    labels[:, :, 4:] = 255
-    out = resize_labels(labels, (20, 20))
-    assert set(out.unique().tolist()) == {0, 255}
-    assert torch.equal(out[0, 0], torch.tensor([0] * 10 + [255] * 10))   # the edge stays in the middle

@@ -22,38 +22,9 @@ def resize_nearest(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(values.float(), size=size, mode='nearest-exact').to(values.dtype)
 
 
-def _bilinear_taps(n_out: int, n_in: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For each output row (or column): its two input neighbours and the weight of the second, placed as
-    F.interpolate(mode='bilinear', align_corners=False) places them."""
-    source = ((torch.arange(n_out, device=device, dtype=torch.float32) + 0.5) * (n_in / n_out) - 0.5).clamp(min=0)
-    low = source.floor().long().clamp(max=n_in - 1)
-    return low, (low + 1).clamp(max=n_in - 1), source - low
-
-
 def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x H x W integer ids. Each output pixel takes, of the four input pixels bilinear interpolation would mix,
-    the label whose weights add up to most: bilinear interpolation of one-hot labels. Boundaries come out
-    smooth instead of in blocks, and no third label appears between two (as it would between two palette
-    colours mixed). Measured on 200 held-out frames from 256x192 to 320x240: mIoU +0.005 over nearest."""
-    if tuple(labels.shape[-2:]) == tuple(size):
-        return labels
-    top, bottom, wy = _bilinear_taps(size[0], labels.shape[-2], labels.device)
-    left, right, wx = _bilinear_taps(size[1], labels.shape[-1], labels.device)
-    # Only output pixels whose four input pixels disagree need a vote (a few percent of them): an input pixel
-    # whose right, lower and lower-right neighbours share its label gives it to all it is the top-left one of.
-    padded = F.pad(labels[:, None].float(), (0, 1, 0, 1), mode='replicate')[:, 0].to(labels.dtype)
-    here = padded[:, :-1, :-1]
-    mixed = (padded[:, :-1, 1:] != here) | (padded[:, 1:, :-1] != here) | (padded[:, 1:, 1:] != here)
-    rows, columns = top[:, None], left[None, :]
-    out = labels[:, rows, columns]
-    n, y, x = mixed[:, rows, columns].nonzero(as_tuple=True)
-    top, bottom, left, right, wy, wx = top[y], bottom[y], left[x], right[x], wy[y], wx[x]
-    candidates = torch.stack([labels[n, top, left], labels[n, top, right], labels[n, bottom, left],
-                              labels[n, bottom, right]])
-    weights = torch.stack([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx])
-    votes = ((candidates[:, None] == candidates[None]) * weights[None]).sum(dim=1)
-    out[n, y, x] = candidates.gather(0, votes.argmax(dim=0, keepdim=True))[0]
-    return out
+    """N x H x W integer ids."""
+    return resize_nearest(labels[:, None], size)[:, 0]
 
 
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -77,7 +77,7 @@ class BatchRunner:
             'confidence': host(resize_images(one(out.confidence)[:, None], size)[0, 0]) if segmentation else None,
             'depth': host(resize_depth(one(out.depth), size)[0]) if depth else None,
             'normals': host(resize_normals(one(out.normals), size)[0].permute(1, 2, 0)) if normals else None,
-            # Nearest: blending palette colours for display would invent classes.
+            # Nearest, like labels: blending palette colours for display would invent classes.
             'encodings': {task: host(resize_nearest(one(out.encodings[task]), size)[0].permute(1, 2, 0))
                           for task in tasks},
         }
