@@ -197,6 +197,22 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
         data.batch(2, torch.Generator(), torch.device('cpu'), crop=(17, 4))
 
 
+def test_training_set_fills_from_a_generator_and_names_what_is_wrong():
+    frame = lambda value, h=4, w=6: type('F', (), dict(
+        rgb=np.full((h, w, 3), value, np.uint8), labels=np.full((h, w), value % 19, np.uint8),
+        depth=np.full((h, w), float(value), np.float32), normals=np.full((h, w, 3), np.nan, np.float32)))
+    data = TrainingSet.from_frames((frame(v) for v in (3, 5, 7)), count=3)
+    assert data.rgb.shape == (3, 4, 6, 3) and data.normals.dtype == torch.float16
+    assert data.depth[:, 0, 0].tolist() == [3.0, 5.0, 7.0] and data.labels[2, 0, 0] == 7
+    assert torch.equal(data.normals, torch.zeros_like(data.normals))    # NaN stored as "no normal"
+    with pytest.raises(ValueError, match='expected 3 training samples, got 2'):
+        TrainingSet.from_frames((frame(v) for v in (3, 5)), count=3)
+    with pytest.raises(ValueError, match='one resolution, got 6x4 and 8x4'):
+        TrainingSet.from_frames([frame(1), frame(2, w=8)])
+    with pytest.raises(ValueError, match='no training samples'):
+        TrainingSet.from_frames([])
+
+
 def test_training_refuses_crops_the_network_would_pad(tmp_path):
     data = _synthetic_set(h=64, w=64)
     with pytest.raises(ValueError, match='--crop 32x48: both sides must be multiples of 32'):

@@ -69,6 +69,16 @@ def test_cli_world_render(tmp_path, capsys):
     assert 'WxH' in capsys.readouterr().err
 
 
+def test_training_reads_a_rendered_set_and_names_a_wrong_size(tmp_path, capsys):
+    data = tmp_path / 'set'
+    assert main(['world', 'render', '--out', str(data), '--count', '2', '--seed', '4', '--size', '64x32']) == 0
+    assert main(['train', '--data', str(data), '--size', '64x64', '--steps', '1', '--out', str(tmp_path / 'a')]) == 2
+    assert 'frames must be 64x64 (--size), found 64x32' in capsys.readouterr().err
+    assert main(['train', '--data', str(data), '--size', '64x32', '--steps', '1', '--batch', '2',
+                 '--out', str(tmp_path / 'b')]) == 0
+    assert (tmp_path / 'b' / 'weights.safetensors').exists()
+
+
 def test_not_a_dataset(tmp_path):
     with pytest.raises(ValueError, match='rgb'):
         read_dataset(tmp_path)

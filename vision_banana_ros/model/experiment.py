@@ -33,17 +33,23 @@ def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig
 
 def load_training_set(args: argparse.Namespace) -> TrainingSet:
     from ..world import render_frame
-    from ..world.dataset import iter_samples
+    from ..world.dataset import iter_samples, read_dataset
     width, height = args.size
-    if args.data:
-        frames = list(tqdm(iter_samples(args.data), desc='load', unit='frame'))
-        bad = [f.rgb.shape[:2] for f in frames if f.rgb.shape[:2] != (height, width)]
-        if bad:
-            raise ValueError(f'{args.data}: frames must be {width}x{height} (--size), found {bad[0][1]}x{bad[0][0]}')
-    else:
-        frames = [render_frame(args.render_seed + i, width, height)
-                  for i in tqdm(range(args.render), desc='render', unit='frame')]
-    return TrainingSet.from_frames(frames)
+    if args.render:
+        frames = (render_frame(args.render_seed + i, width, height)
+                  for i in tqdm(range(args.render), desc='render', unit='frame'))
+        return TrainingSet.from_frames(frames, args.render)
+
+    def at_size(frames):   # a wrong size fails on the first frame, not after loading them all
+        for frame in frames:
+            if frame.rgb.shape[:2] != (height, width):
+                raise ValueError(f'{args.data}: frames must be {width}x{height} (--size), found '
+                                 f'{frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
+            yield frame
+
+    count = len(read_dataset(args.data))
+    return TrainingSet.from_frames(at_size(tqdm(iter_samples(args.data), desc='load', unit='frame', total=count)),
+                                   count)
 
 
 def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,

@@ -9,6 +9,7 @@ the final weights go to OUT/weights.safetensors.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -41,17 +42,35 @@ class TrainingSet:
         return len(self.rgb)
 
     @classmethod
-    def from_frames(cls, frames) -> 'TrainingSet':
-        frames = list(frames)
-        if not frames:
+    def from_frames(cls, frames, count: int | None = None) -> 'TrainingSet':
+        """`count` frames (all of them when None) at one resolution, each stored into the set as it arrives, so
+        that a generator's frames are never all held as loaded: 6000 frames at 320x240 take 6.5 GB here, where a
+        list of them and its stacked copy ran out of this machine's 24 GB."""
+        if count is None:
+            frames = list(frames)
+            count = len(frames)
+        data, size, filled = None, None, 0
+        for i, frame in enumerate(itertools.islice(frames, count)):
+            if data is None:
+                size = frame.rgb.shape
+                height, width = size[:2]
+                data = cls(rgb=torch.empty((count, height, width, 3), dtype=torch.uint8),
+                           labels=torch.empty((count, height, width), dtype=torch.uint8),
+                           depth=torch.empty((count, height, width), dtype=torch.float32),
+                           normals=torch.empty((count, height, width, 3), dtype=torch.float16))
+            if frame.rgb.shape != size:
+                raise ValueError(f'training samples must share one resolution, got {size[1]}x{size[0]} and '
+                                 f'{frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
+            data.rgb[i].numpy()[:] = frame.rgb
+            data.labels[i].numpy()[:] = frame.labels
+            data.depth[i].numpy()[:] = frame.depth
+            data.normals[i].numpy()[:] = np.nan_to_num(frame.normals)
+            filled = i + 1
+        if not filled:
             raise ValueError('no training samples')
-        sizes = {f.rgb.shape for f in frames}
-        if len(sizes) != 1:
-            raise ValueError(f'training samples must share one resolution, got {sorted(sizes)}')
-        stack = lambda arrays, dtype: torch.from_numpy(np.stack(arrays).astype(dtype))
-        return cls(rgb=stack([f.rgb for f in frames], np.uint8), labels=stack([f.labels for f in frames], np.uint8),
-                   depth=stack([f.depth for f in frames], np.float32),
-                   normals=stack([np.nan_to_num(f.normals) for f in frames], np.float16))
+        if filled < count:
+            raise ValueError(f'expected {count} training samples, got {filled}')
+        return data
 
     def to(self, device: torch.device) -> 'TrainingSet':
         """Keep the whole set on the training device, so that batches never wait for the host."""
