@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE
 from vision_banana_ros.config import load_config_file
 from vision_banana_ros.parameters import BY_NAME
 
@@ -13,6 +14,10 @@ def test_the_shipped_parameter_file_gives_the_defaults():
     config = load_config_file(ROOT / 'config' / 'vision_banana.yaml')
     assert config.values == load_config_file(None).values
     assert config.values['max_batch'] == BY_NAME['max_batch'].default
+
+
+def test_the_node_processes_at_the_size_the_embedded_model_was_trained_at():
+    assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == DEFAULT_PROCESSING_SIZE
 
 
 def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_ignored(tmp_path):

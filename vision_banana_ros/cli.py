@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     data.add_argument('--render', type=_positive, metavar='N', help='render N frames into memory instead')
     train.add_argument('--render-seed', type=int, default=1000,
                        help='seed of the rendered frames (default: %(default)s)')
-    train.add_argument('--size', type=_size, default=(256, 192), help='training resolution WxH (default: 256x192)')
+    train.add_argument('--size', type=_size, default=(320, 240), help='training resolution WxH (default: 320x240)')
     train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
     budget = train.add_mutually_exclusive_group(required=True)
     budget.add_argument('--minutes', type=_positive_number, help='wall-clock budget')
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size,
-                            help='processing size WxH (default: 256x192, what the embedded model was trained at)')
+                            help='processing size WxH (default: 320x240, what the embedded model was trained at)')
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
     export.add_argument('--format', choices=['onnx'], default='onnx')
     export.add_argument('--weights', help='weights file (default: the embedded model)')
-    export.add_argument('--size', type=_size, default=(256, 192), help='processing resolution WxH (default: 256x192)')
+    export.add_argument('--size', type=_size, default=(320, 240), help='processing resolution WxH (default: 320x240)')
     export.add_argument('--out', default='vision_banana.onnx')
     export.set_defaults(func=_export)
 

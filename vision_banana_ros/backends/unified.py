@@ -13,7 +13,7 @@ from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_tor
 from ..model.weights import load_network
 from .base import Backend, DenseOutputs
 
-DEFAULT_PROCESSING_SIZE = (192, 256)  # (height, width) the default weights were trained at
+DEFAULT_PROCESSING_SIZE = (240, 320)  # (height, width) the default weights were trained at
 
 
 class UnifiedBackend(Backend):
