@@ -49,18 +49,17 @@ class TrainingSet:
         if count is None:
             frames = list(frames)
             count = len(frames)
-        data, size, filled = None, None, 0
+        data, filled = None, 0
         for i, frame in enumerate(itertools.islice(frames, count)):
             if data is None:
-                size = frame.rgb.shape
-                height, width = size[:2]
+                height, width = frame.rgb.shape[:2]
                 data = cls(rgb=torch.empty((count, height, width, 3), dtype=torch.uint8),
                            labels=torch.empty((count, height, width), dtype=torch.uint8),
                            depth=torch.empty((count, height, width), dtype=torch.float32),
                            normals=torch.empty((count, height, width, 3), dtype=torch.float16))
-            if frame.rgb.shape != size:
-                raise ValueError(f'training samples must share one resolution, got {size[1]}x{size[0]} and '
-                                 f'{frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
+            if frame.rgb.shape != data.rgb.shape[1:]:
+                raise ValueError(f'training samples must share one resolution, got {data.rgb.shape[2]}x'
+                                 f'{data.rgb.shape[1]} and {frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
             data.rgb[i].numpy()[:] = frame.rgb
             data.labels[i].numpy()[:] = frame.labels
             data.depth[i].numpy()[:] = frame.depth
