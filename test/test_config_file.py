@@ -3,8 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE
-from vision_banana_ros.config import load_config_file
+from tiny_model import TINY
+
+from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
+from vision_banana_ros.config import load_config_file, size_warning
+from vision_banana_ros.model.network import VisionBananaNet
+from vision_banana_ros.model.weights import save_network
 from vision_banana_ros.parameters import BY_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +22,24 @@ def test_the_shipped_parameter_file_gives_the_defaults():
 
 def test_the_node_processes_at_the_size_the_embedded_model_was_trained_at():
     assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == DEFAULT_PROCESSING_SIZE
+
+
+def test_the_weights_set_the_processing_size_and_another_one_is_warned_about(tmp_path):
+    net = VisionBananaNet(TINY)
+    save_network(net, tmp_path / 'sized.safetensors', trained_size=(64, 96))
+    save_network(net, tmp_path / 'other.safetensors', trained_size=(32, 64))
+    save_network(net, tmp_path / 'older.safetensors')
+    sized = UnifiedBackend(tmp_path / 'sized.safetensors')
+    assert sized.processing_size == sized.trained_size == (64, 96) and size_warning(sized) is None
+    smaller = UnifiedBackend(tmp_path / 'sized.safetensors', processing_size=(32, 64))
+    assert smaller.processing_size == (32, 64)
+    assert size_warning(smaller).startswith('processing_width/processing_height 64x32: the weights were trained at '
+                                            '96x64;')
+    # Unknown (an older file) or not one size (networks trained apart): the default size, and nothing to warn of.
+    for weights in ([tmp_path / 'older.safetensors'], [tmp_path / 'sized.safetensors', tmp_path / 'other.safetensors']):
+        backend = UnifiedBackend(weights)
+        assert backend.trained_size is None and backend.processing_size == DEFAULT_PROCESSING_SIZE
+        assert size_warning(backend) is None
 
 
 def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_ignored(tmp_path):

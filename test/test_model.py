@@ -11,7 +11,8 @@ from vision_banana_ros.model.instructions import InstructionTable
 from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
 from vision_banana_ros.model.train import TrainingSet, TrainOptions, _losses, train
-from vision_banana_ros.model.weights import CONFIG_KEY, load_network, read_metadata, save_network
+from vision_banana_ros.model.weights import (CONFIG_KEY, TRAINED_SIZE_KEY, load_network, read_metadata, save_network,
+                                            trained_size)
 from vision_banana_ros.tasks import TASKS
 
 
@@ -111,6 +112,18 @@ def test_weights_round_trip_and_bad_files_name_the_file(tmp_path):
         assert str(bad) in str(info.value) and '\n' not in str(info.value)
 
 
+def test_weights_record_the_size_they_were_trained_at(tmp_path):
+    net = VisionBananaNet(TINY)
+    save_network(net, tmp_path / 'sized.safetensors', trained_size=(48, 64))
+    assert trained_size(tmp_path / 'sized.safetensors') == (48, 64)
+    save_network(net, tmp_path / 'older.safetensors')
+    assert trained_size(tmp_path / 'older.safetensors') is None
+    for value in ('[48]', '"48x64"', '[0, 64]', 'nonsense'):
+        save_network(net, tmp_path / 'bad.safetensors', extra_metadata={TRAINED_SIZE_KEY: value})
+        with pytest.raises(ValueError, match=f'bad.safetensors: {TRAINED_SIZE_KEY}'):
+            trained_size(tmp_path / 'bad.safetensors')
+
+
 def test_losses_are_zero_at_the_exact_encoding_and_positive_elsewhere():
     torch.manual_seed(0)
     labels = torch.randint(0, 19, (2, 8, 8), dtype=torch.uint8)
@@ -161,6 +174,8 @@ def test_training_lowers_the_loss_and_resumes(tmp_path):
     assert after < 0.7 * before
     assert (tmp_path / 'weights.safetensors').exists() and (tmp_path / 'checkpoint' / 'state.json').exists()
     assert json.loads((tmp_path / 'checkpoint' / 'state.json').read_text())['step'] == 30
+    for weights in (tmp_path / 'weights.safetensors', tmp_path / 'checkpoint' / 'weights.safetensors'):
+        assert trained_size(weights) == (32, 32)
     # Resuming continues from step 30 with the checkpoint's weights (lr 0: they stay as loaded) up to step 40.
     saved = load_network(tmp_path / 'checkpoint' / 'weights.safetensors').state_dict()
     resumed = train(data, TINY, TrainOptions(out=tmp_path, steps=40, batch=4, lr=0.0, resume=True, progress=False))
@@ -218,6 +233,7 @@ def test_training_refuses_crops_the_network_would_pad(tmp_path):
     with pytest.raises(ValueError, match='--crop 32x48: both sides must be multiples of 32'):
         train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 48), progress=False))
     train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 64), progress=False))
+    assert trained_size(tmp_path / 'weights.safetensors') == (64, 32)   # what it saw: 32 wide, 64 high
 
 
 def test_class_balance_weights_favour_rare_classes():

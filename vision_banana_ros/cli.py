@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size,
-                            help='processing size WxH (default: 320x240, what the embedded model was trained at)')
+                            help='processing size WxH (default: the size the weights were trained at)')
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)

@@ -29,8 +29,10 @@ PARAMS = (
     Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
     Param('compile', False, 'unified: torch.compile the network (slow first frames, faster after)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
-    Param('processing_width', 320, 'width images are resized to for inference', low=32, high=4096),
-    Param('processing_height', 240, 'height images are resized to for inference', low=32, high=4096),
+    Param('processing_width', 320, "width images are resized to for inference (warned when not the weights' "
+          'trained width)', low=32, high=4096),
+    Param('processing_height', 240, "height images are resized to for inference (warned when not the weights' "
+          'trained height)', low=32, high=4096),
     Param('max_batch', 4, 'most frames (one per camera) in one forward pass', dynamic=True, low=1, high=64),
     Param('max_wait_ms', 5.0, 'longest a frame waits for others to join its batch', dynamic=True, low=0.0,
           high=1000.0),

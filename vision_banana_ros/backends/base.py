@@ -45,6 +45,7 @@ class Backend(ABC):
     device: torch.device
     processing_size: tuple[int, int]  # (height, width) the engine resizes images to
     tasks: tuple[str, ...]             # what this backend can answer
+    trained_size: tuple[int, int] | None = None  # (height, width) its weights learned at, where they say
 
     @abstractmethod
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]):

@@ -1,7 +1,7 @@
 """The unified backend: our instruction-conditioned network, its RGB answers decoded by the codecs on the device.
 
 Given several weight files (e.g. the single-task experts trained as a baseline), each task goes to the first
-network that answers it.
+network that answers it. Images are processed at the size the weights were trained at unless told otherwise.
 """
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from pathlib import Path
 import torch
 
 from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_torch
-from ..model.weights import load_network
+from ..model.weights import load_network, trained_size
 from .base import Backend, DenseOutputs
 
-DEFAULT_PROCESSING_SIZE = (240, 320)  # (height, width) the default weights were trained at
+DEFAULT_PROCESSING_SIZE = (240, 320)  # (height, width) for weights that do not record their trained size
 
 
 class UnifiedBackend(Backend):
     name = 'unified'
 
     def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
-                 processing_size: tuple[int, int] = DEFAULT_PROCESSING_SIZE, palette: Palette = CITYSCAPES,
+                 processing_size: tuple[int, int] | None = None, palette: Palette = CITYSCAPES,
                  compile: bool = False):
         self.device = torch.device(device)
         paths = weights if isinstance(weights, (list, tuple)) else [weights]
@@ -29,7 +29,9 @@ class UnifiedBackend(Backend):
             for network in self.networks:
                 network.compile(dynamic=True)
         self.tasks = tuple(dict.fromkeys(t for n in self.networks for t in n.config.tasks))
-        self.processing_size = tuple(processing_size)
+        sizes = {trained_size(path) for path in paths} - {None}
+        self.trained_size = sizes.pop() if len(sizes) == 1 else None   # networks trained at different sizes: none
+        self.processing_size = tuple(processing_size or self.trained_size or DEFAULT_PROCESSING_SIZE)
         self.palette = palette
 
     def models(self) -> list[torch.nn.Module]:

@@ -13,13 +13,14 @@ fails leaves no output bag behind.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, load_config_file, runnable_tasks
+from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import OUTPUT_TASKS, make_outputs
@@ -84,6 +85,8 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
     config = load_config_file(config_file)
     backend = build_backend(config)
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
+    if warning := size_warning(backend):
+        print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
     reader = open_reader(src)
     try:
         available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)

@@ -136,9 +136,9 @@ class TrainOptions:
     progress: bool = True
 
 
-def _save_checkpoint(folder: Path, network, optimizer, state: dict) -> None:
+def _save_checkpoint(folder: Path, network, optimizer, state: dict, trained_size: tuple[int, int]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    save_network(network, folder / 'weights.safetensors')
+    save_network(network, folder / 'weights.safetensors', trained_size=trained_size)
     tensors, meta = {}, {}
     for i, group_state in optimizer.state_dict()['state'].items():  # i: the parameter's index
         for key, value in group_state.items():
@@ -197,6 +197,9 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         # painted 60 m away).
         raise ValueError(f'--crop {options.crop[0]}x{options.crop[1]}: both sides must be multiples of '
                          f'{network.stride}')
+    # Whole frames at inference are best at the size the network saw: it reads a pixel's viewing ray from the
+    # frame borders (stage-7 weights, trained at 256x192, lost 1.5 deg of normals run at 320x240).
+    trained_size = options.crop[::-1] if options.crop else tuple(data.rgb.shape[1:3])
     generator = torch.Generator(device=data.rgb.device)
     generator.manual_seed(options.seed + step)
     task_ids = torch.arange(len(network.config.tasks), device=device)
@@ -238,7 +241,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
             progress.set_postfix({t: f'{v:.3f}' for t, v in zip(network.config.tasks, means)})
         if step % options.checkpoint_every == 0:
             _save_checkpoint(checkpoint, network, optimizer, {'step': step, 'elapsed_s': time.monotonic() - started,
-                                                              'loss': float(np.mean(history[-5:] or [np.nan]))})
+                                                              'loss': float(np.mean(history[-5:] or [np.nan]))},
+                             trained_size)
     if pending:
         history.append(float(torch.stack(pending).mean(0).sum()))
     progress.close()
@@ -246,6 +250,6 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     summary = {'steps': step, 'seconds': round(time.monotonic() - started), 'batch': options.batch,
                'samples': len(data), 'crop': options.crop, 'class_balance': options.class_balance,
                'final_loss': float(np.mean(history[-5:] or [np.nan]))}
-    save_network(network, options.out / 'weights.safetensors', half=options.half_weights,
+    save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=trained_size,
                  extra_metadata={'vision_banana.training': json.dumps(summary)})
     return network

@@ -1,7 +1,8 @@
 """Weights and training state on disk, through safetensors only (no pickle anywhere).
 
 A weights file holds the network's tensors plus, in the safetensors metadata, the `NetworkConfig` it was built
-with, so a file is self-describing: `load_network(path)` needs nothing else.
+with, so a file is self-describing: `load_network(path)` needs nothing else, and the frame size it was trained at,
+which inference defaults to.
 """
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ from .network import NetworkConfig, VisionBananaNet
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / 'weights' / 'vision_banana_default.safetensors'
 CONFIG_KEY = 'vision_banana.network_config'
+TRAINED_SIZE_KEY = 'vision_banana.trained_size'
 
 
 def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
-                 extra_metadata: dict[str, str] | None = None) -> None:
-    """`half` stores floating-point tensors as float16 (loading casts them back to the network's float32)."""
+                 trained_size: tuple[int, int] | None = None, extra_metadata: dict[str, str] | None = None) -> None:
+    """`half` stores floating-point tensors as float16 (loading casts them back to the network's float32).
+    `trained_size`: (height, width) of the frames the network learned from."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {CONFIG_KEY: json.dumps(network.config.to_dict()), **(extra_metadata or {})}
+    if trained_size:
+        metadata[TRAINED_SIZE_KEY] = json.dumps([int(side) for side in trained_size])
     cast = lambda v: v.half() if half and v.is_floating_point() else v
     tensors = {k: cast(v.detach().cpu()).contiguous() for k, v in network.state_dict().items()}
     save_file(tensors, str(path), metadata=metadata)
@@ -33,6 +38,21 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     from safetensors import safe_open
     with safe_open(str(path), framework='pt') as handle:
         return dict(handle.metadata() or {})
+
+
+def trained_size(path: str | Path | None = None) -> tuple[int, int] | None:
+    """(height, width) the weights were trained at, or None where the file does not say (older files)."""
+    path = Path(path) if path else DEFAULT_WEIGHTS
+    value = read_metadata(path).get(TRAINED_SIZE_KEY)
+    if value is None:
+        return None
+    try:
+        height, width = (int(side) for side in json.loads(value))
+        if height > 0 and width > 0:
+            return height, width
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f'weights file {path}: {TRAINED_SIZE_KEY} metadata {value!r} is not [height, width]')
 
 
 def load_network(path: str | Path | None = None, device: str | torch.device = 'cpu') -> VisionBananaNet:

@@ -30,7 +30,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import NodeConfig, build_backend, read_config, runnable_tasks
+from ..config import NodeConfig, build_backend, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import DepthCameraInfo, Output, make_outputs, tasks_for
@@ -143,6 +143,8 @@ class VisionBanana:
         c = self.config
         backend = build_backend(c)
         runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
+        if warning := size_warning(backend):
+            self.log.warning(warning)
         self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
         self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '
                       f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
