@@ -8,7 +8,7 @@ from tiny_model import TINY
 from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
 from vision_banana_ros.config import load_config_file, size_warning
 from vision_banana_ros.model.network import VisionBananaNet
-from vision_banana_ros.model.weights import save_network
+from vision_banana_ros.model.weights import save_network, trained_size
 from vision_banana_ros.parameters import BY_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def test_the_shipped_parameter_file_gives_the_defaults():
 
 
 def test_the_node_processes_at_the_size_the_embedded_model_was_trained_at():
-    assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == DEFAULT_PROCESSING_SIZE
+    assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == trained_size()
 
 
 def test_the_weights_set_the_processing_size_and_another_one_is_warned_about(tmp_path):
