@@ -140,7 +140,7 @@ def size_warning(backend) -> str | None:
     """A warning when the backend runs at another size than its weights were trained at: a network trained on
     whole frames reads a pixel's viewing ray from the frame borders, so its depth and normals get worse elsewhere."""
     trained, size = backend.trained_size, backend.processing_size
-    if trained is None or tuple(trained) == tuple(size):
+    if trained in (None, size):
         return None
     return (f'processing_width/processing_height {size[1]}x{size[0]}: the weights were trained at '
             f'{trained[1]}x{trained[0]}; depth and normals are less accurate at other sizes')

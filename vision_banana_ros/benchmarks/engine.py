@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..backends.experts import ExpertsBackend
-from ..backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
+from ..backends.unified import UnifiedBackend
 from ..engine import BatchRunner, FrameRequest, resolve_device
 from ..tasks import TASKS
 
@@ -63,10 +63,11 @@ def main(args) -> int:
     images = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(max(batches))]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        backends = {'unified': UnifiedBackend(args.weights, device=device)}
+        unified = UnifiedBackend(args.weights, device=device)   # at the size its weights were trained at
+        backends = {'unified': unified}
         if not args.no_experts:
             seg, depth = _expert_checkpoints(Path(tmp))
-            backends['experts'] = ExpertsBackend(seg, depth, device=device, processing_size=DEFAULT_PROCESSING_SIZE)
+            backends['experts'] = ExpertsBackend(seg, depth, device=device, processing_size=unified.processing_size)
         for name, backend in backends.items():
             params = backend.parameter_count()
             for precision in precisions:
@@ -76,7 +77,7 @@ def main(args) -> int:
                     rows.append({'backend': name, 'params_m': params / 1e6, 'precision': precision, 'batch': batch,
                                  **_measure(runner, frames, args.repeats)})
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
-    h, w = DEFAULT_PROCESSING_SIZE
+    h, w = unified.processing_size
     print(f'engine batch path on {gpu}; camera {width}x{height} -> processing {w}x{h}; all three tasks; '
           f'median of {args.repeats}')
     print(f'{"backend":8} {"params":>7} {"prec":5} {"batch":>5} {"p50 ms":>8} {"p99 ms":>8} {"frames/s":>9} '
