@@ -137,3 +137,28 @@ def test_torch_twin_agrees_with_numpy(labels, seed):
     np.testing.assert_allclose(conf_t.numpy(), conf_np, atol=1e-5)
     labels_f, _ = CITYSCAPES.decode_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2).float() / 255.0)
     np.testing.assert_array_equal(labels_f.numpy(), labels_np)
+
+
+def test_pooled_decoding_weighs_how_sure_each_answer_is():
+    road, sidewalk = (np.array(CITYSCAPES.colors[i], np.float32) / 255.0 for i in (0, 1))
+    as_image = lambda c: torch.from_numpy(np.asarray(c, np.float32)).view(1, 3, 1, 1)
+    sure_road, unsure_sidewalk = as_image(road), as_image(0.49 * road + 0.51 * sidewalk)
+    labels, confidence = CITYSCAPES.decode_pooled_torch([sure_road, unsure_sidewalk])
+    assert labels.item() == 0 and 0.5 < confidence.item() <= 1.0
+    # alone, each answer decodes to its nearest colour, with that class's probability as confidence
+    labels, confidence = CITYSCAPES.decode_pooled_torch([unsure_sidewalk])
+    assert labels.item() == 1 and 0.5 < confidence.item() < 0.65
+    labels, confidence = CITYSCAPES.decode_pooled_torch([as_image([np.nan, 0, 0]), sure_road])
+    assert (labels.item(), confidence.item()) == (IGNORE_ID, 0.0)
+
+
+@given(labels=hnp.arrays(np.uint8, (2, 6, 7), elements=st.sampled_from(list(range(19)))),
+       seed=st.integers(0, 2**16))
+def test_pooling_copies_of_one_answer_is_decoding_it(labels, seed):
+    noisy = CITYSCAPES.encode(labels).astype(np.float32) + np.random.default_rng(seed).normal(0, 20, (2, 6, 7, 3))
+    rgb = torch.from_numpy(np.clip(noisy, 0, 255).round() / 255.0).permute(0, 3, 1, 2).float()
+    pooled, _ = CITYSCAPES.decode_pooled_torch([rgb, rgb])
+    nearest, margin = CITYSCAPES.decode_torch(rgb)
+    # pooling weighs the classes only, not the ignore colour; near-ties may go either way
+    clear = (nearest.numpy() != IGNORE_ID) & (margin.numpy() > 1e-3)
+    np.testing.assert_array_equal(pooled.numpy()[clear], nearest.numpy()[clear])

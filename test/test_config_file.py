@@ -6,7 +6,7 @@ import pytest
 from tiny_model import TINY
 
 from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
-from vision_banana_ros.config import load_config_file, size_warning
+from vision_banana_ros.config import build_backend, load_config_file, size_warning
 from vision_banana_ros.model.network import VisionBananaNet
 from vision_banana_ros.model.weights import save_network, trained_size
 from vision_banana_ros.parameters import BY_NAME
@@ -40,6 +40,13 @@ def test_the_weights_set_the_processing_size_and_another_one_is_warned_about(tmp
         backend = UnifiedBackend(weights)
         assert backend.trained_size is None and backend.processing_size == DEFAULT_PROCESSING_SIZE
         assert size_warning(backend) is None
+
+
+def test_mirror_average_is_on_unless_the_parameter_file_turns_it_off(tmp_path, tiny_weights):
+    path = tmp_path / 'params.yaml'
+    for line, expected in (('', True), ('    mirror_average: false\n', False)):
+        path.write_text(f'/**:\n  ros__parameters:\n    weights: {tiny_weights}\n    device: cpu\n{line}')
+        assert build_backend(load_config_file(path)).mirror_average is expected
 
 
 def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_ignored(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
+from vision_banana_ros.codecs import depth_to_unit, encode_depth_torch, encode_normals_torch, unit_to_depth
 from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest, resolve_device
 from vision_banana_ros.tasks import TASKS
 
@@ -193,6 +194,41 @@ def test_frames_get_only_the_tasks_they_ask_for(backend):
     assert depth_only.labels is None and depth_only.normals is None and depth_only.depth is not None
     assert set(depth_only.encodings) == {'depth'}
     assert everything.labels is not None and set(everything.encodings) == set(TASKS)
+
+
+def test_mirror_averaged_answers_mirror_with_the_image(tiny_weights):
+    """Each image is answered with its mirror image: the answers for a mirrored image are the mirrored answers
+    (normals with x negated), which the network alone does not give."""
+    frame = image(64, 96)
+    for mirror_average in (True, False):
+        runner = BatchRunner(UnifiedBackend(tiny_weights, processing_size=(64, 96), mirror_average=mirror_average),
+                             TASKS)
+        plain, flipped = runner.run([FrameRequest('a', frame), FrameRequest('b', np.ascontiguousarray(frame[:, ::-1]))])
+        depth_mirrors = np.allclose(plain.depth, flipped.depth[:, ::-1], rtol=1e-4)
+        assert depth_mirrors == mirror_average
+        if mirror_average:
+            assert np.mean(plain.labels == flipped.labels[:, ::-1]) > 0.999
+            np.testing.assert_allclose(plain.normals, flipped.normals[:, ::-1] * [-1.0, 1.0, 1.0], atol=1e-4)
+
+
+def test_mirror_average_means_depth_along_the_transform_and_normals_as_vectors(tiny_weights):
+    backend = UnifiedBackend(tiny_weights, processing_size=(2, 2))
+    depth = torch.tensor([[[2.0, 10.0], [40.0, torch.inf]]])
+    other = torch.tensor([[[4.0, 10.0], [20.0, 5.0]]])
+    normals = torch.nn.functional.normalize(torch.tensor([[[[0.6, -0.2], [0.0, 0.3]], [[0.0, 0.5], [-1.0, 0.1]],
+                                                           [[-0.8, -0.8], [-0.2, -0.9]]]]), dim=1)
+    other_normals = torch.nn.functional.normalize(normals + torch.tensor([0.0, 0.3, 0.0]).view(1, 3, 1, 1), dim=1)
+    as_mirror_answer = lambda rgb: rgb.flip(-1)   # what the network paints for the mirror image, flipped back
+    to_mirror_frame = lambda n: n * torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1)
+    raw = {'depth': torch.cat([encode_depth_torch(depth), as_mirror_answer(encode_depth_torch(other))]),
+           'normals': torch.cat([encode_normals_torch(normals),
+                                 as_mirror_answer(encode_normals_torch(to_mirror_frame(other_normals)))])}
+    out = backend.decode(raw, ('depth', 'normals'))
+    expected = unit_to_depth((depth_to_unit(depth) + depth_to_unit(other)) / 2)
+    torch.testing.assert_close(out.depth, expected, rtol=1e-4, atol=0)
+    assert 10.0 < out.depth[0, 1, 1] < 1e3         # far and 5 m: far, not infinite
+    torch.testing.assert_close(out.normals, torch.nn.functional.normalize(normals + other_normals, dim=1),
+                               rtol=0, atol=1e-5)
 
 
 @pytest.mark.slow

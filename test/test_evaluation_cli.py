@@ -46,6 +46,12 @@ def test_results_do_not_depend_on_the_batch_size(dataset, tiny_weights, capsys):
         assert one_by_one[key] == pytest.approx(together[key], rel=1e-3), key
 
 
+def test_single_answers_are_scored_on_request(dataset, tiny_weights, capsys):
+    averaged = _eval(capsys, '--data', dataset, '--weights', tiny_weights)
+    single = _eval(capsys, '--data', dataset, '--weights', tiny_weights, '--no-mirror-average')
+    assert single['abs_rel'] != pytest.approx(averaged['abs_rel'], rel=1e-3)
+
+
 def test_what_cannot_be_measured_is_null(dataset, tiny_weights, tmp_path, capsys):
     partial = tmp_path / 'no_depth_no_normals'
     shutil.copytree(dataset, partial)

@@ -31,7 +31,7 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, we
             rgb = np.asarray(ImageOps.exif_transpose(file).convert('RGB'))
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
-    backend = UnifiedBackend(weights, device=device)
+    backend = UnifiedBackend(weights, device=device, mirror_average=False)   # the answer exactly as painted
     result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb)])[0]
     out.mkdir(parents=True, exist_ok=True)
     written = {}

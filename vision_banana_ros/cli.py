@@ -105,7 +105,7 @@ def _eval(args: argparse.Namespace) -> int:
     read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
     weights = args.weights.split(',') if args.weights else None
     size = {'processing_size': args.size[::-1]} if args.size else {}   # (H, W); default: the backend's
-    backend = UnifiedBackend(weights, device=args.device, **size)
+    backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average, **size)
     result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
     print(to_json(result) if args.json else format_report(result))
     return 0
@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--size', type=_size,
                             help='processing size WxH (default: the size the weights were trained at)')
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    evaluation.add_argument('--no-mirror-average', action='store_true',
+                            help="score the network's single answers, as the node with mirror_average false")
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
 

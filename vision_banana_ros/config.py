@@ -131,7 +131,8 @@ def build_backend(config: NodeConfig):
     from .backends.unified import UnifiedBackend
     size, device = (config.processing_height, config.processing_width), resolve_device(config.device)
     if config.backend == 'unified':
-        return UnifiedBackend(config.weights or None, device, size, config.palette, config.compile)
+        return UnifiedBackend(config.weights or None, device, size, config.palette, config.compile,
+                              config.mirror_average)
     return ExpertsBackend(config.segmentation_model or None, config.depth_model or None, device, size,
                           config.fallback_hfov_deg, config.palette)
 

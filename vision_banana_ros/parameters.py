@@ -28,6 +28,8 @@ PARAMS = (
     Param('device', 'auto', 'auto (CUDA when present), cpu, cuda or cuda:N'),
     Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
     Param('compile', False, 'unified: torch.compile the network (slow first frames, faster after)'),
+    Param('mirror_average', True, 'unified: answer each image also mirrored left-right in the same batch and '
+          'average the two answers (better labels, depth and normals for about twice the network time)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
     Param('processing_width', 320, "width images are resized to for inference (warned when not the weights' "
           'trained width)', low=32, high=4096),

@@ -2,6 +2,11 @@
 
 Given several weight files (e.g. the single-task experts trained as a baseline), each task goes to the first
 network that answers it. Images are processed at the size the weights were trained at unless told otherwise.
+
+With `mirror_average` each image is answered twice in the same batch, as it is and mirrored left-right, and the two
+answers are averaged in a space where averaging means something: class probabilities from the painted colours,
+depth along the power transform (two points of the Hilbert walk can lie far apart in RGB), normal vectors as painted
+(x mirrored back). The encodings are then the averaged answer painted again.
 """
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_torch
+from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_torch, depth_to_unit, unit_to_depth
+from ..codecs.depth import encode_depth_torch
 from ..model.weights import load_network, trained_size
 from .base import Backend, DenseOutputs
 
@@ -21,7 +27,7 @@ class UnifiedBackend(Backend):
 
     def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
                  processing_size: tuple[int, int] | None = None, palette: Palette = CITYSCAPES,
-                 compile: bool = False):
+                 compile: bool = False, mirror_average: bool = True):
         self.device = torch.device(device)
         paths = weights if isinstance(weights, (list, tuple)) else [weights]
         self.networks = [load_network(path, self.device) for path in paths]
@@ -33,6 +39,7 @@ class UnifiedBackend(Backend):
         self.trained_size = sizes.pop() if len(sizes) == 1 else None   # networks trained at different sizes: none
         self.processing_size = tuple(processing_size or self.trained_size or DEFAULT_PROCESSING_SIZE)
         self.palette = palette
+        self.mirror_average = mirror_average
 
     def models(self) -> list[torch.nn.Module]:
         return list(self.networks)
@@ -50,6 +57,8 @@ class UnifiedBackend(Backend):
 
     @torch.inference_mode()
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        if self.mirror_average:
+            images = torch.cat([images, images.flip(-1)])
         answers = {}
         for network, mine in self._routes(tasks):
             rgb = network(images, network.task_ids(mine).to(self.device))
@@ -61,12 +70,27 @@ class UnifiedBackend(Backend):
         # The network paints normals from the image alone: intrinsics are not needed.
         out = DenseOutputs()
         for task in tasks:
-            rgb = raw[task].float()
-            out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
+            rgb, mirrored = raw[task].float(), None
+            if self.mirror_average:
+                rgb, mirrored = rgb.chunk(2)
+                mirrored = mirrored.flip(-1)
             if task == 'segmentation':
-                out.labels, out.confidence = self.palette.decode_torch(out.encodings[task])
+                if mirrored is None:
+                    out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
+                    out.labels, out.confidence = self.palette.decode_torch(out.encodings[task])
+                else:
+                    out.labels, out.confidence = self.palette.decode_pooled_torch([rgb, mirrored])
+                    out.encodings[task] = self.palette.encode_torch(out.labels)
             elif task == 'depth':
                 out.depth = decode_depth_torch(rgb)
+                if mirrored is not None:
+                    f = (depth_to_unit(out.depth) + depth_to_unit(decode_depth_torch(mirrored))) / 2.0
+                    out.depth = unit_to_depth(f)
+                    rgb = encode_depth_torch(out.depth)
+                out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
             elif task == 'normals':
+                if mirrored is not None:   # mirroring the image negates x, painted as 2r - 1
+                    rgb = (rgb + torch.cat([1.0 - mirrored[:, :1], mirrored[:, 1:]], dim=1)) / 2.0
                 out.normals = decode_normals_torch(rgb)
+                out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
         return out

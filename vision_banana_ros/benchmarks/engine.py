@@ -4,7 +4,8 @@ Each measurement runs BatchRunner.run on N camera frames (640x480 RGB by default
 processing size, forward, decode on the device, resize back, download — everything a published frame costs
 before message conversion. The experts backend is measured at the same processing resolution with SegFormer-B0
 and Depth-Anything-V2-Small architectures (random weights: speed does not depend on them), saved and loaded
-through the real from_pretrained path. Prints a table, then one JSON line.
+through the real from_pretrained path. The unified backend is measured as the node runs it (each image also
+mirrored, `mirror_average`) and with single answers ('unified-single'). Prints a table, then one JSON line.
 """
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def main(args) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         unified = UnifiedBackend(args.weights, device=device)   # at the size its weights were trained at
-        backends = {'unified': unified}
+        backends = {'unified': unified, 'unified-single': UnifiedBackend(args.weights, device=device,
+                                                                         mirror_average=False)}
         if not args.no_experts:
             seg, depth = _expert_checkpoints(Path(tmp))
             backends['experts'] = ExpertsBackend(seg, depth, device=device, processing_size=unified.processing_size)
@@ -80,10 +82,10 @@ def main(args) -> int:
     h, w = unified.processing_size
     print(f'engine batch path on {gpu}; camera {width}x{height} -> processing {w}x{h}; all three tasks; '
           f'median of {args.repeats}')
-    print(f'{"backend":8} {"params":>7} {"prec":5} {"batch":>5} {"p50 ms":>8} {"p99 ms":>8} {"frames/s":>9} '
+    print(f'{"backend":14} {"params":>7} {"prec":5} {"batch":>5} {"p50 ms":>8} {"p99 ms":>8} {"frames/s":>9} '
           f'{"upload":>7} {"forward":>8} {"decode":>7} {"download":>8}')
     for r in rows:
-        print(f'{r["backend"]:8} {r["params_m"]:6.1f}M {r["precision"]:5} {r["batch"]:5d} {r["p50_ms"]:8.1f} '
+        print(f'{r["backend"]:14} {r["params_m"]:6.1f}M {r["precision"]:5} {r["batch"]:5d} {r["p50_ms"]:8.1f} '
               f'{r["p99_ms"]:8.1f} {r["fps"]:9.1f} {r["upload_ms"]:7.1f} {r["forward_ms"]:8.1f} '
               f'{r["decode_ms"]:7.1f} {r["download_ms"]:8.1f}')
     print(json.dumps({'device': gpu, 'engine': rows}))

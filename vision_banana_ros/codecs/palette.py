@@ -3,6 +3,9 @@
 Decoding measures every pixel's distance to every entry colour (the ignore colour included, 20 for Cityscapes:
 a few multiply-adds per pixel) and takes the nearest. Its confidence is the margin between the nearest entry and
 the runner-up, (d2 - d1) / (d2 + d1): 1 on an entry's exact colour, 0 halfway between two entries.
+
+Several answers for the same pixels (an image's and its mirror image's) are pooled as probabilities: each answer's
+softmax over the class colours of -d^2 / (2 sigma^2), the logits the network is trained with, averaged.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ..torch_ops import on_device
 from .rgb import unit_rgb, unit_rgb_torch
 
 IGNORE_ID = 255
+LIKELIHOOD_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits -d^2 / (2 sigma^2)
 
 # Cityscapes train ids 0..18 with their official colours (cityscapesScripts labels.py).
 CITYSCAPES_CLASSES = (
@@ -128,6 +132,28 @@ class Palette:
         second = d2.scatter_(1, entry[:, None], torch.inf).amin(dim=1)
         labels = self.device_table('entry_ids', rgb.device)[entry].view(n, h, w)
         confidence = _margin((nearest + xx).clamp(min=0.0), (second + xx).clamp(min=0.0)).view(n, h, w)
+        return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
+
+    def logits_torch(self, rgb: torch.Tensor) -> torch.Tensor:
+        """N x 3 x H x W float RGB in [0, 1] -> N x K x H x W logits over the K class colours (not the ignore
+        colour), -d^2 / (2 LIKELIHOOD_SIGMA^2) with d in 0..255 units; differentiable, for training losses too."""
+        colors = self.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
+        d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
+              + (colors * colors).sum(1).view(1, -1, 1, 1))
+        return -d2 * (255.0 / LIKELIHOOD_SIGMA) ** 2 / 2.0
+
+    def decode_pooled_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
+        class with the highest mean probability, float32 confidence: that probability); a pixel that is not
+        finite in some answer decodes to ignore with confidence 0."""
+        broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
+        total = 0.0
+        for rgb in answers:
+            p = unit_rgb_torch(rgb)
+            broken |= ~torch.isfinite(p).all(dim=1)
+            total = total + torch.softmax(self.logits_torch(torch.nan_to_num(p).clamp_(0.0, 1.0)), dim=1)
+        confidence, entry = (total / len(answers)).max(dim=1)
+        labels = self.device_table('entry_ids', entry.device)[entry]
         return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:

@@ -22,7 +22,6 @@ from ..codecs import CITYSCAPES, Palette, depth_to_unit
 from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch, walk_position_to_depth
 from ..codecs.normals import encode_normals_torch
 
-PALETTE_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits: -d^2 / (2 sigma^2)
 LOG_DEPTH_RANGE = (0.1, 300.0)  # metres; beyond it the log-depth term is flat (the along-walk term still pulls)
 
 
@@ -45,10 +44,8 @@ def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette 
                       class_weights: torch.Tensor | None = None) -> torch.Tensor:
     """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
     entry for the cross-entropy (see class_balance_weights)."""
+    logits = palette.logits_torch(rgb)
     colors = palette.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
-    d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
-          + (colors * colors).sum(1).view(1, -1, 1, 1))
-    logits = -d2 * (255.0 / PALETTE_SIGMA) ** 2 / 2.0
     target = palette.device_table('entry_of_id', rgb.device)[labels.long()]
     valid = target >= 0
     ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
