@@ -136,25 +136,32 @@ class Palette:
 
     def logits_torch(self, rgb: torch.Tensor) -> torch.Tensor:
         """N x 3 x H x W float RGB in [0, 1] -> N x K x H x W logits over the K class colours (not the ignore
-        colour), -d^2 / (2 LIKELIHOOD_SIGMA^2) with d in 0..255 units; differentiable, for training losses too."""
-        colors = self.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
-        d2 = ((rgb * rgb).sum(1, keepdim=True) - 2.0 * torch.einsum('nchw,kc->nkhw', rgb, colors)
-              + (colors * colors).sum(1).view(1, -1, 1, 1))
-        return -d2 * (255.0 / LIKELIHOOD_SIGMA) ** 2 / 2.0
+        colour), -d^2 / (2 LIKELIHOOD_SIGMA^2) with d in 0..255 units, less each pixel's |rgb|^2 term, which is the
+        same for every class and so changes no softmax; differentiable, for training losses too."""
+        n, _, h, w = rgb.shape
+        return self._pixel_logits(rgb.permute(0, 2, 3, 1).reshape(-1, 3)).view(n, h, w, -1).permute(0, 3, 1, 2)
 
     def decode_pooled_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
         class with the highest mean probability, float32 confidence: that probability); a pixel that is not
         finite in some answer decodes to ignore with confidence 0."""
-        broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
+        n, _, h, w = answers[0].shape
+        broken = torch.zeros((n, h, w), dtype=torch.bool, device=answers[0].device)
         total = 0.0
         for rgb in answers:
             p = unit_rgb_torch(rgb)
             broken |= ~torch.isfinite(p).all(dim=1)
-            total = total + torch.softmax(self.logits_torch(torch.nan_to_num(p).clamp_(0.0, 1.0)), dim=1)
+            x = torch.nan_to_num(p).clamp_(0.0, 1.0).permute(0, 2, 3, 1).reshape(-1, 3)
+            total = total + torch.softmax(self._pixel_logits(x), dim=1)   # pixels x classes: a contiguous softmax
         confidence, entry = (total / len(answers)).max(dim=1)
-        labels = self.device_table('entry_ids', entry.device)[entry]
-        return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
+        labels = self.device_table('entry_ids', entry.device)[entry].view(n, h, w)
+        return labels.masked_fill(broken, IGNORE_ID), confidence.view(n, h, w).masked_fill(broken, 0.0)
+
+    def _pixel_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """P x 3 RGB in [0, 1] -> P x K logits (2 x.c - |c|^2) / (2 sigma^2), in 0..255 units: one matrix product."""
+        colors = self.device_table('entry_colors', x.device)[:-1].float() / 255.0
+        scale = (255.0 / LIKELIHOOD_SIGMA) ** 2 / 2.0
+        return torch.addmm((colors * colors).sum(1), x, colors.T, alpha=2.0 * scale, beta=-scale)
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:
         """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut') as a tensor on
