@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vision_banana_ros.codecs import (DEPTH_STEPS, decode_depth, decode_depth_torch, depth_to_unit,
+from vision_banana_ros.codecs import (DEPTH_STEPS, decode_depth, decode_depth_pooled_torch, decode_depth_torch,
+                                      depth_to_unit,
                                       encode_depth, encode_depth_torch, encode_depth_uint8,
                                       encode_depth_uint8_torch, unit_to_depth)
 from vision_banana_ros.codecs import depth as depth_codec
@@ -138,6 +139,31 @@ def test_torch_twin_agrees_with_numpy(d):
     noisy = np.random.default_rng(0).random((2, 6, 5, 3), dtype=np.float32)
     np.testing.assert_allclose(decode_depth_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2)).numpy(),
                                decode_depth(noisy), rtol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)   # the first example also builds the device tables
+@given(hnp.arrays(np.float32, (2, 4, 5), elements=st.one_of(depths, st.just(np.float32(np.inf)))))
+def test_pooled_decode_means_the_transform(d):
+    a, b = torch.from_numpy(d[:1]), torch.from_numpy(d[1:])
+    noisy = torch.from_numpy(np.random.default_rng(1).random((1, 3, 4, 5), dtype=np.float32))
+    same, painted = decode_depth_pooled_torch([noisy, noisy])
+    torch.testing.assert_close(same, decode_depth_torch(noisy), rtol=1e-5, atol=0)
+    torch.testing.assert_close(painted, encode_depth_torch(same), rtol=0, atol=1e-5)
+    pooled, painted = decode_depth_pooled_torch([encode_depth_torch(a), encode_depth_torch(b)])
+    f = (depth_to_unit(a) + depth_to_unit(b)) / 2
+    torch.testing.assert_close(depth_to_unit(pooled), f, rtol=0, atol=1e-6)
+    assert (pooled == torch.inf).equal((a == torch.inf) & (b == torch.inf))
+    torch.testing.assert_close(painted, encode_depth_torch(unit_to_depth(f)), rtol=0, atol=1e-5)
+
+
+def test_pooled_decode_of_a_broken_answer_is_invalid_painted_white():
+    good = encode_depth_torch(torch.full((1, 2, 2), 5.0))
+    broken = good.clone()
+    broken[0, 1, 0, 1] = torch.nan
+    depth, painted = decode_depth_pooled_torch([good, broken])
+    assert depth.isnan().sum() == 1 and depth[0, 0, 1].isnan()
+    assert painted[0, :, 0, 1].tolist() == [1.0, 1.0, 1.0]
+    torch.testing.assert_close(depth[0, 1], torch.full((2,), 5.0))
 
 
 def test_tables_first_made_in_inference_mode_serve_training():

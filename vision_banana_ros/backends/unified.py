@@ -14,8 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ..codecs import CITYSCAPES, Palette, decode_depth_torch, decode_normals_torch, depth_to_unit, unit_to_depth
-from ..codecs.depth import encode_depth_torch
+from ..codecs import CITYSCAPES, Palette, decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch
 from ..model.weights import load_network, trained_size
 from .base import Backend, DenseOutputs
 
@@ -82,11 +81,10 @@ class UnifiedBackend(Backend):
                     out.labels, out.confidence = self.palette.decode_pooled_torch([rgb, mirrored])
                     out.encodings[task] = self.palette.encode_torch(out.labels)
             elif task == 'depth':
-                out.depth = decode_depth_torch(rgb)
-                if mirrored is not None:
-                    f = (depth_to_unit(out.depth) + depth_to_unit(decode_depth_torch(mirrored))) / 2.0
-                    out.depth = unit_to_depth(f)
-                    rgb = encode_depth_torch(out.depth)
+                if mirrored is None:
+                    out.depth = decode_depth_torch(rgb)
+                else:
+                    out.depth, rgb = decode_depth_pooled_torch([rgb, mirrored])
                 out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
             elif task == 'normals':
                 if mirrored is not None:   # mirroring the image negates x, painted as 2r - 1

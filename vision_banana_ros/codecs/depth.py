@@ -126,10 +126,14 @@ def _unit_torch(depth: torch.Tensor) -> torch.Tensor:
 
 def encode_depth_torch(depth: torch.Tensor) -> torch.Tensor:
     """N x H x W metres -> N x 3 x H x W float32 RGB in [0, 1]."""
-    s = _unit_torch(depth) * EDGES
+    return _paint_walk(_unit_torch(depth) * EDGES)
+
+
+def _paint_walk(s: torch.Tensor) -> torch.Tensor:
+    """N x H x W positions s = 7 f in [0, 7] -> N x 3 x H x W float32 RGB on the walk."""
     k = s.long().clamp_(max=EDGES - 1)
     t = (s - k).unsqueeze(-1)
-    rgb = _table(STARTS, depth)[k] + t * _table(DIRECTIONS, depth)[k]
+    rgb = _table(STARTS, s)[k] + t * _table(DIRECTIONS, s)[k]
     return rgb.permute(0, 3, 1, 2)
 
 
@@ -163,3 +167,18 @@ def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
     p = unit_rgb_torch(rgb)
     broken = ~torch.isfinite(p).all(dim=1)
     return walk_position_to_depth(*project_on_walk_torch(torch.nan_to_num(p))).masked_fill_(broken, torch.nan)
+
+
+def decode_depth_pooled_torch(answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Answers for the same pixels, N x 3 x H x W RGB each -> (N x H x W float32 metres at the mean of their
+    transformed depths f, N x 3 x H x W float32 RGB painting that mean); a pixel that is not finite in some answer
+    decodes to NaN. The mean is taken along the walk, where two nearby depths may lie far apart in RGB."""
+    total, broken = 0.0, False
+    for rgb in answers:
+        p = unit_rgb_torch(rgb)
+        broken = broken | ~torch.isfinite(p).all(dim=1)
+        k, t = project_on_walk_torch(torch.nan_to_num(p))
+        total = total + (k + t)
+    s = (total / len(answers)).masked_fill_(broken, EDGES)   # painted white, as NaN depth encodes
+    k = s.floor().clamp_(max=EDGES - 1)
+    return walk_position_to_depth(k, s - k).masked_fill_(broken, torch.nan), _paint_walk(s)
