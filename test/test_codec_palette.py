@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vision_banana_ros.codecs import CITYSCAPES, IGNORE_ID, Palette, load_palette
+from vision_banana_ros.codecs.palette import LIKELIHOOD_SIGMA
 
 CONFIG = Path(__file__).resolve().parents[1] / 'config' / 'palettes'
 labels_arrays = hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=3, max_side=12),
@@ -137,6 +138,14 @@ def test_torch_twin_agrees_with_numpy(labels, seed):
     np.testing.assert_allclose(conf_t.numpy(), conf_np, atol=1e-5)
     labels_f, _ = CITYSCAPES.decode_torch(torch.from_numpy(noisy).permute(0, 3, 1, 2).float() / 255.0)
     np.testing.assert_array_equal(labels_f.numpy(), labels_np)
+
+
+def test_logits_are_the_colour_likelihood_up_to_a_constant_per_pixel():
+    rgb = torch.rand(2, 3, 4, 5)
+    colors = torch.tensor(CITYSCAPES.colors, dtype=torch.float32)
+    d2 = ((rgb.permute(0, 2, 3, 1)[..., None, :] * 255.0 - colors) ** 2).sum(-1).permute(0, 3, 1, 2)
+    expected = torch.softmax(-d2 / (2.0 * LIKELIHOOD_SIGMA ** 2), dim=1)
+    torch.testing.assert_close(torch.softmax(CITYSCAPES.logits_torch(rgb), dim=1), expected, rtol=0, atol=1e-5)
 
 
 def test_pooled_decoding_weighs_how_sure_each_answer_is():
