@@ -173,10 +173,11 @@ def decode_depth_pooled_torch(answers: list[torch.Tensor]) -> tuple[torch.Tensor
     """Answers for the same pixels, N x 3 x H x W RGB each -> (N x H x W float32 metres at the mean of their
     transformed depths f, N x 3 x H x W float32 RGB painting that mean); a pixel that is not finite in some answer
     decodes to NaN. The mean is taken along the walk, where two nearby depths may lie far apart in RGB."""
-    total, broken = 0.0, False
+    broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
+    total = 0.0
     for rgb in answers:
         p = unit_rgb_torch(rgb)
-        broken = broken | ~torch.isfinite(p).all(dim=1)
+        broken |= ~torch.isfinite(p).all(dim=1)
         k, t = project_on_walk_torch(torch.nan_to_num(p))
         total = total + (k + t)
     s = (total / len(answers)).masked_fill_(broken, EDGES)   # painted white, as NaN depth encodes

@@ -146,7 +146,7 @@ class Palette:
         class with the highest mean probability, float32 confidence: that probability); a pixel that is not
         finite in some answer decodes to ignore with confidence 0."""
         n, _, h, w = answers[0].shape
-        broken = torch.zeros((n, h, w), dtype=torch.bool, device=answers[0].device)
+        broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
         total = 0.0
         for rgb in answers:
             p = unit_rgb_torch(rgb)
