@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vision_banana_ros.codecs import (DEPTH_STEPS, decode_depth, decode_depth_pooled_torch, decode_depth_torch,
-                                      depth_to_unit,
-                                      encode_depth, encode_depth_torch, encode_depth_uint8,
+                                      depth_to_unit, encode_depth, encode_depth_torch, encode_depth_uint8,
                                       encode_depth_uint8_torch, unit_to_depth)
 from vision_banana_ros.codecs import depth as depth_codec
 from vision_banana_ros.codecs.depth import project_on_walk_torch

@@ -145,7 +145,6 @@ class Palette:
         """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
         class with the highest mean probability, float32 confidence: that probability); a pixel that is not
         finite in some answer decodes to ignore with confidence 0."""
-        n, _, h, w = answers[0].shape
         broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
         total = 0.0
         for rgb in answers:
@@ -154,8 +153,8 @@ class Palette:
             x = torch.nan_to_num(p).clamp_(0.0, 1.0).permute(0, 2, 3, 1).reshape(-1, 3)
             total = total + torch.softmax(self._pixel_logits(x), dim=1)   # pixels x classes: a contiguous softmax
         confidence, entry = (total / len(answers)).max(dim=1)
-        labels = self.device_table('entry_ids', entry.device)[entry].view(n, h, w)
-        return labels.masked_fill(broken, IGNORE_ID), confidence.view(n, h, w).masked_fill(broken, 0.0)
+        labels = self.device_table('entry_ids', entry.device)[entry].view_as(broken)
+        return labels.masked_fill(broken, IGNORE_ID), confidence.view_as(broken).masked_fill(broken, 0.0)
 
     def _pixel_logits(self, x: torch.Tensor) -> torch.Tensor:
         """P x 3 RGB in [0, 1] -> P x K logits (2 x.c - |c|^2) / (2 sigma^2), in 0..255 units: one matrix product."""
