@@ -124,7 +124,8 @@ def _export(args: argparse.Namespace) -> int:
 
 def _world(args: argparse.Namespace) -> int:
     from .world import write_dataset
-    names = write_dataset(args.out, args.count, args.seed, size=args.size, workers=args.workers)
+    names = write_dataset(args.out, args.count, args.seed, size=args.size, workers=args.workers,
+                          preset=args.preset)
     print(f'wrote {len(names)} frames to {args.out}')
     return 0
 
@@ -178,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
     data = train.add_mutually_exclusive_group(required=True)
-    data.add_argument('--data', help='data set directory (see README: dataset format)')
+    data.add_argument('--data', help='data set directory, or several separated by commas (docs/world.md: '
+                                     'dataset format)')
     data.add_argument('--render', type=_positive, metavar='N', help='render N frames into memory instead')
     train.add_argument('--render-seed', type=int, default=1000,
                        help='seed of the rendered frames (default: %(default)s)')
@@ -193,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--crop', type=_size, help='train on random WxH windows of the samples (the same focal '
                                                    'length on a smaller sensor: depth stays right, steps cost less; '
                                                    'both sides multiples of 32, which the network needs unpadded)')
+    train.add_argument('--no-augment', action='store_true',
+                       help='only brightness/contrast/colour jitter, none of the camera effects (zoom, grey, blur, '
+                            'noise, JPEG, cut-outs)')
+    train.add_argument('--metric-depth', action='store_true',
+                       help='teach depth in metres as each frame shows it instead of for the canonical camera')
     train.add_argument('--batch', type=_positive, default=8)
     train.add_argument('--lr', type=float, default=2e-3)
     train.add_argument('--seed', type=int, default=0)
@@ -237,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
     render.add_argument('--workers', type=_positive, default=1, help='rendering processes (default: %(default)s)')
+    render.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
+                        help='street: the original distribution; wide: the broad training distribution; holdout: '
+                             'appearance the wide preset never shows, for evaluation (default: %(default)s)')
     render.set_defaults(func=_world)
 
     bag = sub.add_parser('bag', help='rosbag2 tools (sqlite3 and mcap, no ROS distro needed)')

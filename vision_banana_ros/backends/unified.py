@@ -7,6 +7,10 @@ With `mirror_average` each image is answered twice in the same batch, as it is a
 answers are averaged in a space where averaging means something: class probabilities from the painted colours,
 depth along the power transform (two points of the Hilbert walk can lie far apart in RGB), normal vectors as painted
 (x mirrored back). The encodings are then the averaged answer painted again.
+
+Weights that paint depth for a canonical camera (`model.canonical`) have each image's depth scaled by its camera's
+focal length (from the intrinsics the engine passes: CameraInfo, else the node's fallback_hfov_deg); an image
+without intrinsics is taken to have the canonical 70 deg field of view. The depth encoding then paints the metres.
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from pathlib import Path
 
 import torch
 
-from ..codecs import CITYSCAPES, Palette, decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch
+from ..codecs import (CITYSCAPES, Palette, decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch,
+                      encode_depth_uint8_torch)
+from ..model.canonical import focal_of
 from ..model.weights import load_network, trained_size
 from .base import Backend, DenseOutputs
 
@@ -39,6 +45,8 @@ class UnifiedBackend(Backend):
         self.processing_size = tuple(processing_size or self.trained_size or DEFAULT_PROCESSING_SIZE)
         self.palette = palette
         self.mirror_average = mirror_average
+        depth = [n for n in self.networks if 'depth' in n.config.tasks]
+        self.canonical_focal = depth[0].canonical_focal if depth else None
 
     def models(self) -> list[torch.nn.Module]:
         return list(self.networks)
@@ -64,9 +72,15 @@ class UnifiedBackend(Backend):
             answers.update({task: rgb[:, i] for i, task in enumerate(mine)})
         return answers
 
+    def _focal_scale(self, intrinsics, count: int, device: torch.device) -> torch.Tensor:
+        """Per image, metres over canonical depth: its focal length over the canonical one (1 where unknown)."""
+        cameras = intrinsics or [None] * count
+        focal = [self.canonical_focal if c is None else focal_of(c.fx, c.width) for c in cameras]
+        return torch.tensor(focal, device=device)[:, None, None] / self.canonical_focal
+
     @torch.inference_mode()
     def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
-        # The network paints normals from the image alone: intrinsics are not needed.
+        # The network paints normals from the image alone: intrinsics are not needed for them.
         out = DenseOutputs()
         for task in tasks:
             rgb, mirrored = raw[task].float(), None
@@ -85,7 +99,11 @@ class UnifiedBackend(Backend):
                     out.depth = decode_depth_torch(rgb)
                 else:
                     out.depth, rgb = decode_depth_pooled_torch([rgb, mirrored])
-                out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
+                if self.canonical_focal is None:
+                    out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
+                else:
+                    out.depth = out.depth * self._focal_scale(intrinsics, len(out.depth), out.depth.device)
+                    out.encodings[task] = encode_depth_uint8_torch(out.depth)
             elif task == 'normals':
                 if mirrored is not None:   # mirroring the image negates x, painted as 2r - 1
                     rgb = (rgb + torch.cat([1.0 - mirrored[:, :1], mirrored[:, 1:]], dim=1)) / 2.0

@@ -47,9 +47,10 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
                                  f'{frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
             yield frame
 
-    count = len(read_dataset(args.data))
-    return TrainingSet.from_frames(at_size(tqdm(iter_samples(args.data), desc='load', unit='frame', total=count)),
-                                   count)
+    folders = args.data.split(',')
+    count = sum(len(read_dataset(folder)) for folder in folders)
+    frames = (frame for folder in folders for frame in iter_samples(folder))
+    return TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=count)), count)
 
 
 def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,
@@ -72,6 +73,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 def run_training(args: argparse.Namespace) -> int:
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
-                          init=args.init, device=args.device)
+                          init=args.init, device=args.device, augmented=not args.no_augment,
+                          canonical_depth=not args.metric_depth)
     print(json.dumps({**report, 'torch_threads': torch.get_num_threads()}))
     return 0

@@ -98,6 +98,9 @@ class VisionBananaNet(nn.Module):
     def __init__(self, config: NetworkConfig = NetworkConfig()):
         super().__init__()
         self.config = config
+        # Focal length (image widths) of the camera whose depth the network paints; None: metres as seen
+        # (model.canonical). Saved in the weights' metadata.
+        self.canonical_focal: float | None = None
         widths = config.encoder_widths
         stages, cin = [], 3
         for width, blocks in zip(widths, config.encoder_blocks):

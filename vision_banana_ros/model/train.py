@@ -1,8 +1,10 @@
 """Training: `vision_banana train --data DIR --out DIR [--minutes M | --steps S] ...`.
 
 Samples are held in memory at the training resolution. Each step draws a batch, flips half of it left-right
-(negating the normals' x), jitters brightness/contrast/colour, runs the network on every task the network answers
-and sums the decoded-space losses (segmentation weighted toward rare classes). The learning rate ramps up over
+(negating the normals' x), augments it as other cameras would have recorded it (`augment`: zoom with the focal
+length following, colour, exposure, grey, blur, noise, JPEG, cut-outs), runs the network on every task the network
+answers and sums the decoded-space losses (segmentation weighted toward rare classes). Depth is taught for the
+canonical camera (`canonical`): each sample's depth scaled by the canonical focal length over its own. The learning rate ramps up over
 the first 2 % of the budget, then follows a cosine over it (minutes or steps, whichever is given). Checkpoints
 (weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint and `--resume` continues from them;
 the final weights go to OUT/weights.safetensors.
@@ -22,6 +24,8 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from ..engine.device import autocast
+from . import augment
+from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import TASK_LOSSES, class_balance_weights
 from .network import NetworkConfig, VisionBananaNet, parameter_count
 from .weights import load_network, save_network
@@ -31,12 +35,14 @@ from .weights import load_network, save_network
 class TrainingSet:
     """N training samples at one resolution, as tensors (on the CPU, or moved to the training device with `to`):
     rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float32 N x H x W (non-finite or <= 0 invalid),
-    normals float16 N x H x W x 3 (zero invalid)."""
+    normals float16 N x H x W x 3 (zero invalid), focal float32 N (fx / width; the canonical one where a sample
+    has no intrinsics)."""
 
     rgb: torch.Tensor
     labels: torch.Tensor
     depth: torch.Tensor
     normals: torch.Tensor
+    focal: torch.Tensor
 
     def __len__(self) -> int:
         return len(self.rgb)
@@ -56,7 +62,8 @@ class TrainingSet:
                 data = cls(rgb=torch.empty((count, height, width, 3), dtype=torch.uint8),
                            labels=torch.empty((count, height, width), dtype=torch.uint8),
                            depth=torch.empty((count, height, width), dtype=torch.float32),
-                           normals=torch.empty((count, height, width, 3), dtype=torch.float16))
+                           normals=torch.empty((count, height, width, 3), dtype=torch.float16),
+                           focal=torch.empty(count, dtype=torch.float32))
             if frame.rgb.shape != data.rgb.shape[1:]:
                 raise ValueError(f'training samples must share one resolution, got {data.rgb.shape[2]}x'
                                  f'{data.rgb.shape[1]} and {frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
@@ -64,6 +71,7 @@ class TrainingSet:
             data.labels[i].numpy()[:] = frame.labels
             data.depth[i].numpy()[:] = frame.depth
             data.normals[i].numpy()[:] = np.nan_to_num(frame.normals)
+            data.focal[i] = focal_of(frame.intrinsics['fx'], width) if frame.intrinsics else CANONICAL_FOCAL
             filled = i + 1
         if not filled:
             raise ValueError('no training samples')
@@ -73,13 +81,14 @@ class TrainingSet:
 
     def to(self, device: torch.device) -> 'TrainingSet':
         """Keep the whole set on the training device, so that batches never wait for the host."""
-        return TrainingSet(*(t.to(device) for t in (self.rgb, self.labels, self.depth, self.normals)))
+        return TrainingSet(*(t.to(device) for t in (self.rgb, self.labels, self.depth, self.normals, self.focal)))
 
     def batch(self, size: int, generator: torch.Generator, device: torch.device,
-              crop: tuple[int, int] | None = None) -> dict[str, torch.Tensor]:
+              crop: tuple[int, int] | None = None, augmented: bool = True) -> dict[str, torch.Tensor]:
         """`size` random samples, or random crop = (W, H) windows of them, half of them flipped left-right (normals'
-        x negated), brightness/contrast/colour jittered, on `device`. Randomness comes from `generator` (on the
-        set's device), so that drawing a batch never waits for the GPU.
+        x negated), augmented (`augment`: zoom, photometric, cut-outs) or only brightness/contrast/colour jittered,
+        on `device`, with each sample's focal length in units of its width ('focal'). Randomness comes from
+        `generator` (on the set's device), so that drawing a batch never waits for the GPU.
 
         A window is what a camera with the same focal length and a smaller sensor would see, so its depth and
         normals stay right; it costs less per step than the whole frame."""
@@ -105,10 +114,16 @@ class TrainingSet:
         mirrored = normals.flip(-1)
         mirrored[:, 0].neg_()
         normals = torch.where(flip[:, None, None, None], mirrored, normals)
+        focal = self.focal[i].to(device) * (width / crop_w)
+        if augmented:
+            batch = augment.zoom({'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals,
+                                  'focal': focal}, generator)
+            batch['rgb'] = augment.photometric(batch['rgb'], generator)
+            return augment.cut_out(batch, generator)
         mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
         rgb = (((rgb - mean) * random(0.8, 1.2, size, 1, 1, 1) + mean) * random(0.7, 1.3, size, 1, 1, 1)
                * random(0.9, 1.1, size, 3, 1, 1)).clamp_(0.0, 1.0)
-        return {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals}
+        return {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals, 'focal': focal}
 
 
 LOG_EVERY = 25    # steps between reads of the loss
@@ -133,6 +148,8 @@ class TrainOptions:
     class_balance: bool = True  # weight the segmentation cross-entropy toward rare classes
     compile: bool = False       # torch.compile the forward pass and losses (fuses the many small loss kernels)
     crop: tuple[int, int] | None = None  # train on random W x H windows of the samples instead of whole ones
+    augmented: bool = True      # the augmentation module's camera effects (else brightness/contrast/colour only)
+    canonical_depth: bool = True  # teach depth for the canonical camera (model.canonical), else metres as seen
     progress: bool = True
 
 
@@ -191,6 +208,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              f'{network.config.encoder_widths}) is not the one to train ({config.tasks}, widths '
                              f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
+        network.canonical_focal = CANONICAL_FOCAL if options.canonical_depth else None
     if options.crop and any(side % network.stride for side in options.crop):
         # A padded window puts padding in the network's last rows or columns, where the loss never looks; whole
         # frames at inference put real pixels there, for a network that never learned them (seen: road at 1.6 m
@@ -222,7 +240,9 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         warmup = min(1.0, (done + 1e-9) / WARMUP)
         for group in optimizer.param_groups:
             group['lr'] = options.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * done))
-        batch = data.batch(options.batch, generator, device, options.crop)
+        batch = data.batch(options.batch, generator, device, options.crop, options.augmented)
+        if network.canonical_focal is not None:   # the depth the canonical camera would measure
+            batch['depth'] = batch['depth'] * (network.canonical_focal / batch['focal'])[:, None, None]
         images = batch['rgb'].contiguous(memory_format=memory_format)
         losses = objective(network, images, batch, task_ids, class_weights, device, options.precision)
         optimizer.zero_grad(set_to_none=True)
@@ -249,6 +269,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     network.eval()
     summary = {'steps': step, 'seconds': round(time.monotonic() - started), 'batch': options.batch,
                'samples': len(data), 'crop': options.crop, 'class_balance': options.class_balance,
+               'augmented': options.augmented, 'canonical_depth': options.canonical_depth,
                'final_loss': float(np.mean(history[-5:] or [np.nan]))}
     save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=trained_size,
                  extra_metadata={'vision_banana.training': json.dumps(summary)})

@@ -1,8 +1,9 @@
 """Weights and training state on disk, through safetensors only (no pickle anywhere).
 
 A weights file holds the network's tensors plus, in the safetensors metadata, the `NetworkConfig` it was built
-with, so a file is self-describing: `load_network(path)` needs nothing else, and the frame size it was trained at,
-which inference defaults to.
+with, so a file is self-describing: `load_network(path)` needs nothing else, the frame size it was trained at,
+which inference defaults to, and, for weights that paint depth for a canonical camera (`model.canonical`), its focal
+length, kept on the loaded network as `canonical_focal` (None: the network paints metres directly).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .network import NetworkConfig, VisionBananaNet
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / 'weights' / 'vision_banana_default.safetensors'
 CONFIG_KEY = 'vision_banana.network_config'
 TRAINED_SIZE_KEY = 'vision_banana.trained_size'
+CANONICAL_FOCAL_KEY = 'vision_banana.canonical_focal'
 
 
 def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
@@ -29,6 +31,8 @@ def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
     metadata = {CONFIG_KEY: json.dumps(network.config.to_dict()), **(extra_metadata or {})}
     if trained_size:
         metadata[TRAINED_SIZE_KEY] = json.dumps([int(side) for side in trained_size])
+    if network.canonical_focal is not None:
+        metadata[CANONICAL_FOCAL_KEY] = json.dumps(float(network.canonical_focal))
     cast = lambda v: v.half() if half and v.is_floating_point() else v
     tensors = {k: cast(v.detach().cpu()).contiguous() for k, v in network.state_dict().items()}
     save_file(tensors, str(path), metadata=metadata)
@@ -62,9 +66,13 @@ def load_network(path: str | Path | None = None, device: str | torch.device = 'c
     if path.is_dir():
         raise ValueError(f'weights file {path} is a directory: give the .safetensors file in it')
     try:
-        config = NetworkConfig.from_dict(json.loads(read_metadata(path)[CONFIG_KEY]))
-        network = VisionBananaNet(config)
+        metadata = read_metadata(path)
+        network = VisionBananaNet(NetworkConfig.from_dict(json.loads(metadata[CONFIG_KEY])))
         network.load_state_dict(load_file(str(path), device='cpu'), strict=True)
+        focal = json.loads(metadata.get(CANONICAL_FOCAL_KEY, 'null'))
+        if focal is not None and not (isinstance(focal, (int, float)) and 0 < focal < 100):
+            raise ValueError(f'{CANONICAL_FOCAL_KEY} metadata {focal!r} is not a focal length in image widths')
+        network.canonical_focal = focal
     except FileNotFoundError:
         raise ValueError(f'weights file {path} does not exist') from None
     except KeyError:

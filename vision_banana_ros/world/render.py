@@ -188,14 +188,15 @@ def _sensor(image: np.ndarray, s: Sensor) -> np.ndarray:
 
 
 def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool = True, shadows: bool = True,
-                 **overrides) -> Frame:
-    """A random street scene from `seed` (same seed, size and options -> identical arrays). `noise=False` renders
-    through a clean sensor (same scene and ground truth). Overrides fix camera parameters (fov_deg, height_m,
-    pitch_deg, roll_deg, yaw_deg, x_m) or scene options (curve, junction, traffic): see `scene.generate`."""
+                 preset: str = 'street', **overrides) -> Frame:
+    """A random street scene from `seed` (same seed, size, preset and options -> identical arrays). `preset`:
+    street, wide or holdout (`world.presets`). `noise=False` renders through a clean sensor (same scene and ground
+    truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m) or scene
+    options (curve, junction, traffic): see `scene.generate`."""
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')
     rng = np.random.default_rng(int(seed))
-    scene, camera = generate(rng, width, height, **overrides)
+    scene, camera = generate(rng, width, height, preset, **overrides)
     sensor = Sensor.random(rng)
     frame = render(scene, camera, sensor if noise else Sensor(), shadows=shadows)
     frame.seed = int(seed)

@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import lighting
+from .lighting import Lighting
 from .mesh import MeshBuilder, yaw_matrix
+from .presets import STREET_CAMERA, Preset, preset, randomise_appearance
 from .textures import ASPHALT, FACADE, GLASS, NOISE, TILES, Materials, hsv
 
 # Cityscapes train ids the world uses.
@@ -25,13 +28,7 @@ Y_NEAR, Y_FAR = -40.0, 230.0
 VEHICLE_LENGTHS_M = {'car': (3.8, 5.0), 'truck': (6.6, 10.0), 'bus': (10.0, 12.5)}
 SEGMENT_M = 5.0            # long boxes are cut into pieces this long so that a bend can shear them smoothly
 
-CAMERA_RANGES = {          # what a real camera varies; `render_frame(**overrides)` fixes any of them
-    'fov_deg': (40.0, 110.0),      # horizontal field of view
-    'height_m': (1.0, 2.5),        # above the ground it stands on
-    'pitch_deg': (-15.0, 10.0),    # positive looks up
-    'roll_deg': (-5.0, 5.0),       # about the optical axis
-    'yaw_deg': (-20.0, 20.0),      # positive turns left of the street direction
-}
+CAMERA_RANGES = STREET_CAMERA   # the default (street) preset's; `render_frame(**overrides)` fixes any
 SCENE_OPTIONS = ('curve', 'junction', 'traffic', 'x_m')
 
 
@@ -88,20 +85,6 @@ class Camera:
         return cls(int(width), int(height), float(f), float(f), float((width - 1) / 2 + principal_offset[0]),
                    float((height - 1) / 2 + principal_offset[1]), float(fov_deg), float(height_m),
                    float(pitch_deg), float(roll_deg), float(yaw_deg), float(x_m), float(ground_z))
-
-
-@dataclass
-class Lighting:
-    """Sun, sky and haze, all as linear radiance."""
-
-    sun_dir: tuple = (0.35, -0.45, 0.82)       # toward the sun
-    sun_rgb: tuple = (3.0, 2.9, 2.7)
-    ambient_rgb: tuple = (0.55, 0.62, 0.75)
-    zenith_rgb: tuple = (0.18, 0.35, 0.85)
-    horizon_rgb: tuple = (0.75, 0.82, 0.95)
-    clouds: float = 0.0                        # cover 0..1
-    cloud_rgb: tuple = (1.2, 1.2, 1.25)
-    fog_m: float = 1000.0                      # distance at which haze reaches 63 %
 
 
 @dataclass
@@ -166,8 +149,9 @@ def _skin(rng) -> np.ndarray:
 class _Street:
     """Draws one street from `rng` into a MeshBuilder and a Materials table."""
 
-    def __init__(self, rng: np.random.Generator, width: int, height: int, overrides: dict):
+    def __init__(self, rng: np.random.Generator, width: int, height: int, overrides: dict, kind: Preset):
         self.rng = rng
+        self.preset = kind
         self.mb = MeshBuilder()
         self.mat = Materials()
         # Primitives are queued and built in a few batches by `flush` (one numpy pass per kind, not per object).
@@ -246,13 +230,29 @@ class _Street:
         self.y_end = u(50, 140) if rng.random() < 0.25 else None
         self.traffic = overrides.get('traffic', True)
         self.urban = rng.random() < 0.6
+        self.narrow = False
+        if self.preset.street_kinds:
+            self._street_kind()
         self.sides = {s: self._side_params(s) for s in (-1, 1)}
+
+    def _street_kind(self) -> None:
+        """Narrow one-lane lanes between buildings (an old town) or wide avenues of 5-6 lanes, beside ordinary
+        streets."""
+        kind = self.rng.choice(['ordinary', 'narrow', 'avenue'], p=[0.6, 0.2, 0.2])
+        if kind == 'narrow':
+            self.lanes, self.lane_w, self.two_way = 1, self.u(3.0, 4.2), False
+        elif kind == 'avenue':
+            self.lanes, self.lane_w, self.two_way = int(self.rng.choice([5, 6])), self.u(3.0, 3.7), True
+        self.hw = self.lanes * self.lane_w / 2
+        self.narrow = kind == 'narrow'
 
     def _side_params(self, s: int) -> dict:
         rng, u = self.rng, self.u
         verge = u(0.8, 2.5) if rng.random() < 0.25 else 0.0
         walk = u(1.5, 5.0)
         front = str(rng.choice(['building', 'wall', 'fence', 'hedge', 'open'], p=[0.45, 0.15, 0.15, 0.1, 0.15]))
+        if self.narrow:   # an old-town lane: a narrow pavement, houses right behind it
+            verge, walk, front = 0.0, u(0.6, 1.8), 'building'
         setback = 0.0 if front == 'building' else (u(8, 30) if front == 'open' else u(2, 12))
         walk0 = self.hw + verge
         return {'verge': verge, 'walk': walk, 'walk0': walk0, 'walk1': walk0 + walk, 'front': front,
@@ -273,17 +273,18 @@ class _Street:
 
     def _camera(self, width: int, height: int, overrides: dict) -> None:
         """Every parameter is drawn whether or not it is overridden, so that an override changes nothing else."""
-        rng, u = self.rng, self.u
-        draws = {k: u(*r) for k, r in CAMERA_RANGES.items()}
-        draws['yaw_deg'] = float(np.clip(rng.normal(0, 8), *CAMERA_RANGES['yaw_deg']))   # mostly along the street
-        draws.update({k: float(overrides[k]) for k in CAMERA_RANGES if k in overrides})
+        rng, u, ranges = self.rng, self.u, self.preset.camera
+        draws = {k: u(*r) for k, r in ranges.items()}
+        if ranges is STREET_CAMERA:   # mostly along the street
+            draws['yaw_deg'] = float(np.clip(rng.normal(0, 8), *ranges['yaw_deg']))
+        draws.update({k: float(overrides[k]) for k in ranges if k in overrides})
         forward_lanes = [k for k in range(self.lanes) if not self.two_way or -self.hw + (k + 0.5) * self.lane_w > 0]
-        on_road = rng.random() < 0.85
+        on_road = rng.random() >= self.preset.sidewalk
         lane_x = -self.hw + (int(rng.choice(forward_lanes)) + 0.5) * self.lane_w + rng.normal(0, 0.3)
         s = int(rng.choice([-1, 1]))
         walk_x = s * (self.sides[s]['walk0'] + 0.4 + rng.random() * (self.sides[s]['walk'] - 0.8))
         x = float(overrides['x_m']) if 'x_m' in overrides else (lane_x if on_road else walk_x)
-        offset = (u(-0.02, 0.02) * width, u(-0.02, 0.02) * height)
+        offset = tuple(u(-1, 1) * self.preset.principal * side for side in (width, height))
         self.camera = Camera.create(width, height, draws['fov_deg'], draws['height_m'], draws['pitch_deg'],
                                     draws['roll_deg'], draws['yaw_deg'], x, self.ground_z(x), offset)
 
@@ -310,6 +311,20 @@ class _Street:
         self.flush()
         return Scene.from_builder(self.mb, self.mat, self._lighting(), self.curve, self.curve_start)
 
+    def _lighting(self) -> Lighting:
+        """The preset's lighting; beyond the street preset also fog, a wet road and randomised appearance."""
+        kinds = self.preset.lighting
+        if not kinds:
+            return lighting.classic(self.rng)
+        light = lighting.draw(str(self.rng.choice(kinds)), self.rng)
+        if self.rng.random() < self.preset.fog:
+            light.fog_m = self.u(20, 120)
+        if self.rng.random() < self.preset.wet:   # water on the road mirrors the sky and the lights
+            self.mat.shine[self.road] = self.u(0.3, 0.7)
+        if self.preset.textures:
+            randomise_appearance(self.mat, self.preset.textures, self.rng)
+        return light
+
     def _ground(self) -> None:
         rng, u = self.rng, self.u
         asphalt = hsv(u(20, 230), u(0, 0.08), u(0.22, 0.42))
@@ -318,7 +333,7 @@ class _Street:
         end = (self.y_end + 2) if self.y_end is not None else Y_FAR
         centre_style = float(rng.choice([0, 1, 2])) if self.two_way else 0.0
         j0, j1 = (self.yj - self.wj / 2, self.yj + self.wj / 2) if self.yj is not None else (0.0, 0.0)
-        road = self.mat.add(ASPHALT, asphalt, white, yellow,
+        road = self.road = self.mat.add(ASPHALT, asphalt, white, yellow,
                             (0, self.hw, self.lane_w, self.lanes, u(2, 4), u(3, 8), float(rng.random() < 0.6),
                              centre_style, j0, j1, float(rng.random() < 0.5), u(0.05, 0.08)))
         self.box(-self.hw, self.hw, Y_NEAR, end, -0.3, 0.0, road, ROAD)
@@ -811,31 +826,14 @@ class _Street:
             y, w, d = u(25, 140), u(10, 30), u(10, 30)
             self._building(*sorted((x, x + s * d)), y, y + w, u(15, 55))
 
-    def _lighting(self) -> Lighting:
-        rng, u = self.rng, self.u
-        elev, az = np.radians(u(12, 70)), np.radians(u(0, 360))
-        sun_dir = (np.cos(elev) * np.sin(az), np.cos(elev) * np.cos(az), np.sin(elev))
-        warm = np.clip(1.0 - elev / np.radians(40), 0, 1)
-        sun_col = np.array([1.0, 0.95 - 0.12 * warm, 0.88 - 0.3 * warm])
-        if rng.random() < 0.25:   # overcast
-            grey = u(1.0, 1.5)
-            return Lighting(sun_dir, tuple(sun_col * u(0.1, 0.6)), (grey * 0.9, grey * 0.92, grey * 0.95),
-                            (grey * 1.1,) * 3, (grey * 1.25,) * 3, 0.0, (1.2, 1.2, 1.25), u(250, 800))
-        sky = u(0.7, 1.1)
-        zenith = np.array([u(0.1, 0.25), u(0.25, 0.4), u(0.7, 0.95)]) * sky
-        horizon = np.array([u(0.65, 0.8), u(0.75, 0.85), u(0.9, 1.0)]) * sky * 1.1
-        return Lighting(sun_dir, tuple(sun_col * u(2.5, 4.0)), tuple(zenith * 0.5 + horizon * 0.3),
-                        tuple(zenith), tuple(horizon), u(0, 0.7) if rng.random() < 0.6 else 0.0,
-                        tuple(np.full(3, u(1.0, 1.5))), u(300, 1500))
-
-
-def generate(rng: np.random.Generator, width: int, height: int, **overrides) -> tuple[Scene, Camera]:
-    """A random street and the camera looking at it. Overrides fix camera parameters (keys of
-    `CAMERA_RANGES`, plus x_m) or scene options: curve (1/m, 0 = straight), junction (bool), traffic
-    (bool: vehicles and people)."""
+def generate(rng: np.random.Generator, width: int, height: int, preset_name: str = 'street',
+             **overrides) -> tuple[Scene, Camera]:
+    """A random street of a preset (`presets.PRESETS`) and the camera looking at it. Overrides fix camera
+    parameters (keys of `CAMERA_RANGES`, plus x_m) or scene options: curve (1/m, 0 = straight), junction (bool),
+    traffic (bool: vehicles and people)."""
     unknown = set(overrides) - set(CAMERA_RANGES) - set(SCENE_OPTIONS)
     if unknown:
         raise ValueError(f'unknown world option(s) {sorted(unknown)}; known: '
                          f'{sorted(CAMERA_RANGES) + sorted(SCENE_OPTIONS)}')
-    street = _Street(rng, width, height, overrides)
+    street = _Street(rng, width, height, overrides, preset(preset_name))
     return street.build(), street.camera

@@ -4,7 +4,8 @@ A texture is a function of the world-space hit point (with the road's bend undon
 curve), the surface normal and the pixel's footprint on the surface (metres per pixel): thin lines (joints,
 lane markings) are box-filtered analytically with that footprint so that they fade to their mean colour
 far away instead of flickering. Each class has its own texture family; colours are given in sRGB [0, 1]
-and stored linear.
+and stored linear. STRIPES is used only by the held-out appearance split (`world.presets`): no training frame
+shows it.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import colorsys
 import numpy as np
 
 # Texture kinds.
-NOISE, TILES, FACADE, ASPHALT, GLASS = range(5)
-N_KINDS = 5
+NOISE, TILES, FACADE, ASPHALT, GLASS, STRIPES = range(6)
+N_KINDS = 6
 N_PARAMS = 12
 
 _NOISE_SIZE = 256
@@ -186,6 +187,16 @@ def _facade(c, par, u, v, fp, salt):
     return out, glass
 
 
+def _stripes(c, par, u, v, fp):
+    """Bands of two colours at any angle: par = (period m, angle rad, duty 0..1, noise amplitude)."""
+    period, angle, duty, amp = (par[:, k] for k in range(4))
+    coord = u * np.cos(angle) + v * np.sin(angle)
+    # Footprint along the band direction is at most fp; the box filter fades bands to their mean far away.
+    cover = _periodic_lines(coord, period, duty * period / 2, fp)[:, None]
+    col = c[:, 0] * (1 - cover) + c[:, 1] * cover
+    return col * (1 + amp * sample_noise(u * 4.0, v * 4.0))[:, None]
+
+
 def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     """Road: asphalt with lane markings. par = (orientation 0: along y / 1: along x, half width, lane width,
     lanes, dash length, gap length, edge lines (0/1), centre style (0 dashed, 1 solid, 2 double),
@@ -241,6 +252,8 @@ def albedo(mats: dict[str, np.ndarray], m: np.ndarray, p: np.ndarray, n: np.ndar
             shine[s[glass]] = 0.35
         elif k == ASPHALT:
             out[s] = _asphalt(c, par, ps, origin, u, v, f)
+        elif k == STRIPES:
+            out[s] = _stripes(c, par, u, v, f)
         else:   # GLASS
             out[s] = c[:, 0]
     return out, shine, mats['emit'][m]

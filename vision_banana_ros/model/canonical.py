@@ -1,0 +1,20 @@
+"""Camera-aware metric depth through a canonical camera (the idea of Metric3D).
+
+The same picture taken through a wider lens shows a closer scene: an image alone does not fix metric depth. So the
+network paints depth as a camera with the canonical focal length would measure it (70 deg horizontal field of
+view), and each frame's answer is scaled by its own focal length: depth = canonical depth * focal / CANONICAL.
+Focal lengths here are in units of the image width (fx / width), which a resize of the whole frame keeps.
+Weights record that they paint canonical depth (`vision_banana.canonical_focal`); older weights paint metres
+directly and are decoded as before.
+"""
+from __future__ import annotations
+
+import math
+
+CANONICAL_HFOV_DEG = 70.0
+CANONICAL_FOCAL = 0.5 / math.tan(math.radians(CANONICAL_HFOV_DEG) / 2)   # 0.714 image widths
+
+
+def focal_of(fx: float, width: float) -> float:
+    """A focal length in pixels as image widths."""
+    return float(fx) / float(width)

@@ -1,0 +1,102 @@
+"""World presets: the distributions a frame is drawn from.
+
+- `street`: the original distribution (cameras 1-2.5 m high on streets, each class in its own texture family,
+  daylight). Its frames do not change when other presets change: the README's held-out set is drawn from it.
+- `wide`: what a robot's camera may see, for training: any height from a small ground robot to a truck, any
+  pitch, roll and yaw within reason, lenses from tele to wide angle, an off-centre principal point; appearance that
+  no class owns (a share of the materials, up to all of them, gets a random colour and a random texture from a
+  pool shared by every class, or a flat colour); five lighting kinds, fog and wet roads; narrow lanes and wide
+  avenues beside ordinary streets.
+- `holdout`: the wide cameras and streets, with a texture family (stripes) and lighting kinds (sodium night,
+  colour cast) that the wide preset never draws: an evaluation split for appearance nobody trained on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lighting import HELD_OUT_KINDS, TRAINING_KINDS
+from .textures import NOISE, STRIPES, TILES, Materials, hsv
+
+STREET_CAMERA = {          # what the street preset's camera varies; `render_frame(**overrides)` fixes any of them
+    'fov_deg': (40.0, 110.0),      # horizontal field of view
+    'height_m': (1.0, 2.5),        # above the ground it stands on
+    'pitch_deg': (-15.0, 10.0),    # positive looks up
+    'roll_deg': (-5.0, 5.0),       # about the optical axis
+    'yaw_deg': (-20.0, 20.0),      # positive turns left of the street direction
+}
+WIDE_CAMERA = {
+    'fov_deg': (30.0, 120.0),
+    'height_m': (0.2, 3.0),
+    'pitch_deg': (-35.0, 15.0),
+    'roll_deg': (-12.0, 12.0),
+    'yaw_deg': (-30.0, 30.0),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One distribution of frames (see the module docstring)."""
+
+    name: str
+    camera: dict                       # parameter -> (low, high), drawn uniformly (street: yaw is normal)
+    principal: float                   # principal point within +- this fraction of the image size
+    sidewalk: float                    # share of cameras on a sidewalk rather than in a lane
+    lighting: tuple[str, ...] = ()     # lighting kinds drawn uniformly; () = the street's classic daylight
+    textures: tuple[int, ...] = ()     # the pool randomised materials draw from; () = no randomisation
+    fog: float = 0.0                   # share of frames in fog (haze reaching 63 % at 20-120 m)
+    wet: float = 0.0                   # share of frames with a wet, mirroring road
+    street_kinds: bool = False         # narrow lanes and wide avenues besides ordinary streets
+
+
+PRESETS = {
+    'street': Preset('street', STREET_CAMERA, principal=0.02, sidewalk=0.15),
+    'wide': Preset('wide', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
+                   textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True),
+    'holdout': Preset('holdout', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=HELD_OUT_KINDS,
+                      textures=(STRIPES,), fog=0.2, wet=0.2, street_kinds=True),
+}
+
+
+def preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f'unknown world preset {name!r}; known: {", ".join(PRESETS)}')
+    return PRESETS[name]
+
+
+def _random_colour(rng: np.random.Generator) -> np.ndarray:
+    return hsv(rng.uniform(0, 360), rng.uniform(0, 1) ** 1.5, rng.uniform(0.05, 0.95))
+
+
+def _texture_params(kind: int, rng: np.random.Generator) -> tuple:
+    u = rng.uniform
+    if kind == NOISE:     # texels/m along u and v, contrast, fine grain
+        return (u(0.3, 20), u(0.3, 20), u(0.1, 0.9), u(0, 0.3))
+    if kind == TILES:     # periods, row offset, joint width, cell variation, noise
+        return (u(0.1, 2.5), u(0.05, 2.0), float(rng.choice([0.0, 0.5])), u(0.005, 0.06), u(0, 1), u(0, 0.2))
+    return (u(0.05, 1.5), u(0, np.pi), u(0.2, 0.8), u(0, 0.2))   # STRIPES: period, angle, duty, noise
+
+
+def randomise_appearance(materials: Materials, pool: tuple[int, ...], rng: np.random.Generator) -> None:
+    """Domain randomisation in place: per frame, none, some, or all materials get a random colour and a texture
+    from `pool` (shared by every class, so that a texture never tells the class), or every material a flat colour.
+    Shine and glow stay: glass still mirrors, lamps still glow."""
+    mode = rng.choice(['natural', 'some', 'all', 'flat'], p=[0.3, 0.4, 0.2, 0.1])
+    if mode == 'natural':
+        return
+    share = {'some': rng.uniform(0.3, 0.7), 'all': 1.0, 'flat': 1.0}[mode]
+    for i in range(len(materials.kind)):
+        if rng.random() >= share:
+            continue
+        c1, c2 = _random_colour(rng), _random_colour(rng)
+        if mode == 'flat':
+            kind, c2, params = NOISE, c1, (4.0, 4.0, 0.0, 0.0)
+        else:
+            kind = int(rng.choice(pool))
+            params = _texture_params(kind, rng)
+        p = np.zeros_like(materials.params[i])
+        p[:len(params)] = params
+        materials.kind[i] = kind
+        materials.colors[i] = np.stack([c1, c2, c2]) ** 2.2
+        materials.params[i] = p
