@@ -6,7 +6,7 @@ import pytest
 from vision_banana_ros.world import (ABSENT_CLASSES, WORLD_CLASSES, Camera, Lighting, Scene, render,
                                      render_frame)
 from vision_banana_ros.world.mesh import MeshBuilder
-from vision_banana_ros.world.scene import BUILDING, ROAD, SKY
+from vision_banana_ros.world.shapes import BUILDING, ROAD, SKY
 from vision_banana_ros.world.textures import Materials
 
 

@@ -7,13 +7,15 @@ import math
 from tqdm import tqdm
 
 from ..engine import BatchRunner, FrameRequest
+from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
 from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 
 
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
-    through the engine's batch path at the backend's processing size, results compared at the sample's size.
+    through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
+    them (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
     others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError."""
     if batch_size < 1:
@@ -23,7 +25,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> d
     frames = 0
 
     def flush(batch):
-        for sample, result in zip(batch, runner.run([FrameRequest('eval', s.rgb) for s in batch])):
+        requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s)) for s in batch]
+        for sample, result in zip(batch, runner.run(requests)):
             if result.labels is not None:
                 seg.update(result.labels, sample.labels)
             if result.depth is not None:
@@ -47,6 +50,15 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> d
             'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
             'normals_within_11_25': n['within_11_25'], 'normals_within_22_5': n['within_22_5'],
             'normals_within_30': n['within_30']}
+
+
+def camera_of(sample) -> Intrinsics | None:
+    """A data set sample's intrinsics (its intrinsics/<name>.json), or None where it has none."""
+    if not getattr(sample, 'intrinsics', None):
+        return None
+    height, width = sample.rgb.shape[:2]
+    i = sample.intrinsics
+    return Intrinsics(i['fx'], i['fy'], i['cx'], i['cy'], width, height)
 
 
 def format_report(result: dict) -> str:

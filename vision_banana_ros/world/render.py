@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .scene import MAX_DISTANCE_M, SKY, Camera, Lighting, Scene, generate
+from .scene import MAX_DISTANCE_M, Camera, Lighting, Scene, generate
+from .shapes import SKY
 from .textures import albedo, sample_noise
 
 
