@@ -2,9 +2,10 @@
 draws from.
 
 `classic` is the street preset's daylight (sunny or overcast); the other kinds broaden it for training (`day`,
-`overcast`, `hard_sun`, `dusk`, `night`) or are kept for the held-out appearance split only (`sodium`: night under
-orange street lights; `tinted`: daylight through a strong colour cast no white balance removes). Street lamps glow
-by themselves (their material's `emit`), so a night scene still shows them.
+`overcast`, `hard_sun`, `dusk`, `night`, and `indoor`: no sun, warm or cool lamp light from above) or are kept for
+the held-out appearance split only (`sodium`: night under orange street lights; `tinted`: daylight through a strong
+colour cast no white balance removes; `indoor_tinted`: the same indoors). Lamps glow by themselves (their material's
+`emit`), so a night scene still shows them.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 TRAINING_KINDS = ('day', 'overcast', 'hard_sun', 'dusk', 'night')
 HELD_OUT_KINDS = ('sodium', 'tinted')
+INDOOR_KINDS = ('indoor', 'indoor_tinted')   # training, held out
 
 
 @dataclass
@@ -95,8 +97,14 @@ def draw(kind: str, rng: np.random.Generator) -> Lighting:
         orange = np.array([1.0, u(0.45, 0.6), u(0.05, 0.15)])
         return Lighting(sun_dir, tuple(orange * u(0.3, 0.8)), tuple(orange * u(0.08, 0.2)), (0.01, 0.008, 0.012),
                         tuple(orange * u(0.05, 0.12)), 0.0, (0.05, 0.04, 0.03), u(150, 500))
-    if kind == 'tinted':     # held out: a strong colour cast on everything
+    if kind in ('tinted', 'indoor_tinted'):     # held out: a strong colour cast on everything
         tint = np.exp(rng.normal(0, 0.45, 3))
         tint /= tint.mean()
-        return _scaled(classic(rng), tint * u(0.8, 1.2), tint, tint)
-    raise ValueError(f'unknown lighting kind {kind!r}; known: {TRAINING_KINDS + HELD_OUT_KINDS}')
+        base = classic(rng) if kind == 'tinted' else draw('indoor', rng)
+        return _scaled(base, tint * u(0.8, 1.2), tint, tint)
+    if kind == 'indoor':     # the ceiling hides the sky: lamp light from above, warm or cool white
+        white = np.array([1.0, u(0.85, 1.0), u(0.65, 1.0)]) if rng.random() < 0.6 else np.array([u(0.85, 1.0), 1.0,
+                                                                                                   u(0.95, 1.1)])
+        return Lighting((0.0, 0.0, 1.0), (0.0, 0.0, 0.0), tuple(white * u(0.6, 1.6)), (0.0, 0.0, 0.0),
+                        (0.0, 0.0, 0.0), 0.0, (0.0, 0.0, 0.0), 1.0e4)
+    raise ValueError(f'unknown lighting kind {kind!r}; known: {TRAINING_KINDS + HELD_OUT_KINDS + INDOOR_KINDS}')

@@ -627,5 +627,9 @@ def generate(rng: np.random.Generator, width: int, height: int, preset_name: str
     if unknown:
         raise ValueError(f'unknown world option(s) {sorted(unknown)}; known: '
                          f'{sorted(CAMERA_RANGES) + sorted(SCENE_OPTIONS)}')
-    street = _Street(rng, width, height, overrides, preset(preset_name))
+    kind = preset(preset_name)
+    if kind.indoor and rng.random() < kind.indoor:
+        from .indoor import generate_room   # indoor builds on this module's Camera and Scene
+        return generate_room(rng, width, height, kind, overrides)
+    street = _Street(rng, width, height, overrides, kind)
     return street.build(), street.camera

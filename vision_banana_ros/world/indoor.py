@@ -1,0 +1,301 @@
+"""Indoor scenes: rooms, corridors, warehouses and parking garages, where robots work as much as on streets.
+
+World frame as on the street: x right, y forward, z up, metres; the camera stands at y = 0 inside a closed box of
+floor, walls and ceiling, so that every ray hits something (depth everywhere, no sky). What Cityscapes has a class
+for is labelled with it: walls WALL, people PERSON, thin metal posts POLE, potted plants VEGETATION, parked cars
+CAR. Floors, ceilings, doors, furniture, shelving, boxes and thick pillars have no Cityscapes class: IGNORE (255),
+so segmentation learns nothing there while depth and normals are taught everywhere.
+
+Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes, plants), `corridor` (1.6-3.2 m
+wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
+and `garage` (2.3-3 m high, pillars, parked cars).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import lighting
+from .presets import Preset, randomise_appearance
+from .scene import Camera, Scene
+from .shapes import IGNORE, POLE, VEGETATION, WALL, Shapes
+from .textures import NOISE, TILES, hsv
+
+KINDS = ('room', 'corridor', 'warehouse', 'garage')
+SIZES = {   # (width x, length y, height z) ranges in metres
+    'room': ((3.0, 9.0), (3.0, 12.0), (2.4, 3.2)),
+    'corridor': ((1.6, 3.2), (12.0, 40.0), (2.4, 3.2)),
+    'warehouse': ((14.0, 36.0), (15.0, 45.0), (5.0, 10.0)),
+    'garage': ((10.0, 25.0), (15.0, 40.0), (2.3, 3.0)),
+}
+
+
+class Room(Shapes):
+    """Draws one indoor scene of `kind` from `rng`, the camera at (x_m, 0) looking along +y."""
+
+    def __init__(self, rng: np.random.Generator, kind: str):
+        super().__init__(rng)
+        if kind not in KINDS:
+            raise ValueError(f'unknown indoor kind {kind!r}; known: {KINDS}')
+        self.kind = kind
+        (w0, w1), (l0, l1), (h0, h1) = SIZES[kind]
+        self.width, self.length, self.height = self.u(w0, w1), self.u(l0, l1), self.u(h0, h1)
+        self.x0, self.x1 = -self.width / 2, self.width / 2
+        self.y0 = -self.u(0.5, 3.0)                 # the wall behind the camera
+        self.y1 = self.y0 + self.length
+        self.occupied: list[tuple] = []             # footprints (x0, x1, y0, y1) already used
+
+    def camera_x(self) -> float:
+        return self.u(self.x0 + 0.4, self.x1 - 0.4)
+
+    def free(self, x0: float, x1: float, y0: float, y1: float, camera_x: float) -> bool:
+        """Whether a footprint is inside the room, clear of the camera and of everything placed so far."""
+        if x0 < self.x0 + 0.05 or x1 > self.x1 - 0.05 or y0 < self.y0 + 0.05 or y1 > self.y1 - 0.05:
+            return False
+        if not (x1 < camera_x - 0.5 or x0 > camera_x + 0.5 or y1 < -0.6 or y0 > 0.8):
+            return False
+        return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied)
+
+    def build(self, camera_x: float, height_m: float) -> None:
+        self.camera_height = height_m
+        self._shell()
+        recipe = {'room': self._room, 'corridor': self._corridor, 'warehouse': self._warehouse,
+                  'garage': self._garage}[self.kind]
+        recipe(camera_x)
+        for _ in range(int(self.rng.poisson(1.0 if self.kind != 'garage' else 0.6))):
+            self._place_person(camera_x)
+        self.flush()
+
+    # -- materials --------------------------------------------------------------------------------------
+
+    def _floor_material(self) -> int:
+        u, rng = self.u, self.rng
+        r = rng.random()
+        if r < 0.3:    # tiles
+            c = hsv(u(0, 60), u(0, 0.3), u(0.3, 0.9))
+            return self.mat.add(TILES, c, c * u(0.6, 0.9), c * u(0.85, 1.1),
+                                (u(0.2, 0.8),) * 2 + (0.0, u(0.003, 0.01), u(0, 0.3), 0.05))
+        if r < 0.55:   # wooden planks
+            c = hsv(u(20, 40), u(0.3, 0.7), u(0.2, 0.7))
+            return self.mat.add(TILES, c, c * 0.7, c * u(0.8, 1.2), (u(0.8, 2.0), u(0.1, 0.25), 0.5, 0.004,
+                                                                        u(0.2, 0.6), 0.1), shine=u(0, 0.2))
+        c = hsv(u(0, 360), u(0, 0.25), u(0.25, 0.7))   # concrete, screed, carpet, epoxy
+        return self.mat.add(NOISE, c, c * u(0.7, 1.0), params=(u(0.5, 6), u(0.5, 6), u(0.1, 0.5), u(0, 0.3)),
+                            shine=u(0, 0.25))
+
+    def _wall_material(self) -> int:
+        u = self.u
+        c = hsv(u(0, 360), u(0, 0.3) if self.rng.random() < 0.8 else u(0.3, 0.7), u(0.4, 0.95))
+        return self.mat.add(NOISE, c, c * u(0.85, 1.0), params=(u(1, 4), u(1, 4), u(0.05, 0.3), u(0, 0.1)))
+
+    def _solid(self, lo: float = 0.1, hi: float = 0.9) -> int:
+        """Furniture, boxes, doors: a flat colour with a little grain."""
+        return self.mat.flat(hsv(self.u(0, 360), self.u(0, 0.7), self.u(lo, hi)), noise=self.u(0.02, 0.1))
+
+    # -- the shell ---------------------------------------------------------------------------------------
+
+    def _shell(self) -> None:
+        """Floor, ceiling and four walls, thick enough that no ray leaves the room; ceiling lights."""
+        x0, x1, y0, y1, h, t = self.x0, self.x1, self.y0, self.y1, self.height, 0.3
+        self.box(x0 - t, x1 + t, y0 - t, y1 + t, -t, 0.0, self._floor_material(), IGNORE)
+        ceiling = self.mat.add(TILES, hsv(0, 0, self.u(0.75, 0.95)), hsv(0, 0, 0.6), hsv(0, 0, 0.85),
+                               (0.6, 0.6, 0.0, 0.01, 0.1, 0.02)) if self.rng.random() < 0.5 else self._wall_material()
+        self.box(x0 - t, x1 + t, y0 - t, y1 + t, h, h + t, ceiling, IGNORE)
+        walls = [self._wall_material()] * 4 if self.rng.random() < 0.7 else [self._wall_material() for _ in range(4)]
+        self.box(x0 - t, x0, y0, y1, 0.0, h, walls[0], WALL)
+        self.box(x1, x1 + t, y0, y1, 0.0, h, walls[1], WALL)
+        self.box(x0 - t, x1 + t, y0 - t, y0, 0.0, h, walls[2], WALL)
+        self.box(x0 - t, x1 + t, y1, y1 + t, 0.0, h, walls[3], WALL)
+        lamp = self.mat.flat(hsv(50, 0.05, 0.95), noise=0.0, emit=1.0)
+        step = self.u(2.0, 5.0)
+        for y in np.arange(y0 + step / 2, y1, step):
+            for x in np.arange(x0 + step / 2, x1, step):
+                self.box(x - 0.3, x + 0.3, y - 0.6, y + 0.6, h - 0.04, h - 0.001, lamp, IGNORE)
+        # Doors along the side walls: slabs standing just proud of the wall.
+        for _ in range(int(self.rng.poisson(self.length / 8))):
+            y, s = self.u(y0 + 1, y1 - 1), self.rng.choice([-1, 1])
+            x = x0 if s < 0 else x1
+            door_h = min(self.u(2.0, 2.3), h - 0.05)
+            self.box(min(x, x - s * 0.04), max(x, x - s * 0.04), y - 0.45, y + 0.45, 0.0, door_h, self._solid(), IGNORE)
+
+    # -- kinds ---------------------------------------------------------------------------------------------
+
+    def _try(self, camera_x: float, size_x: float, size_y: float, tries: int = 20):
+        """A free footprint of this size, claimed, or None."""
+        for _ in range(tries):
+            x, y = self.u(self.x0 + size_x / 2, self.x1 - size_x / 2), self.u(self.y0 + size_y / 2, self.y1 - size_y / 2)
+            box = (x - size_x / 2, x + size_x / 2, y - size_y / 2, y + size_y / 2)
+            if self.free(*box, camera_x):
+                self.occupied.append(box)
+                return x, y
+        return None
+
+    def _room(self, camera_x: float) -> None:
+        for _ in range(int(self.rng.integers(1, 4))):
+            self._table(camera_x)
+        for _ in range(int(self.rng.integers(0, 4))):
+            self._chair(camera_x)
+        for _ in range(int(self.rng.integers(0, 3))):
+            self._cabinet(camera_x)
+        for _ in range(int(self.rng.integers(0, 6))):
+            self._boxes(camera_x, stack=1)
+        for _ in range(int(self.rng.integers(0, 3))):
+            self._plant(camera_x)
+
+    def _corridor(self, camera_x: float) -> None:
+        for _ in range(int(self.rng.integers(0, 4))):
+            self._boxes(camera_x, stack=1)
+        for _ in range(int(self.rng.integers(0, 3))):
+            self._cabinet(camera_x)
+        for _ in range(int(self.rng.integers(0, 2))):
+            self._plant(camera_x)
+
+    def _warehouse(self, camera_x: float) -> None:
+        """Rows of shelving along y with aisles between them, pallets of boxes, posts."""
+        depth, aisle = self.u(0.8, 1.4), self.u(2.0, 4.0)
+        x = self.x0 + 0.3
+        while x + depth < self.x1 - 0.3:
+            if not (x < camera_x + 0.6 and x + depth > camera_x - 0.6):
+                self._shelving(x, x + depth, self.y0 + self.u(0.5, 3), self.y1 - self.u(0.5, 3))
+            x += depth + aisle
+        for _ in range(int(self.rng.integers(2, 8))):
+            self._boxes(camera_x, stack=int(self.rng.integers(1, 4)), pallet=True)
+        metal = self.mat.flat(hsv(self.u(0, 60), self.u(0.5, 0.9), self.u(0.4, 0.9)), shine=0.2)
+        for _ in range(int(self.rng.integers(0, 6))):
+            spot = self._try(camera_x, 0.2, 0.2)
+            if spot:
+                self.cylinder((spot[0], spot[1], 0.0), (spot[0], spot[1], self.u(0.9, 1.3)), 0.05, metal, metal, POLE)
+
+    def _garage(self, camera_x: float) -> None:
+        """Thick pillars on a grid and cars parked between them."""
+        concrete = self.mat.add(NOISE, hsv(0, 0, self.u(0.45, 0.75)), hsv(30, 0.05, 0.5), params=(2, 2, 0.3, 0.2))
+        pitch_x, pitch_y, side = self.u(5.0, 8.0), self.u(5.0, 8.0), self.u(0.4, 0.8)
+        for x in np.arange(self.x0 + pitch_x / 2, self.x1, pitch_x):
+            for y in np.arange(self.y0 + pitch_y / 2, self.y1, pitch_y):
+                if self.free(x - side / 2, x + side / 2, y - side / 2, y + side / 2, camera_x):
+                    self.occupied.append((x - side / 2, x + side / 2, y - side / 2, y + side / 2))
+                    self.box(x - side / 2, x + side / 2, y - side / 2, y + side / 2, 0.0, self.height, concrete,
+                             IGNORE)
+        for _ in range(int(self.rng.integers(1, 7))):
+            length = self.vehicle_length('car')
+            yaw = float(self.rng.choice([0.0, np.pi, np.pi / 2])) + self.rng.normal(0, 0.03)
+            along_y = abs(np.cos(yaw)) > 0.5
+            spot = self._try(camera_x, 2.2 if along_y else length + 0.3, length + 0.3 if along_y else 2.2)
+            if spot:
+                self.vehicle(spot[0], spot[1], yaw, 'car', length)
+
+    # -- objects -------------------------------------------------------------------------------------------
+
+    def _table(self, camera_x: float) -> None:
+        sx, sy, h = self.u(0.6, 2.0), self.u(0.6, 1.2), self.u(0.68, 0.78)
+        spot = self._try(camera_x, sx, sy)
+        if not spot:
+            return
+        x, y = spot
+        top, leg = self._solid(), self._solid(0.05, 0.6)
+        self.box(x - sx / 2, x + sx / 2, y - sy / 2, y + sy / 2, h - 0.04, h, top, IGNORE)
+        for dx in (-1, 1):
+            for dy in (-1, 1):
+                lx, ly = x + dx * (sx / 2 - 0.06), y + dy * (sy / 2 - 0.06)
+                self.box(lx - 0.025, lx + 0.025, ly - 0.025, ly + 0.025, 0.0, h - 0.04, leg, IGNORE)
+        for _ in range(int(self.rng.integers(0, 4))):   # clutter on the table
+            s = self.u(0.08, 0.35)
+            cx, cy = self.u(x - sx / 2 + s, x + sx / 2 - s), self.u(y - sy / 2 + s, y + sy / 2 - s)
+            self.box(cx - s / 2, cx + s / 2, cy - s / 2, cy + s / 2, h, h + self.u(0.03, 0.35), self._solid(), IGNORE)
+
+    def _chair(self, camera_x: float) -> None:
+        spot = self._try(camera_x, 0.5, 0.5)
+        if not spot:
+            return
+        x, y = spot
+        m, seat = self._solid(), self.u(0.42, 0.5)
+        self.box(x - 0.22, x + 0.22, y - 0.22, y + 0.22, seat - 0.05, seat, m, IGNORE)
+        side = self.rng.choice([-1, 1])
+        self.box(x - 0.22, x + 0.22, y + side * 0.22 - 0.02, y + side * 0.22 + 0.02, seat, seat + self.u(0.35, 0.5),
+                 m, IGNORE)
+        for dx in (-1, 1):
+            for dy in (-1, 1):
+                self.box(x + dx * 0.19 - 0.02, x + dx * 0.19 + 0.02, y + dy * 0.19 - 0.02, y + dy * 0.19 + 0.02, 0.0,
+                         seat - 0.05, m, IGNORE)
+
+    def _cabinet(self, camera_x: float) -> None:
+        sx, sy = self.u(0.4, 2.0), self.u(0.35, 0.6)
+        spot = self._try(camera_x, sx, sy)
+        if spot:
+            x, y = spot
+            self.box(x - sx / 2, x + sx / 2, y - sy / 2, y + sy / 2, 0.0, min(self.u(0.7, 2.1), self.height - 0.1),
+                     self._solid(), IGNORE)
+
+    def _boxes(self, camera_x: float, stack: int, pallet: bool = False) -> None:
+        s = self.u(0.25, 0.8)
+        spot = self._try(camera_x, s * 1.5 if pallet else s, s * 1.5 if pallet else s)
+        if not spot:
+            return
+        x, y = spot
+        z = 0.0
+        if pallet:
+            wood = self.mat.flat(hsv(self.u(25, 40), self.u(0.3, 0.6), self.u(0.4, 0.7)), noise=0.1)
+            self.box(x - s * 0.75, x + s * 0.75, y - s * 0.75, y + s * 0.75, 0.0, 0.14, wood, IGNORE)
+            z = 0.14
+        cardboard = self.mat.flat(hsv(self.u(25, 38), self.u(0.35, 0.6), self.u(0.45, 0.75)), noise=0.06)
+        for _ in range(stack):
+            h = s * self.u(0.6, 1.0)
+            if z + h > self.height - 0.2:
+                break
+            self.box(x - s / 2, x + s / 2, y - s / 2, y + s / 2, z, z + h,
+                     cardboard if self.rng.random() < 0.7 else self._solid(), IGNORE)
+            z += h
+
+    def _plant(self, camera_x: float) -> None:
+        spot = self._try(camera_x, 0.6, 0.6)
+        if not spot:
+            return
+        x, y = spot
+        pot_h, r = self.u(0.25, 0.5), self.u(0.25, 0.45)
+        pot = self._solid()
+        self.cylinder((x, y, 0.0), (x, y, pot_h), self.u(0.12, 0.22), pot, pot, IGNORE)
+        leaves = self.mat.add(NOISE, hsv(self.u(80, 140), self.u(0.4, 0.8), self.u(0.15, 0.45)),
+                              hsv(self.u(70, 130), 0.6, 0.25), params=(12.0, 12.0, 0.7, 0.3))
+        self.mb.add_blobs(np.array([[x, y, pot_h + r * 0.9]]), np.array([[r, r, r * self.u(0.8, 1.6)]]), [leaves],
+                          VEGETATION, self.rng, 0.25)
+
+    def _shelving(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """A rack of uprights and shelves along y, boxes on the shelves."""
+        steel = self.mat.flat(hsv(self.rng.choice([20, 210, 0]), self.u(0.2, 0.9), self.u(0.3, 0.7)), shine=0.15)
+        top = min(self.u(2.5, 6.0), self.height - 0.3)
+        levels = np.arange(0.1, top, self.u(0.9, 1.6))
+        for y in np.arange(y0, y1 + 0.01, self.u(1.8, 2.8)):
+            for x in (x0, x1 - 0.08):
+                self.box(x, x + 0.08, y - 0.04, y + 0.04, 0.0, top, steel, IGNORE)
+        for z in levels:
+            self.box(x0, x1, y0, y1, z, z + 0.05, steel, IGNORE)
+            y = y0 + self.u(0, 0.5)
+            while y < y1 - 0.3:
+                s = self.u(0.3, 0.9)
+                if self.rng.random() < 0.7 and y + s < y1:
+                    h = min(s * self.u(0.5, 1.0), 0.85)
+                    self.box(x0 + 0.05, x1 - 0.05, y, y + s, z + 0.05, z + 0.05 + h, self._solid(0.3, 0.8), IGNORE)
+                y += s + self.u(0.05, 0.4)
+        self.occupied.append((x0, x1, y0, y1))
+
+    def _place_person(self, camera_x: float) -> None:
+        spot = self._try(camera_x, 0.6, 0.6)
+        if spot:
+            self.person(spot[0], spot[1], 0.0, self.u(0, 2 * np.pi))
+
+
+def generate_room(rng: np.random.Generator, width: int, height: int, kind: Preset,
+                  overrides: dict) -> tuple[Scene, Camera]:
+    """An indoor scene of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges (its height
+    kept 0.3 m under the ceiling); overrides fix camera parameters as on the street."""
+    room = Room(rng, str(rng.choice(kind.indoor_kinds)))
+    draws = {k: room.u(*r) for k, r in kind.camera.items()}
+    draws.update({k: float(overrides[k]) for k in kind.camera if k in overrides})
+    x = float(overrides.get('x_m', room.camera_x()))
+    offset = tuple(room.u(-1, 1) * kind.principal * side for side in (width, height))
+    camera = Camera.create(width, height, draws['fov_deg'], min(draws['height_m'], room.height - 0.3),
+                           draws['pitch_deg'], draws['roll_deg'], draws['yaw_deg'], x, 0.0, offset)
+    room.build(x, camera.height_m)
+    light = lighting.draw(kind.indoor_lighting, rng)
+    if kind.textures:
+        randomise_appearance(room.mat, kind.textures, rng)
+    return Scene.from_builder(room.mb, room.mat, light), camera
