@@ -182,6 +182,8 @@ def _sensor(image: np.ndarray, s: Sensor) -> np.ndarray:
         image = b * pad[:-2, 1:-1] + (1 - 2 * b) * pad[1:-1, 1:-1] + b * pad[2:, 1:-1]
         pad = np.pad(image, ((0, 0), (1, 1), (0, 0)), mode='edge')
         image = b * pad[:, :-2] + (1 - 2 * b) * pad[:, 1:-1] + b * pad[:, 2:]
+    # Radiance is never negative; rounding in near-black textures can make it -1e-7, whose root would be NaN.
+    image = np.maximum(image, 0.0)
     out = (1.0 - np.exp(image * np.float32(-exposure * 1.1))) ** np.float32(1.0 / s.gamma) * np.float32(255.0)
     if s.noise_dn:
         out += np.random.default_rng(s.noise_seed).standard_normal(out.shape, dtype=np.float32) * s.noise_dn
