@@ -120,9 +120,12 @@ class Room(Shapes):
     # -- kinds ---------------------------------------------------------------------------------------------
 
     def _try(self, camera_x: float, size_x: float, size_y: float, tries: int = 20):
-        """A free footprint of this size, claimed, or None."""
+        """A free footprint of this size, claimed, or None (also when the room is too small for it)."""
+        if size_x > self.width - 0.2 or size_y > self.length - 0.2:
+            return None
         for _ in range(tries):
-            x, y = self.u(self.x0 + size_x / 2, self.x1 - size_x / 2), self.u(self.y0 + size_y / 2, self.y1 - size_y / 2)
+            x = self.u(self.x0 + size_x / 2, self.x1 - size_x / 2)
+            y = self.u(self.y0 + size_y / 2, self.y1 - size_y / 2)
             box = (x - size_x / 2, x + size_x / 2, y - size_y / 2, y + size_y / 2)
             if self.free(*box, camera_x):
                 self.occupied.append(box)
@@ -198,7 +201,7 @@ class Room(Shapes):
                 lx, ly = x + dx * (sx / 2 - 0.06), y + dy * (sy / 2 - 0.06)
                 self.box(lx - 0.025, lx + 0.025, ly - 0.025, ly + 0.025, 0.0, h - 0.04, leg, IGNORE)
         for _ in range(int(self.rng.integers(0, 4))):   # clutter on the table
-            s = self.u(0.08, 0.35)
+            s = self.u(0.08, min(0.35, sx / 2, sy / 2))
             cx, cy = self.u(x - sx / 2 + s, x + sx / 2 - s), self.u(y - sy / 2 + s, y + sy / 2 - s)
             self.box(cx - s / 2, cx + s / 2, cy - s / 2, cy + s / 2, h, h + self.u(0.03, 0.35), self._solid(), IGNORE)
 
