@@ -111,6 +111,18 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from .backends.unified import UnifiedBackend
+    from .evaluation.run import to_json
+    from .evaluation.sweep import format_sweep, pose_sweep
+    weights = args.weights.split(',') if args.weights else None
+    backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average)
+    rows = pose_sweep(backend, args.heights, args.pitches, args.fovs, args.frames, args.seed, args.size,
+                      args.preset, progress=not args.json)
+    print(json.dumps([json.loads(to_json(row)) for row in rows]) if args.json else format_sweep(rows))
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     import warnings
 
@@ -220,6 +232,26 @@ def main(argv: list[str] | None = None) -> int:
                             help="score the network's single answers, as the node with mirror_average false")
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
+
+    sweep = sub.add_parser('sweep', help='metric depth (delta1) over a grid of camera heights, pitches and fields '
+                                         'of view, on rendered frames')
+    sweep.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
+    sweep.add_argument('--heights', type=_list_of(_positive_number), default='0.3,1,2,3',
+                       help='camera heights in metres (default: %(default)s)')
+    sweep.add_argument('--pitches', type=_list_of(float), default='-30,-15,0,10',
+                       help='pitches in degrees, positive looks up; write --pitches=-30,0 when the list starts '
+                            'with a minus (default: %(default)s)')
+    sweep.add_argument('--fovs', type=_list_of(_positive_number), default='60,100',
+                       help='horizontal fields of view in degrees (default: %(default)s)')
+    sweep.add_argument('--frames', type=_positive, default=4, help='frames per cell (default: %(default)s)')
+    sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
+    sweep.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
+                       help='world preset the frames come from (default: %(default)s)')
+    sweep.add_argument('--size', type=_size, default=(320, 240), help='frame size WxH (default: 320x240)')
+    sweep.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
+    sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
+    sweep.set_defaults(func=_sweep)
 
     ask = sub.add_parser('ask', help='answer text instructions about one image file, as the model does: the painted '
                                      'RGB answer and its decoded labels / depth / normals')
