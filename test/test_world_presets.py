@@ -1,0 +1,107 @@
+"""World presets: the street preset stays the original distribution; wide and holdout broaden cameras, appearance,
+light and scene kinds, and the holdout split shows what the wide preset never does."""
+import numpy as np
+import pytest
+
+from vision_banana_ros.world import lighting, render_frame
+from vision_banana_ros.world.indoor import KINDS, Room
+from vision_banana_ros.world.presets import PRESETS, STREET_CAMERA, WIDE_CAMERA, randomise_appearance
+from vision_banana_ros.world.scene import generate
+from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
+from vision_banana_ros.world.textures import NOISE, STRIPES, TILES, Materials, hsv
+
+
+def _cameras(preset, count=150):
+    return [generate(np.random.default_rng(seed), 64, 48, preset)[1] for seed in range(count)]
+
+
+def test_the_street_preset_is_the_default():
+    a, b = render_frame(11, 64, 48), render_frame(11, 64, 48, preset='street')
+    assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.depth, b.depth)
+
+
+@pytest.mark.parametrize('preset, ranges', [('street', STREET_CAMERA), ('wide', WIDE_CAMERA)])
+def test_cameras_fill_the_preset_ranges(preset, ranges):
+    cameras = _cameras(preset)
+    for key, (low, high) in ranges.items():
+        values = np.array([getattr(c, key) for c in cameras])
+        if key == 'height_m':   # indoors a camera keeps 0.3 m under the ceiling
+            assert values.min() >= low and values.max() <= high
+        else:
+            assert values.min() >= low - 1e-9 and values.max() <= high + 1e-9, key
+        # the draws reach far into the range, not just its middle
+        assert values.max() - values.min() > 0.6 * (high - low), key
+    offsets = [abs(c.cx - (c.width - 1) / 2) / c.width for c in cameras]
+    assert max(offsets) <= PRESETS[preset].principal + 1e-9 and max(offsets) > PRESETS[preset].principal / 2
+
+
+def test_wide_cameras_reach_what_the_street_never_shows():
+    wide = _cameras('wide')
+    assert min(c.height_m for c in wide) < 0.5 and max(c.fov_deg for c in wide) > 112
+    assert min(c.pitch_deg for c in wide) < -25 and max(abs(c.roll_deg) for c in wide) > 8
+
+
+def test_randomised_materials_take_the_pool_and_keep_shine_and_glow():
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(30):
+        materials = Materials()
+        materials.flat(hsv(0, 0, 0.5), shine=0.4, emit=0.7)
+        materials.add(TILES, hsv(30, 0.5, 0.5))
+        randomise_appearance(materials, (STRIPES,), rng)
+        kinds |= set(materials.kind)
+        assert materials.shine[0] == 0.4 and materials.emit[0] == 0.7
+    assert STRIPES in kinds and kinds <= {STRIPES, NOISE, TILES}   # NOISE: the flat mode; TILES: left as it was
+
+
+def test_the_holdout_split_shows_what_training_never_does():
+    assert PRESETS['wide'].textures and STRIPES not in PRESETS['wide'].textures
+    assert PRESETS['holdout'].textures == (STRIPES,)
+    assert not set(PRESETS['wide'].lighting) & set(PRESETS['holdout'].lighting)
+    assert not set(PRESETS['wide'].indoor_kinds) & set(PRESETS['holdout'].indoor_kinds)
+    assert PRESETS['wide'].indoor_lighting != PRESETS['holdout'].indoor_lighting
+    used = set()
+    for seed in range(40):
+        used |= set(generate(np.random.default_rng(seed), 64, 48, 'wide')[0].materials['kind'].tolist())
+    assert STRIPES not in used
+
+
+@pytest.mark.parametrize('kind', lighting.TRAINING_KINDS + lighting.HELD_OUT_KINDS + lighting.INDOOR_KINDS)
+def test_every_lighting_kind_is_finite_and_not_negative(kind):
+    light = lighting.draw(kind, np.random.default_rng(3))
+    values = np.concatenate([light.sun_rgb, light.ambient_rgb, light.zenith_rgb, light.horizon_rgb])
+    assert np.isfinite(values).all() and (values >= 0).all() and light.fog_m > 0
+    with pytest.raises(ValueError, match='unknown lighting kind'):
+        lighting.draw('moonbeam', np.random.default_rng(0))
+
+
+def test_unknown_preset_names_the_known_ones():
+    with pytest.raises(ValueError, match='street, wide, holdout'):
+        render_frame(0, 32, 24, preset='mars')
+
+
+def _indoor_frame(preset):
+    for seed in range(200):
+        frame = render_frame(seed, 96, 72, preset=preset)
+        if frame.camera['ground_z'] == 0.0 and not np.isinf(frame.depth).any() and (frame.labels == IGNORE).any():
+            return frame
+    raise AssertionError('no indoor frame in 200 seeds')
+
+
+@pytest.mark.parametrize('preset', ['wide', 'holdout'])
+def test_indoor_frames_are_closed_rooms_labelled_where_cityscapes_can(preset):
+    frame = _indoor_frame(preset)
+    assert np.isfinite(frame.depth).all() and (frame.depth > 0).all()       # no sky: depth everywhere
+    assert np.abs(np.linalg.norm(frame.normals, axis=-1) - 1).max() < 1e-3  # and a normal everywhere
+    assert set(np.unique(frame.labels)) <= {WALL, PERSON, POLE, VEGETATION, CAR, IGNORE}
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_every_indoor_kind_builds_around_a_free_camera(kind):
+    for seed in range(5):
+        room = Room(np.random.default_rng(seed), kind)
+        x = room.camera_x()
+        room.build(x, 1.0)
+        assert room.mb.build()[1].shape[0] > 12      # more than the shell
+        for x0, x1, y0, y1 in room.occupied:        # nothing stands where the camera is
+            assert x1 < x - 0.5 or x0 > x + 0.5 or y1 < -0.6 or y0 > 0.8
