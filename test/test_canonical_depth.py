@@ -1,0 +1,90 @@
+"""Camera-aware depth: weights that paint canonical depth are scaled by each frame's focal length; older weights
+paint metres and are read as before; training teaches the canonical camera's depth."""
+import numpy as np
+import pytest
+import torch
+
+from tiny_model import TINY
+from vision_banana_ros.backends.unified import UnifiedBackend
+from vision_banana_ros.engine import BatchRunner, FrameRequest
+from vision_banana_ros.geometry.intrinsics import Intrinsics
+from vision_banana_ros.model.canonical import CANONICAL_FOCAL, CANONICAL_HFOV_DEG
+from vision_banana_ros.model.network import VisionBananaNet
+from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
+from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, load_network, read_metadata, save_network
+from vision_banana_ros.world import render_frame
+
+
+@pytest.fixture(scope='module')
+def weights(tmp_path_factory):
+    """The same tiny network saved as metric (older files) and as canonical."""
+    root = tmp_path_factory.mktemp('canonical')
+    torch.manual_seed(3)
+    network = VisionBananaNet(TINY)
+    save_network(network, root / 'metric.safetensors')
+    network.canonical_focal = CANONICAL_FOCAL
+    save_network(network, root / 'canonical.safetensors')
+    return root
+
+
+def test_the_canonical_camera_is_a_70_degree_lens():
+    assert np.degrees(2 * np.arctan(0.5 / CANONICAL_FOCAL)) == pytest.approx(CANONICAL_HFOV_DEG)
+
+
+def test_weights_record_the_canonical_focal_length(weights, tmp_path):
+    assert load_network(weights / 'metric.safetensors').canonical_focal is None
+    assert load_network(weights / 'canonical.safetensors').canonical_focal == pytest.approx(CANONICAL_FOCAL)
+    assert CANONICAL_FOCAL_KEY not in read_metadata(weights / 'metric.safetensors')
+    network = load_network(weights / 'metric.safetensors')
+    network.canonical_focal = -1.0
+    save_network(network, tmp_path / 'bad.safetensors')
+    with pytest.raises(ValueError, match=CANONICAL_FOCAL_KEY):
+        load_network(tmp_path / 'bad.safetensors')
+
+
+def _depths(path, cameras, mirror_average=True):
+    image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    backend = UnifiedBackend(path, processing_size=(48, 64), mirror_average=mirror_average)
+    results = BatchRunner(backend, ('depth',)).run([FrameRequest('c', image, intrinsics=c) for c in cameras])
+    return [r.depth for r in results]
+
+
+@pytest.mark.parametrize('mirror_average', [True, False])
+def test_canonical_depth_scales_with_the_focal_length(weights, mirror_average):
+    wide, canonical, tele = (Intrinsics.from_fov(64, 48, fov) for fov in (100.0, CANONICAL_HFOV_DEG, 40.0))
+    d_wide, d_canonical, d_none, d_tele = _depths(weights / 'canonical.safetensors', [wide, canonical, None, tele],
+                                                  mirror_average)
+    np.testing.assert_allclose(d_none, d_canonical, rtol=1e-5)     # unknown intrinsics: the canonical camera
+    np.testing.assert_allclose(d_wide / d_canonical, wide.fx / canonical.fx, rtol=1e-4)
+    np.testing.assert_allclose(d_tele / d_canonical, tele.fx / canonical.fx, rtol=1e-4)
+    # a camera resized or cropped keeps fx / width: the same scale
+    half = Intrinsics(wide.fx * 2, wide.fy * 2, wide.cx * 2, wide.cy * 2, 128, 96)
+    np.testing.assert_allclose(_depths(weights / 'canonical.safetensors', [half], mirror_average)[0], d_wide,
+                               rtol=1e-4)
+
+
+def test_metric_weights_ignore_the_focal_length(weights):
+    wide, tele = (Intrinsics.from_fov(64, 48, fov) for fov in (100.0, 40.0))
+    d_wide, d_tele = _depths(weights / 'metric.safetensors', [wide, tele])
+    np.testing.assert_array_equal(d_wide, d_tele)
+
+
+def test_training_sets_carry_each_frames_focal_length():
+    frames = [render_frame(seed, 64, 48, preset='wide') for seed in (1, 2)]
+    data = TrainingSet.from_frames(frames)
+    np.testing.assert_allclose(data.focal.numpy(), [f.intrinsics['fx'] / 64 for f in frames], rtol=1e-6)
+    generator = torch.Generator()
+    generator.manual_seed(0)
+    batch = data.batch(4, generator, torch.device('cpu'), crop=(32, 32), augmented=False)
+    windows = np.array([f.intrinsics['fx'] / 32 for f in frames])    # a 32-pixel window of the same lens
+    for focal in batch['focal'].numpy():
+        assert np.abs(windows / focal - 1).min() < 1e-6
+
+
+def test_training_records_canonical_depth_unless_told_otherwise(tmp_path):
+    data = TrainingSet.from_frames([render_frame(5, 64, 48, preset='wide')])
+    canonical = train(data, TINY, TrainOptions(out=tmp_path / 'c', steps=1, progress=False))
+    metric = train(data, TINY, TrainOptions(out=tmp_path / 'm', steps=1, canonical_depth=False, progress=False))
+    assert canonical.canonical_focal == CANONICAL_FOCAL and metric.canonical_focal is None
+    assert load_network(tmp_path / 'c' / 'weights.safetensors').canonical_focal == pytest.approx(CANONICAL_FOCAL)
+    assert load_network(tmp_path / 'm' / 'weights.safetensors').canonical_focal is None
