@@ -1,0 +1,28 @@
+"""The world commands docs/world.md shows, run through the CLI (smaller counts and sizes)."""
+import json
+
+import numpy as np
+
+from vision_banana_ros.cli import main
+from vision_banana_ros.world import frame_seed, load_sample, read_dataset, render_frame
+
+
+def test_world_render_holdout_preset(tmp_path):
+    assert main(['world', 'render', '--out', str(tmp_path / 'h'), '--count', '2', '--seed', '30',
+                 '--preset', 'holdout', '--size', '64x48']) == 0
+    assert read_dataset(tmp_path / 'h') == ['000000', '000001']
+    expected = render_frame(frame_seed(30, 1), 64, 48, preset='holdout')
+    assert np.array_equal(load_sample(tmp_path / 'h', '000001').rgb, expected.rgb)
+
+
+def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, capsys):
+    args = ['sweep', '--weights', str(tiny_weights), '--heights', '0.3,3', '--pitches=-30,10', '--fovs', '60,100',
+            '--frames', '1', '--size', '64x48']
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert text.count('horizontal field of view') == 2 and 'worst cell' in text
+    assert main(args + ['--json']) == 0
+    cells = json.loads(capsys.readouterr().out)
+    assert {(c['height_m'], c['pitch_deg'], c['fov_deg']) for c in cells} == {
+        (h, p, f) for h in (0.3, 3.0) for p in (-30.0, 10.0) for f in (60.0, 100.0)}
+    assert all(0.0 <= c['delta1'] <= 1.0 for c in cells)
