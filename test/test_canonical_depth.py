@@ -1,5 +1,7 @@
 """Camera-aware depth: weights that paint canonical depth are scaled by each frame's focal length; older weights
 paint metres and are read as before; training teaches the canonical camera's depth."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -88,3 +90,17 @@ def test_training_records_canonical_depth_unless_told_otherwise(tmp_path):
     assert canonical.canonical_focal == CANONICAL_FOCAL and metric.canonical_focal is None
     assert load_network(tmp_path / 'c' / 'weights.safetensors').canonical_focal == pytest.approx(CANONICAL_FOCAL)
     assert load_network(tmp_path / 'm' / 'weights.safetensors').canonical_focal is None
+
+
+def test_eval_passes_the_frames_intrinsics_unless_withheld(weights, tmp_path, capsys):
+    from vision_banana_ros.cli import main
+    from vision_banana_ros.world import write_dataset
+    write_dataset(tmp_path / 'set', 2, seed=3, size=(64, 48), progress=False, preset='wide')
+    base = ['eval', '--json', '--data', str(tmp_path / 'set'), '--size', '64x48']
+    results = []
+    for path, extra in (('canonical', []), ('canonical', ['--no-intrinsics']), ('metric', []),
+                        ('metric', ['--no-intrinsics'])):
+        assert main(base + ['--weights', str(weights / f'{path}.safetensors')] + extra) == 0
+        results.append(json.loads(capsys.readouterr().out)['abs_rel'])
+    assert results[0] != results[1]        # the focal length scales canonical depth
+    assert results[2] == results[3]        # and is ignored by metric weights

@@ -106,7 +106,8 @@ def _eval(args: argparse.Namespace) -> int:
     weights = args.weights.split(',') if args.weights else None
     size = {'processing_size': args.size[::-1]} if args.size else {}   # (H, W); default: the backend's
     backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average, **size)
-    result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
+    result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json,
+                      intrinsics=not args.no_intrinsics)
     print(to_json(result) if args.json else format_report(result))
     return 0
 
@@ -230,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
+    evaluation.add_argument('--no-intrinsics', action='store_true',
+                            help='withhold the frames\' intrinsics, as for a camera without CameraInfo (camera-aware '
+                                 'depth then assumes the canonical 70 deg field of view)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
 

@@ -12,10 +12,10 @@ from ..tasks import TASKS
 from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 
 
-def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> dict:
+def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
     through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
-    them (camera-aware depth needs them), results compared at the sample's size.
+    them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
     others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError."""
     if batch_size < 1:
@@ -25,7 +25,7 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> d
     frames = 0
 
     def flush(batch):
-        requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s)) for s in batch]
+        requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s) if intrinsics else None) for s in batch]
         for sample, result in zip(batch, runner.run(requests)):
             if result.labels is not None:
                 seg.update(result.labels, sample.labels)
