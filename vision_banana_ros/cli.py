@@ -94,18 +94,54 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .ask import main as ask_main
-    return ask_main(args)
+    from .ask import ask
+    print(json.dumps(ask(args.image, args.instruction, args.out, _backend(args, mirror_average=False))))
+    return 0
+
+
+def _backend(args: argparse.Namespace, mirror_average: bool):
+    """The backend `--backend` names: the unified model (`--weights`) or the experts (`--segmentation-model`,
+    `--depth-model`, hub ids resolved offline in `--cache`), at `--size` or its own processing size."""
+    size = args.size[::-1] if getattr(args, 'size', None) else None   # (H, W)
+    if args.backend == 'experts':
+        from .backends.experts import ExpertsBackend
+        if args.weights:
+            raise ValueError('--weights is for the unified backend; the experts take --segmentation-model and '
+                             '--depth-model')
+        return ExpertsBackend(args.segmentation_model, args.depth_model, args.device, size,
+                              cache_dir=args.cache)
+    from .backends.unified import UnifiedBackend
+    if args.segmentation_model or args.depth_model:
+        raise ValueError('--segmentation-model and --depth-model need --backend experts')
+    weights = args.weights.split(',') if args.weights else None
+    return UnifiedBackend(weights, device=args.device, processing_size=size, mirror_average=mirror_average)
+
+
+def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--backend', choices=['unified', 'experts'], default='unified',
+                        help='(default: %(default)s)')
+    parser.add_argument('--segmentation-model', help='experts: Cityscapes segmentation checkpoint (hub id or '
+                                                     'directory; see `vision_banana models list`)')
+    parser.add_argument('--depth-model', help='experts: metric depth checkpoint (hub id or directory)')
+    parser.add_argument('--cache', help='experts: Hugging Face cache holding pulled hub ids (default: the '
+                                        "standard one, $HF_HUB_CACHE)")
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .backends import checkpoints
+    if args.models_command == 'list':
+        print(checkpoints.table())
+        return 0
+    for name, path in zip(args.ids, checkpoints.pull(args.ids, args.cache)):
+        print(f'{name}: {path}')
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .backends.unified import UnifiedBackend
     from .evaluation.run import evaluate, format_report, to_json
     from .world.dataset import iter_samples, read_dataset
     read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
-    weights = args.weights.split(',') if args.weights else None
-    size = {'processing_size': args.size[::-1]} if args.size else {}   # (H, W); default: the backend's
-    backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average, **size)
+    backend = _backend(args, mirror_average=not args.no_mirror_average)
     result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json)
     print(to_json(result) if args.json else format_report(result))
     return 0
@@ -205,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
     evaluation.add_argument('--data', required=True, help='data set directory')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
+    _add_backend_arguments(evaluation)
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size,
-                            help='processing size WxH (default: the size the weights were trained at)')
+                            help="processing size WxH (default: the size the weights were trained at; each "
+                                 "expert's processor size)")
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
@@ -220,8 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
+    _add_backend_arguments(ask)
     ask.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)
+
+    models = sub.add_parser('models', help='the public expert checkpoints: list them, pull them into the cache')
+    models_sub = models.add_subparsers(dest='models_command', required=True)
+    models_sub.add_parser('list', help='supported checkpoints: task, licence, parameters, native input size')
+    pull = models_sub.add_parser('pull', help='download safetensors snapshots into the Hugging Face cache '
+                                              '(needs internet; resumable)')
+    pull.add_argument('ids', nargs='+', help='hub ids, e.g. nvidia/segformer-b0-finetuned-cityscapes-1024-1024')
+    pull.add_argument('--cache', help='cache directory (default: the standard one, $HF_HUB_CACHE)')
+    models.set_defaults(func=_models)
 
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
     export.add_argument('--format', choices=['onnx'], default='onnx')

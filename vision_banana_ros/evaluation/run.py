@@ -7,8 +7,19 @@ import math
 from tqdm import tqdm
 
 from ..engine import BatchRunner, FrameRequest
+from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
 from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
+
+
+def _intrinsics(sample) -> Intrinsics | None:
+    """The sample's camera, where the data set records it (experts derive normals and Depth Pro its metres
+    from it)."""
+    if sample.intrinsics is None:
+        return None
+    height, width = sample.rgb.shape[:2]
+    k = sample.intrinsics
+    return Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], width, height)
 
 
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> dict:
@@ -23,7 +34,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False) -> d
     frames = 0
 
     def flush(batch):
-        for sample, result in zip(batch, runner.run([FrameRequest('eval', s.rgb) for s in batch])):
+        requests = [FrameRequest('eval', s.rgb, intrinsics=_intrinsics(s)) for s in batch]
+        for sample, result in zip(batch, runner.run(requests)):
             if result.labels is not None:
                 seg.update(result.labels, sample.labels)
             if result.depth is not None:
