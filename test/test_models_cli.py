@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tiny_experts import save
+from tiny_experts import go_offline, hub_cache
 from vision_banana_ros.backends.checkpoints import BY_ID, CHECKPOINTS, PAIRINGS, resolve
 from vision_banana_ros.backends.expert_families import FAMILIES
 from vision_banana_ros.cli import main
@@ -22,22 +22,12 @@ SEGMENTATION, DEPTH = 'tiny-org/segformer-cityscapes', 'tiny-org/depth-anything-
 
 @pytest.fixture(scope='module')
 def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp('hub')
-    for hub_id, family in ((SEGMENTATION, 'segformer'), (DEPTH, 'depth_anything')):
-        repo = root / f'models--{hub_id.replace("/", "--")}'
-        save(family, repo / 'snapshots' / REVISION)
-        (repo / 'refs').mkdir()
-        (repo / 'refs' / 'main').write_text(REVISION)
-    return root
+    return hub_cache(tmp_path_factory.mktemp('hub'), {SEGMENTATION: 'segformer', DEPTH: 'depth_anything'}, REVISION)
 
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, cache):
-    import huggingface_hub.constants
-    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
-    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
-    monkeypatch.setenv('HF_HUB_CACHE', str(cache))        # what the node reads: the standard cache variable
-    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(cache))
+    go_offline(monkeypatch, cache)
 
 
 def test_the_table_lists_every_family_and_marks_licences(capsys):

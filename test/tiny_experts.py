@@ -117,3 +117,23 @@ def save(family: str, directory: str | Path, seed: int = 0, **changes) -> Path:
     build(family, seed, **changes).save_pretrained(directory)
     (directory / 'preprocessor_config.json').write_text(json.dumps(PROCESSORS[family], indent=2))
     return directory
+
+
+def hub_cache(root: Path, checkpoints: dict[str, str], revision: str = '0123456789abcdef' * 2 + '01234567') -> Path:
+    """A Hugging Face cache in huggingface_hub's own layout (models--org--name/snapshots/<revision>/...,
+    refs/main) holding a tiny checkpoint per hub id (`checkpoints`: hub id -> family)."""
+    for hub_id, family in checkpoints.items():
+        repo = Path(root) / f'models--{hub_id.replace("/", "--")}'
+        save(family, repo / 'snapshots' / revision)
+        (repo / 'refs').mkdir()
+        (repo / 'refs' / 'main').write_text(revision)
+    return Path(root)
+
+
+def go_offline(monkeypatch, cache: Path) -> None:
+    """No network for huggingface_hub, and `cache` as the standard cache (the variable the node reads)."""
+    import huggingface_hub.constants
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
+    monkeypatch.setenv('HF_HUB_CACHE', str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(cache))

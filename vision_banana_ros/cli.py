@@ -77,6 +77,13 @@ def _list_of(item):
     return lambda text: [item(part) for part in text.split(',')]
 
 
+def _pairing(text: str) -> str:
+    from .backends.checkpoints import PAIRINGS
+    if text not in PAIRINGS:
+        raise argparse.ArgumentTypeError(f'{text!r} is not one of {", ".join(PAIRINGS)}')
+    return text
+
+
 def _size(text: str) -> tuple[int, int]:
     """'WxH' -> (width, height)."""
     try:
@@ -210,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
+    bench.add_argument('--pairings', type=_list_of(_pairing), default='fast',
+                       help='engine: recommended expert pairings to measure (default: %(default)s; also '
+                            'accurate, commercial)')
     bench.set_defaults(func=_bench)
 
     train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
