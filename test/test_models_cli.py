@@ -1,7 +1,9 @@
-"""Hub checkpoints: the table (`models list`), `models pull` and offline resolution of hub ids in the node's
-configuration, `bag process`, `eval` and `ask`, all through huggingface_hub's real code against a cache this test
-builds in the library's own layout (models--org--name/snapshots/<revision>/..., refs/main) with tiny saved models.
-There is no network: HF_HUB_OFFLINE is set, and what `pull` would download is already in the cache."""
+"""Hub checkpoints: the table (`models list`), `models pull` and offline resolution of hub ids in
+the node's configuration, `bag process`, `eval` and `ask`, all through huggingface_hub's real code
+against a cache this test builds in the library's own layout
+(models--org--name/snapshots/<revision>/..., refs/main) with tiny saved models. There is no
+network: HF_HUB_OFFLINE is set, and what `pull` would download is already in the cache."""
+
 import json
 import re
 
@@ -22,7 +24,11 @@ SEGMENTATION, DEPTH = 'tiny-org/segformer-cityscapes', 'tiny-org/depth-anything-
 
 @pytest.fixture(scope='module')
 def cache(tmp_path_factory):
-    return hub_cache(tmp_path_factory.mktemp('hub'), {SEGMENTATION: 'segformer', DEPTH: 'depth_anything'}, REVISION)
+    return hub_cache(
+        tmp_path_factory.mktemp('hub'),
+        {SEGMENTATION: 'segformer', DEPTH: 'depth_anything'},
+        REVISION,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +52,7 @@ def test_a_pulled_id_resolves_offline_to_its_snapshot(cache):
     snapshot = cache / f'models--{SEGMENTATION.replace("/", "--")}' / 'snapshots' / REVISION
     assert resolve(SEGMENTATION) == snapshot
     assert resolve(SEGMENTATION, cache) == snapshot
-    assert resolve(str(snapshot)) == snapshot                   # a directory is taken as it is
+    assert resolve(str(snapshot)) == snapshot  # a directory is taken as it is
 
 
 def test_pull_goes_through_the_download_code_and_finds_the_cached_snapshot(cache, capsys):
@@ -58,31 +64,73 @@ def test_pull_goes_through_the_download_code_and_finds_the_cached_snapshot(cache
 
 def test_an_id_not_pulled_is_one_error_naming_the_pull_command(tmp_path):
     path = tmp_path / 'params.yaml'
-    path.write_text('/**:\n  ros__parameters:\n    backend: experts\n    depth_model: tiny-org/not-pulled\n')
-    with pytest.raises(ValueError, match=re.escape('parameter depth_model: tiny-org/not-pulled is not in the '
-                                                   'Hugging Face cache')) as error:
+    path.write_text(
+        '/**:\n  ros__parameters:\n    backend: experts\n    depth_model: tiny-org/not-pulled\n'
+    )
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            'parameter depth_model: tiny-org/not-pulled is not in the ' 'Hugging Face cache'
+        ),
+    ) as error:
         load_config_file(path)
     assert '`vision_banana models pull tiny-org/not-pulled`' in str(error.value)
 
 
 def test_the_node_configuration_takes_hub_ids(tmp_path):
     path = tmp_path / 'params.yaml'
-    path.write_text(f'/**:\n  ros__parameters:\n    backend: experts\n    device: cpu\n'
-                    f'    segmentation_model: {SEGMENTATION}\n    depth_model: {DEPTH}\n')
+    path.write_text(
+        f'/**:\n  ros__parameters:\n    backend: experts\n    device: cpu\n'
+        f'    segmentation_model: {SEGMENTATION}\n    depth_model: {DEPTH}\n'
+    )
     backend = build_backend(load_config_file(path))
-    assert backend.tasks == ('segmentation', 'depth', 'normals') and backend.processing_size is None
+    assert (
+        backend.tasks == ('segmentation', 'depth', 'normals') and backend.processing_size is None
+    )
 
 
 def test_eval_and_ask_take_hub_ids(tmp_path, cache, capsys):
     write_dataset(tmp_path / 'data', 2, seed=11, size=(48, 36), progress=False)
-    experts = ['--backend', 'experts', '--segmentation-model', SEGMENTATION, '--depth-model', DEPTH,
-               '--cache', str(cache)]
+    experts = [
+        '--backend',
+        'experts',
+        '--segmentation-model',
+        SEGMENTATION,
+        '--depth-model',
+        DEPTH,
+        '--cache',
+        str(cache),
+    ]
     assert main(['eval', '--data', str(tmp_path / 'data'), '--json', *experts]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result['frames'] == 2 and 0.0 <= result['miou'] <= 1.0 and result['delta1'] >= 0.0
     Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(tmp_path / 'a.png')
-    assert main(['ask', str(tmp_path / 'a.png'), 'paint metric depth', '--out', str(tmp_path), *experts]) == 0
+    assert (
+        main(
+            [
+                'ask',
+                str(tmp_path / 'a.png'),
+                'paint metric depth',
+                '--out',
+                str(tmp_path),
+                *experts,
+            ]
+        )
+        == 0
+    )
     assert np.load(json.loads(capsys.readouterr().out)['depth']['decoded']).shape == (30, 40)
-    assert main(['eval', '--data', str(tmp_path / 'data'), '--backend', 'experts', '--depth-model',
-                 'tiny-org/not-pulled']) == 2
+    assert (
+        main(
+            [
+                'eval',
+                '--data',
+                str(tmp_path / 'data'),
+                '--backend',
+                'experts',
+                '--depth-model',
+                'tiny-org/not-pulled',
+            ]
+        )
+        == 2
+    )
     assert 'vision_banana models pull tiny-org/not-pulled' in capsys.readouterr().err

@@ -1,10 +1,12 @@
-"""`bag process` with the experts (tiny checkpoints) on bags recorded on real cameras (../shared/data/real_bags):
-the mcap one as it is, the ROS 1 ones converted here with rosbags-convert. Every colour or mono camera image (JPEG,
-rgb8, mono8) is answered, none rejected, each output sized like its input; a 16UC1 depth image topic is skipped,
-not taken for a camera; bags without any camera_info work (the fallback field of view).
+"""`bag process` with the experts (tiny checkpoints) on bags recorded on real cameras
+(../shared/data/real_bags): the mcap one as it is, the ROS 1 ones converted here with
+rosbags-convert. Every colour or mono camera image (JPEG, rgb8, mono8) is answered, none rejected,
+each output sized like its input; a 16UC1 depth image topic is skipped, not taken for a camera;
+bags without any camera_info work (the fallback field of view).
 
-The models run at a small processing size so that the 1280 x 960 frames stay cheap; the experts' faithfulness at
-their own sizes is test_expert_families.py's."""
+The models run at a small processing size so that the 1280 x 960 frames stay cheap; the experts'
+faithfulness at their own sizes is test_expert_families.py's."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +25,25 @@ pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f'no real camera bags 
 BAGS = {
     'raspicam_aruco_mcap': (['/raspicam_node/image/compressed'], []),
     'raspicam_aruco_ros1.bag': (['/raspicam_node/image/compressed'], []),
-    'spot_raw_ros1.bag': (['/spot/camera/hand_color/image', '/spot/camera/frontleft/image',
-                           '/spot/camera/hand_mono/image'], ['/spot/depth/frontleft/image']),
-    'spot_compressed_ros1.bag': ([f'{t}/compressed' for t in ('/spot/camera/hand_color/image',
-                                                              '/spot/camera/frontleft/image',
-                                                              '/spot/camera/hand_mono/image')],
-                                 ['/spot/depth/frontleft/image/compressed']),
+    'spot_raw_ros1.bag': (
+        [
+            '/spot/camera/hand_color/image',
+            '/spot/camera/frontleft/image',
+            '/spot/camera/hand_mono/image',
+        ],
+        ['/spot/depth/frontleft/image'],
+    ),
+    'spot_compressed_ros1.bag': (
+        [
+            f'{t}/compressed'
+            for t in (
+                '/spot/camera/hand_color/image',
+                '/spot/camera/frontleft/image',
+                '/spot/camera/hand_mono/image',
+            )
+        ],
+        ['/spot/depth/frontleft/image/compressed'],
+    ),
 }
 
 
@@ -36,10 +51,12 @@ BAGS = {
 def config(tmp_path_factory):
     root = tmp_path_factory.mktemp('experts')
     path = root / 'experts.yaml'
-    path.write_text(f'/**:\n  ros__parameters:\n    backend: experts\n    device: cpu\n'
-                    f'    segmentation_model: {save("segformer", root / "segformer")}\n'
-                    f'    depth_model: {save("depth_anything", root / "depth")}\n'
-                    f'    processing_width: 160\n    processing_height: 120\n')
+    path.write_text(
+        f'/**:\n  ros__parameters:\n    backend: experts\n    device: cpu\n'
+        f'    segmentation_model: {save("segformer", root / "segformer")}\n'
+        f'    depth_model: {save("depth_anything", root / "depth")}\n'
+        f'    processing_width: 160\n    processing_height: 120\n'
+    )
     return path
 
 
@@ -48,8 +65,21 @@ def as_rosbag2(name: str, folder: Path) -> Path:
         return REAL / name
     out = folder / name.removesuffix('.bag')
     converter = Path(sys.executable).with_name('rosbags-convert')
-    subprocess.run([str(converter), '--src', str(REAL / name), '--dst', str(out), '--dst-storage', 'mcap',
-                    '--dst-typestore', 'ros2_humble'], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(converter),
+            '--src',
+            str(REAL / name),
+            '--dst',
+            str(out),
+            '--dst-storage',
+            'mcap',
+            '--dst-typestore',
+            'ros2_humble',
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -57,10 +87,16 @@ def sizes(bag: Path, topics: list[str]) -> dict[str, list[tuple[int, int]]]:
     """topic -> (height, width) of each of its images, decoded as the node decodes them."""
     found = {topic: [] for topic in topics}
     with AnyReader([bag]) as reader:
-        for connection, _, raw in reader.messages([c for c in reader.connections if c.topic in found]):
+        for connection, _, raw in reader.messages(
+            [c for c in reader.connections if c.topic in found]
+        ):
             msg = reader.deserialize(raw, connection.msgtype)
             if connection.topic in topics and 'semantic' not in connection.topic:
-                rgb = compressed_to_rgb(msg) if connection.topic.endswith('compressed') else image_to_rgb(msg)
+                rgb = (
+                    compressed_to_rgb(msg)
+                    if connection.topic.endswith('compressed')
+                    else image_to_rgb(msg)
+                )
                 found[connection.topic].append(rgb.shape[:2])
             else:
                 found[connection.topic].append((msg.height, msg.width))
