@@ -20,7 +20,7 @@ def image_file(tmp_path):
 def test_paraphrased_instructions_give_the_engine_answers(tmp_path, tiny_weights, image_file):
     path, rgb = image_file
     written = ask(path, ['estimate the metric depth', 'label every pixel with its class'], tmp_path / 'out',
-                  str(tiny_weights))
+                  UnifiedBackend(str(tiny_weights), mirror_average=False))
     assert set(written) == {'depth', 'segmentation'}
     # the answer as the network painted it, not averaged with the mirror image's
     expected = BatchRunner(UnifiedBackend(str(tiny_weights), mirror_average=False), ('segmentation', 'depth')).run(
@@ -50,5 +50,5 @@ def test_a_photo_stored_sideways_is_answered_upright(tmp_path, tiny_weights, ima
     exif = Image.Exif()
     exif[0x0112] = 6                                    # EXIF orientation: rotate 90 degrees clockwise to view
     Image.fromarray(rgb).save(tmp_path / 'phone.jpg', exif=exif)
-    written = ask(tmp_path / 'phone.jpg', ['paint metric depth'], tmp_path / 'out', str(tiny_weights))
+    written = ask(tmp_path / 'phone.jpg', ['paint metric depth'], tmp_path / 'out', UnifiedBackend(str(tiny_weights)))
     assert np.load(written['depth']['decoded']).shape == (64, 48)

@@ -21,7 +21,16 @@ def test_the_shipped_parameter_file_gives_the_defaults():
 
 
 def test_the_node_processes_at_the_size_the_embedded_model_was_trained_at():
-    assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == trained_size()
+    assert (BY_NAME['processing_height'].default, BY_NAME['processing_width'].default) == (0, 0)
+    assert build_backend(load_config_file(None)).processing_size == trained_size()
+
+
+@pytest.mark.parametrize('width, height', [(0, 240), (320, 0), (16, 16)])
+def test_a_processing_size_is_both_sides_at_least_32_or_both_zero(tmp_path, width, height):
+    path = tmp_path / 'params.yaml'
+    path.write_text(f'/**:\n  ros__parameters:\n    processing_width: {width}\n    processing_height: {height}\n')
+    with pytest.raises(ValueError, match='parameter processing_width: .*both 0'):
+        load_config_file(path)
 
 
 def test_the_weights_set_the_processing_size_and_another_one_is_warned_about(tmp_path):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from tiny_experts import save
 from vision_banana_ros.backends.experts import ExpertsBackend
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.engine import BatchRunner, FrameRequest
@@ -14,18 +15,8 @@ transformers = pytest.importorskip('transformers')
 @pytest.fixture(scope='module')
 def checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp('hf')
-    torch.manual_seed(0)
-    seg = transformers.SegformerForSemanticSegmentation(transformers.SegformerConfig(
-        num_labels=19, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 1, 1],
-        decoder_hidden_size=16))
-    seg.save_pretrained(root / 'segformer')
-    backbone = transformers.Dinov2Config(hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
-                                         intermediate_size=32, out_indices=[1, 2, 3, 4], patch_size=14,
-                                         image_size=56, reshape_hidden_states=False)
-    depth = transformers.DepthAnythingForDepthEstimation(transformers.DepthAnythingConfig(
-        backbone_config=backbone, reassemble_hidden_size=16, neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=16,
-        head_hidden_size=8, depth_estimation_type='metric', max_depth=80))
-    depth.save_pretrained(root / 'depth_anything')
+    save('segformer', root / 'segformer')
+    save('depth_anything', root / 'depth_anything')
     return root
 
 
@@ -53,7 +44,7 @@ def test_depth_only_experts_and_clear_errors(checkpoints, tmp_path):
     assert depth_only.tasks == ('depth', 'normals')
     with pytest.raises(ValueError, match='tasks'):
         BatchRunner(depth_only, TASKS)
-    with pytest.raises(ValueError, match=str(tmp_path / 'missing')):
+    with pytest.raises(ValueError, match=f'{tmp_path / "missing"} is neither a checkpoint directory nor a hub id'):
         ExpertsBackend(segmentation=str(tmp_path / 'missing'))
     with pytest.raises(ValueError, match='at least one'):
         ExpertsBackend()
@@ -90,7 +81,8 @@ def test_normals_use_each_frame_intrinsics(checkpoints):
     rows = torch.arange(56, dtype=torch.float32)[:, None].expand(56, 84)
     floor = (200.0 / (rows - 20.0).clamp(min=1.0))[None].repeat(3, 1, 1)      # a ground plane: nearer lower down
     cameras = [None, Intrinsics.from_fov(84, 56, 90.0), Intrinsics.from_fov(84, 56, 40.0)]
-    fallback, same, narrow = experts.decode({'depth': floor}, ('normals',), cameras).normals
+    raw = {'size': (56, 84), 'depth': transformers.modeling_outputs.DepthEstimatorOutput(predicted_depth=floor)}
+    fallback, same, narrow = experts.decode(raw, ('normals',), cameras).normals
     torch.testing.assert_close(same, fallback, equal_nan=True)
     finite = torch.isfinite(narrow).all(0) & torch.isfinite(fallback).all(0)
     angle = torch.rad2deg(torch.arccos((narrow * fallback).sum(0)[finite].clamp(-1, 1)))

@@ -17,7 +17,7 @@ def test_world_render_holdout_preset(tmp_path):
 
 def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, capsys):
     args = ['sweep', '--weights', str(tiny_weights), '--heights', '0.3,3', '--pitches=-30,10', '--fovs', '60,100',
-            '--frames', '1', '--size', '64x48']
+            '--frames', '1', '--frame-size', '64x48']
     assert main(args) == 0
     text = capsys.readouterr().out
     assert text.count('horizontal field of view') == 2 and 'worst cell' in text

@@ -6,7 +6,6 @@ The instruction is mapped to a task by the instruction table (model/instructions
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +15,11 @@ from .engine import BatchRunner, FrameRequest
 from .model.instructions import InstructionTable
 
 
-def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, weights: str | None = None,
-        device: str = 'cpu') -> dict:
+def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, backend) -> dict:
     """Answer each instruction about one image file. Writes OUT/<stem>_<task>.png (the answer as painted) and the
     decoded output: <stem>_labels.png (Cityscapes train ids), <stem>_depth.npy (float32 metres, +inf far) or
-    <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task."""
-    from .backends.unified import UnifiedBackend
+    <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task.
+    `backend`: the unified model without mirror averaging (the answer exactly as painted), or the experts."""
     table = InstructionTable.load()
     tasks = {table.task_of(text): text for text in instructions}
     image_path, out = Path(image_path), Path(out_dir)
@@ -31,7 +29,6 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, we
             rgb = np.asarray(ImageOps.exif_transpose(file).convert('RGB'))
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
-    backend = UnifiedBackend(weights, device=device, mirror_average=False)   # the answer exactly as painted
     result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb)])[0]
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -46,8 +43,3 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, we
             np.save(decoded, result.depth if task == 'depth' else result.normals)
         written[task] = {'instruction': text, 'answer': str(answer), 'decoded': str(decoded)}
     return written
-
-
-def main(args) -> int:
-    print(json.dumps(ask(args.image, args.instruction, args.out, args.weights, args.device)))
-    return 0

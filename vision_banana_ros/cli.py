@@ -77,6 +77,13 @@ def _list_of(item):
     return lambda text: [item(part) for part in text.split(',')]
 
 
+def _pairing(text: str) -> str:
+    from .backends.checkpoints import PAIRINGS
+    if text not in PAIRINGS:
+        raise argparse.ArgumentTypeError(f'{text!r} is not one of {", ".join(PAIRINGS)}')
+    return text
+
+
 def _size(text: str) -> tuple[int, int]:
     """'WxH' -> (width, height)."""
     try:
@@ -94,18 +101,54 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .ask import main as ask_main
-    return ask_main(args)
+    from .ask import ask
+    print(json.dumps(ask(args.image, args.instruction, args.out, _backend(args, mirror_average=False))))
+    return 0
+
+
+def _backend(args: argparse.Namespace, mirror_average: bool):
+    """The backend `--backend` names: the unified model (`--weights`) or the experts (`--segmentation-model`,
+    `--depth-model`, hub ids resolved offline in `--cache`), at `--size` or its own processing size."""
+    size = args.size[::-1] if getattr(args, 'size', None) else None   # (H, W)
+    if args.backend == 'experts':
+        from .backends.experts import ExpertsBackend
+        if args.weights:
+            raise ValueError('--weights is for the unified backend; the experts take --segmentation-model and '
+                             '--depth-model')
+        return ExpertsBackend(args.segmentation_model, args.depth_model, args.device, size,
+                              cache_dir=args.cache)
+    from .backends.unified import UnifiedBackend
+    if args.segmentation_model or args.depth_model:
+        raise ValueError('--segmentation-model and --depth-model need --backend experts')
+    weights = args.weights.split(',') if args.weights else None
+    return UnifiedBackend(weights, device=args.device, processing_size=size, mirror_average=mirror_average)
+
+
+def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--backend', choices=['unified', 'experts'], default='unified',
+                        help='(default: %(default)s)')
+    parser.add_argument('--segmentation-model', help='experts: Cityscapes segmentation checkpoint (hub id or '
+                                                     'directory; see `vision_banana models list`)')
+    parser.add_argument('--depth-model', help='experts: metric depth checkpoint (hub id or directory)')
+    parser.add_argument('--cache', help='experts: Hugging Face cache holding pulled hub ids (default: the '
+                                        "standard one, $HF_HUB_CACHE)")
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .backends import checkpoints
+    if args.models_command == 'list':
+        print(checkpoints.table())
+        return 0
+    for name, path in zip(args.ids, checkpoints.pull(args.ids, args.cache)):
+        print(f'{name}: {path}')
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .backends.unified import UnifiedBackend
     from .evaluation.run import evaluate, format_report, to_json
     from .world.dataset import iter_samples, read_dataset
     read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
-    weights = args.weights.split(',') if args.weights else None
-    size = {'processing_size': args.size[::-1]} if args.size else {}   # (H, W); default: the backend's
-    backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average, **size)
+    backend = _backend(args, mirror_average=not args.no_mirror_average)
     result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json,
                       intrinsics=not args.no_intrinsics)
     print(to_json(result) if args.json else format_report(result))
@@ -113,12 +156,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .backends.unified import UnifiedBackend
     from .evaluation.run import to_json
     from .evaluation.sweep import format_sweep, pose_sweep
-    weights = args.weights.split(',') if args.weights else None
-    backend = UnifiedBackend(weights, device=args.device, mirror_average=not args.no_mirror_average)
-    rows = pose_sweep(backend, args.heights, args.pitches, args.fovs, args.frames, args.seed, args.size,
+    backend = _backend(args, mirror_average=not args.no_mirror_average)
+    rows = pose_sweep(backend, args.heights, args.pitches, args.fovs, args.frames, args.seed, args.frame_size,
                       args.preset, progress=not args.json)
     print(json.dumps([json.loads(to_json(row)) for row in rows]) if args.json else format_sweep(rows))
     return 0
@@ -188,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
+    bench.add_argument('--pairings', type=_list_of(_pairing), default='fast',
+                       help='engine: recommended expert pairings to measure (default: %(default)s; also '
+                            'accurate, commercial)')
     bench.set_defaults(func=_bench)
 
     train = sub.add_parser('train', help='train the unified model (or the single-task experts) on rendered scenes')
@@ -225,9 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
     evaluation.add_argument('--data', required=True, help='data set directory')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
+    _add_backend_arguments(evaluation)
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size,
-                            help='processing size WxH (default: the size the weights were trained at)')
+                            help="processing size WxH (default: the size the weights were trained at; each "
+                                 "expert's processor size)")
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
@@ -251,10 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
     sweep.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
                        help='world preset the frames come from (default: %(default)s)')
-    sweep.add_argument('--size', type=_size, default=(320, 240), help='frame size WxH (default: 320x240)')
+    sweep.add_argument('--frame-size', type=_size, default=(320, 240),
+                       help='rendered frame size WxH (default: 320x240)')
+    sweep.add_argument('--size', type=_size, help='processing size WxH (default: the backend\'s own)')
     sweep.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
+    _add_backend_arguments(sweep)
     sweep.set_defaults(func=_sweep)
 
     ask = sub.add_parser('ask', help='answer text instructions about one image file, as the model does: the painted '
@@ -263,8 +312,18 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
+    _add_backend_arguments(ask)
     ask.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)
+
+    models = sub.add_parser('models', help='the public expert checkpoints: list them, pull them into the cache')
+    models_sub = models.add_subparsers(dest='models_command', required=True)
+    models_sub.add_parser('list', help='supported checkpoints: task, licence, parameters, native input size')
+    pull = models_sub.add_parser('pull', help='download safetensors snapshots into the Hugging Face cache '
+                                              '(needs internet; resumable)')
+    pull.add_argument('ids', nargs='+', help='hub ids, e.g. nvidia/segformer-b0-finetuned-cityscapes-1024-1024')
+    pull.add_argument('--cache', help='cache directory (default: the standard one, $HF_HUB_CACHE)')
+    models.set_defaults(func=_models)
 
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
     export.add_argument('--format', choices=['onnx'], default='onnx')

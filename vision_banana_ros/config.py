@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .backends.checkpoints import resolve
 from .codecs import Palette, load_palette
 from .engine import check_precision, resolve_device
 from .geometry import CloudOptions, RigidTransform
@@ -65,9 +66,18 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
         raise _fail('device' if 'device' in str(exc) else 'precision', str(exc).split(': ', 1)[-1]) from None
     if values['backend'] == 'experts' and not (values['segmentation_model'] or values['depth_model']):
         raise _fail('segmentation_model', 'the experts backend needs segmentation_model and/or depth_model')
-    for name in ('weights', 'segmentation_model', 'depth_model', 'palette'):
+    for name in ('weights', 'palette'):
         if values[name] and not Path(values[name]).exists():
             raise _fail(name, f'{values[name]} does not exist')
+    for name in ('segmentation_model', 'depth_model'):
+        if values[name]:
+            try:
+                resolve(values[name])      # offline: a hub id must have been pulled
+            except ValueError as exc:
+                raise _fail(name, str(exc)) from None
+    width, height = values['processing_width'], values['processing_height']
+    if (width == 0) != (height == 0) or 0 < min(width, height) < 32:
+        raise _fail('processing_width', f'{width}x{height}: give both at least 32, or both 0 (the backend\'s own)')
     try:
         palette = load_palette(values['palette'] or None)
     except ValueError as exc:
@@ -129,7 +139,8 @@ def build_backend(config: NodeConfig):
     """The backend the configuration names, on its device, at its processing size."""
     from .backends.experts import ExpertsBackend
     from .backends.unified import UnifiedBackend
-    size, device = (config.processing_height, config.processing_width), resolve_device(config.device)
+    size = (config.processing_height, config.processing_width) if config.processing_width else None
+    device = resolve_device(config.device)
     if config.backend == 'unified':
         return UnifiedBackend(config.weights or None, device, size, config.palette, config.compile,
                               config.mirror_average)

@@ -23,18 +23,20 @@ PARAMS = (
     # model and engine
     Param('backend', 'unified', 'inference backend', choices=('unified', 'experts')),
     Param('weights', '', 'unified: safetensors weights file ("" = the embedded default model)'),
-    Param('segmentation_model', '', 'experts: local Hugging Face checkpoint dir for Cityscapes segmentation'),
-    Param('depth_model', '', 'experts: local Hugging Face checkpoint dir for metric depth'),
+    Param('segmentation_model', '', 'experts: Cityscapes segmentation checkpoint, a hub id pulled before '
+          '(`vision_banana models pull`) or a local directory'),
+    Param('depth_model', '', 'experts: metric depth checkpoint, a hub id pulled before or a local directory'),
     Param('device', 'auto', 'auto (CUDA when present), cpu, cuda or cuda:N'),
     Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
     Param('compile', False, 'unified: torch.compile the network (slow first frames, faster after)'),
     Param('mirror_average', True, 'unified: answer each image also mirrored left-right in the same batch and '
           'average the two answers (better labels, depth and normals for about twice the network time)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
-    Param('processing_width', 320, "width images are resized to for inference (warned when not the weights' "
-          'trained width)', low=32, high=4096),
-    Param('processing_height', 240, "height images are resized to for inference (warned when not the weights' "
-          'trained height)', low=32, high=4096),
+    Param('processing_width', 0, 'width images are resized to for inference (0: the backend\'s own: the weights\' '
+          "trained width; each expert's processor size; warned when not the weights' trained width)", low=0,
+          high=4096),
+    Param('processing_height', 0, 'height images are resized to for inference (0: the backend\'s own, as for the '
+          "width; warned when not the weights' trained height)", low=0, high=4096),
     Param('max_batch', 4, 'most frames (one per camera) in one forward pass', dynamic=True, low=1, high=64),
     Param('max_wait_ms', 5.0, 'longest a frame waits for others to join its batch', dynamic=True, low=0.0,
           high=1000.0),

@@ -1,6 +1,7 @@
 """The interface every backend implements, and the decoded outputs it returns.
 
-A backend sees a batch already resized to its `processing_size` and on its device; the engine does the upload,
+A backend sees a batch already resized to its `processing_size` (or, where that is None, to the size of the
+batch's first frame) and on its device; the engine does the upload,
 the resizing both ways and the download, so that every backend gets batching, timing and precision for free.
 """
 from __future__ import annotations
@@ -43,22 +44,26 @@ def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tu
 class Backend(ABC):
     name: str = ''
     device: torch.device
-    processing_size: tuple[int, int]  # (height, width) the engine resizes images to
+    processing_size: tuple[int, int] | None  # (height, width) the engine resizes to; None: the first frame's
     tasks: tuple[str, ...]             # what this backend can answer
     trained_size: tuple[int, int] | None = None  # (height, width) its weights learned at, where they say
 
     @abstractmethod
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]):
-        """images N x 3 x H x W float in [0, 1] at `processing_size` on `device` -> raw answers (backend's own)."""
+        """images N x 3 x H x W float in [0, 1] at the batch's processing size on `device` -> raw answers."""
 
     @abstractmethod
     def decode(self, raw, tasks: tuple[str, ...], intrinsics: list | None = None) -> DenseOutputs:
-        """Raw answers -> decoded outputs at `processing_size`, still on the device. `intrinsics`: per image, the
+        """Raw answers -> decoded outputs at the batch's processing size, still on the device. `intrinsics`: per image, the
         camera as the backend sees it at the processing size (`seen_intrinsics`), or None where unknown."""
 
     @abstractmethod
     def models(self) -> list[torch.nn.Module]:
         """The networks this backend runs."""
+
+    def diagnostics(self) -> dict[str, str]:
+        """Backend-specific values for the node's diagnostics (none by default)."""
+        return {}
 
     def parameter_count(self) -> int:
         return sum(parameter_count(model) for model in self.models())

@@ -1,145 +1,214 @@
-"""The experts backend: one open model per task, loaded with Hugging Face `transformers` from local checkpoint
-directories (safetensors weights, in float32).
+"""The experts backend: one public model per task, loaded with Hugging Face `transformers` from a
+checkpoint directory or a hub id pulled before (`checkpoints.resolve`, offline), safetensors
+weights in float32.
 
-- segmentation: any `AutoModelForSemanticSegmentation` checkpoint trained on the 19 Cityscapes classes
-  (SegFormer, ...), its classes matched to the palette by name (`id2label`; generic LABEL_k names are taken in
-  train-id order); logits are upsampled, arg-maxed, and the softmax maximum is the confidence.
-- depth: a metric `AutoModelForDepthEstimation` checkpoint (Depth Anything V2 metric, ZoeDepth, GLPN, Depth
-  Pro); relative-depth ones (disparity, no scale) are refused. Its input is resized to a multiple of the patch
-  size.
-- normals: derived from the predicted depth with each frame's intrinsics (from its CameraInfo, as the engine
-  passes them), else with `hfov_deg`; they need the depth checkpoint.
+- segmentation: a Cityscapes-trained SegFormer (`AutoModelForSemanticSegmentation`) or Mask2Former
+  semantic (`AutoModelForUniversalSegmentation`) checkpoint, its classes matched to the palette by
+  name (`id2label`; generic LABEL_k names are taken in train-id order).
+- depth: a metric `AutoModelForDepthEstimation` checkpoint (Depth Anything V2 metric, ZoeDepth,
+  GLPN, Depth Pro); relative-depth ones (disparity, no scale) are refused.
+- normals: derived from the predicted depth with each frame's intrinsics (from its CameraInfo, as
+  the engine passes them), else with `hfov_deg`; they need the depth checkpoint.
 
-Normalisation constants come from the checkpoint's preprocessor_config.json when it has one, else ImageNet's.
-The RGB encodings for display are made with the same codecs as the unified model's answers.
+Each model sees what its own processor would make of the frame and its answers are post-processed
+as its `post_process_*` does (`expert_families`). By default each batch is handed over at its
+frames' own size and every model resizes it by its processor's rule; `processing_size` instead
+makes that the models' input size (rounded to what each network takes), for speed. The RGB
+encodings for display are made with the unified model's codecs.
 """
+
 from __future__ import annotations
 
-import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from ..codecs import (CITYSCAPES, Palette, encode_depth_uint8_torch, encode_normals_uint8_torch)
+from ..codecs import CITYSCAPES, Palette, encode_depth_uint8_torch, encode_normals_uint8_torch
 from ..geometry.depth_normals import normals_from_depth
 from ..geometry.intrinsics import Intrinsics
 from .base import Backend, DenseOutputs
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-METRIC_DEPTH_MODELS = ('zoedepth', 'glpn', 'depth_pro')  # model types whose output is metres by design
-
-
-def _normalisation(path: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    config = Path(path) / 'preprocessor_config.json'
-    data = json.loads(config.read_text()) if config.is_file() else {}
-    if data.get('do_normalize', True) is False:
-        return torch.zeros(1, 3, 1, 1, device=device), torch.ones(1, 3, 1, 1, device=device)
-    three = lambda v: torch.tensor(v if isinstance(v, (list, tuple)) else [v] * 3, device=device).view(1, 3, 1, 1)
-    return three(data.get('image_mean', IMAGENET_MEAN)), three(data.get('image_std', IMAGENET_STD))
+from .checkpoints import resolve
+from .expert_families import (
+    FAMILIES,
+    Preprocessing,
+    family_of,
+    metric_depth,
+    semantic_confidence,
+    semantic_scores,
+)
 
 
-def _load(kind: str, path: str, device: torch.device):
+def _load(
+    name: str, task: str, device: torch.device, cache_dir
+) -> tuple[torch.nn.Module, Preprocessing]:
     import transformers
-    loader = getattr(transformers, kind)
+
+    path = resolve(name, cache_dir)
     try:
-        # float32 whatever the file stores (precision is the engine's autocast); never unpickled weights
+        config = transformers.AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f'cannot load {task} checkpoint {name!r}: {str(exc).splitlines()[0]}'
+        ) from None
+    family = family_of(config, name, task)
+    if family == 'depth_anything' and getattr(config, 'depth_estimation_type', None) != 'metric':
+        raise ValueError(
+            f'depth checkpoint {name!r} (depth_anything) predicts relative depth (no scale): '
+            'give a metric one (depth_estimation_type "metric", e.g. Depth-Anything-V2-Metric-*)'
+        )
+    loader = getattr(transformers, FAMILIES[family].auto_class)
+    try:
+        # float32 whatever the file stores (precision is the engine's autocast); never unpickled
+        # weights
         model = loader.from_pretrained(path, dtype=torch.float32, use_safetensors=True)
     except (OSError, ValueError) as exc:
-        raise ValueError(f'cannot load {kind} checkpoint {path!r}: {str(exc).splitlines()[0]}') from None
-    return model.to(device).eval()
-
-
-def _is_metric(config) -> bool:
-    kind = getattr(config, 'depth_estimation_type', None)
-    return kind == 'metric' if kind is not None else config.model_type in METRIC_DEPTH_MODELS
+        raise ValueError(
+            f'cannot load {task} checkpoint {name!r}: {str(exc).splitlines()[0]}'
+        ) from None
+    return model.to(device).eval(), Preprocessing.read(family, path)
 
 
 def _palette_order(config, palette: Palette, path: str) -> list[int]:
     """Palette entry of each of the checkpoint's classes, matched by name."""
     names = [str(config.id2label[i]) for i in range(config.num_labels)]
     if len(names) != len(palette.ids):
-        raise ValueError(f'segmentation checkpoint {path!r} has {len(names)} classes; the palette has '
-                         f'{len(palette.ids)}')
-    if all(re.fullmatch(r'LABEL_\d+', name) for name in names):   # saved without names: train-id order
+        raise ValueError(
+            f'segmentation checkpoint {path!r} has {len(names)} classes; the palette has '
+            f'{len(palette.ids)}'
+        )
+    if all(
+        re.fullmatch(r'LABEL_\d+', name) for name in names
+    ):  # saved without names: train-id order
         return list(range(len(names)))
     simple = lambda name: re.sub(r'[\s_-]+', ' ', name.strip().lower())
     entry = {simple(name): i for i, name in enumerate(palette.names)}
     unknown = [name for name in names if simple(name) not in entry]
     if unknown or len({simple(n) for n in names}) != len(names):
-        raise ValueError(f'segmentation checkpoint {path!r}: classes {unknown or names} do not match the palette '
-                         f'({", ".join(palette.names)})')
+        raise ValueError(
+            f'segmentation checkpoint {path!r}: classes {unknown or names} do not match the '
+            f'palette ({", ".join(palette.names)})'
+        )
     return [entry[simple(name)] for name in names]
 
 
 class ExpertsBackend(Backend):
+    """A segmentation and/or a metric depth checkpoint run as their own processors would run
+    them."""
+
     name = 'experts'
 
-    def __init__(self, segmentation: str | None = None, depth: str | None = None, device: str | torch.device = 'cpu',
-                 processing_size: tuple[int, int] = (384, 512), hfov_deg: float = 90.0,
-                 palette: Palette = CITYSCAPES):
+    def __init__(
+        self,
+        segmentation: str | None = None,
+        depth: str | None = None,
+        device: str | torch.device = 'cpu',
+        processing_size: tuple[int, int] | None = None,
+        hfov_deg: float = 90.0,
+        palette: Palette = CITYSCAPES,
+        cache_dir: str | Path | None = None,
+    ):
         if not segmentation and not depth:
-            raise ValueError('experts backend: give at least one checkpoint (segmentation_model or depth_model)')
+            raise ValueError(
+                'experts backend: give at least one checkpoint (segmentation_model or depth_model)'
+            )
         self.device = torch.device(device)
-        self.processing_size = tuple(processing_size)
+        self.processing_size = tuple(processing_size) if processing_size else None
         self.palette = palette
-        self.intrinsics = Intrinsics.from_fov(self.processing_size[1], self.processing_size[0], hfov_deg)
+        self.hfov_deg = hfov_deg
         self.segmentation = self.depth = None
+        self.focal_sources: Counter = (
+            Counter()
+        )  # Depth Pro: where each frame's focal length came from
         if segmentation:
-            self.segmentation = _load('AutoModelForSemanticSegmentation', segmentation, self.device)
+            self.segmentation, self.segmentation_pre = _load(
+                segmentation, 'segmentation', self.device, cache_dir
+            )
             order = _palette_order(self.segmentation.config, palette, segmentation)
-            self.class_ids = torch.as_tensor([palette.ids[i] for i in order], dtype=torch.uint8, device=self.device)
-            self.segmentation_norm = _normalisation(segmentation, self.device)
+            self.class_ids = torch.as_tensor(
+                [palette.ids[i] for i in order], dtype=torch.uint8, device=self.device
+            )
         if depth:
-            self.depth = _load('AutoModelForDepthEstimation', depth, self.device)
-            if not _is_metric(self.depth.config):
-                raise ValueError(f'depth checkpoint {depth!r} ({self.depth.config.model_type}) predicts relative depth '
-                                 '(no scale): give a metric one (depth_estimation_type "metric", or one of '
-                                 f'{", ".join(METRIC_DEPTH_MODELS)})')
-            self.depth_norm = _normalisation(depth, self.device)
-            config = self.depth.config
-            patch = getattr(getattr(config, 'backbone_config', None), 'patch_size', None) or getattr(
-                config, 'patch_size', None)
-            self.depth_multiple = int(patch or 1)
-        self.tasks = tuple(t for t, ok in (('segmentation', self.segmentation), ('depth', self.depth),
-                                           ('normals', self.depth)) if ok is not None)
+            self.depth, self.depth_pre = _load(depth, 'depth', self.device, cache_dir)
+        self.tasks = tuple(
+            t
+            for t, ok in (
+                ('segmentation', self.segmentation),
+                ('depth', self.depth),
+                ('normals', self.depth),
+            )
+            if ok is not None
+        )
 
     def models(self) -> list[torch.nn.Module]:
         return [m for m in (self.segmentation, self.depth) if m is not None]
 
-    @torch.inference_mode()
-    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        raw, size = {}, images.shape[-2:]
-        if 'segmentation' in tasks:
-            mean, std = self.segmentation_norm
-            logits = self.segmentation(pixel_values=(images - mean) / std).logits
-            raw['segmentation'] = F.interpolate(logits.float(), size=size, mode='bilinear', align_corners=False)
-        if 'depth' in tasks or 'normals' in tasks:
-            mean, std = self.depth_norm
-            m = self.depth_multiple
-            inner = (max(m, round(size[0] / m) * m), max(m, round(size[1] / m) * m))
-            x = F.interpolate((images - mean) / std, size=inner, mode='bilinear', align_corners=False)
-            depth = self.depth(pixel_values=x).predicted_depth.float()
-            raw['depth'] = F.interpolate(depth[:, None], size=size, mode='bilinear', align_corners=False)[:, 0]
-        return raw
+    def diagnostics(self) -> dict[str, str]:
+        if self.depth is None or self.depth_pre.family != 'depth_pro':
+            return {}
+        return {
+            'depth_pro_focal_length': ', '.join(
+                f'{k}: {v}' for k, v in sorted(self.focal_sources.items())
+            )
+            or 'no frame yet'
+        }
+
+    def _input(self, pre: Preprocessing, images: torch.Tensor) -> torch.Tensor:
+        return pre.pixel_values(images, pre.input_size(*images.shape[-2:], self.processing_size))
 
     @torch.inference_mode()
-    def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
-        out = DenseOutputs()
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict:
+        raw, size = {'size': tuple(images.shape[-2:])}, tuple(images.shape[-2:])
         if 'segmentation' in tasks:
-            probability, index = raw['segmentation'].softmax(dim=1).max(dim=1)
-            out.labels, out.confidence = self.class_ids[index], probability
+            outputs = self.segmentation(pixel_values=self._input(self.segmentation_pre, images))
+            raw['segmentation'] = semantic_scores(self.segmentation_pre.family, outputs, size)
+        if 'depth' in tasks or 'normals' in tasks:
+            raw['depth'] = self.depth(pixel_values=self._input(self.depth_pre, images))
+        return raw
+
+    def _focal_lengths(self, cameras: list, width: int) -> list[float | None] | None:
+        """Depth Pro: each frame's known focal length in pixels (None: the predicted field of
+        view's), counted."""
+        if self.depth_pre.family != 'depth_pro':
+            return None
+        has_fov = getattr(self.depth.config, 'use_fov_model', False)
+        fallback = Intrinsics.from_fov(width, width, self.hfov_deg).fx
+        focal = []
+        for camera in cameras:
+            source = (
+                'camera_info'
+                if camera is not None
+                else 'predicted_fov' if has_fov else 'fallback_hfov'
+            )
+            self.focal_sources[source] += 1
+            focal.append(camera.fx if camera is not None else None if has_fov else fallback)
+        return focal
+
+    @torch.inference_mode()
+    def decode(self, raw: dict, tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
+        out, size = DenseOutputs(), raw['size']
+        if 'segmentation' in tasks:
+            family = self.segmentation_pre.family
+            out.labels = self.class_ids[raw['segmentation'].argmax(dim=1)]
+            out.confidence = semantic_confidence(family, raw['segmentation'])
             out.encodings['segmentation'] = self.palette.encode_torch(out.labels)
         if 'depth' in tasks or 'normals' in tasks:
-            depth = torch.where(raw['depth'] > 0, raw['depth'], torch.nan)
+            cameras = intrinsics or [None] * len(raw['depth'].predicted_depth)
+            metres = metric_depth(
+                self.depth_pre, raw['depth'], size, self._focal_lengths(cameras, size[1])
+            )
+            depth = torch.where(metres > 0, metres, torch.nan)
             if 'depth' in tasks:
                 out.depth = depth
                 out.encodings['depth'] = encode_depth_uint8_torch(depth)
             if 'normals' in tasks:
-                cameras = intrinsics or [None] * len(depth)
-                out.normals = torch.cat([normals_from_depth(d[None], camera or self.intrinsics)
-                                         for d, camera in zip(depth, cameras)])
+                fallback = Intrinsics.from_fov(size[1], size[0], self.hfov_deg)
+                out.normals = torch.cat(
+                    [
+                        normals_from_depth(d[None], camera or fallback)
+                        for d, camera in zip(depth, cameras)
+                    ]
+                )
                 out.encodings['normals'] = encode_normals_uint8_torch(out.normals)
         return out

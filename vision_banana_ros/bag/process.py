@@ -47,6 +47,9 @@ def _preference(topic: str) -> tuple:
     return topic.endswith('/compressed'), rank, topic
 
 
+DEPTH_ENCODINGS = ('16UC1', '32FC1')
+
+
 def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
     """image topic -> its camera namespace, one topic per namespace (else every frame would be answered twice)."""
     by_namespace: dict[str, list[str]] = {}
@@ -58,11 +61,20 @@ def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
     return {min(group, key=_preference): namespace for namespace, group in by_namespace.items()}
 
 
+def _depth_encoding(msg) -> str | None:
+    """The encoding of a depth image (raw 16UC1/32FC1, or compressed as a PNG or compressedDepth of one), else
+    None: a depth camera's topic is named like a camera's, but it is no picture to answer."""
+    encoding = (getattr(msg, 'encoding', None) or getattr(msg, 'format', '')).split(';')[0].strip()
+    return encoding if encoding.upper() in DEPTH_ENCODINGS else None
+
+
 def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
     """namespace -> its first CameraInfo in the bag: recorders often log it just after the first images, which
     would otherwise go out with the fallback field of view."""
     first = {}
     connections = [c for c in reader.connections if c.topic in info_topics]
+    if not connections:   # the reader takes no connections as all of them
+        return first
     for connection, _, raw in reader.messages(connections=connections):
         first.setdefault(info_topics[connection.topic], reader.deserialize(raw, connection.msgtype))
         if len(first) == len(set(info_topics.values())):
@@ -103,6 +115,7 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
         stats = {'frames': 0, 'rejected': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
         rejected_on = {topic: 0 for topic in cameras}
+        skipped = []
         started = time.perf_counter()
         with output as writer:
             # Definitions from the reader's typestore: bags recorded before Jazzy carry no type hash (and
@@ -139,6 +152,13 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                     continue
                 ns = cameras[connection.topic]
                 msg = reader.deserialize(raw, connection.msgtype)
+                if depth := _depth_encoding(msg):
+                    bar.write(f'{connection.topic}: {depth} is a depth image, not a camera: topic skipped',
+                              file=sys.stderr)   # stdout is the summary's
+                    skipped.append(connection.topic)
+                    del cameras[connection.topic]
+                    bar.update(sum(c.msgcount for c in reader.connections if c.topic == connection.topic))
+                    continue
                 try:
                     rgb = (compressed_to_rgb(msg) if connection.msgtype == messages.COMPRESSED_IMAGE
                            else image_to_rgb(msg))
@@ -169,7 +189,7 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
     seconds = time.perf_counter() - started
     frames = max(stats['frames'], 1)
     return {'input': str(src), 'output': str(dst), 'frames': stats['frames'], 'rejected': stats['rejected'],
-            'fallback_intrinsics': stats['fallback_intrinsics'], 'cameras': sorted(cameras),
+            'fallback_intrinsics': stats['fallback_intrinsics'], 'cameras': sorted(cameras), 'skipped': skipped,
             'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
             'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},
             'topics': sorted(outputs)}

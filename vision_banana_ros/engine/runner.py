@@ -42,7 +42,8 @@ class BatchRunner:
         started = time.perf_counter()
         wanted = [self.tasks if r.tasks is None else tuple(t for t in self.tasks if t in r.tasks) for r in requests]
         tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))
-        size = self.backend.processing_size
+        # one size per batch: the backend's, or the first frame's for a backend that resizes by itself
+        size = self.backend.processing_size or requests[0].image.shape[:2]
         images = torch.cat([resize_images(self._upload(r.image), size) for r in requests])
         t_upload = self._sync()
         with autocast(self.device, self.precision):
@@ -74,7 +75,9 @@ class BatchRunner:
         segmentation, depth, normals = ('segmentation' in tasks), ('depth' in tasks), ('normals' in tasks)
         return {
             'labels': host(resize_labels(one(out.labels), size)[0]) if segmentation else None,
-            'confidence': host(resize_images(one(out.confidence)[:, None], size)[0, 0]) if segmentation else None,
+            # clamped: resampling weights sum to 1 only up to rounding, and a probability of 1 must stay one
+            'confidence': (host(resize_images(one(out.confidence)[:, None], size)[0, 0].clamp(0.0, 1.0))
+                           if segmentation else None),
             'depth': host(resize_depth(one(out.depth), size)[0]) if depth else None,
             'normals': host(resize_normals(one(out.normals), size)[0].permute(1, 2, 0)) if normals else None,
             # Nearest, like labels: blending palette colours for display would invent classes.

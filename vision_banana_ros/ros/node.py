@@ -324,7 +324,8 @@ class VisionBanana:
                          'batches': counts.get('batches', 0), 'batch_size_mean': f'{mean_batch:.2f}',
                          'frames_dropped_stale': counts.get('dropped', 0), 'frames_failed': counts.get('failed', 0),
                          'publish_errors': counts.get('callback_errors', 0),
-                         **{f'{stage}_ms_p50': f'{p50:.1f}' for stage, (p50, _) in stats['ms_p50_p99'].items()}}
+                         **{f'{stage}_ms_p50': f'{p50:.1f}' for stage, (p50, _) in stats['ms_p50_p99'].items()},
+                         **runner.backend.diagnostics()}
         # WARN while inference fails, not forever after one failure
         failed = counts.get('failed', 0) > self._failed_before
         self._failed_before = counts.get('failed', 0)
