@@ -41,7 +41,10 @@ def zoom(batch: dict[str, torch.Tensor], generator: torch.Generator, share: floa
     theta[:, 0, 0] = theta[:, 1, 1] = 1.0 / scale
     theta[:, :, 2] = shift
     grid = F.affine_grid(theta, list(rgb.shape), align_corners=False)
-    nearest = lambda t: F.grid_sample(t, grid, mode='nearest', align_corners=False)
+
+    def nearest(t: torch.Tensor) -> torch.Tensor:   # labels, depth and normals are never blended
+        return F.grid_sample(t, grid, mode='nearest', align_corners=False)
+
     out = dict(batch)
     out['rgb'] = F.grid_sample(rgb, grid, mode='bilinear', padding_mode='border', align_corners=False)
     out['segmentation'] = nearest(batch['segmentation'][:, None].float())[:, 0].round().to(torch.uint8)
@@ -70,8 +73,13 @@ def _jpeg(rgb: torch.Tensor, quality: int) -> torch.Tensor:
 def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """rgb N x 3 x H x W in [0, 1] as another camera, exposure and compression would have recorded it."""
     n = len(rgb)
-    draw = lambda low, high, *shape: _uniform(generator, low, high, *shape).to(rgb.device)
-    chance = lambda p: (torch.rand(n, generator=generator, device=generator.device) < p).tolist()
+
+    def draw(low: float, high: float, *shape: int) -> torch.Tensor:
+        return _uniform(generator, low, high, *shape).to(rgb.device)
+
+    def chance(p: float) -> list[bool]:
+        return (torch.rand(n, generator=generator, device=generator.device) < p).tolist()
+
     mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
     rgb = ((rgb - mean) * draw(0.7, 1.3, n, 1, 1, 1) + mean) * draw(0.6, 1.4, n, 1, 1, 1) \
         * draw(0.85, 1.15, n, 3, 1, 1)
@@ -91,8 +99,8 @@ def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
             angle = float(draw(0, np.pi, 1))
             t = torch.linspace(-(k // 2), k // 2, 4 * k, device=rgb.device)
             kernel = torch.zeros(k, k, device=rgb.device)
-            kernel.index_put_(((t * np.sin(angle)).round().long() + k // 2, (t * np.cos(angle)).round().long() + k // 2),
-                              torch.ones_like(t), accumulate=True)
+            rows, cols = ((t * np.sin(angle)).round().long() + k // 2, (t * np.cos(angle)).round().long() + k // 2)
+            kernel.index_put_((rows, cols), torch.ones_like(t), accumulate=True)
             image = _blur(image, (kernel / kernel.sum())[None, None])
         if noise:       # sensor noise, 0.5-6 levels of 8 bits
             sigma = float(draw(0.5, 6.0, 1)) / 255.0
@@ -112,7 +120,10 @@ def cut_out(batch: dict[str, torch.Tensor], generator: torch.Generator, share: f
     rgb = batch['rgb']
     n, _, h, w = rgb.shape
     out = {k: v.clone() for k, v in batch.items()}
-    draw = lambda low, high: float(_uniform(generator, low, high, 1))
+
+    def draw(low: float, high: float) -> float:
+        return float(_uniform(generator, low, high, 1))
+
     for i in range(n):
         if draw(0, 1) >= share:
             continue

@@ -4,10 +4,10 @@ Samples are held in memory at the training resolution. Each step draws a batch, 
 (negating the normals' x), augments it as other cameras would have recorded it (`augment`: zoom with the focal
 length following, colour, exposure, grey, blur, noise, JPEG, cut-outs), runs the network on every task the network
 answers and sums the decoded-space losses (segmentation weighted toward rare classes). Depth is taught for the
-canonical camera (`canonical`): each sample's depth scaled by the canonical focal length over its own. The learning rate ramps up over
-the first 2 % of the budget, then follows a cosine over it (minutes or steps, whichever is given). Checkpoints
-(weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint and `--resume` continues from them;
-the final weights go to OUT/weights.safetensors.
+canonical camera (`canonical`): each sample's depth scaled by the canonical focal length over its own. The
+learning rate ramps up over the first 2 % of the budget, then follows a cosine over it (minutes or steps, whichever
+is given). Checkpoints (weights, optimizer state, progress) are safetensors + JSON in OUT/checkpoint and `--resume`
+continues from them; the final weights go to OUT/weights.safetensors.
 """
 from __future__ import annotations
 

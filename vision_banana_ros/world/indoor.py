@@ -288,8 +288,8 @@ class Room(Shapes):
 
 def generate_room(rng: np.random.Generator, width: int, height: int, kind: Preset,
                   overrides: dict) -> tuple[Scene, Camera]:
-    """An indoor scene of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges (its height
-    kept 0.3 m under the ceiling); overrides fix camera parameters as on the street."""
+    """An indoor scene of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges
+    (its height kept 0.3 m under the ceiling); overrides fix camera parameters as on the street."""
     room = Room(rng, str(rng.choice(kind.indoor_kinds)))
     draws = {k: room.u(*r) for k, r in kind.camera.items()}
     draws.update({k: float(overrides[k]) for k in kind.camera if k in overrides})
