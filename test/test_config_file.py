@@ -1,4 +1,5 @@
 """Parameter files for the offline tools (`bag process --config`): read as the node would read them."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -6,18 +7,37 @@ import pytest
 from tiny_model import TINY
 
 from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
-from vision_banana_ros.config import build_backend, load_config_file, size_warning
+from vision_banana_ros.config import NodeConfig, build_backend, load_config_file, size_warning
 from vision_banana_ros.model.network import VisionBananaNet
 from vision_banana_ros.model.weights import save_network, trained_size
-from vision_banana_ros.parameters import BY_NAME
+from vision_banana_ros.parameters import BY_NAME, PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_shipped_parameter_file_gives_the_defaults():
     config = load_config_file(ROOT / 'config' / 'vision_banana.yaml')
-    assert config.values == load_config_file(None).values
-    assert config.values['max_batch'] == BY_NAME['max_batch'].default
+    assert config == load_config_file(None)
+    assert config.max_batch == BY_NAME['max_batch'].default
+
+
+def test_the_configuration_has_one_field_per_parameter_in_the_table_order():
+    assert [f.name for f in dataclasses.fields(NodeConfig)] == [p.name for p in PARAMS]
+
+
+@pytest.mark.parametrize('lines, named', [
+    ('    cloud_stride: 2.5\n', 'cloud_stride: 2.5 is not an integer'),
+    ('    cloud_outlier_neighbors: 1.5\n', 'cloud_outlier_neighbors: 1.5 is not an integer'),
+    ('    cloud_drop_classes: [10, 300]\n', 'cloud_drop_classes: '),
+    ('    cloud_min_range: 50.0\n    cloud_max_range: 10.0\n', 'cloud_min_range: 50.0 must be below cloud_max_range'),
+    ('    device: tpu\n', "device: 'tpu' is not one of"),
+    ('    precision: fp8\n', "precision: 'fp8' is not one of"),
+])
+def test_each_bad_value_is_an_error_naming_its_parameter(tmp_path, lines, named):
+    path = tmp_path / 'params.yaml'
+    path.write_text(f'/**:\n  ros__parameters:\n{lines}')
+    with pytest.raises(ValueError, match=f'^parameter {named}'):
+        load_config_file(path)
 
 
 def test_the_node_processes_at_the_size_the_embedded_model_was_trained_at():
@@ -64,7 +84,7 @@ def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_i
                     '/front/vision_banana:\n  ros__parameters:\n    max_batch: 3\n    cloud_stride: 4\n'
                     'other_node:\n  ros__parameters:\n    anything: 1\n')
     config = load_config_file(path)
-    assert config.values['max_batch'] == 3 and config.values['cloud_stride'] == 4
+    assert config.max_batch == 3 and config.cloud_stride == 4 and config.cloud.stride == 4
 
 
 @pytest.mark.parametrize('text, message', [

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
 from .backends.checkpoints import resolve
 from .codecs import Palette, load_palette
-from .engine import check_precision, resolve_device
+from .engine import resolve_device
 from .geometry import CloudOptions, RigidTransform
 from .tasks import TASKS
 from .parameters import BY_NAME
@@ -18,19 +19,58 @@ from .parameters import BY_NAME
 
 @dataclass(frozen=True)
 class NodeConfig:
-    values: dict
-    tasks: tuple[str, ...]
-    cameras: tuple[str, ...]
-    palette: Palette
-    cloud: CloudOptions
-    target_transform: RigidTransform | None
+    """The parameters of `parameters.PARAMS`, one field each in the table's order, validated by `read_config`.
+    Fields hold the parameter's value, parsed where a value names something: `tasks`, `cameras` and
+    `cloud_drop_classes` as tuples, `palette` as the palette its file holds, `target_transform` as a
+    RigidTransform (or None)."""
 
-    def __getattr__(self, name):
-        # Plain parameters read as attributes: config.max_batch, config.transport, ...
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    # model and engine
+    backend: str
+    weights: str
+    segmentation_model: str
+    depth_model: str
+    device: str
+    precision: str
+    compile: bool
+    mirror_average: bool
+    tasks: tuple[str, ...]
+    processing_width: int
+    processing_height: int
+    max_batch: int
+    max_wait_ms: float
+    palette: Palette
+    # inputs
+    cameras: tuple[str, ...]
+    transport: str
+    image_qos_reliability: str
+    image_qos_depth: int
+    camera_info_qos_reliability: str
+    camera_info_qos_durability: str
+    rectified: bool
+    fallback_hfov_deg: float
+    # outputs
+    publish_confidence: bool
+    overlay_alpha: float
+    cloud_stride: int
+    cloud_min_range: float
+    cloud_max_range: float
+    cloud_voxel_size: float
+    cloud_outlier_neighbors: int
+    cloud_drop_classes: tuple[int, ...]
+    cloud_color_source: str
+    cloud_organized: bool
+    cloud_normals: bool
+    target_frame: str
+    target_transform: RigidTransform | None
+    diagnostics_period: float
+
+    @cached_property
+    def cloud(self) -> CloudOptions:
+        """The cloud_* parameters as the geometry core takes them."""
+        return CloudOptions(stride=self.cloud_stride, min_range=self.cloud_min_range, max_range=self.cloud_max_range,
+                            drop_classes=self.cloud_drop_classes, voxel_size=self.cloud_voxel_size,
+                            outlier_neighbors=self.cloud_outlier_neighbors, color_source=self.cloud_color_source,
+                            organized=self.cloud_organized, with_normals=self.cloud_normals)
 
 
 _NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
@@ -38,6 +78,10 @@ _NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic
 
 def _fail(name: str, message: str) -> ValueError:
     return ValueError(f'parameter {name}: {message}')
+
+
+def _integral(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and int(value) == value
 
 
 def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig:
@@ -60,10 +104,9 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
             raise _fail('cameras', f'{cam!r} is not a valid namespace (ASCII letters, digits and _, each part '
                                    'starting with a letter or _)')
     try:
-        check_precision(values['precision'])
         resolve_device(values['device'])
     except ValueError as exc:
-        raise _fail('device' if 'device' in str(exc) else 'precision', str(exc).split(': ', 1)[-1]) from None
+        raise _fail('device', str(exc).removeprefix('device: ')) from None
     if values['backend'] == 'experts' and not (values['segmentation_model'] or values['depth_model']):
         raise _fail('segmentation_model', 'the experts backend needs segmentation_model and/or depth_model')
     for name in ('weights', 'palette'):
@@ -82,14 +125,16 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
         palette = load_palette(values['palette'] or None)
     except ValueError as exc:
         raise _fail('palette', str(exc)) from None
-    try:
-        cloud = CloudOptions(stride=values['cloud_stride'], min_range=values['cloud_min_range'],
-                             max_range=values['cloud_max_range'], drop_classes=tuple(values['cloud_drop_classes']),
-                             voxel_size=values['cloud_voxel_size'], outlier_neighbors=values['cloud_outlier_neighbors'],
-                             color_source=values['cloud_color_source'], organized=values['cloud_organized'],
-                             with_normals=values['cloud_normals'])
-    except ValueError as exc:
-        raise _fail('cloud_*', str(exc)) from None
+    # A parameter file may hold 2.0 for an integer; the node's typed parameters never do.
+    for name in ('cloud_stride', 'cloud_outlier_neighbors'):
+        if not _integral(values[name]):
+            raise _fail(name, f'{values[name]} is not an integer')
+    drop_classes = tuple(values['cloud_drop_classes'])
+    if not all(_integral(c) and 0 <= c <= 255 for c in drop_classes):
+        raise _fail('cloud_drop_classes', f'{list(drop_classes)} must be train ids in 0..255')
+    if not values['cloud_min_range'] < values['cloud_max_range']:
+        raise _fail('cloud_min_range', f'{values["cloud_min_range"]} must be below cloud_max_range '
+                                       f'({values["cloud_max_range"]})')
     transform = None
     if values['target_transform'] is not None:
         t = [float(v) for v in values['target_transform']]
@@ -104,8 +149,8 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     elif values['target_frame'] and not tf2_available:
         raise _fail('target_frame', f'{values["target_frame"]!r} needs tf2_ros, which is not installed here: '
                                     'give target_transform instead')
-    return NodeConfig(values=values, tasks=tasks, cameras=cameras, palette=palette, cloud=cloud,
-                      target_transform=transform)
+    return NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
+                         'cloud_drop_classes': tuple(int(c) for c in drop_classes), 'target_transform': transform})
 
 
 ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them
@@ -164,6 +209,6 @@ def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:
     tasks = tuple(t for t in config.tasks if t in backend.tasks)
     if not tasks:
         raise _fail('tasks', f'{list(config.tasks)}: the {backend.name} backend answers only {list(backend.tasks)}')
-    if config.cloud.color_source == 'semantic' and 'segmentation' not in tasks:
+    if config.cloud_color_source == 'semantic' and 'segmentation' not in tasks:
         raise _fail('cloud_color_source', f"'semantic' needs the segmentation task, and only {list(tasks)} run")
     return tasks
