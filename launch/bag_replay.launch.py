@@ -6,22 +6,36 @@
 Plays the bag with /clock (`ros2 bag play --clock`), runs the node with use_sim_time so every output carries the
 bag's stamps, and opens RViz with rviz/vision_banana.rviz (set rviz:=false on a headless machine). Playback starts
 `delay` seconds after launch, once the node has loaded its model; transport:=compressed takes <image>/compressed.
+backend, segmentation_model and depth_model set those node parameters over the config file's when given.
 """
 import os
 
 import launch
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, ExecuteProcess
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+# Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
+PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')
+
+
+def _node(context):
+    image = LaunchConfiguration('image')
+    given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
+    parameters = {'use_sim_time': True, 'transport': LaunchConfiguration('transport')}
+    parameters.update({name: value for name, value in given.items() if value})
+    return [Node(package='vision_banana_ros', executable='vision_banana_node', name='vision_banana',
+                 parameters=[LaunchConfiguration('config'), parameters], output='screen',
+                 remappings=[('image', image), ('image/compressed', [image, '/compressed']),
+                             ('camera_info', LaunchConfiguration('camera_info'))])]
 
 
 def generate_launch_description():
     share = get_package_share_directory('vision_banana_ros')
     bag = LaunchConfiguration('bag')
     rate = LaunchConfiguration('rate')
-    image = LaunchConfiguration('image')
     return launch.LaunchDescription([
         DeclareLaunchArgument('bag', description='rosbag2 directory or file to play'),
         DeclareLaunchArgument('rate', default_value='1.0', description='playback rate'),
@@ -35,13 +49,15 @@ def generate_launch_description():
         DeclareLaunchArgument('delay', default_value='5.0',
                               description='seconds between launch and playback (the node loads its model first)'),
         DeclareLaunchArgument('transport', default_value='raw', description='raw or compressed images in the bag'),
+        DeclareLaunchArgument('backend', default_value='',
+                              description="unified or experts (empty: the config file's)"),
+        DeclareLaunchArgument('segmentation_model', default_value='',
+                              description='experts: segmentation checkpoint, a hub id pulled before or a directory'),
+        DeclareLaunchArgument('depth_model', default_value='',
+                              description='experts: metric depth checkpoint, a hub id pulled before or a directory'),
         ExecuteProcess(cmd=['ros2', 'bag', 'play', bag, '--clock', '--rate', rate,
                             '--delay', LaunchConfiguration('delay')], output='screen'),
-        Node(package='vision_banana_ros', executable='vision_banana_node', name='vision_banana',
-             parameters=[LaunchConfiguration('config'),
-                         {'use_sim_time': True, 'transport': LaunchConfiguration('transport')}], output='screen',
-             remappings=[('image', image), ('image/compressed', [image, '/compressed']),
-                         ('camera_info', LaunchConfiguration('camera_info'))]),
+        OpaqueFunction(function=_node),
         Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
              arguments=['-d', os.path.join(share, 'rviz', 'vision_banana.rviz')],
              parameters=[{'use_sim_time': True}], condition=IfCondition(LaunchConfiguration('rviz'))),

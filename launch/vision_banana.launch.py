@@ -2,15 +2,18 @@
 
     ros2 launch vision_banana_ros vision_banana.launch.py image:=/camera/image_raw camera_info:=/camera/camera_info
     ros2 launch vision_banana_ros vision_banana.launch.py use_lifecycle:=true autostart:=false
+    ros2 launch vision_banana_ros vision_banana.launch.py backend:=experts segmentation_model:=<hub id or dir> \
+        depth_model:=<hub id or dir>
 
 Arguments: image, camera_info (remaps for the default single camera), config (parameter file), namespace,
-use_lifecycle (run the managed node), autostart (configure and activate the managed node at launch).
+use_lifecycle (run the managed node), autostart (configure and activate the managed node at launch), and backend,
+segmentation_model, depth_model: node parameters that override the config file's when given.
 """
 import os
 
 import launch
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.conditions import IfCondition, UnlessCondition
 from launch.events import matches_action
 from launch.substitutions import AndSubstitution, LaunchConfiguration
@@ -19,24 +22,27 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
+# Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
+PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')
 
-def generate_launch_description():
-    share = get_package_share_directory('vision_banana_ros')
+
+def _nodes(context):
     image = LaunchConfiguration('image')
     camera_info = LaunchConfiguration('camera_info')
-    config = LaunchConfiguration('config')
     namespace = LaunchConfiguration('namespace')
     use_lifecycle = LaunchConfiguration('use_lifecycle')
-    autostart = LaunchConfiguration('autostart')
     remappings = [('image', image), ('image/compressed', [image, '/compressed']), ('camera_info', camera_info)]
+    given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
+    overrides = {name: value for name, value in given.items() if value}
+    parameters = [LaunchConfiguration('config')] + ([overrides] if overrides else [])
 
     plain = Node(package='vision_banana_ros', executable='vision_banana_node', name='vision_banana',
-                 namespace=namespace, parameters=[config], remappings=remappings, output='screen',
+                 namespace=namespace, parameters=parameters, remappings=remappings, output='screen',
                  condition=UnlessCondition(use_lifecycle))
     managed = LifecycleNode(package='vision_banana_ros', executable='vision_banana_lifecycle_node',
-                            name='vision_banana', namespace=namespace, parameters=[config], remappings=remappings,
+                            name='vision_banana', namespace=namespace, parameters=parameters, remappings=remappings,
                             output='screen', condition=IfCondition(use_lifecycle))
-    start_managed = AndSubstitution(use_lifecycle, autostart)
+    start_managed = AndSubstitution(use_lifecycle, LaunchConfiguration('autostart'))
     configure = EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(managed),
                                             transition_id=Transition.TRANSITION_CONFIGURE),
                           condition=IfCondition(start_managed))
@@ -47,7 +53,11 @@ def generate_launch_description():
         entities=[EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(managed),
                                               transition_id=Transition.TRANSITION_ACTIVATE))]),
         condition=IfCondition(start_managed))
+    return [plain, managed, configure, activate]
 
+
+def generate_launch_description():
+    share = get_package_share_directory('vision_banana_ros')
     return launch.LaunchDescription([
         DeclareLaunchArgument('image', default_value='image', description='camera image topic (raw transport)'),
         DeclareLaunchArgument('camera_info', default_value='camera_info', description='CameraInfo topic'),
@@ -57,5 +67,11 @@ def generate_launch_description():
         DeclareLaunchArgument('use_lifecycle', default_value='false', description='run the managed (lifecycle) node'),
         DeclareLaunchArgument('autostart', default_value='true',
                               description='with use_lifecycle: configure and activate at launch'),
-        plain, managed, configure, activate,
+        DeclareLaunchArgument('backend', default_value='',
+                              description="unified or experts (empty: the config file's)"),
+        DeclareLaunchArgument('segmentation_model', default_value='',
+                              description='experts: segmentation checkpoint, a hub id pulled before or a directory'),
+        DeclareLaunchArgument('depth_model', default_value='',
+                              description='experts: metric depth checkpoint, a hub id pulled before or a directory'),
+        OpaqueFunction(function=_nodes),
     ])

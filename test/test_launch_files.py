@@ -1,6 +1,9 @@
 """launch/, config/ and rviz/ cannot run here (no launch_ros, no rviz2): check what can be checked statically."""
 import ast
+import importlib.util
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,68 @@ def test_autostart_activates_only_after_configuring():
                    'OnStateTransition')
     states = {k.arg: k.value.value for k in handler.keywords if isinstance(k.value, ast.Constant)}
     assert states == {'start_state': 'configuring', 'goal_state': 'inactive'}
+
+
+class _Recorded:
+    """Stands in for a launch or launch_ros class: keeps what it was given."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+class _Configuration(_Recorded):
+    """LaunchConfiguration: `perform` reads the launch context (here a dict of argument values)."""
+
+    def perform(self, context):
+        return context[self.args[0]]
+
+
+def _fake_module(name):
+    module = types.ModuleType(name)
+    module.__path__ = []
+    module.__getattr__ = lambda attribute: (_Configuration if attribute == 'LaunchConfiguration' else
+                                            type(attribute, (_Recorded,), {}))
+    return module
+
+
+def run_launch_file(name: str, arguments: dict, monkeypatch) -> list:
+    """Evaluate launch/<name> as `ros2 launch ... a:=b` would, with recording stand-ins for launch and launch_ros
+    (not installed here). Returns the Node and LifecycleNode actions it makes, after its OpaqueFunctions ran."""
+    for module in ('launch', 'launch.actions', 'launch.conditions', 'launch.events', 'launch.substitutions',
+                   'launch_ros', 'launch_ros.actions', 'launch_ros.event_handlers', 'launch_ros.events',
+                   'launch_ros.events.lifecycle'):
+        monkeypatch.setitem(sys.modules, module, _fake_module(module))
+    import ament_index_python.packages
+    monkeypatch.setattr(ament_index_python.packages, 'get_package_share_directory',
+                        lambda package: f'/ws/install/{package}/share/{package}')
+    spec = importlib.util.spec_from_file_location(name.replace('.', '_'), ROOT / 'launch' / name)
+    source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(source)
+    actions = source.generate_launch_description().args[0]
+    declared = {a.args[0]: a.kwargs.get('default_value') for a in actions
+                if type(a).__name__ == 'DeclareLaunchArgument'}
+    assert set(arguments) <= set(declared), f'{name} declares no {set(arguments) - set(declared)}'
+    context = {**declared, **arguments}
+    for action in [a for a in actions if type(a).__name__ == 'OpaqueFunction']:
+        actions += action.kwargs['function'](context)
+    return [a for a in actions if type(a).__name__ in ('Node', 'LifecycleNode') and
+            a.kwargs['package'] == 'vision_banana_ros']
+
+
+def _parameter_overrides(node) -> dict:
+    config, *rest = node.kwargs['parameters']
+    assert isinstance(config, _Configuration) and config.args == ('config',)
+    return {k: v for d in rest for k, v in d.items() if k in ('backend', 'segmentation_model', 'depth_model')}
+
+
+@pytest.mark.parametrize('name', ['vision_banana.launch.py', 'bag_replay.launch.py'])
+def test_backend_and_model_arguments_reach_the_node_only_when_given(name, monkeypatch):
+    given = {'backend': 'experts', 'segmentation_model': 'nvidia/segformer-b0-finetuned-cityscapes-1024-1024',
+             'depth_model': '/data/depth_checkpoint'}
+    required = {'bag': 'my_bag'} if name == 'bag_replay.launch.py' else {}
+    nodes = run_launch_file(name, {**required, **given}, monkeypatch)
+    assert nodes and all(_parameter_overrides(node) == given for node in nodes)
+    # not given: the config file's values stand (an empty backend would be refused by the node)
+    nodes = run_launch_file(name, {**required, 'config': '/x/experts_fast.yaml'}, monkeypatch)
+    assert nodes and all(_parameter_overrides(node) == {} for node in nodes)
+    assert {node.kwargs['executable'] for node in nodes} <= console_scripts()
