@@ -7,7 +7,8 @@ import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.codecs import depth_to_unit, encode_depth_torch, encode_normals_torch, unit_to_depth
-from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest, resolve_device
+from vision_banana_ros.device import resolve_device
+from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest
 from vision_banana_ros.tasks import TASKS
 
 

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from vision_banana_ros.backends.resample import resize_depth, resize_normals
+from vision_banana_ros.engine.resample import resize_depth, resize_normals
 from vision_banana_ros.geometry.depth_normals import normals_from_depth
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 

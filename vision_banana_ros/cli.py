@@ -56,7 +56,7 @@ def _not_negative(text: str) -> float:
 
 def _device(text: str) -> str:
     """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
-    from .engine.device import resolve_device
+    from .device import resolve_device
     try:
         return str(resolve_device(text))
     except ValueError as exc:
@@ -64,7 +64,7 @@ def _device(text: str) -> str:
 
 
 def _precision(text: str) -> str:
-    from .engine.device import check_precision
+    from .device import check_precision
     try:
         check_precision(text)
     except ValueError as exc:

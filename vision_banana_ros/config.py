@@ -11,7 +11,7 @@ from typing import Callable
 
 from .backends.checkpoints import resolve
 from .codecs import Palette, load_palette
-from .engine import resolve_device
+from .device import resolve_device
 from .geometry import CloudOptions, RigidTransform
 from .tasks import TASKS
 from .parameters import BY_NAME

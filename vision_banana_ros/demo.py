@@ -21,7 +21,7 @@ from .bag.process import process_bag
 from .bag.sample import make_sample
 from .codecs import encode_depth_uint8
 from .config import load_config_file
-from .engine.device import resolve_device
+from .device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import CloudOptions, CloudPayload, Intrinsics, RigidTransform, build_cloud, write_cloud
 

@@ -1,4 +1,5 @@
-"""Device and precision choices, validated with messages that name the parameter."""
+"""Device and precision choices, validated with messages that name the parameter. Below the model (training's
+autocast) and the engine, which both use them; imports torch only."""
 from __future__ import annotations
 
 import contextlib
@@ -27,6 +28,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def check_precision(name: str) -> torch.dtype:
+    """The torch dtype of 'fp32', 'fp16' or 'bf16'."""
     if name not in PRECISIONS:
         raise ValueError(f'precision: {name!r} is not one of {", ".join(PRECISIONS)}')
     return PRECISIONS[name]

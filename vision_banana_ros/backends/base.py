@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..geometry.intrinsics import Intrinsics
 from ..model.network import parameter_count
-
 
 
 @dataclass
@@ -31,17 +29,9 @@ class DenseOutputs:
     encodings: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
-def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tuple[int, int]):
-    """A camera's intrinsics as a model that assumes the camera's pixel aspect sees its image resized from
-    `image_size` to `processing_size` (both (H, W)): both focal lengths scaled by the horizontal factor, so that a
-    change of aspect ratio shows as a vertically stretched scene, as the model sees it (`resize_normals` undoes
-    the stretch of normals on the way back)."""
-    sx, sy = processing_size[1] / image_size[1], processing_size[0] / image_size[0]
-    i = intrinsics.scaled_to(image_size[1], image_size[0])
-    return Intrinsics(i.fx * sx, i.fy * sx, i.cx * sx, i.cy * sy, processing_size[1], processing_size[0])
-
-
 class Backend(ABC):
+    """One way of answering the tasks (unified network, expert models): forward and decode a batch on a device."""
+
     name: str = ''
     device: torch.device
     processing_size: tuple[int, int] | None  # (height, width) the engine resizes to; None: the first frame's
@@ -54,8 +44,9 @@ class Backend(ABC):
 
     @abstractmethod
     def decode(self, raw, tasks: tuple[str, ...], intrinsics: list | None = None) -> DenseOutputs:
-        """Raw answers -> decoded outputs at the batch's processing size, still on the device. `intrinsics`: per image, the
-        camera as the backend sees it at the processing size (`seen_intrinsics`), or None where unknown."""
+        """Raw answers -> decoded outputs at the batch's processing size, still on the device. `intrinsics`: per
+        image, the camera as the backend sees it at the processing size (`engine.resample.seen_intrinsics`), or None
+        where unknown."""
 
     @abstractmethod
     def models(self) -> list[torch.nn.Module]:

@@ -3,7 +3,7 @@
     vision_banana bench --cloud [--device auto|cpu|cuda]
 
 Every implementation ends in the same sensor_msgs/PointCloud2 message, and their points are compared with ours:
-  ours        geometry.build_cloud + ros.cloud_msg.to_point_cloud2, from numpy arrays on the CPU (and from
+  ours        geometry.build_cloud + ros.messages.to_point_cloud2, from numpy arrays on the CPU (and from
               torch tensors on the CPU), from tensors on the device otherwise
   numpy       a plain vectorised numpy structured array, field by field
   open3d      RGBDImage + PointCloud.create_from_rgbd_image, then packed into the same structured array
@@ -101,8 +101,8 @@ def main(args) -> int:
     import open3d as o3d
     from std_msgs.msg import Header
 
-    from ..engine.device import resolve_device
-    from ..ros.cloud_msg import to_point_cloud2
+    from ..device import resolve_device
+    from ..ros.messages import to_point_cloud2
 
     device = resolve_device(args.device)
     depth, image, labels, intr = _frame()

@@ -22,7 +22,8 @@ import torch
 from ..backends.checkpoints import PAIRINGS
 from ..backends.experts import ExpertsBackend
 from ..backends.unified import UnifiedBackend
-from ..engine import BatchRunner, FrameRequest, resolve_device
+from ..device import resolve_device
+from ..engine import BatchRunner, FrameRequest
 from ..tasks import TASKS
 from .expert_architectures import save_random
 

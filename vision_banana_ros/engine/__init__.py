@@ -1,7 +1,6 @@
 """The batched inference engine (no rclpy): frames from many cameras in, decoded results out."""
-from .device import autocast, check_precision, resolve_device
 from .engine import Engine
 from .frames import FrameRequest, FrameResult
 from .runner import BatchRunner
 
-__all__ = ['BatchRunner', 'Engine', 'FrameRequest', 'FrameResult', 'autocast', 'check_precision', 'resolve_device']
+__all__ = ['BatchRunner', 'Engine', 'FrameRequest', 'FrameResult']

@@ -1,10 +1,12 @@
-"""Resizing between camera and processing resolution, per kind of quantity (on the tensors' device)."""
+"""Resizing between camera and processing resolution, per kind of quantity (on the tensors' device), and the
+camera's intrinsics as a backend sees them at the processing resolution."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
 from ..codecs import depth_to_unit, unit_to_depth
+from ..geometry.intrinsics import Intrinsics
 from ..torch_ops import norm
 
 
@@ -36,7 +38,10 @@ def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     invalid = torch.isnan(depth)
     weight = (~invalid).float()[:, None]
     f = torch.where(invalid, 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
-    resize = lambda x: F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+    def resize(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
     out = unit_to_depth((resize(f) / resize(weight).clamp(min=1e-6))[:, 0].clamp(max=1.0))
     return out.masked_fill(resize_nearest(invalid[:, None], size)[:, 0], torch.nan)
 
@@ -57,3 +62,13 @@ def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor
     out = F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False)
     length = norm(out, dim=1, keepdim=True)
     return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)
+
+
+def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tuple[int, int]):
+    """A camera's intrinsics as a model that assumes the camera's pixel aspect sees its image resized from
+    `image_size` to `processing_size` (both (H, W)): both focal lengths scaled by the horizontal factor, so that a
+    change of aspect ratio shows as a vertically stretched scene, as the model sees it (`resize_normals` undoes
+    the stretch of normals on the way back)."""
+    sx, sy = processing_size[1] / image_size[1], processing_size[0] / image_size[0]
+    i = intrinsics.scaled_to(image_size[1], image_size[0])
+    return Intrinsics(i.fx * sx, i.fy * sx, i.cx * sx, i.cy * sy, processing_size[1], processing_size[0])

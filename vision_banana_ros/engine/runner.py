@@ -10,13 +10,15 @@ import time
 import numpy as np
 import torch
 
-from ..backends.base import Backend, DenseOutputs, seen_intrinsics
-from ..backends.resample import resize_depth, resize_images, resize_labels, resize_nearest, resize_normals
-from .device import autocast, check_precision
+from ..backends.base import Backend, DenseOutputs
+from ..device import autocast, check_precision
 from .frames import FrameRequest, FrameResult
+from .resample import resize_depth, resize_images, resize_labels, resize_nearest, resize_normals, seen_intrinsics
 
 
 class BatchRunner:
+    """Runs one batch of frames through a backend, stage by stage, for the tasks its frames ask for."""
+
     def __init__(self, backend: Backend, tasks: tuple[str, ...], precision: str = 'fp32'):
         missing = [t for t in tasks if t not in backend.tasks]
         if not tasks or missing:
@@ -70,8 +72,13 @@ class BatchRunner:
     @staticmethod
     def _to_host(out: DenseOutputs, i: int, size: tuple[int, int], tasks: tuple[str, ...]) -> dict:
         """Frame i of the batch, resized back to its camera's size, for the tasks it asked for only."""
-        host = lambda t: t.cpu().numpy()
-        one = lambda t: t[i:i + 1]
+
+        def host(t: torch.Tensor) -> np.ndarray:
+            return t.cpu().numpy()
+
+        def one(t: torch.Tensor) -> torch.Tensor:
+            return t[i:i + 1]
+
         segmentation, depth, normals = ('segmentation' in tasks), ('depth' in tasks), ('normals' in tasks)
         return {
             'labels': host(resize_labels(one(out.labels), size)[0]) if segmentation else None,

@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from ..engine.device import autocast
+from ..device import autocast
 from . import augment
 from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import TASK_LOSSES, class_balance_weights
