@@ -71,7 +71,8 @@ class TrainingSet:
             data.labels[i].numpy()[:] = frame.labels
             data.depth[i].numpy()[:] = frame.depth
             data.normals[i].numpy()[:] = np.nan_to_num(frame.normals)
-            data.focal[i] = focal_of(frame.intrinsics['fx'], width) if frame.intrinsics else CANONICAL_FOCAL
+            intrinsics = getattr(frame, 'intrinsics', None)   # optional, as in the data set format
+            data.focal[i] = focal_of(intrinsics['fx'], width) if intrinsics else CANONICAL_FOCAL
             filled = i + 1
         if not filled:
             raise ValueError('no training samples')
