@@ -15,7 +15,7 @@ from sensor_msgs.msg import CameraInfo, PointField, RegionOfInterest
 from std_msgs.msg import Header
 
 from vision_banana_ros.geometry import CloudOptions, Intrinsics, build_cloud
-from vision_banana_ros.ros.cloud_msg import to_point_cloud2, transform_from_msg
+from vision_banana_ros.ros.messages import to_point_cloud2, transform_from_msg
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 NUMPY_TYPES = {PointField.INT8: 'i1', PointField.UINT8: 'u1', PointField.INT16: '<i2', PointField.UINT16: '<u2',

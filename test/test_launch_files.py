@@ -73,8 +73,18 @@ def test_rviz_config_shows_node_outputs_in_the_camera_frame():
 
 def test_node_outputs_match_this_list():
     from vision_banana_ros.outputs import OUTPUT_TASKS
+    messages = pytest.importorskip('vision_banana_ros.ros.messages')
+    assert tuple(OUTPUT_TASKS) == tuple(messages.OUTPUT_TYPES) == NODE_OUTPUTS
+
+
+def test_the_node_class_lists_its_topics_and_every_parameter_with_its_default():
     node = pytest.importorskip('vision_banana_ros.ros.node')
-    assert tuple(OUTPUT_TASKS) == tuple(node.OUTPUT_TYPES) == NODE_OUTPUTS
+    doc = node.VisionBananaNode.__doc__
+    for topic, msg_type in pytest.importorskip('vision_banana_ros.ros.messages').OUTPUT_TYPES.items():
+        assert f'<cam>/{topic} ({msg_type.__module__.split(".")[0]}/{msg_type.__name__})' in doc, topic
+    for param in PARAMS:
+        assert re.search(rf'^    {param.name} \(\w+, default {re.escape(repr(param.default))}'
+                         rf'{", dynamic" if param.dynamic else ""}\)', doc, re.M), param.name
 
 
 def _launch_arguments(name: str) -> dict:

@@ -11,7 +11,7 @@ from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from vision_banana_ros.camera_images import compressed_to_rgb, image_to_rgb  # noqa: E402
-from vision_banana_ros.ros.convert import array_to_image, message_bytes  # noqa: E402
+from vision_banana_ros.ros.messages import array_to_image, message_bytes  # noqa: E402
 
 BAGS = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real_bags'
 RGB = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)

@@ -136,12 +136,12 @@ def test_depth_camera_info_keeps_the_input_distortion_unless_rectified():
 
     from vision_banana_ros.geometry import Intrinsics
     from vision_banana_ros.outputs import depth_camera_info
-    from vision_banana_ros.ros.node import _camera_info
+    from vision_banana_ros.ros.messages import to_camera_info
     intrinsics = Intrinsics.from_fov(640, 480, 90.0)
     distorted = CameraInfo(distortion_model='rational_polynomial', d=[0.1, -0.2, 0.0, 0.0, 0.01, 0.0, 0.0, 0.0])
-    kept = _camera_info(depth_camera_info(intrinsics, distorted, rectified=False), Header(frame_id='cam'))
+    kept = to_camera_info(depth_camera_info(intrinsics, distorted, rectified=False), Header(frame_id='cam'))
     assert kept.distortion_model == 'rational_polynomial' and list(kept.d) == list(distorted.d)
     assert kept.k[0] == pytest.approx(320.0) and kept.header.frame_id == 'cam'
     for info in (depth_camera_info(intrinsics, distorted, rectified=True), depth_camera_info(intrinsics, None, False)):
-        msg = _camera_info(info, Header(frame_id='cam'))
+        msg = to_camera_info(info, Header(frame_id='cam'))
         assert msg.distortion_model == 'plumb_bob' and not any(msg.d)

@@ -13,7 +13,7 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 
-from vision_banana_ros.ros.convert import message_bytes  # noqa: E402
+from vision_banana_ros.ros.messages import message_bytes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = Path(sys.executable).parent / 'vision_banana_node'

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
-from ..geometry import CloudPayload, Intrinsics
-from ..outputs import image_encoding
+from ..geometry import CloudPayload
+from ..message_fields import camera_info_fields, image_fields, point_cloud_fields
+from ..outputs import DepthCameraInfo
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 T = TYPESTORE.types
@@ -31,29 +32,20 @@ def with_frame(msg_header, frame_id: str | None):
 
 
 def image(values: np.ndarray, msg_header):
-    encoding, step = image_encoding(values)
-    height, width = values.shape[:2]
-    return T[IMAGE](header=msg_header, height=height, width=width, encoding=encoding, is_bigendian=0, step=step,
-                    data=np.ascontiguousarray(values).reshape(-1).view(np.uint8))
+    return T[IMAGE](header=msg_header, **image_fields(values))
 
 
-def camera_info(intrinsics: Intrinsics, msg_header, distortion_model: str = 'plumb_bob',
-                d: tuple[float, ...] = (0.0,) * 5):
-    i = intrinsics
+def camera_info(info: DepthCameraInfo, msg_header):
+    fields = camera_info_fields(info)
+    fields.update({name: np.array(fields[name], np.float64) for name in ('d', 'k', 'r', 'p')})  # float64[] fields
     roi = T['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
-    return T[CAMERA_INFO](
-        header=msg_header, height=i.height, width=i.width, distortion_model=distortion_model,
-        d=np.array(d, np.float64),
-        k=np.array(i.k, np.float64), r=np.eye(3).reshape(-1), p=np.array(i.p, np.float64), binning_x=0,
-        binning_y=0, roi=roi)
+    return T[CAMERA_INFO](header=msg_header, **fields, binning_x=0, binning_y=0, roi=roi)
 
 
 def point_cloud2(payload: CloudPayload, msg_header):
-    fields = [T['sensor_msgs/msg/PointField'](name=f.name, offset=f.offset, datatype=f.datatype, count=f.count)
-              for f in payload.fields]
-    return T[POINT_CLOUD2](header=msg_header, height=payload.height, width=payload.width, fields=fields,
-                           is_bigendian=False, point_step=payload.point_step, row_step=payload.row_step,
-                           data=payload.points.reshape(-1).view(np.uint8), is_dense=payload.is_dense)
+    fields = point_cloud_fields(payload)
+    point_fields = [T['sensor_msgs/msg/PointField'](**f) for f in fields.pop('fields')]
+    return T[POINT_CLOUD2](header=msg_header, fields=point_fields, **fields)
 
 
 def output_message(output, msg_header):
@@ -61,8 +53,7 @@ def output_message(output, msg_header):
     if output.kind == 'image':
         return IMAGE, image(output.payload, msg_header)
     if output.kind == 'camera_info':
-        info = output.payload
-        return CAMERA_INFO, camera_info(info.intrinsics, msg_header, info.distortion_model, info.d)
+        return CAMERA_INFO, camera_info(output.payload, msg_header)
     return POINT_CLOUD2, point_cloud2(output.payload, with_frame(msg_header, output.frame_id))
 
 

@@ -125,15 +125,14 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                       for c in reader.connections}
             outputs = {}
             latest_info = _first_camera_infos(reader, info_topics)
-            pending = []
+            pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
             def flush():
-                for result in runner.run(pending):
-                    header, timestamp, info = result.header
+                for result, (timestamp, info) in zip(runner.run(pending), logged):
                     for topic, output in make_outputs(result, config, OUTPUT_TASKS, camera_info=info).items():
                         name = f'{result.camera_id}/{topic}'
-                        msgtype, msg = messages.output_message(output, header)
+                        msgtype, msg = messages.output_message(output, result.header)
                         if name not in outputs:
                             outputs[name] = writer.add_connection(name, msgtype, typestore=messages.TYPESTORE)
                         writer.write(outputs[name], timestamp, messages.serialize(msg, msgtype))
@@ -143,6 +142,7 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                     stats['frames'] += 1
                 bar.update(len(pending))
                 pending.clear()
+                logged.clear()
 
             for connection, timestamp, raw in reader.messages():
                 writer.write(copies[connection.id], timestamp, raw)
@@ -178,7 +178,8 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                 if fallback:
                     stats['fallback_intrinsics'] += 1
                     info = None  # an unusable CameraInfo must not describe the depth image either
-                pending.append(FrameRequest(ns, rgb, header=(header, timestamp, info), intrinsics=intrinsics))
+                pending.append(FrameRequest(ns, rgb, header=header, intrinsics=intrinsics))
+                logged.append((timestamp, info))
                 if len(pending) >= config.max_batch:
                     flush()
             if pending:

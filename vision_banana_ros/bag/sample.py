@@ -12,6 +12,7 @@ from tqdm import tqdm
 from transforms3d.quaternions import mat2quat
 
 from ..geometry import Intrinsics
+from ..outputs import DepthCameraInfo
 from ..world.render import Sensor, render
 from ..world.scene import generate
 from . import messages
@@ -66,7 +67,7 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
             header = messages.header(t, FRAME_ID)
             k = frame.intrinsics
             intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], width, height)
-            writes = [('camera_info', messages.CAMERA_INFO, messages.camera_info(intrinsics, header)),
+            writes = [('camera_info', messages.CAMERA_INFO, messages.camera_info(DepthCameraInfo(intrinsics), header)),
                       ('image', messages.IMAGE, messages.image(frame.rgb, header))]
             if ground_truth:
                 depth = np.where(np.isfinite(frame.depth), frame.depth, np.inf).astype(np.float32)

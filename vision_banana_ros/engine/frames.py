@@ -10,8 +10,8 @@ import numpy as np
 
 @dataclass
 class FrameRequest:
-    """One camera image to process. `header` (stamp, frame_id, or anything) and `intrinsics` travel untouched
-    to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
+    """One camera image to process. `header` (the image message's, rclpy's or rosbags') and `intrinsics` travel
+    untouched to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
     will use: a batch runs the union of its frames' tasks, and each result holds only its own."""
 
     camera_id: str

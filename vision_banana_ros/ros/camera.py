@@ -1,0 +1,52 @@
+"""One camera's publishers, subscriptions, latest CameraInfo and the counters its diagnostics report."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from sensor_msgs.msg import CameraInfo
+
+
+class EventRate:
+    """Events per second over the last few seconds, and their total."""
+
+    def __init__(self, window_s: float = 5.0):
+        self.window = window_s
+        self.times: deque[float] = deque()
+        self.total = 0
+
+    def tick(self) -> None:
+        self.times.append(time.monotonic())
+        self.total += 1
+
+    def hz(self) -> float:
+        now = time.monotonic()
+        while self.times and self.times[0] < now - self.window:
+            self.times.popleft()
+        return len(self.times) / self.window
+
+
+def _latency_window() -> deque:
+    return deque(maxlen=500)
+
+
+@dataclass
+class Camera:
+    """A camera namespace (`name`; topics under `prefix`, '' for one camera with relative topics)."""
+
+    name: str
+    prefix: str
+    publishers: dict = field(default_factory=dict)       # output topic -> publisher
+    subscriptions: list = field(default_factory=list)
+    info: CameraInfo | None = None
+    received: EventRate = field(default_factory=EventRate)
+    published: EventRate = field(default_factory=EventRate)
+    rejected: int = 0
+    failed: int = 0                      # outputs not built or not published
+    fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
+    latency_ms: deque = field(default_factory=_latency_window)
+
+    def subscribed(self) -> list[str]:
+        """The output topics somebody subscribes to."""
+        return [topic for topic, publisher in self.publishers.items() if publisher.get_subscription_count() > 0]

@@ -1,0 +1,273 @@
+"""What both node classes do, on either a Node or a LifecycleNode: declare the parameters, load the engine, publish
+and subscribe per camera, and answer run-time parameter changes.
+
+Subscription callbacks convert the message and submit it to the engine, then return; the engine's worker thread
+publishes the results. A frame whose outputs nobody subscribes to is not processed at all, and each frame asks
+only for the tasks its subscribed outputs need."""
+from __future__ import annotations
+
+import torch
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.time import Time
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+from ..camera_images import compressed_to_rgb, image_to_rgb
+from ..config import NodeConfig, build_backend, read_config, runnable_tasks, size_warning
+from ..engine import BatchRunner, Engine, FrameRequest
+from ..geometry import Intrinsics
+from ..outputs import make_outputs, tasks_for
+from ..parameters import PARAMS
+from .camera import Camera
+from .diagnostics import WARN_PERIOD_S, DiagnosticsPublisher
+from .messages import OUTPUT_TYPES, output_message, transform_from_msg
+
+try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
+    import tf2_ros
+except ImportError:
+    tf2_ros = None
+
+NODE_NAME = 'vision_banana'
+
+
+def _descriptor(param) -> ParameterDescriptor:
+    text = param.description + (f' (one of: {", ".join(param.choices)})' if param.choices else '')
+    descriptor = ParameterDescriptor(description=text, read_only=not param.dynamic)
+    if param.low is not None and isinstance(param.default, int) and not isinstance(param.default, bool):
+        descriptor.integer_range = [IntegerRange(from_value=int(param.low), to_value=int(param.high), step=1)]
+    elif param.low is not None:
+        descriptor.floating_point_range = [FloatingPointRange(from_value=float(param.low), to_value=float(param.high))]
+    return descriptor
+
+
+def _image_qos(config: NodeConfig) -> QoSProfile:
+    reliability = (ReliabilityPolicy.BEST_EFFORT if config.image_qos_reliability == 'best_effort'
+                   else ReliabilityPolicy.RELIABLE)
+    return QoSProfile(depth=config.image_qos_depth, history=HistoryPolicy.KEEP_LAST, reliability=reliability,
+                      durability=qos_profile_sensor_data.durability)
+
+
+def _camera_info_qos(config: NodeConfig) -> QoSProfile:
+    # KEEP_ALL: a small CameraInfo beside big images must not be pushed out of a short queue.
+    return QoSProfile(history=HistoryPolicy.KEEP_ALL,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL
+                      if config.camera_info_qos_durability == 'transient_local' else DurabilityPolicy.VOLATILE,
+                      reliability=ReliabilityPolicy.RELIABLE if config.camera_info_qos_reliability == 'reliable'
+                      else ReliabilityPolicy.BEST_EFFORT)
+
+
+class NodeCore:
+    """Everything the node does, for either node class (`node` is a Node or a LifecycleNode)."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.log = node.get_logger()
+        for param in PARAMS:
+            default = Parameter.Type.DOUBLE_ARRAY if param.unset_type == 'double_array' else param.default
+            node.declare_parameter(param.name, default, _descriptor(param))
+        self.config: NodeConfig | None = None
+        self.engine: Engine | None = None
+        self.cameras: dict[str, Camera] = {}
+        self.diagnostics: DiagnosticsPublisher | None = None
+        self.timer = None
+        self.tf_buffer = self.tf_listener = None
+        node.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def _value(self, name: str):
+        try:
+            return self.node.get_parameter(name).value
+        except ParameterUninitializedException:  # declared with a type and no default, not set
+            return None
+
+    # ---- lifecycle steps -----------------------------------------------------------------------------------
+    def configure(self) -> None:
+        """Check parameters, load the model, create publishers. ValueError names the bad parameter or file."""
+        self.config = read_config(self._value, tf2_ros is not None)
+        self._start_engine()
+        for name in self.config.cameras:
+            camera = Camera(name, f'{name}/' if name else '')
+            for topic, msg_type in OUTPUT_TYPES.items():
+                camera.publishers[topic] = self.node.create_publisher(msg_type, camera.prefix + topic, 5)
+            self.cameras[name] = camera
+        self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
+        self._listen_to_tf(self.config)
+
+    @staticmethod
+    def _needs_tf(config: NodeConfig) -> bool:
+        return bool(config.target_frame) and config.target_transform is None
+
+    def _listen_to_tf(self, config: NodeConfig) -> None:
+        if self._needs_tf(config) and self.tf_buffer is None:
+            self.tf_buffer = tf2_ros.Buffer()
+            self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
+
+    def _start_engine(self) -> None:
+        c = self.config
+        backend = build_backend(c)
+        runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
+        if warning := size_warning(backend):
+            self.log.warning(warning)
+        self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
+        self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '
+                      f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
+
+    def activate(self) -> None:
+        if self.engine is None:  # freed by deactivate
+            self._start_engine()
+        c = self.config
+        image_qos, info_qos = _image_qos(c), _camera_info_qos(c)
+        compressed = c.transport == 'compressed'
+        for camera in self.cameras.values():
+            topic = camera.prefix + ('image/compressed' if compressed else 'image')
+            camera.subscriptions = [
+                self.node.create_subscription(CompressedImage if compressed else Image, topic,
+                                              self._image_callback(camera, topic), image_qos),
+                self.node.create_subscription(CameraInfo, camera.prefix + 'camera_info',
+                                              self._camera_info_callback(camera), info_qos)]
+        self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics)
+
+    def _image_callback(self, camera: Camera, topic: str):
+        def on_image(msg) -> None:
+            self._on_image(camera, topic, msg)
+        return on_image
+
+    @staticmethod
+    def _camera_info_callback(camera: Camera):
+        def on_camera_info(msg: CameraInfo) -> None:
+            camera.info = msg
+        return on_camera_info
+
+    def deactivate(self) -> None:
+        for camera in self.cameras.values():
+            for subscription in camera.subscriptions:
+                self.node.destroy_subscription(subscription)
+            camera.subscriptions = []
+        if self.timer is not None:
+            self.node.destroy_timer(self.timer)
+            self.timer = None
+        self._stop_engine()
+
+    def _stop_engine(self) -> None:
+        if self.engine is not None:
+            if not self.engine.close():
+                self.log.warning('inference still running after 2 s: the model is freed once that batch ends')
+            self.engine = None
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+    def cleanup(self) -> None:
+        """Release everything; also from the active state (a lifecycle shutdown), where subscriptions left alive
+        would call into destroyed publishers."""
+        self.deactivate()
+        for camera in self.cameras.values():
+            for publisher in camera.publishers.values():
+                self.node.destroy_publisher(publisher)
+        self.cameras = {}
+        if self.diagnostics is not None:
+            self.diagnostics.destroy()
+            self.diagnostics = None
+        if self.tf_listener is not None:
+            self.tf_listener.unregister()
+            self.tf_buffer = self.tf_listener = None
+
+    # ---- frames in ---------------------------------------------------------------------------------------------
+    def _on_image(self, camera: Camera, topic: str, msg) -> None:
+        camera.received.tick()
+        engine = self.engine
+        tasks = tasks_for(camera.subscribed(), self.config)
+        if engine is None or not tasks:
+            return
+        try:
+            rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+            request = FrameRequest(camera.name, rgb, header=msg.header,
+                                   intrinsics=self._intrinsics(camera, rgb.shape[1], rgb.shape[0]), tasks=tasks)
+        except Exception as exc:  # ValueError for what we check; a decoder may raise others on corrupt data
+            camera.rejected += 1
+            self.log.warning(f'{topic}: {exc}; frame skipped', throttle_duration_sec=WARN_PERIOD_S)
+            return
+        try:
+            engine.submit(request)
+        except RuntimeError:  # closed between the check and the submit (deactivation)
+            pass
+
+    def _intrinsics(self, camera: Camera, width: int, height: int) -> Intrinsics:
+        intrinsics, fallback = Intrinsics.for_image(camera.info, width, height, rectified=self.config.rectified,
+                                                    fallback_hfov_deg=self.config.fallback_hfov_deg)
+        if fallback and (camera.info is not None or not camera.fallback_intrinsics):
+            # Unusable CameraInfo is news on every frame (throttled); a missing one only when it starts.
+            self.log.warning(f'{camera.prefix}camera_info: {fallback}; clouds use fallback_hfov_deg = '
+                             f'{self.config.fallback_hfov_deg}', throttle_duration_sec=WARN_PERIOD_S)
+        camera.fallback_intrinsics = fallback is not None
+        return intrinsics
+
+    # ---- results out (engine worker thread) ---------------------------------------------------------------------
+    def _publish(self, result) -> None:
+        camera = self.cameras.get(result.camera_id)
+        if camera is None:
+            return
+        header, config = result.header, self.config
+        topics = camera.subscribed()
+        transform = None
+        if 'points' in topics and self._needs_tf(config):
+            try:
+                # At the image's time: on a moving robot the latest transform is already off by the inference time.
+                # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
+                transform = transform_from_msg(self.tf_buffer.lookup_transform(
+                    config.target_frame, header.frame_id, Time.from_msg(header.stamp)))
+            except Exception as exc:  # tf2 raises several exception types for missing or stale frames
+                self.log.warning(f'no transform {header.frame_id} -> {config.target_frame} at the image stamp: '
+                                 f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
+                topics.remove('points')
+        try:
+            outputs = make_outputs(result, config, topics, transform, camera.info)
+        except Exception as exc:
+            camera.failed += 1
+            self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',
+                             throttle_duration_sec=WARN_PERIOD_S)
+            return
+        sent = 0
+        for topic, output in outputs.items():
+            try:  # publish() can raise under overload; the other topics and the next frame must still go out
+                camera.publishers[topic].publish(output_message(output, header))
+                sent += 1
+            except Exception as exc:
+                camera.failed += 1
+                self.log.warning(f'{camera.prefix}{topic}: publishing failed: {exc}',
+                                 throttle_duration_sec=WARN_PERIOD_S)
+        if not sent:
+            return
+        camera.published.tick()
+        stamp = Time.from_msg(header.stamp, clock_type=self.node.get_clock().clock_type)
+        camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
+
+    def _on_error(self, requests, exc) -> None:
+        self.log.error(f'inference failed for {len(requests)} frame(s): {exc!r}', throttle_duration_sec=WARN_PERIOD_S)
+
+    # ---- parameters and diagnostics -----------------------------------------------------------------------------
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        if self.config is None:
+            return SetParametersResult(successful=True)
+        updates = {p.name: p.value for p in params}
+
+        def current(name: str):
+            return updates[name] if name in updates else self._value(name)
+
+        try:
+            config = read_config(current, tf2_ros is not None)
+            if self.engine is not None:
+                runnable_tasks(config, self.engine.runner.backend)
+        except ValueError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self._listen_to_tf(config)
+        self.config = config
+        if self.engine is not None:
+            self.engine.max_batch, self.engine.max_wait = config.max_batch, config.max_wait_ms / 1e3
+        return SetParametersResult(successful=True)
+
+    def _publish_diagnostics(self) -> None:
+        engine = self.engine
+        if engine is not None and self.diagnostics is not None:
+            self.diagnostics.publish(engine, list(self.cameras.values()))

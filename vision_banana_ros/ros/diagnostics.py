@@ -1,0 +1,75 @@
+"""/diagnostics: one status for the engine (backend, batching, stage times, failures) and one per camera (rates,
+latency, rejected frames, intrinsics source)."""
+from __future__ import annotations
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from ..engine import Engine
+from .camera import Camera
+
+WARN_PERIOD_S = 5.0   # shortest time between repeats of one warning in the log
+
+
+def _status(name, level, message, hardware_id, values) -> DiagnosticStatus:
+    return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+
+
+class DiagnosticsPublisher:
+    """Publishes the node's DiagnosticArray on /diagnostics; statuses are named after `node_name`."""
+
+    def __init__(self, node, node_name: str):
+        self.node = node
+        self.node_name = node_name
+        self.publisher = node.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._failed_before = 0                   # engine failures counted up to the last message
+
+    def destroy(self) -> None:
+        self.node.destroy_publisher(self.publisher)
+
+    def publish(self, engine: Engine, cameras: list[Camera]) -> None:
+        msg = DiagnosticArray()
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        msg.status.append(self._engine_status(engine))
+        msg.status.extend(self._camera_status(camera) for camera in cameras)
+        try:
+            self.publisher.publish(msg)
+        except Exception as exc:
+            self.node.get_logger().warning(f'diagnostics not published: {exc}', throttle_duration_sec=WARN_PERIOD_S)
+
+    def _engine_status(self, engine: Engine) -> DiagnosticStatus:
+        stats = engine.stats.snapshot()
+        counts = stats['counts']
+        runner = engine.runner
+        batches = stats['batch_sizes']
+        mean_batch = sum(k * v for k, v in batches.items()) / max(1, sum(batches.values()))
+        values = {'backend': runner.backend.name, 'device': str(runner.device), 'precision': runner.precision,
+                  'batches': counts.get('batches', 0), 'batch_size_mean': f'{mean_batch:.2f}',
+                  'frames_dropped_stale': counts.get('dropped', 0), 'frames_failed': counts.get('failed', 0),
+                  'publish_errors': counts.get('callback_errors', 0),
+                  **{f'{stage}_ms_p50': f'{p50:.1f}' for stage, (p50, _) in stats['ms_p50_p99'].items()},
+                  **runner.backend.diagnostics()}
+        # WARN while inference fails, not forever after one failure
+        failed = counts.get('failed', 0) > self._failed_before
+        self._failed_before = counts.get('failed', 0)
+        return _status(f'{self.node_name}: engine', DiagnosticStatus.WARN if failed else DiagnosticStatus.OK,
+                       'inference failures' if failed else 'ok', str(runner.device), values)
+
+    def _camera_status(self, camera: Camera) -> DiagnosticStatus:
+        latency = np.array(camera.latency_ms) if camera.latency_ms else np.array([np.nan])
+        values = {'input_hz': f'{camera.received.hz():.2f}', 'output_hz': f'{camera.published.hz():.2f}',
+                  'latency_ms_p50': f'{np.percentile(latency, 50):.1f}',
+                  'latency_ms_p99': f'{np.percentile(latency, 99):.1f}',
+                  'frames_received': camera.received.total, 'frames_published': camera.published.total,
+                  'frames_rejected': camera.rejected, 'outputs_failed': camera.failed,
+                  'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
+        level, message = DiagnosticStatus.OK, 'ok'
+        if camera.received.hz() == 0:
+            level, message = DiagnosticStatus.WARN, 'no images'
+        elif camera.rejected and camera.published.hz() == 0:
+            level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
+        elif camera.rejected:
+            message = f'{camera.rejected} bad frames rejected so far'
+        return _status(f'{self.node_name}: camera {camera.name or "(default)"}', level, message,
+                       camera.prefix + 'image', values)
