@@ -71,6 +71,11 @@ def test_the_launch_lines_name_real_arguments_and_a_loadable_config():
         )
         arguments = dict(part.split(':=', 1) for part in shlex.split(prefix)[4:])
         assert all(f"DeclareLaunchArgument('{name}'" in launch for name in arguments), line
+        if 'config' not in arguments:  # backend:=experts segmentation_model:=ID depth_model:=ID
+            assert arguments['backend'] == 'experts', line
+            hub_ids = {c.hub_id for c in CHECKPOINTS}
+            assert {arguments['segmentation_model'], arguments['depth_model']} <= hub_ids, line
+            continue
         config = (
             ROOT / 'config' / Path(arguments['config']).name
         )  # installed to share/<package>/config
