@@ -114,13 +114,13 @@ def test_semantic_colours_and_no_colour():
     CloudOptions(color_source='semantic', drop_classes=(SKY, 0, 4), voxel_size=0.1),
     CloudOptions(organized=True, max_range=20.0, min_range=2.0, with_normals=True, color_source='none'),
 ])
-def test_numpy_and_torch_inputs_give_the_same_cloud(options):
-    # numpy inputs go through the compiled host pass, tensors through torch: two spellings of one computation.
+def test_channel_first_float_image_and_wide_labels_give_the_same_cloud(options):
+    # The layout and types a torch result holds (3 x H x W float in [0, 1], int64 labels), converted on the way in.
     depth, image, labels = frame()
     turn = RigidTransform.from_translation_rpy((0.1, 0.2, 1.5), (-1.5, 0.1, -1.6))
     reference = build_cloud(depth, INTR, image=image, labels=labels, options=options, transform=turn)
-    cloud = build_cloud(torch.from_numpy(depth), INTR, image=torch.from_numpy(image).permute(2, 0, 1).float() / 255,
-                        labels=torch.from_numpy(labels).long(), options=options, transform=turn)
+    cloud = build_cloud(depth, INTR, image=image.transpose(2, 0, 1).astype(np.float32) / 255,
+                        labels=labels.astype(np.int64), options=options, transform=turn)
     assert cloud.fields == reference.fields and cloud.is_dense == reference.is_dense
     assert cloud.points.shape == reference.points.shape and cloud.points.size > 1000
     for name in reference.points.dtype.names:

@@ -1,10 +1,11 @@
-"""Time to build a PointCloud2 (x, y, z, rgb, label; sky dropped) from a 640x480 depth + RGB + labels frame.
+"""Time to build a PointCloud2 payload (x, y, z, rgb, label; sky dropped) from a 640x480 depth + RGB + labels frame.
 
-    vision_banana bench --cloud [--device auto|cpu|cuda]
+    vision_banana bench --cloud
 
-Every implementation ends in the same sensor_msgs/PointCloud2 message, and their points are compared with ours:
-  ours        geometry.build_cloud + ros.messages.to_point_cloud2, from numpy arrays on the CPU (and from
-              torch tensors on the CPU), from tensors on the device otherwise
+Every implementation ends in the same payload (`geometry.CloudPayload`: the points' bytes and field layout a
+PointCloud2 is filled from), and their points are compared with ours. No ROS: filling the message is one copy of
+the points' bytes, the same for every implementation.
+  ours        geometry.build_cloud from numpy arrays (as the engine's results hold them), unorganized and organized
   numpy       a plain vectorised numpy structured array, field by field
   open3d      RGBDImage + PointCloud.create_from_rgbd_image, then packed into the same structured array
   per-point   a straightforward Python loop over the pixels with struct.pack
@@ -18,7 +19,6 @@ import struct
 import time
 
 import numpy as np
-import torch
 
 from ..geometry.cloud import SKY_ID as SKY
 from ..geometry.cloud import CloudOptions, CloudPayload, build_cloud, point_fields, structured_dtype
@@ -99,40 +99,25 @@ def _median_ms(fn, repeats: int) -> tuple[float, object]:
 
 def main(args) -> int:
     import open3d as o3d
-    from std_msgs.msg import Header
 
-    from ..device import resolve_device
-    from ..ros.messages import to_point_cloud2
-
-    device = resolve_device(args.device)
     depth, image, labels, intr = _frame()
-    header = Header(frame_id='camera_optical_frame')
     o3d_intrinsics = o3d.camera.PinholeCameraIntrinsic(WIDTH, HEIGHT, intr.fx, intr.fy, intr.cx, intr.cy)
-    # Tensors the way the engine holds them on a device: image channel-first.
-    tensors = (torch.from_numpy(depth).to(device), torch.from_numpy(image).permute(2, 0, 1).to(device),
-               torch.from_numpy(labels).to(device))
 
-    def ours(inputs, organized: bool = False):
+    def ours(organized: bool = False):
         options = CloudOptions(organized=organized)
-        return lambda: to_point_cloud2(build_cloud(inputs[0], intr, image=inputs[1], labels=inputs[2],
-                                                   options=options), header)
+        return lambda: build_cloud(depth, intr, image=image, labels=labels, options=options)
 
-    ours_inputs, ours_name = ((depth, image, labels), 'numpy arrays') if device.type == 'cpu' else \
-        (tensors, f'torch on {device}')
     runs = [  # (key, name, function, repeats); the first is the reference
-        ('cloud', f'ours, {ours_name}', ours(ours_inputs), 50),
-        ('organized', f'ours, {ours_name}, organized', ours(ours_inputs, organized=True), 50),
-        ('numpy', 'numpy structured array', lambda: to_point_cloud2(_numpy(depth, image, labels, intr), header), 20),
-        ('open3d', 'open3d create_from_rgbd_image', lambda: to_point_cloud2(
-            _open3d(o3d, o3d_intrinsics, depth, image, labels), header), 20),
-        ('per_point', 'per-point Python', lambda: to_point_cloud2(_per_point(depth, image, labels, intr), header), 3),
+        ('cloud', 'ours, numpy arrays', ours(), 50),
+        ('organized', 'ours, numpy arrays, organized', ours(organized=True), 50),
+        ('numpy', 'numpy structured array', lambda: _numpy(depth, image, labels, intr), 20),
+        ('open3d', 'open3d create_from_rgbd_image', lambda: _open3d(o3d, o3d_intrinsics, depth, image, labels), 20),
+        ('per_point', 'per-point Python', lambda: _per_point(depth, image, labels, intr), 3),
     ]
-    if device.type == 'cpu':
-        runs.insert(2, ('torch_cpu', 'ours, torch tensors on cpu', ours(tensors), 50))
     rows = []
     for key, name, fn, repeats in runs:
-        ms, msg = _median_ms(fn, repeats)
-        rows.append({'key': key, 'name': name, 'ms': ms, 'repeats': repeats, 'points': np.frombuffer(msg.data, DTYPE)})
+        ms, payload = _median_ms(fn, repeats)
+        rows.append({'key': key, 'name': name, 'ms': ms, 'repeats': repeats, 'points': payload.points.reshape(-1)})
     reference = rows[0]['points']
     for row in rows:
         finite = row['points'][np.isfinite(row['points']['x'])]
@@ -142,13 +127,12 @@ def main(args) -> int:
         row['max_xyz_diff_mm'] = (max(float(np.abs(finite[k] - reference[k]).max()) for k in 'xyz') * 1e3
                                   if same else math.nan)
 
-    gpu = f' ({torch.cuda.get_device_name(device)})' if device.type == 'cuda' else ''
-    print(f'PointCloud2 (x, y, z, rgb, label; sky dropped) from a {WIDTH}x{HEIGHT} depth + RGB + labels frame, '
-          f'message included; median ms; device {device}{gpu}; torch threads {torch.get_num_threads()}')
+    print(f'PointCloud2 payload (x, y, z, rgb, label; sky dropped) from a {WIDTH}x{HEIGHT} depth + RGB + labels '
+          f'frame; median ms on the host CPU')
     print(f'{"implementation":34} {"ms":>9} {"x ours":>7} {"runs":>5} {"points":>7} {"max |dxyz| mm":>14}')
     for row in rows:
         print(f'{row["name"]:34} {row["ms"]:9.2f} {row["ms"] / rows[0]["ms"]:7.1f} {row["repeats"]:5d} '
               f'{row["points"]:7d} {row["max_xyz_diff_mm"]:14.4f}')
     result = {f'{row["key"]}_ms': round(row['ms'], 3) for row in rows}
-    print(json.dumps(result | {'device': str(device), 'points': rows[0]['points']}))
+    print(json.dumps(result | {'points': rows[0]['points']}))
     return 0

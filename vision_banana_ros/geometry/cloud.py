@@ -7,10 +7,11 @@ Every field fills one 4-byte slot of a point, in this order (absent fields are l
     label        uint8 Cityscapes train id (255 unknown), followed by 3 zero bytes of padding
     normal_x/y/z float32 unit normal, pointing toward the camera
 
-Points are little-endian (the hosts and GPUs ROS 2 runs on). The per-pixel work happens where the depth is: for
-a numpy depth in one compiled pass on the host (host_points; one thread, so it never waits for a busy core), for
-a tensor in torch on its device, where the kept pixels' columns are interleaved into points in one pass and
-copied to the host once. The payload's structured array is a view of the points, so no field is copied again.
+Points are little-endian (the hosts ROS 2 runs on). The per-pixel work is one compiled pass on the host
+(host_points; one thread, so it never waits for a busy core) over the engine's results, which are on the host
+already: a cloud built on the device would cost more GPU->host traffic than the depth it comes from (20 bytes a
+point against 4 of depth and 1 of label a pixel). The payload's structured array is a view of the points, so no
+field is copied again.
 """
 from __future__ import annotations
 
@@ -22,9 +23,7 @@ import numpy as np
 import torch
 
 from ..codecs.palette import CITYSCAPES, Palette
-from ..torch_ops import on_device
-from .arrays import as_tensor, cast, dtype_name, like, namespace
-from .backprojection import depth_validity, ray_grids, ray_lengths
+from .backprojection import ray_grids, ray_lengths
 from .depth_normals import normals_from_depth
 from .filters import remove_statistical_outliers, voxel_downsample
 from .host_points import host_points
@@ -127,44 +126,44 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
                 palette: Palette = CITYSCAPES) -> CloudPayload:
     """Back-project `depth` and attach colour, labels and normals, filtered as `options` say.
 
-    depth: H x W float metres (NaN/inf/<= 0 invalid) or uint16 millimetres (0 invalid). A numpy depth is
-    worked on in numpy on the host; a tensor in torch on its device, the other inputs moved there. image:
-    H x W x 3 or (tensor) 3 x H x W, uint8 or float in [0, 1]. labels: H x W integer train ids. normals: H x W x 3
-    or (tensor) 3 x H x W unit vectors in the optical frame. Intrinsics of another size are scaled to the depth's.
-    `transform` moves points (and normals) into another frame.
+    Inputs are host arrays (numpy, or anything np.asarray takes). depth: H x W float metres (NaN/inf/<= 0
+    invalid) or uint16 millimetres (0 invalid). image: H x W x 3 or 3 x H x W, uint8 or float in [0, 1].
+    labels: H x W integer train ids. normals: H x W x 3 or 3 x H x W unit vectors in the optical frame.
+    Intrinsics of another size are scaled to the depth's. `transform` moves points (and normals) into another
+    frame.
     """
     depth = _depth_metres(depth)
     height, width = depth.shape
-    labels = None if labels is None else _labels(labels, height, width, depth)
+    labels = None if labels is None else _labels(labels, height, width)
     if options.color_source == 'image' and image is None:
         raise ValueError("color_source 'image' needs an image (pass image=..., or set color_source to "
                          "'semantic' or 'none')")
     if options.color_source == 'semantic' and labels is None:
         raise ValueError("color_source 'semantic' needs labels")
-    image = _hw3(image, 'image', height, width, depth) if options.color_source == 'image' else None
+    image = _hw3(image, 'image', height, width) if options.color_source == 'image' else None
     if not options.with_normals:
         normals = None
     elif normals is not None:
-        normals = _hw3(normals, 'normals', height, width, depth)
+        normals = _hw3(normals, 'normals', height, width)
 
     s = options.stride
     depth, labels, image, normals = (None if a is None else a[::s, ::s] for a in (depth, labels, image, normals))
     intrinsics = intrinsics.scaled_to(width, height).decimated(s)
     if options.with_normals and normals is None:
-        normals = like(normals_from_depth(as_tensor(depth), intrinsics).permute(1, 2, 0), depth)
+        # torch wants writable memory; a ROS message's buffer is read-only (then this copies it).
+        normals = normals_from_depth(torch.from_numpy(np.require(depth, requirements=['W'])), intrinsics)
+        normals = normals.permute(1, 2, 0).numpy()
 
     names = ['x', 'y', 'z'] + (['rgb'] if options.color_source != 'none' else []) + \
         (['label'] if labels is not None else []) + (list(NORMAL_NAMES) if options.with_normals else [])
-    if isinstance(depth, torch.Tensor):
-        points, kept = _device_points(depth, intrinsics, options, image, labels, normals, palette)
-    else:
-        ranged = options.min_range > 0 or options.max_range < math.inf
-        array, kept = host_points(
-            depth, *ray_grids(intrinsics, depth), ray_lengths(intrinsics, depth) if ranged else None,
-            options.min_range, options.max_range, rgb=None if image is None else _uint8_rgb(image),
-            palette=_palette_table(palette) if options.color_source == 'semantic' else None, labels=labels,
-            drop=options.drop_classes if labels is not None else (), normals=normals, organized=options.organized)
-        points = torch.from_numpy(array)
+    ranged = options.min_range > 0 or options.max_range < math.inf
+    array, kept = host_points(
+        depth, *ray_grids(intrinsics, depth), ray_lengths(intrinsics, depth) if ranged else None,
+        options.min_range, options.max_range, rgb=None if image is None else _uint8_rgb(image),
+        palette=_palette_table(palette) if options.color_source == 'semantic' else None, labels=labels,
+        drop=options.drop_classes if labels is not None else (), normals=normals, organized=options.organized)
+    # The transform and the filters work on torch rows (CPU tensors sharing the array's memory).
+    points = torch.from_numpy(array)
 
     if transform is not None:
         points[..., :3] = transform.apply(points[..., :3])
@@ -173,7 +172,6 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
             points[..., i:i + 3] = transform.rotate(points[..., i:i + 3])
     if options.voxel_size > 0:
         points = voxel_downsample(points, names, options.voxel_size)
-    points = _to_host(points)
     if options.outlier_neighbors > 0:
         points = remove_statistical_outliers(points, options.outlier_neighbors, options.outlier_std_ratio)
     fields = point_fields(tuple(names))
@@ -199,86 +197,50 @@ def structured_dtype(fields: tuple[PointFieldSpec, ...]) -> np.dtype:
                      'offsets': [f.offset for f in fields], 'itemsize': 4 * len(fields)})
 
 
-def _depth_metres(depth):
-    depth = depth if isinstance(depth, torch.Tensor) else np.asarray(depth)
+def _depth_metres(depth) -> np.ndarray:
+    depth = np.asarray(depth)
     if depth.ndim != 2:
-        raise ValueError(f'depth must be H x W, got shape {tuple(depth.shape)}')
-    kind = dtype_name(depth)
-    if kind == 'uint16':
+        raise ValueError(f'depth must be H x W, got shape {depth.shape}')
+    if depth.dtype == np.uint16:
         # REP 118 16UC1: millimetres, 0 = no return.
-        millimetres = cast(depth, 'float32')
-        return namespace(millimetres).where(millimetres > 0, millimetres * 1e-3, math.nan)
-    if not kind.startswith(('float', 'bfloat')):
-        raise ValueError(f'depth must be float metres or uint16 millimetres, got {kind}')
-    return cast(depth, 'float32')
+        millimetres = depth.astype(np.float32)
+        return np.where(millimetres > 0, millimetres * np.float32(1e-3), np.float32(math.nan))
+    if depth.dtype.kind != 'f':
+        raise ValueError(f'depth must be float metres or uint16 millimetres, got {depth.dtype}')
+    return depth.astype(np.float32, copy=False)
 
 
-def _labels(labels, height: int, width: int, depth):
-    labels = like(labels, depth)
-    if tuple(labels.shape) != (height, width):
-        raise ValueError(f'labels must be H x W = {height} x {width} like the depth, got shape {tuple(labels.shape)}')
-    kind = dtype_name(labels)
-    if kind == 'uint8':
+def _labels(labels, height: int, width: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.shape != (height, width):
+        raise ValueError(f'labels must be H x W = {height} x {width} like the depth, got shape {labels.shape}')
+    if labels.dtype == np.uint8:
         return labels
-    if not kind.startswith(('int', 'uint')):
-        raise ValueError(f'labels must be integer train ids, got {kind}')
-    if labels.shape[0] * labels.shape[1] and (int(labels.min()) < 0 or int(labels.max()) > 255):
+    if labels.dtype.kind not in 'iu':
+        raise ValueError(f'labels must be integer train ids, got {labels.dtype}')
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) > 255):
         raise ValueError('labels must be train ids in 0..255')
-    return cast(labels, 'uint8')
+    return labels.astype(np.uint8)
 
 
-def _hw3(value, name: str, height: int, width: int, depth):
-    """H x W x 3 view of an H x W x 3 array or a 3 x H x W one (the device layout), of the depth's kind."""
-    array = like(value, depth)
-    if tuple(array.shape) == (3, height, width):
-        array = array.permute(1, 2, 0) if isinstance(array, torch.Tensor) else array.transpose(1, 2, 0)
-    elif tuple(array.shape) != (height, width, 3):
+def _hw3(value, name: str, height: int, width: int) -> np.ndarray:
+    """H x W x 3 view of an H x W x 3 array or a 3 x H x W one (channel-first, as tensors hold images)."""
+    array = np.asarray(value)
+    if array.shape == (3, height, width):
+        array = array.transpose(1, 2, 0)
+    elif array.shape != (height, width, 3):
         raise ValueError(f'{name} must be H x W x 3 or 3 x H x W with H x W = {height} x {width} like the depth, '
-                         f'got shape {tuple(array.shape)}')
+                         f'got shape {array.shape}')
     return array
 
 
-def _device_points(depth: torch.Tensor, intrinsics: Intrinsics, options: CloudOptions, image, labels, normals,
-                   palette: Palette) -> tuple[torch.Tensor, int]:
-    """The points of a tensor depth as n x F (H x W x F organized) on its device, and how many pixels were valid:
-    the columns of the kept pixels, interleaved into points in one pass."""
-    valid = depth_validity(depth, intrinsics, options.min_range, options.max_range)
-    for class_id in options.drop_classes if labels is not None else ():
-        valid &= labels != class_id
-    # Organized: every pixel, NaN where invalid; else the valid pixels only, in row-major order.
-    pixels = None if options.organized else valid.reshape(-1).nonzero().squeeze(1)
-    pick = (lambda a: a) if pixels is None else (lambda a: a.reshape((-1,) + tuple(a.shape[2:]))[pixels])
-    rx, ry = ray_grids(intrinsics, depth)
-    z = torch.where(valid, depth, math.nan) if pixels is None else pick(depth)
-    columns = [z * pick(rx), z * pick(ry), z]
-    if options.color_source == 'image':
-        # Little-endian bytes B, G, R, 0 read as one int32 are 0x00RRGGBB.
-        image = _uint8_rgb(image)
-        bgr0 = torch.stack([image[..., 2], image[..., 1], image[..., 0], torch.zeros_like(image[..., 0])], -1)
-        columns.append(pick(bgr0.view(torch.int32)[..., 0]).view(torch.float32))
-    elif options.color_source == 'semantic':
-        table = on_device(_DEVICE_PALETTES, palette, depth.device,
-                          lambda: torch.from_numpy(_palette_table(palette).view(np.int32)))
-        columns.append(table[pick(labels).long()].view(torch.float32))
-    if labels is not None:
-        columns.append(pick(labels).to(torch.int32).view(torch.float32))
-    if normals is not None:
-        normals = pick(normals).float()
-        columns.extend(normals[..., i] for i in range(3))
-    return torch.stack(columns, -1), int(valid.sum()) if pixels is None else len(pixels)
-
-
-def _uint8_rgb(image):
+def _uint8_rgb(image: np.ndarray) -> np.ndarray:
     """H x W x 3 RGB, uint8 or float in [0, 1], as uint8."""
-    kind = dtype_name(image)
-    if kind.startswith(('float', 'bfloat')):
-        return cast(namespace(image).round(image * 255.0).clip(0, 255), 'uint8')
-    if kind != 'uint8':
-        raise ValueError(f'image must be uint8, or float in [0, 1], got {kind}')
+    if image.dtype.kind == 'f':
+        return np.round(image * 255.0).clip(0, 255).astype(np.uint8)
+    if image.dtype != np.uint8:
+        raise ValueError(f'image must be uint8, or float in [0, 1], got {image.dtype}')
     return image
-
-
-_DEVICE_PALETTES: dict = {}   # palette -> its _palette_table on a device
 
 
 @lru_cache(maxsize=1)
@@ -287,9 +249,3 @@ def _palette_table(palette: Palette) -> np.ndarray:
     colors = palette.encode(np.arange(256, dtype=np.uint8)).astype(np.uint32)
     return (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
 
-
-def _to_host(tensor: torch.Tensor) -> torch.Tensor:
-    if tensor.device.type == 'cuda':
-        # Into page-locked memory (torch caches it): the copy from the GPU runs several times faster.
-        return torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True).copy_(tensor)
-    return tensor.cpu()
