@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
+    bench.add_argument('--compare-weights', help="engine: also measure these unified weights as the node runs them "
+                                                 "(row 'unified-compared'), e.g. an earlier model")
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
     bench.add_argument('--pairings', type=_list_of(_pairing), default='fast',
                        help='engine: recommended expert pairings to measure (default: %(default)s; also '

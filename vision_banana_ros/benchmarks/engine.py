@@ -5,7 +5,8 @@ processing size, forward, decode on the device, resize back, download — everyt
 before message conversion. The experts backend is measured once per recommended pairing ('experts-fast', ...) as
 the node runs it, each model at its processor's own size, with its real architectures (random weights: speed does
 not depend on them) saved and loaded through the real from_pretrained path. The unified backend is measured as
-the node runs it (each image also mirrored, `mirror_average`) and with single answers ('unified-single'). Every
+the node runs it (each image also mirrored, `mirror_average`) and with single answers ('unified-single'), and
+with `--compare-weights` other weights as the node runs them ('unified-compared', e.g. the previous model). Every
 row's frames/s is also given as a ratio against 'unified' at the same precision and batch size, in the same run.
 Prints a table, then one JSON line.
 """
@@ -56,6 +57,8 @@ def main(args) -> int:
         unified = UnifiedBackend(args.weights, device=device)   # at the size its weights were trained at
         backends = {'unified': unified, 'unified-single': UnifiedBackend(args.weights, device=device,
                                                                          mirror_average=False)}
+        if args.compare_weights:   # other weights (e.g. an earlier model) beside these, in the same run
+            backends['unified-compared'] = UnifiedBackend(args.compare_weights, device=device)
         for pairing in [] if args.no_experts else args.pairings:
             seg, depth = (str(save_random(hub_id, Path(tmp))) if hub_id else None for hub_id in PAIRINGS[pairing])
             backends[f'experts-{pairing}'] = ExpertsBackend(seg, depth, device=device)
