@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Replay a bag into vision_banana and look at it in RViz.
 
     ros2 launch vision_banana_ros bag_replay.launch.py bag:=/path/to/bag image:=/camera/image_raw \
@@ -10,12 +24,13 @@ backend, segmentation_model and depth_model set those node parameters over the c
 """
 import os
 
-import launch
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+import launch
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
 PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Run vision_banana on one camera (or several, via the config file's `cameras`).
 
     ros2 launch vision_banana_ros vision_banana.launch.py image:=/camera/image_raw camera_info:=/camera/camera_info
@@ -11,7 +25,6 @@ segmentation_model, depth_model: node parameters that override the config file's
 """
 import os
 
-import launch
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.conditions import IfCondition, UnlessCondition
@@ -21,6 +34,8 @@ from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
+
+import launch
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
 PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')

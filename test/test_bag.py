@@ -1,12 +1,26 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Bag tooling: the sample drive, offline processing of sqlite3/mcap/real bags, and online == offline."""
 import os
+from pathlib import Path
 import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,7 +192,8 @@ def wait_for_graph(node_process, timeout=60.0):
 @pytest.mark.ros
 def test_online_node_matches_offline_processing(setup, tmp_path):
     """Play the sample into the node, record its input and outputs with our recorder, then process the recorded
-    input offline: labels and depth must agree for every frame the node published."""
+    input offline: labels and depth must agree for every frame the node published.
+    """
     root, config = setup
     sample = make_sample(tmp_path / 'sample', frames=8, size=(160, 120), progress=False)
     env = os.environ.copy()
@@ -222,7 +237,7 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
 @pytest.mark.ros
 def test_record_takes_best_effort_and_latched_topics_and_ctrl_c_keeps_the_bag(tmp_path):
     import rclpy
-    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
     from std_msgs.msg import String
     context = rclpy.Context()
     rclpy.init(context=context)

@@ -1,18 +1,33 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Camera-aware depth: weights that paint canonical depth are scaled by each frame's focal length; older weights
-paint metres and are read as before; training teaches the canonical camera's depth."""
+paint metres and are read as before; training teaches the canonical camera's depth.
+"""
 import json
 
 import numpy as np
 import pytest
+from tiny_model import TINY
 import torch
 
-from tiny_model import TINY
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 from vision_banana_ros.model.canonical import CANONICAL_FOCAL, CANONICAL_HFOV_DEG
 from vision_banana_ros.model.network import VisionBananaNet
-from vision_banana_ros.model.train import TrainingSet, TrainOptions, train
+from vision_banana_ros.model.train import train, TrainingSet, TrainOptions
 from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, load_network, read_metadata, save_network
 from vision_banana_ros.world import render_frame
 

@@ -1,20 +1,35 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """PointCloud2 messages read back through rosbags' CDR deserializer and a reader written here from the
-PointField list alone (as RViz and sensor_msgs_py read clouds), independent of the writer."""
+PointField list alone (as RViz and sensor_msgs_py read clouds), independent of the writer.
+"""
 import math
 import struct
 
-import numpy as np
-import pytest
-import torch
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
-from plane_scene import CX, CY, FX, FY, HEIGHT, WIDTH, plane_depth, plane_error
+import numpy as np
+from plane_scene import CX, CY, FX, FY, HEIGHT, plane_depth, plane_error, WIDTH
+import pytest
 from rclpy.serialization import serialize_message
-from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys import get_typestore, Stores
 from sensor_msgs.msg import CameraInfo, PointField, RegionOfInterest
 from std_msgs.msg import Header
+import torch
 
-from vision_banana_ros.geometry import CloudOptions, Intrinsics, build_cloud
+from vision_banana_ros.geometry import build_cloud, CloudOptions, Intrinsics
 from vision_banana_ros.ros.messages import to_point_cloud2, transform_from_msg
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
@@ -29,7 +44,7 @@ def round_trip(msg):
 
 
 def read_points(msg):
-    """height x width structured array from the message's own field list, point_step and row_step."""
+    """Height x width structured array from the message's own field list, point_step and row_step."""
     assert not msg.is_bigendian
     dtype = np.dtype({'names': [f.name for f in msg.fields], 'formats': [NUMPY_TYPES[f.datatype] for f in msg.fields],
                       'offsets': [f.offset for f in msg.fields], 'itemsize': msg.point_step})

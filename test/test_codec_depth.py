@@ -1,14 +1,37 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import hilbertmap
-import numpy as np
-import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+import numpy as np
+import pytest
+import torch
 
-from vision_banana_ros.codecs import (DEPTH_STEPS, decode_depth, decode_depth_pooled_torch, decode_depth_torch,
-                                      depth_to_unit, encode_depth, encode_depth_torch, encode_depth_uint8,
-                                      encode_depth_uint8_torch, unit_to_depth)
+from vision_banana_ros.codecs import (
+    decode_depth,
+    decode_depth_pooled_torch,
+    decode_depth_torch,
+    DEPTH_STEPS,
+    depth_to_unit,
+    encode_depth,
+    encode_depth_torch,
+    encode_depth_uint8,
+    encode_depth_uint8_torch,
+    unit_to_depth,
+)
 from vision_banana_ros.codecs import depth as depth_codec
 from vision_banana_ros.codecs.depth import project_on_walk_torch
 

@@ -1,11 +1,34 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The torch codecs on every device present (CUDA where a GPU is lent; always the CPU)."""
 import numpy as np
 import pytest
 import torch
 
-from vision_banana_ros.codecs import (CITYSCAPES, decode_depth, decode_depth_torch, decode_normals,
-                                      decode_normals_torch, encode_depth, encode_depth_torch, encode_depth_uint8,
-                                      encode_normals_torch, encode_normals_uint8)
+from vision_banana_ros.codecs import (
+    CITYSCAPES,
+    decode_depth,
+    decode_depth_torch,
+    decode_normals,
+    decode_normals_torch,
+    encode_depth,
+    encode_depth_torch,
+    encode_depth_uint8,
+    encode_normals_torch,
+    encode_normals_uint8,
+)
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 

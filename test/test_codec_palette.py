@@ -1,13 +1,27 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 from pathlib import Path
 
-import numpy as np
-import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+import numpy as np
+import pytest
+import torch
 
-from vision_banana_ros.codecs import CITYSCAPES, IGNORE_ID, Palette, load_palette
+from vision_banana_ros.codecs import CITYSCAPES, IGNORE_ID, load_palette, Palette
 from vision_banana_ros.codecs.palette import LIKELIHOOD_SIGMA
 
 CONFIG = Path(__file__).resolve().parents[1] / 'config' / 'palettes'

@@ -1,11 +1,26 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The robot install path: `python -m colcon build` in a workspace, as README "Install on a robot" says, then the
 installed layout ROS expects (`ros2 run` looks in lib/<package>, `ros2 launch` and the config paths in
-share/<package>) and an installed executable that runs from the install space with the embedded weights."""
+share/<package>) and an installed executable that runs from the install space with the embedded weights.
+"""
 import os
+from pathlib import Path
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

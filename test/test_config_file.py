@@ -1,13 +1,26 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Parameter files for the offline tools (`bag process --config`): read as the node would read them."""
 import dataclasses
 from pathlib import Path
 
 import pytest
-
 from tiny_model import TINY
 
 from vision_banana_ros.backends.unified import DEFAULT_PROCESSING_SIZE, UnifiedBackend
-from vision_banana_ros.config import NodeConfig, build_backend, load_config_file, size_warning
+from vision_banana_ros.config import build_backend, load_config_file, NodeConfig, size_warning
 from vision_banana_ros.model.network import VisionBananaNet
 from vision_banana_ros.model.weights import save_network, trained_size
 from vision_banana_ros.parameters import BY_NAME, PARAMS

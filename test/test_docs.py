@@ -1,16 +1,31 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The README and docs/ as a user reads them: the README short, with the two commands first; docs/node.md lists
 every parameter (its table written from parameters.py) and topic; every command shown in a ```bash block names
 things that exist: `vision_banana` commands parse with the real command line, launch lines evaluate the launch file
-with their arguments, `ros2 run` lines name real executables, parameter files and parameters."""
+with their arguments, `ros2 run` lines name real executables, parameter files and parameters.
+"""
+from pathlib import Path
 import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
 from test_launch_files import console_scripts, run_launch_file
+
 from vision_banana_ros import cli
 from vision_banana_ros.parameters import BY_NAME, PARAMS
 
@@ -68,7 +83,8 @@ def test_every_topic_is_listed():
 
 def test_every_vision_banana_command_parses(monkeypatch):
     """Runs each command's parsing (names, types, sizes) without its work; the commands themselves run in
-    test_experts_docs.py, test_world_cli.py and the tests of each command."""
+    test_experts_docs.py, test_world_cli.py and the tests of each command.
+    """
     parsed = []
     for name in [n for n in dir(cli) if n.startswith('_') and callable(getattr(cli, n))]:
         if name in ('_demo', '_bench', '_train', '_ask', '_models', '_eval', '_sweep', '_export', '_world', '_bag'):

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import threading
 import time
 
@@ -199,7 +213,8 @@ def test_frames_get_only_the_tasks_they_ask_for(backend):
 
 def test_mirror_averaged_answers_mirror_with_the_image(tiny_weights):
     """Each image is answered with its mirror image: the answers for a mirrored image are the mirrored answers
-    (normals with x negated), which the network alone does not give."""
+    (normals with x negated), which the network alone does not give.
+    """
     frame = image(64, 96)
     for mirror_average in (True, False):
         runner = BatchRunner(UnifiedBackend(tiny_weights, processing_size=(64, 96), mirror_average=mirror_average),

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Every expert family answers as transformers' own processor + post_process_* do (the oracle), on
 tiny random checkpoints built from each family's real configuration (test/tiny_experts.py), on an
 odd-sized non-square image.
@@ -16,16 +30,16 @@ bicubic, corners not aligned, no antialiasing).
 import types
 
 import numpy as np
+from PIL import Image
 import pytest
+from tiny_experts import save
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from tiny_experts import save
 from vision_banana_ros.backends.expert_families import (
     FAMILIES,
-    Preprocessing,
     metric_depth,
+    Preprocessing,
     semantic_scores,
 )
 from vision_banana_ros.backends.experts import ExpertsBackend
@@ -42,7 +56,8 @@ HEIGHT, WIDTH = 67, 93
 @pytest.fixture(scope='module')
 def image():
     """A smooth random picture (real images are smooth; white noise would make every resize a coin
-    toss)."""
+    toss).
+    """
     rng = np.random.default_rng(3)
     coarse = torch.from_numpy(rng.random((1, 3, 9, 13), dtype=np.float32))
     smooth = F.interpolate(coarse, size=(HEIGHT, WIDTH), mode='bicubic', align_corners=False)[0]
@@ -82,7 +97,8 @@ def processor(family, path):
 
 def depth_pro_pixel_values(image: np.ndarray, size) -> torch.Tensor:
     """DepthProImageProcessor._preprocess: rescale, normalise (mean, std 0.5), then resize
-    (bilinear, no antialiasing) the float tensor."""
+    (bilinear, no antialiasing) the float tensor.
+    """
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
     return F.interpolate(
         (x - 0.5) / 0.5, size=size, mode='bilinear', align_corners=False, antialias=False
@@ -91,7 +107,8 @@ def depth_pro_pixel_values(image: np.ndarray, size) -> torch.Tensor:
 
 def depth_pro_reference(outputs, target_size, focal_length=None) -> torch.Tensor:
     """DepthProImageProcessor.post_process_depth_estimation for one image, line by line
-    (focal_length: the known one, in place of the one from the predicted field of view)."""
+    (focal_length: the known one, in place of the one from the predicted field of view).
+    """
     depth, fov_value = outputs.predicted_depth[0], outputs.field_of_view[0]
     width = target_size[1]
     if focal_length is None:
@@ -105,7 +122,8 @@ def depth_pro_reference(outputs, target_size, focal_length=None) -> torch.Tensor
 
 def oracle(family, path, model, image):
     """(pixel_values, model outputs, labels or metres) as transformers makes them from the uint8
-    image."""
+    image.
+    """
     size = (HEIGHT, WIDTH)
     if family == 'depth_pro':
         pixel_values = depth_pro_pixel_values(image, (128, 128))

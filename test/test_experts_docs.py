@@ -1,17 +1,32 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """docs/experts.md and the README's robot section work as written: every `vision_banana` command in
 them runs, against a Hugging Face cache built here with tiny models under the real hub ids of the
 fast pairing (so `models pull` finds them offline); the `ros2 launch` lines, which cannot run here
 (no launch_ros), name launch arguments that exist and a config file that loads as the node reads
-it. The table and the pairing config files agree with the code's checkpoint table."""
+it. The table and the pairing config files agree with the code's checkpoint table.
+"""
 
+from pathlib import Path
 import re
 import shlex
-from pathlib import Path
 
 import pytest
+from tiny_experts import go_offline, hub_cache
 import yaml
 
-from tiny_experts import go_offline, hub_cache
 from vision_banana_ros.backends.checkpoints import CHECKPOINTS, PAIRINGS
 from vision_banana_ros.bag.sample import make_sample
 from vision_banana_ros.cli import main

@@ -1,12 +1,26 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import math
 
 import numpy as np
+from plane_scene import CX, CY, FX, FY, HEIGHT, NORMAL, plane_depth, plane_error, WIDTH
 import pytest
 import torch
-from plane_scene import CX, CY, FX, FY, HEIGHT, NORMAL, WIDTH, plane_depth, plane_error
 
 from vision_banana_ros.codecs import CITYSCAPES
-from vision_banana_ros.geometry import CloudOptions, Intrinsics, RigidTransform, build_cloud
+from vision_banana_ros.geometry import build_cloud, CloudOptions, Intrinsics, RigidTransform
 from vision_banana_ros.geometry.cloud import FLOAT32, UINT8
 from vision_banana_ros.geometry.filters import remove_statistical_outliers, voxel_downsample
 

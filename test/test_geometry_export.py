@@ -1,9 +1,23 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import numpy as np
 import open3d as o3d
+from plane_scene import CX, CY, FX, FY, HEIGHT, plane_depth, WIDTH
 import pytest
-from plane_scene import CX, CY, FX, FY, HEIGHT, WIDTH, plane_depth
 
-from vision_banana_ros.geometry import CloudOptions, Intrinsics, build_cloud, write_cloud
+from vision_banana_ros.geometry import build_cloud, CloudOptions, Intrinsics, write_cloud
 
 INTR = Intrinsics(FX, FY, CX, CY, WIDTH, HEIGHT)
 

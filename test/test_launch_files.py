@@ -1,10 +1,24 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """launch/, config/ and rviz/ cannot run here (no launch_ros, no rviz2): check what can be checked statically."""
 import ast
 import importlib.util
+from pathlib import Path
 import re
 import sys
 import types
-from pathlib import Path
 
 import pytest
 import yaml
@@ -39,7 +53,8 @@ def test_launch_files_parse_and_name_what_exists(name):
 
 def test_every_code_folder_is_an_installed_package():
     """`colcon build` and `pip install .` install what find_packages finds: a folder of modules without an
-    __init__.py would be left out, and the installed node would fail on import."""
+    __init__.py would be left out, and the installed node would fail on import.
+    """
     from setuptools import find_packages
     folders = {str(p.parent.relative_to(ROOT)).replace('/', '.') for p in (ROOT / 'vision_banana_ros').rglob('*.py')}
     assert folders <= set(find_packages(str(ROOT), exclude=['test', 'test.*']))
@@ -133,7 +148,8 @@ def _fake_module(name):
 
 def run_launch_file(name: str, arguments: dict, monkeypatch) -> list:
     """Evaluate launch/<name> as `ros2 launch ... a:=b` would, with recording stand-ins for launch and launch_ros
-    (not installed here). Returns the Node and LifecycleNode actions it makes, after its OpaqueFunctions ran."""
+    (not installed here). Returns the Node and LifecycleNode actions it makes, after its OpaqueFunctions ran.
+    """
     for module in ('launch', 'launch.actions', 'launch.conditions', 'launch.events', 'launch.substitutions',
                    'launch_ros', 'launch_ros.actions', 'launch_ros.event_handlers', 'launch_ros.events',
                    'launch_ros.events.lifecycle'):

@@ -1,18 +1,38 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_model import save_tiny, TINY
 import torch
-from tiny_model import TINY, save_tiny
 
 from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
 from vision_banana_ros.model.instructions import InstructionTable
 from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
-from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet, parameter_count
-from vision_banana_ros.model.train import TrainingSet, TrainOptions, _losses, train
-from vision_banana_ros.model.weights import (CONFIG_KEY, TRAINED_SIZE_KEY, load_network, read_metadata, save_network,
-                                            trained_size)
+from vision_banana_ros.model.network import NetworkConfig, parameter_count, VisionBananaNet
+from vision_banana_ros.model.train import _losses, train, TrainingSet, TrainOptions
+from vision_banana_ros.model.weights import (
+    CONFIG_KEY,
+    load_network,
+    read_metadata,
+    save_network,
+    trained_size,
+    TRAINED_SIZE_KEY,
+)
 from vision_banana_ros.tasks import TASKS
 
 

@@ -1,17 +1,32 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Hub checkpoints: the table (`models list`), `models pull` and offline resolution of hub ids in
 the node's configuration, `bag process`, `eval` and `ask`, all through huggingface_hub's real code
 against a cache this test builds in the library's own layout
 (models--org--name/snapshots/<revision>/..., refs/main) with tiny saved models. There is no
-network: HF_HUB_OFFLINE is set, and what `pull` would download is already in the cache."""
+network: HF_HUB_OFFLINE is set, and what `pull` would download is already in the cache.
+"""
 
 import json
 import re
 
 import numpy as np
-import pytest
 from PIL import Image
-
+import pytest
 from tiny_experts import go_offline, hub_cache
+
 from vision_banana_ros.backends.checkpoints import BY_ID, CHECKPOINTS, PAIRINGS, resolve
 from vision_banana_ros.backends.expert_families import FAMILIES
 from vision_banana_ros.cli import main

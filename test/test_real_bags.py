@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`bag process` with the experts (tiny checkpoints) on bags recorded on real cameras
 (../shared/data/real_bags): the mcap one as it is, the ROS 1 ones converted here with
 rosbags-convert. Every colour or mono camera image (JPEG, rgb8, mono8) is answered, none rejected,
@@ -5,16 +19,17 @@ each output sized like its input; a 16UC1 depth image topic is skipped, not take
 bags without any camera_info work (the fallback field of view).
 
 The models run at a small processing size so that the 1280 x 960 frames stay cheap; the experts'
-faithfulness at their own sizes is test_expert_families.py's."""
+faithfulness at their own sizes is test_expert_families.py's.
+"""
 
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from rosbags.highlevel import AnyReader
-
 from tiny_experts import save
+
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.camera_images import compressed_to_rgb, image_to_rgb
 
@@ -84,7 +99,7 @@ def as_rosbag2(name: str, folder: Path) -> Path:
 
 
 def sizes(bag: Path, topics: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """topic -> (height, width) of each of its images, decoded as the node decodes them."""
+    """Topic -> (height, width) of each of its images, decoded as the node decodes them."""
     found = {topic: [] for topic in topics}
     with AnyReader([bag]) as reader:
         for connection, _, raw in reader.messages(

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 import math
 
 import torch
@@ -8,7 +22,7 @@ from vision_banana_ros.geometry.intrinsics import Intrinsics
 
 
 def _plane_depth(normal, offset, intrinsics):
-    """z of the plane n . p = offset seen by a pinhole camera, per pixel."""
+    """Z of the plane n . p = offset seen by a pinhole camera, per pixel."""
     v, u = torch.meshgrid(torch.arange(intrinsics.height, dtype=torch.float64),
                           torch.arange(intrinsics.width, dtype=torch.float64), indexing='ij')
     rays = torch.stack([(u + 0.5 - intrinsics.cx) / intrinsics.fx, (v + 0.5 - intrinsics.cy) / intrinsics.fy,

@@ -1,10 +1,24 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Image conversion on synthetic messages of every encoding and on real camera bags (rosbags reads them)."""
 import io
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image as PILImage
+import pytest
 
 pytest.importorskip('rclpy')
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402

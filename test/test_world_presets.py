@@ -1,14 +1,29 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """World presets: the street preset stays the original distribution; wide and holdout broaden cameras, appearance,
-light and scene kinds, and the holdout split shows what the wide preset never does."""
+light and scene kinds, and the holdout split shows what the wide preset never does.
+"""
 import numpy as np
 import pytest
 
 from vision_banana_ros.world import lighting, render_frame
 from vision_banana_ros.world.indoor import KINDS, Room
-from vision_banana_ros.world.presets import PRESETS, STREET_CAMERA, WIDE_CAMERA, randomise_appearance
+from vision_banana_ros.world.presets import PRESETS, randomise_appearance, STREET_CAMERA, WIDE_CAMERA
 from vision_banana_ros.world.scene import generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
-from vision_banana_ros.world.textures import NOISE, STRIPES, TILES, Materials, hsv
+from vision_banana_ros.world.textures import hsv, Materials, NOISE, STRIPES, TILES
 
 
 def _cameras(preset, count=150):

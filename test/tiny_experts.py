@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Tiny random checkpoints of every supported expert family, saved as transformers saves them
 (config.json, model.safetensors, preprocessor_config.json), for the tests of the experts backend
 and everything around it.
@@ -278,7 +292,8 @@ def hub_cache(
 ) -> Path:
     """A Hugging Face cache in huggingface_hub's own layout
     (models--org--name/snapshots/<revision>/...,
-    refs/main) holding a tiny checkpoint per hub id (`checkpoints`: hub id -> family)."""
+    refs/main) holding a tiny checkpoint per hub id (`checkpoints`: hub id -> family).
+    """
     for hub_id, family in checkpoints.items():
         repo = Path(root) / f'models--{hub_id.replace("/", "--")}'
         save(family, repo / 'snapshots' / revision)
@@ -289,7 +304,8 @@ def hub_cache(
 
 def go_offline(monkeypatch, cache: Path) -> None:
     """No network for huggingface_hub, and `cache` as the standard cache (the variable the node
-    reads)."""
+    reads).
+    """
     import huggingface_hub.constants
 
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Train the unified model or the single-task experts on a lent GPU from packs (tools/pack_training_set.py),
 with the recipe of `vision_banana train` (same losses, augmentation, schedule): the unified model for SECONDS
 (OUT/unified), or each of the three experts for SECONDS / 3 (OUT/experts/<task>). Run one process per kind side by
@@ -9,26 +23,26 @@ Packs that are missing are skipped (a pack carried by an earlier call may be gon
 Measured on an H200 (batch 32, bf16): without --compile the unified model ran ~20 steps/s alone and ~16 steps/s
 beside the experts process, which kept the GPU ~100 % busy. --compile spent about 4 minutes compiling before the
 first step when both processes compiled at once (not counted in S, but in the lent machine's time): leave it off
-unless S is much longer than that. Unpacked sets load at ~170 frames/s with 7 workers."""
+unless S is much longer than that. Unpacked sets load at ~170 frames/s with 7 workers.
+"""
 import argparse
 import functools
 import io
 import json
 import multiprocessing
-import time
-import zipfile
 from pathlib import Path
+import time
 from types import SimpleNamespace
+import zipfile
 
 import numpy as np
-import torch
 from PIL import Image
+import torch
 
 from vision_banana_ros.cli import _size as parse_size
 from vision_banana_ros.codecs import decode_depth, decode_normals
 from vision_banana_ros.model.experiment import train_models
 from vision_banana_ros.model.train import TrainingSet
-
 
 _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack per worker process
 

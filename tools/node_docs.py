@@ -1,13 +1,27 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Write the parameter table of docs/node.md from vision_banana_ros/parameters.py.
 
-    python tools/node_docs.py           # rewrite the table in docs/node.md
-    python tools/node_docs.py --check   # exit 1 if docs/node.md is not up to date (test/test_docs.py runs this)
+python tools/node_docs.py           # rewrite the table in docs/node.md
+python tools/node_docs.py --check   # exit 1 if docs/node.md is not up to date (test/test_docs.py runs this)
 """
 import json
-import sys
 from pathlib import Path
+import sys
 
-from vision_banana_ros.parameters import PARAMS, Param
+from vision_banana_ros.parameters import Param, PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / 'docs' / 'node.md'

@@ -1,9 +1,24 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Pack a data set directory small enough to travel to a lent GPU machine (which has no open3d to render with):
 one uncompressed zip holding RGB as JPEG (quality 85 with full-resolution colour: 4:2:0 at quality 90 is as large
 and smears the colour of thin poles and signs), labels and the lossless 8-bit codec images of depth and normals as
 lossless WebP, about 23.5 KB a frame at 256x192. One file travels in far less room than thousands (the device
 counts every file's blocks): 2250 frames make ~53 MB, what fits one call beside the working tree.
-Usage: python tools/pack_training_set.py DATASET_DIR PACK.zip [--start I] [--count N]"""
+Usage: python tools/pack_training_set.py DATASET_DIR PACK.zip [--start I] [--count N]
+"""
 import argparse
 import io
 import itertools

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana ask IMAGE INSTRUCTION...`: the model's own interface — an image and a text instruction in, the
 painted RGB answer and what the codecs read from it out.
 
@@ -19,7 +33,8 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, ba
     """Answer each instruction about one image file. Writes OUT/<stem>_<task>.png (the answer as painted) and the
     decoded output: <stem>_labels.png (Cityscapes train ids), <stem>_depth.npy (float32 metres, +inf far) or
     <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task.
-    `backend`: the unified model without mirror averaging (the answer exactly as painted), or the experts."""
+    `backend`: the unified model without mirror averaging (the answer exactly as painted), or the experts.
+    """
     table = InstructionTable.load()
     tasks = {table.task_of(text): text for text in instructions}
     image_path, out = Path(image_path), Path(out_dir)

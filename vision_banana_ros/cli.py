@@ -1,10 +1,24 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana <subcommand>`: the command-line entry point (subcommands import their modules lazily)."""
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+import sys
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -108,7 +122,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _backend(args: argparse.Namespace, mirror_average: bool):
     """The backend `--backend` names: the unified model (`--weights`) or the experts (`--segmentation-model`,
-    `--depth-model`, hub ids resolved offline in `--cache`), at `--size` or its own processing size."""
+    `--depth-model`, hub ids resolved offline in `--cache`), at `--size` or its own processing size.
+    """
     size = args.size[::-1] if getattr(args, 'size', None) else None   # (H, W)
     if args.backend == 'experts':
         from .backends.experts import ExpertsBackend
@@ -131,7 +146,7 @@ def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
                                                      'directory; see `vision_banana models list`)')
     parser.add_argument('--depth-model', help='experts: metric depth checkpoint (hub id or directory)')
     parser.add_argument('--cache', help='experts: Hugging Face cache holding pulled hub ids (default: the '
-                                        "standard one, $HF_HUB_CACHE)")
+                                        'standard one, $HF_HUB_CACHE)')
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -280,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
     evaluation.add_argument('--no-intrinsics', action='store_true',
-                            help='withhold the frames\' intrinsics, as for a camera without CameraInfo (camera-aware '
+                            help="withhold the frames' intrinsics, as for a camera without CameraInfo (camera-aware "
                                  'depth then assumes the canonical 70 deg field of view)')
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
@@ -301,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                        help='world preset the frames come from (default: %(default)s)')
     sweep.add_argument('--frame-size', type=_size, default=(320, 240),
                        help='rendered frame size WxH (default: 320x240)')
-    sweep.add_argument('--size', type=_size, help='processing size WxH (default: the backend\'s own)')
+    sweep.add_argument('--size', type=_size, help="processing size WxH (default: the backend's own)")
     sweep.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')

@@ -1,20 +1,35 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Node parameters -> a validated configuration (every error names its parameter), and the backend it asks for.
-The node reads the values from its ROS parameters, `vision_banana bag process` from the same YAML file."""
+The node reads the values from its ROS parameters, `vision_banana bag process` from the same YAML file.
+"""
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from functools import cached_property
+import math
 from pathlib import Path
+import re
 from typing import Callable
 
 from .backends.checkpoints import resolve
-from .codecs import Palette, load_palette
+from .codecs import load_palette, Palette
 from .device import resolve_device
 from .geometry import CloudOptions, RigidTransform
-from .tasks import TASKS
 from .parameters import BY_NAME
+from .tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -22,7 +37,8 @@ class NodeConfig:
     """The parameters of `parameters.PARAMS`, one field each in the table's order, validated by `read_config`.
     Fields hold the parameter's value, parsed where a value names something: `tasks`, `cameras` and
     `cloud_drop_classes` as tuples, `palette` as the palette its file holds, `target_transform` as a
-    RigidTransform (or None)."""
+    RigidTransform (or None).
+    """
 
     # model and engine
     backend: str
@@ -120,7 +136,7 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
                 raise _fail(name, str(exc)) from None
     width, height = values['processing_width'], values['processing_height']
     if (width == 0) != (height == 0) or 0 < min(width, height) < 32:
-        raise _fail('processing_width', f'{width}x{height}: give both at least 32, or both 0 (the backend\'s own)')
+        raise _fail('processing_width', f"{width}x{height}: give both at least 32, or both 0 (the backend's own)")
     try:
         palette = load_palette(values['palette'] or None)
     except ValueError as exc:
@@ -159,7 +175,8 @@ ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_
 def load_config_file(path: str | Path | None, tf2_available: bool = False) -> NodeConfig:
     """A node parameter file, as `ros2 run ... --params-file` reads it: the `ros__parameters` of the sections for
     every node (`/**`) and for ours (`vision_banana`, in any namespace: `/front/vision_banana`, `/**/vision_banana`),
-    in file order; defaults for what they leave out. rclpy's own parameters (use_sim_time, ...) are ignored."""
+    in file order; defaults for what they leave out. rclpy's own parameters (use_sim_time, ...) are ignored.
+    """
     values = {}
     if path:
         import yaml
@@ -195,7 +212,8 @@ def build_backend(config: NodeConfig):
 
 def size_warning(backend) -> str | None:
     """A warning when the backend runs at another size than its weights were trained at: a network trained on
-    whole frames reads a pixel's viewing ray from the frame borders, so its depth and normals get worse elsewhere."""
+    whole frames reads a pixel's viewing ray from the frame borders, so its depth and normals get worse elsewhere.
+    """
     trained, size = backend.trained_size, backend.processing_size
     if trained in (None, size):
         return None
@@ -205,7 +223,8 @@ def size_warning(backend) -> str | None:
 
 def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:
     """The configured tasks that `backend` answers. ValueError naming the parameter when there are none, or when
-    the configuration needs one that will not run (a cloud coloured by class needs segmentation)."""
+    the configuration needs one that will not run (a cloud coloured by class needs segmentation).
+    """
     tasks = tuple(t for t in config.tasks if t in backend.tasks)
     if not tasks:
         raise _fail('tasks', f'{list(config.tasks)}: the {backend.name} backend answers only {list(backend.tasks)}')

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana demo` (what `make demo` runs): the sample drive through the procedural world as a bag, processed
 offline by the embedded model through the same engine as the node.
 
@@ -9,8 +23,8 @@ summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 ag
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -23,7 +37,7 @@ from .codecs import encode_depth_uint8
 from .config import load_config_file
 from .device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
-from .geometry import CloudOptions, CloudPayload, Intrinsics, RigidTransform, build_cloud, write_cloud
+from .geometry import build_cloud, CloudOptions, CloudPayload, Intrinsics, RigidTransform, write_cloud
 
 DEMO_MARKER = '.vision_banana_demo'
 MONTAGE_EVERY = 10

@@ -1,5 +1,20 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Device and precision choices, validated with messages that name the parameter. Below the model (training's
-autocast) and the engine, which both use them; imports torch only."""
+autocast) and the engine, which both use them; imports torch only.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -16,9 +31,9 @@ def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ValueError(f"device: {name!r} is not one of auto, cpu, cuda, cuda:N") from None
+        raise ValueError(f'device: {name!r} is not one of auto, cpu, cuda, cuda:N') from None
     if device.type not in ('cpu', 'cuda'):
-        raise ValueError(f"device: {name!r} is not one of auto, cpu, cuda, cuda:N")
+        raise ValueError(f'device: {name!r} is not one of auto, cpu, cuda, cuda:N')
     if device.type == 'cuda':
         if not torch.cuda.is_available():
             raise ValueError(f"device: {name!r} asked for, but this torch sees no CUDA GPU (use 'auto' or 'cpu')")

@@ -1,12 +1,27 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What each output topic holds for one engine result, without ROS types: the node publishes these with rclpy
-messages and `vision_banana bag process` writes them with rosbags messages, so online and offline agree."""
+messages and `vision_banana bag process` writes them with rosbags messages, so online and offline agree.
+"""
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .geometry import Intrinsics, RigidTransform, build_cloud
+from .geometry import build_cloud, Intrinsics, RigidTransform
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
 OUTPUT_TASKS = {
@@ -27,7 +42,8 @@ _IMAGE_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('flo
 
 def image_encoding(values: np.ndarray) -> tuple[str, int]:
     """The sensor_msgs/Image encoding and row step of a result array: uint8 H x W (mono8) or H x W x 3 (rgb8),
-    float32 H x W (32FC1) or H x W x 3 (32FC3)."""
+    float32 H x W (32FC1) or H x W x 3 (32FC3).
+    """
     key = (values.dtype.name, values.ndim)
     if key not in _IMAGE_ENCODINGS or (values.ndim == 3 and values.shape[2] != 3):
         raise ValueError(f'no image encoding for a {values.dtype} array of shape {values.shape}')
@@ -43,7 +59,9 @@ class Output(NamedTuple):
 
 class DepthCameraInfo(NamedTuple):
     """What depth/camera_info says. The depth image has the camera image's size and geometry: its lens
-    distortion too, unless the input was rectified (distortion coefficients do not change with image scale)."""
+    distortion too, unless the input was rectified (distortion coefficients do not change with image scale).
+    """
+
     intrinsics: Intrinsics
     distortion_model: str = 'plumb_bob'
     d: tuple[float, ...] = (0.0,) * 5
@@ -72,7 +90,8 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
                  camera_info=None) -> dict[str, Output]:
     """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
     `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
-    configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps."""
+    configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps.
+    """
     out = {}
     want = set(topics)
     if result.labels is not None:

@@ -1,5 +1,20 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Every node parameter in one table: name, default, range or choices, whether it may change at run time, and
-what it means. The node declares them from here and the README's parameter table is checked against it."""
+what it means. The node declares them from here and the README's parameter table is checked against it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,10 +47,10 @@ PARAMS = (
     Param('mirror_average', True, 'unified: answer each image also mirrored left-right in the same batch and '
           'average the two answers (better labels, depth and normals for about twice the network time)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
-    Param('processing_width', 0, 'width images are resized to for inference (0: the backend\'s own: the weights\' '
+    Param('processing_width', 0, "width images are resized to for inference (0: the backend's own: the weights' "
           "trained width; each expert's processor size; warned when not the weights' trained width)", low=0,
           high=4096),
-    Param('processing_height', 0, 'height images are resized to for inference (0: the backend\'s own, as for the '
+    Param('processing_height', 0, "height images are resized to for inference (0: the backend's own, as for the "
           "width; warned when not the weights' trained height)", low=0, high=4096),
     Param('max_batch', 4, 'most frames (one per camera) in one forward pass', dynamic=True, low=1, high=64),
     Param('max_wait_ms', 5.0, 'longest a frame waits for others to join its batch', dynamic=True, low=0.0,

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The interface every backend implements, and the decoded outputs it returns.
 
 A backend sees a batch already resized to its `processing_size` (or, where that is None, to the size of the
@@ -20,7 +34,8 @@ class DenseOutputs:
 
     labels N x H x W uint8 (train ids, 255 unknown); confidence N x H x W float32 in [0, 1];
     depth N x H x W float32 metres (+inf far/sky, NaN invalid); normals N x 3 x H x W float32 unit vectors in the
-    optical frame (NaN invalid); encodings: task -> N x 3 x H x W uint8 RGB answer (for display)."""
+    optical frame (NaN invalid); encodings: task -> N x 3 x H x W uint8 RGB answer (for display).
+    """
 
     labels: torch.Tensor | None = None
     confidence: torch.Tensor | None = None
@@ -40,13 +55,14 @@ class Backend(ABC):
 
     @abstractmethod
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]):
-        """images N x 3 x H x W float in [0, 1] at the batch's processing size on `device` -> raw answers."""
+        """Images N x 3 x H x W float in [0, 1] at the batch's processing size on `device` -> raw answers."""
 
     @abstractmethod
     def decode(self, raw, tasks: tuple[str, ...], intrinsics: list | None = None) -> DenseOutputs:
         """Raw answers -> decoded outputs at the batch's processing size, still on the device. `intrinsics`: per
         image, the camera as the backend sees it at the processing size (`engine.resample.seen_intrinsics`), or None
-        where unknown."""
+        where unknown.
+        """
 
     @abstractmethod
     def models(self) -> list[torch.nn.Module]:

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The public checkpoints the experts backend supports, and how to get them.
 
 `CHECKPOINTS` is the table `vision_banana models list` prints and docs/experts.md explains (adding
@@ -9,8 +23,8 @@ never touches the network.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+import os
 from pathlib import Path
 
 # What a snapshot needs: the weights as safetensors (never pickles) and the JSON/text configs of
@@ -269,7 +283,8 @@ def is_hub_id(name: str) -> bool:
 def resolve(name: str, cache_dir: str | Path | None = None) -> Path:
     """A checkpoint directory from a local directory or a hub id pulled before, offline (no
     network, ever).
-    ValueError naming `vision_banana models pull` when the id is not in the cache."""
+    ValueError naming `vision_banana models pull` when the id is not in the cache.
+    """
     if not is_hub_id(name):
         path = Path(name).expanduser()
         if not path.is_dir():

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What each supported model family's own image processor and `post_process_*` do, redone in torch
 on the device so that a batch never leaves it. Read from transformers 5.24.0
 (models/<family>/image_processing_*.py); test/test_expert_families.py holds every family to the
@@ -12,9 +26,9 @@ built without torchvision: its settings are read from the JSON with that class's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,7 +38,8 @@ import torch.nn.functional as F
 @dataclass(frozen=True)
 class Family:
     """A model family: its task, the transformers auto class that loads it and the processor it is
-    paired with."""
+    paired with.
+    """
 
     task: str
     auto_class: str
@@ -64,7 +79,8 @@ DEPTH_PRO_DEFAULTS = {
 
 def family_of(config, path: str, task: str) -> str:
     """The family of a loaded checkpoint's config; ValueError naming the checkpoint when
-    unsupported."""
+    unsupported.
+    """
     kind = config.model_type
     if kind in REFUSED:
         raise ValueError(f'checkpoint {path!r} ({kind}): {REFUSED[kind]}')
@@ -82,7 +98,8 @@ class Preprocessing:
 
     size: {'height', 'width'} or {'shortest_edge', 'longest_edge'} as the processor holds it (None:
     GLPN, which keeps the image size); multiple: DPT's and ZoeDepth's ensure_multiple_of (rounded),
-    GLPN's size_divisor (floored), Mask2Former's size_divisor (ceiled)."""
+    GLPN's size_divisor (floored), Mask2Former's size_divisor (ceiled).
+    """
 
     family: str
     size: dict | None
@@ -142,7 +159,8 @@ class Preprocessing:
 
     def zoe_padding(self, height: int, width: int) -> tuple[int, int]:
         """ZoeDepth's reflection padding of an image of this size (and what its post-processing
-        cuts off)."""
+        cuts off).
+        """
         return (
             (int(math.sqrt(height / 2) * 3), int(math.sqrt(width / 2) * 3)) if self.pad else (0, 0)
         )
@@ -152,7 +170,8 @@ class Preprocessing:
     ) -> tuple[int, int]:
         """(H, W) of the pixel_values the processor makes from an image of this size; with
         `override`, that size
-        instead of the processor's own, only made a size the family's network takes."""
+        instead of the processor's own, only made a size the family's network takes.
+        """
         if self.family == 'zoedepth':
             ph, pw = self.zoe_padding(height, width)
             height, width = height + 2 * ph, width + 2 * pw
@@ -216,7 +235,8 @@ def _three(value) -> list[float]:
 
 def _multiple_of(value: float, multiple: float) -> int:
     """DPT's and ZoeDepth's constrain_to_multiple_of (ZoeDepth's class default multiple is 1/32,
-    then truncated)."""
+    then truncated).
+    """
     return int(round(value / multiple) * multiple)
 
 
@@ -247,7 +267,8 @@ def semantic_scores(family: str, outputs, size: tuple[int, int]) -> torch.Tensor
     """Class scores N x C x H x W at `size` as post_process_semantic_segmentation computes them
     before its
     arg-max: SegFormer's logits resized; Mask2Former's query masks at 384 x 384 weighted by their
-    class probabilities (no-object left out), then resized."""
+    class probabilities (no-object left out), then resized.
+    """
     if family == 'mask2former':
         masks = F.interpolate(
             outputs.masks_queries_logits.float(),
@@ -265,7 +286,8 @@ def semantic_scores(family: str, outputs, size: tuple[int, int]) -> torch.Tensor
 def semantic_confidence(family: str, scores: torch.Tensor) -> torch.Tensor:
     """The winning class's share: its softmax probability for logits, its part of the summed
     mask-weighted
-    probabilities for Mask2Former (whose scores are already probabilities, not logits)."""
+    probabilities for Mask2Former (whose scores are already probabilities, not logits).
+    """
     if family == 'mask2former':
         return scores.max(dim=1).values / scores.sum(dim=1).clamp(min=1e-12)
     return scores.softmax(dim=1).max(dim=1).values
@@ -279,7 +301,8 @@ def metric_depth(
 
     Depth Pro's predicted_depth is inverse depth in canonical units: times width / focal length (in
     pixels at `size`), resized, inverted. The focal length is `focal_px[i]` where given (the
-    camera's, known), else the one from the predicted field of view."""
+    camera's, known), else the one from the predicted field of view.
+    """
     depth = outputs.predicted_depth.float()[:, None]
     if pre.family == 'depth_pro':
         focal = [None] * len(depth) if focal_px is None else focal_px

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The experts backend: one public model per task, loaded with Hugging Face `transformers` from a
 checkpoint directory or a hub id pulled before (`checkpoints.resolve`, offline), safetensors
 weights in float32.
@@ -19,22 +33,22 @@ encodings for display are made with the unified model's codecs.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
+import re
 
 import torch
 
-from ..codecs import CITYSCAPES, Palette, encode_depth_uint8_torch, encode_normals_uint8_torch
+from ..codecs import CITYSCAPES, encode_depth_uint8_torch, encode_normals_uint8_torch, Palette
 from ..geometry.depth_normals import normals_from_depth
 from ..geometry.intrinsics import Intrinsics
 from .base import Backend, DenseOutputs
 from .checkpoints import resolve
 from .expert_families import (
     FAMILIES,
-    Preprocessing,
     family_of,
     metric_depth,
+    Preprocessing,
     semantic_confidence,
     semantic_scores,
 )
@@ -95,7 +109,8 @@ def _palette_order(config, palette: Palette, path: str) -> list[int]:
 
 class ExpertsBackend(Backend):
     """A segmentation and/or a metric depth checkpoint run as their own processors would run
-    them."""
+    them.
+    """
 
     name = 'experts'
 
@@ -169,7 +184,8 @@ class ExpertsBackend(Backend):
 
     def _focal_lengths(self, cameras: list, width: int) -> list[float | None] | None:
         """Depth Pro: each frame's known focal length in pixels (None: the predicted field of
-        view's), counted."""
+        view's), counted.
+        """
         if self.depth_pre.family != 'depth_pro':
             return None
         has_fov = getattr(self.depth.config, 'use_fov_model', False)

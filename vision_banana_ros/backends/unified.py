@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The unified backend: our instruction-conditioned network, its RGB answers decoded by the codecs on the device.
 
 Given several weight files (e.g. the single-task experts trained as a baseline), each task goes to the first
@@ -18,8 +32,14 @@ from pathlib import Path
 
 import torch
 
-from ..codecs import (CITYSCAPES, Palette, decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch,
-                      encode_depth_uint8_torch)
+from ..codecs import (
+    CITYSCAPES,
+    decode_depth_pooled_torch,
+    decode_depth_torch,
+    decode_normals_torch,
+    encode_depth_uint8_torch,
+    Palette,
+)
 from ..model.canonical import focal_of
 from ..model.weights import load_network, trained_size
 from .base import Backend, DenseOutputs

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Opening rosbag2 files for reading (sqlite3, mcap) and writing, with errors that name the bag."""
 from __future__ import annotations
 
@@ -5,14 +19,15 @@ from pathlib import Path
 
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
-from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys import get_typestore, Stores
 
 STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
 
 
 def open_reader(src: Path) -> AnyReader:
     """An opened reader of a rosbag2 directory or file (close it when done); ROS 1 bags are refused. Bags that
-    store no message definitions (sqlite3 bags recorded on Humble) are read with Humble's."""
+    store no message definitions (sqlite3 bags recorded on Humble) are read with Humble's.
+    """
     if not src.exists():
         raise ValueError(f'bag {src} does not exist')
     try:

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana bag play IN [--rate R] [--clock] [--loop]`: publish a rosbag2 with rclpy, as `ros2 bag play`.
 
 Messages go out as the bag stores them (serialized CDR, no decoding), on publishers of their own types, at the
@@ -6,8 +20,8 @@ bag's pace scaled by `rate`; `--clock` also publishes /clock from the bag timest
 from __future__ import annotations
 
 import importlib
-import time
 from pathlib import Path
+import time
 
 import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -27,7 +41,8 @@ def message_class(msgtype: str):
 
 def _publisher_qos(connection) -> QoSProfile:
     """Reliable (it serves best-effort subscribers too); transient-local where the recording's publishers were
-    latched, and always for /tf_static, so that late joiners such as tf2's static listener get it."""
+    latched, and always for /tf_static, so that late joiners such as tf2's static listener get it.
+    """
     offered = connection.ext.offered_qos_profiles
     latched = connection.topic == '/tf_static' or (
         bool(offered) and all(q.durability == QosDurability.TRANSIENT_LOCAL for q in offered))
@@ -37,7 +52,8 @@ def _publisher_qos(connection) -> QoSProfile:
 
 def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = False, delay: float = 1.0) -> int:
     """`delay` seconds pass between creating the publishers and the first message, as with `ros2 bag play
-    --delay`, so that subscribers are discovered before anything is sent."""
+    --delay`, so that subscribers are discovered before anything is sent.
+    """
     if rate <= 0:
         raise ValueError(f'rate must be positive, got {rate}')
     rclpy.init()

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana bag process IN OUT`: every camera image of a rosbag2 through the node's engine and geometry, at
 full batch speed, written with the input topics to a new bag under the node's output names.
 
@@ -12,10 +26,10 @@ fails leaves no output bag behind.
 """
 from __future__ import annotations
 
+from pathlib import Path
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from tqdm import tqdm
 
@@ -23,7 +37,7 @@ from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
-from ..outputs import OUTPUT_TASKS, make_outputs
+from ..outputs import make_outputs, OUTPUT_TASKS
 from . import messages
 from .io import open_reader, open_writer
 
@@ -51,7 +65,7 @@ DEPTH_ENCODINGS = ('16UC1', '32FC1')
 
 
 def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
-    """image topic -> its camera namespace, one topic per namespace (else every frame would be answered twice)."""
+    """Image topic -> its camera namespace, one topic per namespace (else every frame would be answered twice)."""
     by_namespace: dict[str, list[str]] = {}
     for topic in topics:
         by_namespace.setdefault(camera_namespace(topic), []).append(topic)
@@ -63,14 +77,16 @@ def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
 
 def _depth_encoding(msg) -> str | None:
     """The encoding of a depth image (raw 16UC1/32FC1, or compressed as a PNG or compressedDepth of one), else
-    None: a depth camera's topic is named like a camera's, but it is no picture to answer."""
+    None: a depth camera's topic is named like a camera's, but it is no picture to answer.
+    """
     encoding = (getattr(msg, 'encoding', None) or getattr(msg, 'format', '')).split(';')[0].strip()
     return encoding if encoding.upper() in DEPTH_ENCODINGS else None
 
 
 def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
-    """namespace -> its first CameraInfo in the bag: recorders often log it just after the first images, which
-    would otherwise go out with the fallback field of view."""
+    """Namespace -> its first CameraInfo in the bag: recorders often log it just after the first images, which
+    would otherwise go out with the fallback field of view.
+    """
     first = {}
     connections = [c for c in reader.connections if c.topic in info_topics]
     if not connections:   # the reader takes no connections as all of them
@@ -114,7 +130,7 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
         stats = {'frames': 0, 'rejected': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
-        rejected_on = {topic: 0 for topic in cameras}
+        rejected_on = dict.fromkeys(cameras, 0)
         skipped = []
         started = time.perf_counter()
         with output as writer:

@@ -1,13 +1,28 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana bag record OUT TOPICS... [--duration S]`: record topics with rclpy into a rosbag2 (mcap or sqlite3),
 as `ros2 bag record`. Messages are stored as received (serialized CDR) with the receive time as bag timestamp.
 
 Each topic is subscribed with the QoS its publishers offer (best effort unless all are reliable, transient-local
 when all are, so that camera drivers and latched /tf_static are recorded), and the offered profiles are stored
-with the topic for `bag play`. Ctrl-C ends a recording cleanly: the bag is closed and indexed."""
+with the topic for `bag play`. Ctrl-C ends a recording cleanly: the bag is closed and indexed.
+"""
 from __future__ import annotations
 
-import time
 from pathlib import Path
+import time
 
 import rclpy
 from rclpy.executors import ExternalShutdownException

@@ -1,7 +1,22 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana bag make-sample OUT`: a short drive through the procedural world as a rosbag2, so the demo and the
 tests need no download: /camera/image (rgb8) and /camera/camera_info at 10 Hz, plus ground truth
 (/camera/ground_truth/labels mono8, /camera/ground_truth/depth 32FC1) unless switched off, and /tf with the camera's
-pose in the `world` frame (x across the street, y along it, z up), so clouds can be accumulated."""
+pose in the `world` frame (x across the street, y along it, z up), so clouds can be accumulated.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +28,7 @@ from transforms3d.quaternions import mat2quat
 
 from ..geometry import Intrinsics
 from ..outputs import DepthCameraInfo
-from ..world.render import Sensor, render
+from ..world.render import render, Sensor
 from ..world.scene import generate
 from . import messages
 from .io import open_writer

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Time to build a PointCloud2 payload (x, y, z, rgb, label; sky dropped) from a 640x480 depth + RGB + labels frame.
 
     vision_banana bench --cloud
@@ -20,8 +34,8 @@ import time
 
 import numpy as np
 
+from ..geometry.cloud import build_cloud, CloudOptions, CloudPayload, point_fields, structured_dtype
 from ..geometry.cloud import SKY_ID as SKY
-from ..geometry.cloud import CloudOptions, CloudPayload, build_cloud, point_fields, structured_dtype
 from ..geometry.intrinsics import Intrinsics
 
 WIDTH, HEIGHT = 640, 480

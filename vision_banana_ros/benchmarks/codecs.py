@@ -1,6 +1,20 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Decode throughput of the codecs (megapixels/s), numpy and torch, on the CPU and on CUDA where present.
 
-    vision_banana bench --codecs [--sizes 640x480,1024x1024]
+vision_banana bench --codecs [--sizes 640x480,1024x1024]
 """
 from __future__ import annotations
 
@@ -10,8 +24,15 @@ import time
 import numpy as np
 import torch
 
-from ..codecs import (CITYSCAPES, decode_depth, decode_depth_torch, decode_normals, decode_normals_torch,
-                      encode_depth_uint8, encode_normals_uint8)
+from ..codecs import (
+    CITYSCAPES,
+    decode_depth,
+    decode_depth_torch,
+    decode_normals,
+    decode_normals_torch,
+    encode_depth_uint8,
+    encode_normals_uint8,
+)
 
 
 def _best_seconds(fn, sync=lambda: None, repeats: int = 7) -> float:

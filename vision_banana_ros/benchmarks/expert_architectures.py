@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The recommended pairings' checkpoints as random-weight copies of their real architectures and
 processors, for `vision_banana bench` (speed does not depend on the weights, and the bench must run
 without internet).
@@ -64,7 +78,8 @@ _DEPTH_ANYTHING = {  # DINOv2 width, layers, heads, out indices; neck sizes, fus
 
 def save_random(hub_id: str, folder: Path) -> Path:
     """A random-weight checkpoint of `hub_id`'s architecture and processor, saved in
-    folder/<name>."""
+    folder/<name>.
+    """
     import transformers
 
     torch.manual_seed(0)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Metric depth <-> RGB, the Vision Banana way.
 
 Depth d >= 0 (metres) is squashed by the power transform f(d) = 1 - (1 + d/10)^-2 into [0, 1) and then
@@ -59,7 +73,8 @@ def unit_to_depth(f):
 def walk_position_to_depth(k, t):
     """Depth at position t in [0, 1] on edge k of the walk. Near the start f = (k + t) / 7 is exact; near the
     far end 1 - f = (7 - k - t) / 7 is, where forming 1 - f from f would lose the far range to cancellation
-    in float32. Each half of the walk uses its exact form."""
+    in float32. Each half of the walk uses its exact form.
+    """
     lib = torch if isinstance(t, torch.Tensor) else np
     f = (k + t) / EDGES
     rest = (EDGES - k - t) / EDGES
@@ -95,7 +110,8 @@ def encode_depth_uint8(depth: np.ndarray) -> np.ndarray:
 
 def decode_depth(rgb: np.ndarray) -> np.ndarray:
     """RGB (... x 3, integer levels or float in [0, 1]) -> float32 metres; white decodes to +inf, a non-finite
-    colour to NaN (invalid: not black's 0 m, an obstacle at the lens)."""
+    colour to NaN (invalid: not black's 0 m, an obstacle at the lens).
+    """
     p = unit_rgb(rgb)
     broken = ~np.isfinite(p).all(axis=-1)
     p = np.nan_to_num(p)
@@ -148,7 +164,8 @@ def encode_depth_uint8_torch(depth: torch.Tensor) -> torch.Tensor:
 
 def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """N x 3 x H x W float RGB in [0, 1] -> (edge index k, position t in [0, 1] on it), both N x H x W float.
-    Differentiable in t, so training losses can measure answers along the walk."""
+    Differentiable in t, so training losses can measure answers along the walk.
+    """
     r, g, b = (rgb[:, c, :, :, None] for c in range(3))   # each N x H x W x 1, against the 7 edges
     starts, directions = _table(STARTS, rgb), _table(DIRECTIONS, rgb)
     # Spelled out per channel: products with the 0/±1 corner tables are exact in float32 on every device,
@@ -163,7 +180,8 @@ def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
     """N x 3 x H x W RGB (integer levels, or float in [0, 1]) -> N x H x W float32 metres; white decodes to +inf,
-    a non-finite colour to NaN."""
+    a non-finite colour to NaN.
+    """
     p = unit_rgb_torch(rgb)
     broken = ~torch.isfinite(p).all(dim=1)
     return walk_position_to_depth(*project_on_walk_torch(torch.nan_to_num(p))).masked_fill_(broken, torch.nan)
@@ -172,7 +190,8 @@ def decode_depth_torch(rgb: torch.Tensor) -> torch.Tensor:
 def decode_depth_pooled_torch(answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Answers for the same pixels, N x 3 x H x W RGB each -> (N x H x W float32 metres at the mean of their
     transformed depths f, N x 3 x H x W float32 RGB painting that mean); a pixel that is not finite in some answer
-    decodes to NaN. The mean is taken along the walk, where two nearby depths may lie far apart in RGB."""
+    decodes to NaN. The mean is taken along the walk, where two nearby depths may lie far apart in RGB.
+    """
     broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
     total = 0.0
     for rgb in answers:

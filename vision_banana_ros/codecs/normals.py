@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Surface normals <-> RGB = (n + 1) / 2.
 
 Normals are unit vectors in the camera optical frame (x right, y down, z forward) pointing toward the camera.
@@ -18,7 +32,8 @@ MIN_NORM = 0.5
 
 def encode_normals(normals: np.ndarray) -> np.ndarray:
     """... x 3 normals (renormalised: a short or long vector keeps its direction) -> float32 RGB in [0, 1];
-    invalid (zero or non-finite) -> grey 0.5."""
+    invalid (zero or non-finite) -> grey 0.5.
+    """
     n = np.asarray(normals, dtype=np.float32)
     if n.shape[-1:] != (3,):
         raise ValueError(f'expected ...x3 normals, got shape {n.shape}')

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Segmentation palette: class id <-> RGB, and nearest-colour decoding of noisy generator output.
 
 Decoding measures every pixel's distance to every entry colour (the ignore colour included, 20 for Cityscapes:
@@ -94,7 +108,8 @@ class Palette:
 
     def decode(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """...xHxWx3 colours (integer levels, or float in [0, 1]) -> (uint8 labels of the nearest entry, float32
-        confidence in [0, 1]); a non-finite colour decodes to ignore with confidence 0."""
+        confidence in [0, 1]); a non-finite colour decodes to ignore with confidence 0.
+        """
         p = unit_rgb(rgb)
         shape = p.shape[:-1]
         broken = ~np.isfinite(p).all(axis=-1)
@@ -119,7 +134,8 @@ class Palette:
 
     def decode_torch(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """N x 3 x H x W colours (integer levels, or float in [0, 1]) -> (N x H x W uint8 labels, float32
-        confidence), as `decode`."""
+        confidence), as `decode`.
+        """
         n, _, h, w = rgb.shape
         p = unit_rgb_torch(rgb)
         broken = ~torch.isfinite(p).all(dim=1)
@@ -137,14 +153,16 @@ class Palette:
     def logits_torch(self, rgb: torch.Tensor) -> torch.Tensor:
         """N x 3 x H x W float RGB in [0, 1] -> N x K x H x W logits over the K class colours (not the ignore
         colour), -d^2 / (2 LIKELIHOOD_SIGMA^2) with d in 0..255 units, less each pixel's |rgb|^2 term, which is the
-        same for every class and so changes no softmax; differentiable, for training losses too."""
+        same for every class and so changes no softmax; differentiable, for training losses too.
+        """
         n, _, h, w = rgb.shape
         return self._pixel_logits(rgb.permute(0, 2, 3, 1).reshape(-1, 3)).view(n, h, w, -1).permute(0, 3, 1, 2)
 
     def decode_pooled_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
         class with the highest mean probability, float32 confidence: that probability); a pixel that is not
-        finite in some answer decodes to ignore with confidence 0."""
+        finite in some answer decodes to ignore with confidence 0.
+        """
         broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
         total = 0.0
         for rgb in answers:
@@ -164,7 +182,8 @@ class Palette:
 
     def device_table(self, name: str, device: torch.device) -> torch.Tensor:
         """One of the palette's tables ('entry_colors', 'entry_ids', 'entry_of_id', 'encode_lut') as a tensor on
-        `device`, copied there once."""
+        `device`, copied there once.
+        """
         return on_device(self._tables, name, device, lambda: torch.from_numpy(np.ascontiguousarray(self._tables[name])))
 
     # ---- YAML ----------------------------------------------------------------------------------------------

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The batching engine: many cameras, one forward per batch, on a worker thread of its own.
 
 `submit()` never blocks: it queues the frame and returns a Future. Each camera has at most one queued frame —
@@ -9,10 +23,10 @@ when the camera waiting longest has waited `max_wait_ms`.
 """
 from __future__ import annotations
 
-import threading
-import time
 from collections import OrderedDict
 from concurrent.futures import Future
+import threading
+import time
 from typing import Callable
 
 from .frames import FrameRequest, FrameResult
@@ -106,7 +120,8 @@ class Engine:
 
     def close(self, timeout: float = 2.0) -> bool:
         """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand). False
-        when the worker is still busy after `timeout` seconds (it stops after that batch)."""
+        when the worker is still busy after `timeout` seconds (it stops after that batch).
+        """
         with self._cond:
             self._closing = True
             for _, future, _ in self._pending.values():

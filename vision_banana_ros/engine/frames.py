@@ -1,8 +1,22 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What goes into the engine and what comes out, per camera frame."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+import time
 from typing import Any
 
 import numpy as np
@@ -12,7 +26,8 @@ import numpy as np
 class FrameRequest:
     """One camera image to process. `header` (the image message's, rclpy's or rosbags') and `intrinsics` travel
     untouched to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
-    will use: a batch runs the union of its frames' tasks, and each result holds only its own."""
+    will use: a batch runs the union of its frames' tasks, and each result holds only its own.
+    """
 
     camera_id: str
     image: np.ndarray               # H x W x 3 uint8 RGB
@@ -37,7 +52,8 @@ class FrameResult:
 
     labels H x W uint8 train ids; confidence H x W float32; depth H x W float32 metres (+inf far, NaN invalid);
     normals H x W x 3 float32 (optical frame, NaN invalid); encodings: task -> H x W x 3 uint8 RGB answer;
-    timings: stage -> milliseconds (queue, upload, forward, decode, download)."""
+    timings: stage -> milliseconds (queue, upload, forward, decode, download).
+    """
 
     camera_id: str
     header: Any

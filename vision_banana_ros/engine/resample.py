@@ -1,5 +1,20 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Resizing between camera and processing resolution, per kind of quantity (on the tensors' device), and the
-camera's intrinsics as a backend sees them at the processing resolution."""
+camera's intrinsics as a backend sees them at the processing resolution.
+"""
 from __future__ import annotations
 
 import torch
@@ -32,7 +47,8 @@ def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1. Invalid (NaN)
     pixels take no part: their valid neighbours are averaged among themselves (normalised interpolation), and
-    the invalid area is resized nearest."""
+    the invalid area is resized nearest.
+    """
     if tuple(depth.shape[-2:]) == tuple(size):
         return depth
     invalid = torch.isnan(depth)
@@ -52,7 +68,8 @@ def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor
 
     A resize that changes the aspect ratio (a 16:9 camera at a 4:3 processing size) shows the model a scene
     stretched vertically by s = (h / H) / (w / W) relative to horizontally; its normals are those of the stretched
-    scene, (n_x, n_y / s, n_z) renormalised, so n_y is multiplied by s on the way back."""
+    scene, (n_x, n_y / s, n_z) renormalised, so n_y is multiplied by s on the way back.
+    """
     if tuple(normals.shape[-2:]) == tuple(size):
         return normals
     stretch = (normals.shape[-2] / size[0]) / (normals.shape[-1] / size[1])
@@ -68,7 +85,8 @@ def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tu
     """A camera's intrinsics as a model that assumes the camera's pixel aspect sees its image resized from
     `image_size` to `processing_size` (both (H, W)): both focal lengths scaled by the horizontal factor, so that a
     change of aspect ratio shows as a vertically stretched scene, as the model sees it (`resize_normals` undoes
-    the stretch of normals on the way back)."""
+    the stretch of normals on the way back).
+    """
     sx, sy = processing_size[1] / image_size[1], processing_size[0] / image_size[0]
     i = intrinsics.scaled_to(image_size[1], image_size[0])
     return Intrinsics(i.fx * sx, i.fy * sx, i.cx * sx, i.cy * sy, processing_size[1], processing_size[0])

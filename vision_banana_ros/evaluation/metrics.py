@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Accumulating metrics over a data set.
 
 - Segmentation: a confusion matrix over the palette's ids (255 ignored), IoU per class accumulated over the
@@ -76,7 +90,8 @@ class DepthMetrics:
 
 class NormalMetrics:
     """Angles pooled over the set in constant memory: sums and threshold counts are exact, the median is read
-    from a histogram of MEDIAN_BIN_DEG bins (a set of Cityscapes-size frames would otherwise hold gigabytes)."""
+    from a histogram of MEDIAN_BIN_DEG bins (a set of Cityscapes-size frames would otherwise hold gigabytes).
+    """
 
     MEDIAN_BIN_DEG = 0.001
     THRESHOLDS = (11.25, 22.5, 30.0)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """`vision_banana eval`: run a backend over a data set directory and report every metric."""
 from __future__ import annotations
 
@@ -17,7 +31,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
     through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
     them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
-    others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError."""
+    others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError.
+    """
     if batch_size < 1:
         raise ValueError(f'batch size must be at least 1, got {batch_size}')
     runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks))

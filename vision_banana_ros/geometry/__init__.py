@@ -1,6 +1,20 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Geometry without ROS: intrinsics, back-projection, normals from depth, frames, point cloud payloads, export."""
 from .backprojection import backproject, depth_validity
-from .cloud import CloudOptions, CloudPayload, PointFieldSpec, build_cloud
+from .cloud import build_cloud, CloudOptions, CloudPayload, PointFieldSpec
 from .depth_normals import normals_from_depth
 from .export import write_cloud
 from .intrinsics import Intrinsics

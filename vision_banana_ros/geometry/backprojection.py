@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Depth -> 3-D points in the camera optical frame (x right, y down, z forward): a point at depth z seen by
 pixel (u, v) is z (rx, ry, 1), with the pixel's ray rx = (u - cx) / fx, ry = (v - cy) / fy.
 
@@ -7,8 +21,8 @@ whole camera image, as the model's processing resolution is).
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
+import math
 
 import torch
 
@@ -42,7 +56,8 @@ def ray_lengths(intrinsics: Intrinsics, like):
 
 def depth_validity(depth, intrinsics: Intrinsics, min_range: float = 0.0, max_range: float = math.inf):
     """... x H x W bool, a numpy array or a tensor like `depth`: depth finite and positive, and the point's
-    distance from the optical centre (not its depth) within [min_range, max_range]."""
+    distance from the optical centre (not its depth) within [min_range, max_range].
+    """
     if min_range <= 0 and max_range == math.inf:
         return (depth > 0) & (depth < math.inf)  # NaN fails both comparisons
     norm = ray_lengths(intrinsics.scaled_to(depth.shape[-1], depth.shape[-2]), depth)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Point cloud payloads: depth + colour + labels (+ normals) -> the point bytes and field layout of a PointCloud2.
 
 Every field fills one 4-byte slot of a point, in this order (absent fields are left out, later ones move up):
@@ -15,9 +29,9 @@ field is copied again.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
+import math
 
 import numpy as np
 import torch
@@ -191,7 +205,7 @@ def point_fields(names: tuple[str, ...]) -> tuple[PointFieldSpec, ...]:
 
 @lru_cache(maxsize=32)
 def structured_dtype(fields: tuple[PointFieldSpec, ...]) -> np.dtype:
-    """numpy dtype of one point with these fields, padding included."""
+    """Numpy dtype of one point with these fields, padding included."""
     formats = {UINT8: 'u1', FLOAT32: '<f4'}
     return np.dtype({'names': [f.name for f in fields], 'formats': [formats[f.datatype] for f in fields],
                      'offsets': [f.offset for f in fields], 'itemsize': 4 * len(fields)})

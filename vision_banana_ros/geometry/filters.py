@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Filters of unorganized clouds held as n x k float32 point rows (one 4-byte slot per field, see cloud.py)."""
 from __future__ import annotations
 
@@ -15,7 +29,8 @@ _MAX_VOXELS = 2 ** 62
 
 def voxel_downsample(points: torch.Tensor, names: Sequence[str], voxel_size: float) -> torch.Tensor:
     """One point per occupied voxel: mean position, mean colour, most frequent label (the smallest id among
-    equally frequent ones), mean normal renormalised. Rows come out in voxel order."""
+    equally frequent ones), mean normal renormalised. Rows come out in voxel order.
+    """
     if len(points) == 0:
         return points
     cells = torch.floor(points[:, :3].double() / voxel_size).long()
@@ -63,7 +78,8 @@ def _most_frequent(groups: torch.Tensor, labels: torch.Tensor, n_groups: int) ->
 
 def remove_statistical_outliers(points: torch.Tensor, neighbors: int, std_ratio: float) -> torch.Tensor:
     """Drop rows whose mean distance to their `neighbors` nearest points exceeds the cloud's mean of that
-    distance by more than `std_ratio` standard deviations (open3d; rows on the host)."""
+    distance by more than `std_ratio` standard deviations (open3d; rows on the host).
+    """
     import open3d as o3d  # imported here: it takes a second, and only this filter needs it
 
     if len(points) <= neighbors:

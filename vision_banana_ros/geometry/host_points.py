@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The host's point writer: one compiled pass over the pixels that tests each one and writes its whole point.
 
 Done column by column in numpy, the same cloud costs several passes over the frame and a strided interleave of
@@ -71,7 +85,8 @@ def host_points(depth: np.ndarray, rx: np.ndarray, ry: np.ndarray, ray_norm: np.
     0x00RRGGBB bits (from `rgb` H x W x 3 uint8, else the `palette` colour of the label), label, normal x/y/z,
     each present when its input is; and how many pixels were valid. A pixel is valid when its depth is finite and
     positive, its label not in `drop` and, when `ray_norm` (|ray| per pixel) is given, its range within
-    [min_range, max_range]."""
+    [min_range, max_range].
+    """
     height, width = depth.shape
     palette = None if rgb is not None else palette
     fields = 3 + (rgb is not None or palette is not None) + (labels is not None) + 3 * (normals is not None)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Pinhole intrinsics of the image a depth map belongs to: from CameraInfo fields, or from a field of view.
 
 Pixel (u, v) has its centre at integer coordinates (u right, v down), as in CameraInfo. A point (x, y, z) in the
@@ -5,8 +19,8 @@ optical frame projects to u = fx x / z + cx, v = fy y / z + cy.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 from typing import Sequence
 
 
@@ -56,7 +70,8 @@ class Intrinsics:
     @classmethod
     def from_camera_info(cls, info, rectified: bool = False) -> Intrinsics:
         """Intrinsics of the image a sensor_msgs/CameraInfo describes (an rclpy or a rosbags message: only its
-        fields are read): K for raw images, P for rectified ones (`rectified=True`)."""
+        fields are read): K for raw images, P for rectified ones (`rectified=True`).
+        """
         roi = info.roi
         return cls.from_camera_info_fields(
             info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,
@@ -104,7 +119,8 @@ class Intrinsics:
                   fallback_hfov_deg: float) -> tuple[Intrinsics, str | None]:
         """The intrinsics of a `width` x `height` image from its camera's latest CameraInfo (None if none came),
         scaled when sizes differ, else from the fallback field of view; with why the fallback served (None when
-        the CameraInfo did), for callers to log or count."""
+        the CameraInfo did), for callers to log or count.
+        """
         if info is None:
             reason = 'none received yet'
         else:

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What a real camera does to a training batch, with the ground truth kept consistent with the pixels.
 
 - `zoom`: a random window of the frame, enlarged back to the frame's size — a longer lens on the same scene. Depth
@@ -28,7 +42,8 @@ def _uniform(generator: torch.Generator, low: float, high: float, *shape: int) -
 def zoom(batch: dict[str, torch.Tensor], generator: torch.Generator, share: float = 0.5,
          most: float = 1.6) -> dict[str, torch.Tensor]:
     """A `share` of the frames enlarged by 1..`most` about a random window; `batch['focal']` (focal length / image
-    width) multiplied by the enlargement."""
+    width) multiplied by the enlargement.
+    """
     rgb = batch['rgb']
     n, device = len(rgb), rgb.device
     scale = torch.where(_uniform(generator, 0, 1, n) < share, _uniform(generator, 1.0, most, n),
@@ -71,7 +86,7 @@ def _jpeg(rgb: torch.Tensor, quality: int) -> torch.Tensor:
 
 
 def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """rgb N x 3 x H x W in [0, 1] as another camera, exposure and compression would have recorded it."""
+    """Rgb N x 3 x H x W in [0, 1] as another camera, exposure and compression would have recorded it."""
     n = len(rgb)
 
     def draw(low: float, high: float, *shape: int) -> torch.Tensor:
@@ -116,7 +131,8 @@ def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def cut_out(batch: dict[str, torch.Tensor], generator: torch.Generator, share: float = 0.3,
             most: int = 3) -> dict[str, torch.Tensor]:
     """In a `share` of the frames, 1..`most` rectangles (5-25 % of each side) of flat colour or noise; the ground
-    truth under them becomes unknown."""
+    truth under them becomes unknown.
+    """
     rgb = batch['rgb']
     n, _, h, w = rgb.shape
     out = {k: v.clone() for k, v in batch.items()}

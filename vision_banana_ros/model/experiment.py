@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What `vision_banana train` runs: load or render the data, then train the unified model or the experts."""
 from __future__ import annotations
 
@@ -10,14 +24,15 @@ import torch
 from tqdm import tqdm
 
 from ..tasks import TASKS
-from .network import NetworkConfig, VisionBananaNet, parameter_count
-from .train import TrainingSet, TrainOptions, train
+from .network import NetworkConfig, parameter_count, VisionBananaNet
+from .train import train, TrainingSet, TrainOptions
 from .weights import read_metadata
 
 
 def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig:
     """A single-task config whose widths are scaled so that `experts` of them hold about as many parameters as
-    one `base` network."""
+    one `base` network.
+    """
     target = parameter_count(VisionBananaNet(base)) / experts
 
     def scaled(scale):
@@ -57,7 +72,8 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
                  steps: int | None = None, **options) -> dict:
     """The unified model into `out`, or one expert per task into `out/<task>` sharing the budget equally and
     holding together about the unified parameter count. `options` go to TrainOptions. Returns, per model folder,
-    its tasks, parameter count and the training summary stored in its weights."""
+    its tasks, parameter count and the training summary stored in its weights.
+    """
     base = NetworkConfig()
     jobs = [(out / t, expert_config(base, t, len(TASKS))) for t in TASKS] if experts else [(out, base)]
     share = 1.0 / len(jobs)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Text instructions -> task ids.
 
 The network is conditioned on a learned embedding per task; this module decides which task an instruction asks
@@ -6,13 +20,14 @@ without a ROS share directory). Paraphrases map to the same task as long as they
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
+import re
 
 import yaml
 
 from ..tasks import TASKS
+
 DEFAULT_TABLE = Path(__file__).resolve().parent / 'instructions.yaml'
 
 

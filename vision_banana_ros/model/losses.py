@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Training losses, measured where the answer is used: in decoded space.
 
 - segmentation: cross-entropy over palette entries, with logits from the distance of the painted colour to
@@ -18,7 +32,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..codecs import CITYSCAPES, Palette, depth_to_unit
+from ..codecs import CITYSCAPES, depth_to_unit, Palette
 from ..codecs.depth import EDGES, encode_depth_torch, project_on_walk_torch, walk_position_to_depth
 from ..codecs.normals import encode_normals_torch
 
@@ -29,7 +43,8 @@ def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, p
                           limit: float = 10.0) -> torch.Tensor:
     """Per palette entry cross-entropy weights (median frequency / frequency) ** power from the label maps of a
     training set, clipped to [1 / limit, limit]: thin and rare classes (poles, signs, people) count for more
-    than road and sky. Classes absent from the labels get weight 1."""
+    than road and sky. Classes absent from the labels get weight 1.
+    """
     counts = torch.bincount(labels.reshape(-1).long().cpu(), minlength=256).double()[torch.as_tensor(palette.ids)]
     present = counts > 0
     if not present.any():
@@ -42,8 +57,9 @@ def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, p
 
 def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES,
                       class_weights: torch.Tensor | None = None) -> torch.Tensor:
-    """rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
-    entry for the cross-entropy (see class_balance_weights)."""
+    """Rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
+    entry for the cross-entropy (see class_balance_weights).
+    """
     logits = palette.logits_torch(rgb)
     colors = palette.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
     target = palette.device_table('entry_of_id', rgb.device)[labels.long()]
@@ -55,7 +71,7 @@ def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette 
 
 
 def depth_loss(rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
-    """rgb N x 3 x H x W; depth N x H x W metres (+inf: far, taught white; NaN, <= 0: unknown, not taught)."""
+    """Rgb N x 3 x H x W; depth N x H x W metres (+inf: far, taught white; NaN, <= 0: unknown, not taught)."""
     valid = torch.isfinite(depth) & (depth > 0)
     taught = (valid | torch.isposinf(depth)).float()
     taught_count = taught.sum().clamp(min=1)
@@ -72,8 +88,9 @@ def depth_loss(rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
 
 
 def normals_loss(rgb: torch.Tensor, normals: torch.Tensor, far: torch.Tensor) -> torch.Tensor:
-    """rgb N x 3 x H x W; normals N x 3 x H x W unit vectors, all-zero or non-finite where invalid; far N x H x W
-    (depth +inf): where there is no surface, taught mid-grey."""
+    """Rgb N x 3 x H x W; normals N x 3 x H x W unit vectors, all-zero or non-finite where invalid; far N x H x W
+    (depth +inf): where there is no surface, taught mid-grey.
+    """
     normals = torch.nan_to_num(normals)
     valid = normals.abs().sum(dim=1) > 0
     target_rgb = encode_normals_torch(normals)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The unified network: one encoder pass per image, one task-conditioned decoder pass per (image, task).
 
 The decoder is shared by all tasks and told which one to answer by FiLM (a learned scale and shift per channel
@@ -18,8 +32,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+import torch.nn.functional as F
 
 from .instructions import TASKS
 
@@ -90,7 +104,8 @@ class VisionBananaNet(nn.Module):
     """images N x 3 x H x W in [0, 1], task ids (T,) -> answers N x T x 3 x H x W in [0, 1].
 
     Any H x W works: `forward` pads to a multiple of `stride` (32) by replicating the border and crops the
-    answers."""
+    answers.
+    """
 
     MEAN = (0.45, 0.45, 0.45)
     STD = (0.25, 0.25, 0.25)

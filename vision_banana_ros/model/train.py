@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Training: `vision_banana train --data DIR --out DIR [--minutes M | --steps S] ...`.
 
 Samples are held in memory at the training resolution. Each step draws a batch, flips half of it left-right
@@ -11,23 +25,23 @@ continues from them; the final weights go to OUT/weights.safetensors.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import itertools
 import json
 import math
-import time
-from dataclasses import dataclass
 from pathlib import Path
+import time
 
 import numpy as np
-import torch
 from safetensors.torch import load_file, save_file
+import torch
 from tqdm import tqdm
 
 from ..device import autocast
 from . import augment
 from .canonical import CANONICAL_FOCAL, focal_of
-from .losses import TASK_LOSSES, class_balance_weights
-from .network import NetworkConfig, VisionBananaNet, parameter_count
+from .losses import class_balance_weights, TASK_LOSSES
+from .network import NetworkConfig, parameter_count, VisionBananaNet
 from .weights import load_network, save_network
 
 
@@ -36,7 +50,8 @@ class TrainingSet:
     """N training samples at one resolution, as tensors (on the CPU, or moved to the training device with `to`):
     rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float32 N x H x W (non-finite or <= 0 invalid),
     normals float16 N x H x W x 3 (zero invalid), focal float32 N (fx / width; the canonical one where a sample
-    has no intrinsics)."""
+    has no intrinsics).
+    """
 
     rgb: torch.Tensor
     labels: torch.Tensor
@@ -51,7 +66,8 @@ class TrainingSet:
     def from_frames(cls, frames, count: int | None = None) -> 'TrainingSet':
         """`count` frames (all of them when None) at one resolution, each stored into the set as it arrives, so
         that a generator's frames are never all held as loaded: 6000 frames at 320x240 take 6.5 GB here, where a
-        list of them and its stacked copy ran out of this machine's 24 GB."""
+        list of them and its stacked copy ran out of this machine's 24 GB.
+        """
         if count is None:
             frames = list(frames)
             count = len(frames)
@@ -92,7 +108,8 @@ class TrainingSet:
         `generator` (on the set's device), so that drawing a batch never waits for the GPU.
 
         A window is what a camera with the same focal length and a smaller sensor would see, so its depth and
-        normals stay right; it costs less per step than the whole frame."""
+        normals stay right; it costs less per step than the whole frame.
+        """
         on_set = generator.device
         random = lambda low, high, *shape: torch.rand(*shape, generator=generator, device=on_set).to(
             device) * (high - low) + low

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Weights and training state on disk, through safetensors only (no pickle anywhere).
 
 A weights file holds the network's tensors plus, in the safetensors metadata, the `NetworkConfig` it was built
@@ -10,9 +24,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+import torch
 
 from .network import NetworkConfig, VisionBananaNet
 
@@ -25,7 +39,8 @@ CANONICAL_FOCAL_KEY = 'vision_banana.canonical_focal'
 def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
                  trained_size: tuple[int, int] | None = None, extra_metadata: dict[str, str] | None = None) -> None:
     """`half` stores floating-point tensors as float16 (loading casts them back to the network's float32).
-    `trained_size`: (height, width) of the frames the network learned from."""
+    `trained_size`: (height, width) of the frames the network learned from.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {CONFIG_KEY: json.dumps(network.config.to_dict()), **(extra_metadata or {})}
@@ -61,7 +76,8 @@ def trained_size(path: str | Path | None = None) -> tuple[int, int] | None:
 
 def load_network(path: str | Path | None = None, device: str | torch.device = 'cpu') -> VisionBananaNet:
     """Build the network a weights file describes and load its tensors. Any problem with the file (missing,
-    truncated, not safetensors, wrong or missing tensors, shapes that do not fit) is one ValueError naming it."""
+    truncated, not safetensors, wrong or missing tensors, shapes that do not fit) is one ValueError naming it.
+    """
     path = Path(path) if path else DEFAULT_WEIGHTS
     if path.is_dir():
         raise ValueError(f'weights file {path} is a directory: give the .safetensors file in it')

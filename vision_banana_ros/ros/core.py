@@ -1,29 +1,44 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What both node classes do, on either a Node or a LifecycleNode: declare the parameters, load the engine, publish
 and subscribe per camera, and answer run-time parameter changes.
 
 Subscription callbacks convert the message and submit it to the engine, then return; the engine's worker thread
 publishes the results. A frame whose outputs nobody subscribes to is not processed at all, and each frame asks
-only for the tasks its subscribed outputs need."""
+only for the tasks its subscribed outputs need.
+"""
 from __future__ import annotations
 
-import torch
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+import torch
 
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import NodeConfig, build_backend, read_config, runnable_tasks, size_warning
+from ..config import build_backend, NodeConfig, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import make_outputs, tasks_for
 from ..parameters import PARAMS
 from .camera import Camera
-from .diagnostics import WARN_PERIOD_S, DiagnosticsPublisher
-from .messages import OUTPUT_TYPES, output_message, transform_from_msg
+from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
+from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
     import tf2_ros
@@ -160,7 +175,8 @@ class NodeCore:
 
     def cleanup(self) -> None:
         """Release everything; also from the active state (a lifecycle shutdown), where subscriptions left alive
-        would call into destroyed publishers."""
+        would call into destroyed publishers.
+        """
         self.deactivate()
         for camera in self.cameras.values():
             for publisher in camera.publishers.values():

@@ -1,12 +1,27 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Between rclpy messages and the core: results out as Image, CameraInfo and PointCloud2 (filled from
 `message_fields`, as `bag/` fills rosbags' messages), tf2 transforms in. Camera images come in through
-`vision_banana_ros.camera_images`, which works on these messages too."""
+`vision_banana_ros.camera_images`, which works on these messages too.
+"""
 from __future__ import annotations
 
 import array
 
-import numpy as np
 from geometry_msgs.msg import Transform, TransformStamped
+import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 
 from ..geometry import CloudPayload, RigidTransform

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The ROS 2 node: camera images in; labels, colour masks, depth, normals and clouds out.
 
 `VisionBananaNode` configures and activates itself at start (`ros2 run vision_banana_ros vision_banana_node`);
@@ -10,8 +24,8 @@ from __future__ import annotations
 import sys
 
 import rclpy
-import rclpy.executors
 from rclpy.exceptions import NameValidationException, ParameterException
+import rclpy.executors
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
 
@@ -108,7 +122,8 @@ class VisionBananaNode(Node):
 
 class VisionBananaLifecycleNode(LifecycleNode):
     """Managed: configure loads the model, activate subscribes, deactivate frees the model and GPU. Topics and
-    parameters as `VisionBananaNode`."""
+    parameters as `VisionBananaNode`.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)

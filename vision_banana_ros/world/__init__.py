@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Procedural world: random street and indoor scenes with exact per-pixel ground truth for training and evaluation;
 no rclpy.
 
@@ -14,8 +28,8 @@ never write the ignore id 255; indoor scenes (wide and holdout presets) label wi
 for (floors, ceilings, furniture).
 """
 from .dataset import frame_seed, iter_samples, load_sample, read_dataset, write_dataset
-from .render import Frame, Sensor, render, render_frame
-from .scene import CAMERA_RANGES, Camera, Lighting, Scene, generate
+from .render import Frame, render, render_frame, Sensor
+from .scene import Camera, CAMERA_RANGES, generate, Lighting, Scene
 
 WORLD_CLASSES = (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 13, 14, 15)
 ABSENT_CLASSES = (6, 12, 16, 17, 18)

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The on-disk dataset: one file per sample and modality, named by the frame index.
 
     DIR/rgb/<name>.png          8-bit RGB
@@ -12,8 +26,8 @@ Names are zero-padded frame indices (000123). Frame i of a dataset made with see
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+import json
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +94,8 @@ def write_dataset(out_dir: str | Path, count: int, seed: int, size=(320, 240), p
     """Render frames 0 .. count-1 into `out_dir` (created if needed, and holding no frames yet: frames of an
     earlier render left beside them would mix seeds, e.g. training frames into a held-out set); returns their
     names. `size` is (w, h), 'WxH' or 'random'; `workers` > 1 renders in that many processes; overrides go to
-    `render_frame`."""
+    `render_frame`.
+    """
     for name, value in (('count', count), ('seed', seed)):
         if value < 0:
             raise ValueError(f'{name} must be non-negative, got {value}')
@@ -114,7 +129,8 @@ def write_dataset(out_dir: str | Path, count: int, seed: int, size=(320, 240), p
 
 def read_dataset(root: str | Path) -> list[str]:
     """Sorted names of the samples in a dataset directory (those with both an RGB image and labels); ValueError
-    when there are none."""
+    when there are none.
+    """
     root = Path(root)
     if not (root / 'rgb').is_dir():
         raise ValueError(f'{root} is not a dataset: it has no rgb/ folder')
@@ -139,7 +155,8 @@ def _read_json(path: Path):
 
 def load_sample(root: str | Path, name: str) -> Frame:
     """One sample as a Frame; a missing depth or normals file gives an all-invalid array, missing
-    intrinsics None, missing camera parameters an empty dict."""
+    intrinsics None, missing camera parameters an empty dict.
+    """
     from PIL import Image
     root = Path(root)
     rgb = np.asarray(Image.open(root / 'rgb' / f'{name}.png').convert('RGB'))

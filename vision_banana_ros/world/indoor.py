@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Indoor scenes: rooms, corridors, warehouses and parking garages, where robots work as much as on streets.
 
 World frame as on the street: x right, y forward, z up, metres; the camera stands at y = 0 inside a closed box of
@@ -17,8 +31,8 @@ import numpy as np
 from . import lighting
 from .presets import Preset, randomise_appearance
 from .scene import Camera, Scene
-from .shapes import IGNORE, POLE, VEGETATION, WALL, Shapes
-from .textures import NOISE, TILES, hsv
+from .shapes import IGNORE, POLE, Shapes, VEGETATION, WALL
+from .textures import hsv, NOISE, TILES
 
 KINDS = ('room', 'corridor', 'warehouse', 'garage')
 SIZES = {   # (width x, length y, height z) ranges in metres
@@ -289,7 +303,8 @@ class Room(Shapes):
 def generate_room(rng: np.random.Generator, width: int, height: int, kind: Preset,
                   overrides: dict) -> tuple[Scene, Camera]:
     """An indoor scene of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges
-    (its height kept 0.3 m under the ceiling); overrides fix camera parameters as on the street."""
+    (its height kept 0.3 m under the ceiling); overrides fix camera parameters as on the street.
+    """
     room = Room(rng, str(rng.choice(kind.indoor_kinds)))
     draws = {k: room.u(*r) for k, r in kind.camera.items()}
     draws.update({k: float(overrides[k]) for k in kind.camera if k in overrides})

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Triangle-mesh primitives for the procedural world, built in batches with numpy.
 
 Every triangle carries a material index and a Cityscapes train id; the renderer looks both up by the primitive id
@@ -81,7 +95,8 @@ class MeshBuilder:
 
     def add_boxes(self, centers, sizes, materials, labels, rot=None) -> None:
         """N boxes: centres (N,3), full sizes (N,3), materials (N,) or per face (N,6) in the order
-        -x,+x,-y,+y,-z,+z, labels (N,), optional rotations (N,3,3) of the box about its centre."""
+        -x,+x,-y,+y,-z,+z, labels (N,), optional rotations (N,3,3) of the box about its centre.
+        """
         centers = np.asarray(centers, dtype=np.float64).reshape(-1, 3)
         n = len(centers)
         if n == 0:
@@ -136,7 +151,8 @@ class MeshBuilder:
     def add_prisms(self, polygons, origins, u_axes, v_axes, extrude, mat_front, mat_back, mat_side, labels) -> None:
         """N convex polygons (N,M,2) in the plane origin + a*u + b*v, extruded by the vector `extrude` (N,3).
         The front cap is the one at origin + extrude; `mat_side` is per prism (N,) or per polygon edge (N,M),
-        edge k running from point k to point k+1."""
+        edge k running from point k to point k+1.
+        """
         polygons = np.asarray(polygons, dtype=np.float64)
         if polygons.ndim == 2:
             polygons = polygons[None]
@@ -166,7 +182,8 @@ class MeshBuilder:
 
     def add_blobs(self, centers, radii, materials, labels, rng: np.random.Generator, jitter: float = 0.15) -> None:
         """N lumpy ellipsoids (tree crowns, heads): icospheres scaled by radii (N,3), each vertex pushed
-        in or out by up to `jitter` of its radius."""
+        in or out by up to `jitter` of its radius.
+        """
         centers = np.asarray(centers, dtype=np.float64).reshape(-1, 3)
         n = len(centers)
         if n == 0:

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """World presets: the distributions a frame is drawn from.
 
 - `street`: the original distribution (cameras 1-2.5 m high on streets, each class in its own texture family,
@@ -18,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lighting import HELD_OUT_KINDS, TRAINING_KINDS
-from .textures import NOISE, STRIPES, TILES, Materials, hsv
+from .textures import hsv, Materials, NOISE, STRIPES, TILES
 
 STREET_CAMERA = {          # what the street preset's camera varies; `render_frame(**overrides)` fixes any of them
     'fov_deg': (40.0, 110.0),      # horizontal field of view
@@ -86,7 +100,8 @@ def _texture_params(kind: int, rng: np.random.Generator) -> tuple:
 def randomise_appearance(materials: Materials, pool: tuple[int, ...], rng: np.random.Generator) -> None:
     """Domain randomisation in place: per frame, none, some, or all materials get a random colour and a texture
     from `pool` (shared by every class, so that a texture never tells the class), or every material a flat colour.
-    Shine and glow stay: glass still mirrors, lamps still glow."""
+    Shine and glow stay: glass still mirrors, lamps still glow.
+    """
     mode = rng.choice(['natural', 'some', 'all', 'flat'], p=[0.3, 0.4, 0.2, 0.1])
     if mode == 'natural':
         return

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What stands on a street: buildings and their facades, walls, fences and hedges, bushes, trees, poles with
 traffic signs, pedestrians and traffic, each a recipe of `Shapes` painted from the frame's random generator.
 
@@ -9,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .shapes import BUILDING, FENCE, POLE, TRAFFIC_SIGN, VEGETATION, WALL, Shapes
-from .textures import FACADE, NOISE, TILES, hsv
+from .shapes import BUILDING, FENCE, POLE, Shapes, TRAFFIC_SIGN, VEGETATION, WALL
+from .textures import FACADE, hsv, NOISE, TILES
 
 
 def _ngon(n: int, phase: float) -> np.ndarray:

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Ray-cast a scene into RGB and exact per-pixel ground truth.
 
 One ray per pixel through its centre (pixel centres at integer coordinates), all cast in one call on open3d's
@@ -17,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .scene import MAX_DISTANCE_M, Camera, Lighting, Scene, generate
+from .scene import Camera, generate, Lighting, MAX_DISTANCE_M, Scene
 from .shapes import SKY
 from .textures import albedo, sample_noise
 
@@ -78,7 +92,7 @@ def sky_radiance(light: Lighting, d: np.ndarray) -> np.ndarray:
 
 
 def _raycaster(scene: Scene):
-    import open3d as o3d   # imported here so that `import vision_banana_ros.world` stays light
+    import open3d as o3d  # imported here so that `import vision_banana_ros.world` stays light
     caster = o3d.t.geometry.RaycastingScene()
     caster.add_triangles(o3d.core.Tensor.from_numpy(np.ascontiguousarray(scene.vertices, dtype=np.float32)),
                          o3d.core.Tensor.from_numpy(np.ascontiguousarray(scene.triangles, dtype=np.uint32)))
@@ -195,7 +209,8 @@ def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool 
     """A random street scene from `seed` (same seed, size, preset and options -> identical arrays). `preset`:
     street, wide or holdout (`world.presets`). `noise=False` renders through a clean sensor (same scene and ground
     truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m) or scene
-    options (curve, junction, traffic): see `scene.generate`."""
+    options (curve, junction, traffic): see `scene.generate`.
+    """
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')
     rng = np.random.default_rng(int(seed))

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Random street scenes from a seed: layout, ground, lighting and the camera (the objects on the street are
 `props` recipes).
 
@@ -18,10 +32,10 @@ import numpy as np
 from . import lighting
 from .lighting import Lighting
 from .mesh import MeshBuilder
-from .presets import STREET_CAMERA, Preset, preset, randomise_appearance
+from .presets import Preset, preset, randomise_appearance, STREET_CAMERA
 from .props import StreetProps
 from .shapes import ROAD, SIDEWALK, TERRAIN
-from .textures import ASPHALT, NOISE, Materials, hsv
+from .textures import ASPHALT, hsv, Materials, NOISE
 
 MAX_DISTANCE_M = 150.0     # hits farther away than this render as sky
 Y_NEAR, Y_FAR = -40.0, 230.0
@@ -154,7 +168,8 @@ class _Street(StreetProps):
 
     def _street_kind(self) -> None:
         """Narrow one-lane lanes between buildings (an old town) or wide avenues of 5-6 lanes, beside ordinary
-        streets."""
+        streets.
+        """
         kind = self.rng.choice(['ordinary', 'narrow', 'avenue'], p=[0.6, 0.2, 0.2])
         if kind == 'narrow':
             self.lanes, self.lane_w, self.two_way = 1, self.u(3.0, 4.2), False
@@ -340,14 +355,15 @@ def generate(rng: np.random.Generator, width: int, height: int, preset_name: str
              **overrides) -> tuple[Scene, Camera]:
     """A random street of a preset (`presets.PRESETS`) and the camera looking at it. Overrides fix camera
     parameters (keys of `CAMERA_RANGES`, plus x_m) or scene options: curve (1/m, 0 = straight), junction (bool),
-    traffic (bool: vehicles and people)."""
+    traffic (bool: vehicles and people).
+    """
     unknown = set(overrides) - set(CAMERA_RANGES) - set(SCENE_OPTIONS)
     if unknown:
         raise ValueError(f'unknown world option(s) {sorted(unknown)}; known: '
                          f'{sorted(CAMERA_RANGES) + sorted(SCENE_OPTIONS)}')
     kind = preset(preset_name)
     if kind.indoor and rng.random() < kind.indoor:
-        from .indoor import generate_room   # indoor builds on this module's Camera and Scene
+        from .indoor import generate_room  # indoor builds on this module's Camera and Scene
         return generate_room(rng, width, height, kind, overrides)
     street = _Street(rng, width, height, overrides, kind)
     return street.build(), street.camera

@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Shapes every scene is made of: a queue of boxes, cylinders and prisms built in a few numpy batches, people and
 vehicles, and the colour families they are painted with. The street (`scene`) and the indoor rooms (`indoor`) draw
 their layouts with it.
@@ -7,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .mesh import MeshBuilder, yaw_matrix
-from .textures import GLASS, Materials, hsv
+from .textures import GLASS, hsv, Materials
 
 # Cityscapes train ids the world uses; indoors, what Cityscapes has no class for is IGNORE.
 ROAD, SIDEWALK, BUILDING, WALL, FENCE, POLE, TRAFFIC_SIGN, VEGETATION, TERRAIN, SKY, PERSON, CAR, TRUCK, BUS = (
@@ -66,7 +80,8 @@ class Shapes:
 
     def box(self, x0, x1, y0, y1, z0, z1, mat, label, bends: bool = True) -> None:
         """Axis-aligned box; `mat` per box or a 6-tuple per face (-x, +x, -y, +y, -z, +z). Unless `bends` is
-        false, a box on a curved street is cut along y so that the bend can shear it smoothly."""
+        false, a box on a curved street is cut along y so that the bend can shear it smoothly.
+        """
         mats = tuple(mat) if np.ndim(mat) else (mat,) * 6
         pieces = max(1, int(np.ceil((y1 - y0) / SEGMENT_M))) if self.curve and bends else 1
         edges = np.linspace(y0, y1, pieces + 1)

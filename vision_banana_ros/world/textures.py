@@ -1,3 +1,17 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Materials and procedural textures, evaluated per hit pixel with vectorised numpy.
 
 A texture is a function of the world-space hit point (with the road's bend undone, so markings follow a
@@ -63,7 +77,8 @@ def hash01(i, j, salt) -> np.ndarray:
 
 def line_coverage(d: np.ndarray, half_width, footprint: np.ndarray) -> np.ndarray:
     """Fraction of a pixel footprint (width `footprint`, centred at distance d >= 0 from a line's centre) that
-    the line of half width `half_width` covers: a box filter in closed form."""
+    the line of half width `half_width` covers: a box filter in closed form.
+    """
     lo = np.maximum(d - footprint / 2, -half_width)
     hi = np.minimum(d + footprint / 2, half_width)
     return np.clip(hi - lo, 0.0, None) / footprint
@@ -71,7 +86,8 @@ def line_coverage(d: np.ndarray, half_width, footprint: np.ndarray) -> np.ndarra
 
 def _periodic_lines(coord: np.ndarray, period, half_width, footprint: np.ndarray) -> np.ndarray:
     """Coverage of lines at every multiple of `period`, fading to the mean coverage once a footprint spans
-    several periods."""
+    several periods.
+    """
     d = np.abs(coord - np.rint(coord / period) * period)
     exact = line_coverage(d, half_width, footprint)
     fade = np.clip(footprint / period - 0.5, 0.0, 1.0)
@@ -79,7 +95,7 @@ def _periodic_lines(coord: np.ndarray, period, half_width, footprint: np.ndarray
 
 
 def hsv(h: float, s: float, v: float) -> np.ndarray:
-    """sRGB colour from hue in degrees, saturation and value in [0, 1]."""
+    """SRGB colour from hue in degrees, saturation and value in [0, 1]."""
     return np.array(colorsys.hsv_to_rgb((h % 360) / 360.0, min(max(s, 0.0), 1.0), min(max(v, 0.0), 1.0)))
 
 
@@ -97,7 +113,8 @@ class Materials:
     def add(self, kind: int, c1, c2=None, c3=None, params=(), origin=(0.0, 0.0, 0.0), shine: float = 0.0,
             emit: float = 0.0) -> int:
         """`shine`: 0 matte .. 1 mirror-like (specular highlight and sky reflection); `emit`: self-lit
-        fraction of the albedo (lamps)."""
+        fraction of the albedo (lamps).
+        """
         c1 = np.asarray(c1, dtype=np.float64)
         c2 = c1 if c2 is None else np.asarray(c2, dtype=np.float64)
         c3 = c2 if c3 is None else np.asarray(c3, dtype=np.float64)
@@ -143,7 +160,8 @@ def _noise_mix(c, par, u, v, fp):
 
 def _tiles(c, par, u, v, fp, salt):
     """Slabs, blocks, bricks, planks: par = (period u, period v, row offset, joint width, cell variation,
-    noise amplitude). c = (tile, joint, alternate tile colour)."""
+    noise amplitude). c = (tile, joint, alternate tile colour).
+    """
     pu, pv, offset, joint, var, amp = (par[:, k] for k in range(6))
     row = np.floor(v / pv)
     uu = u + offset * row * pu
@@ -159,7 +177,8 @@ def _facade(c, par, u, v, fp, salt):
     """Building walls: plaster or brick with a grid of windows and a ground floor of shop windows / doors.
     par = (bay width, floor height, window width fraction, window height fraction, ground floor height,
     brick (0/1), noise amplitude, shop windows (0/1)). c = (wall, window frame, glass).
-    Returns (colour, glass mask)."""
+    Returns (colour, glass mask).
+    """
     bay, floor_h, wu, wv, ground_h, brick, amp, shop = (par[:, k] for k in range(8))
     wall = c[:, 0] * (1 + amp * sample_noise(u * 3.0, v * 3.0))[:, None]
     brick_cov = _periodic_lines(v, 0.075, 0.006, fp)
@@ -200,7 +219,8 @@ def _stripes(c, par, u, v, fp):
 def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     """Road: asphalt with lane markings. par = (orientation 0: along y / 1: along x, half width, lane width,
     lanes, dash length, gap length, edge lines (0/1), centre style (0 dashed, 1 solid, 2 double),
-    junction start, junction end, zebra (0/1), line half width). c = (asphalt, white paint, centre paint)."""
+    junction start, junction end, zebra (0/1), line half width). c = (asphalt, white paint, centre paint).
+    """
     orient, hw, lane_w, lanes, dash, gap, edge, centre, j0, j1, zebra, lw = (par[:, k] for k in range(12))
     along = np.where(orient > 0, p[:, 0], p[:, 1])
     across = np.where(orient > 0, p[:, 1] - origin[:, 1], p[:, 0])
@@ -229,7 +249,8 @@ def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
 
 def albedo(mats: dict[str, np.ndarray], m: np.ndarray, p: np.ndarray, n: np.ndarray, fp: np.ndarray):
     """Albedo (N,3 linear), shine (N,) and emission fraction (N,) of N hit points with materials m, unbent
-    world positions p, world normals n and footprints fp (metres per pixel on the surface)."""
+    world positions p, world normals n and footprints fp (metres per pixel on the surface).
+    """
     kind = mats['kind'][m]
     order = np.argsort(kind, kind='stable')
     bounds = np.searchsorted(kind[order], np.arange(N_KINDS + 1))
