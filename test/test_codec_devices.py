@@ -40,8 +40,12 @@ def test_torch_codecs_on_device_match_numpy(device):
     normals = rng.normal(size=(8, 48, 64, 3)).astype(np.float32)
     normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
     labels = rng.integers(0, 19, (8, 48, 64)).astype(np.uint8)
-    noisy = lambda rgb: np.clip(rgb.astype(np.int16) + rng.integers(-5, 6, rgb.shape), 0, 255).astype(np.uint8)
-    to_device = lambda rgb: torch.from_numpy(rgb).permute(0, 3, 1, 2).to(device)
+
+    def noisy(rgb):
+        return np.clip(rgb.astype(np.int16) + rng.integers(-5, 6, rgb.shape), 0, 255).astype(np.uint8)
+
+    def to_device(rgb):
+        return torch.from_numpy(rgb).permute(0, 3, 1, 2).to(device)
 
     depth_rgb = noisy(encode_depth_uint8(depth))
     out = decode_depth_torch(to_device(depth_rgb))
@@ -52,7 +56,9 @@ def test_torch_codecs_on_device_match_numpy(device):
     # ties must be rare and truly ties: both answers re-encode to colours equally far from the input.
     assert differ.mean() < 1e-3
     rgb = depth_rgb[differ].astype(np.float32) / 255.0
-    gap = lambda d: np.linalg.norm(encode_depth(d) - rgb, axis=-1)
+
+    def gap(d):
+        return np.linalg.norm(encode_depth(d) - rgb, axis=-1)
     np.testing.assert_allclose(gap(ours[differ]), gap(reference[differ]), atol=1e-4)
 
     normal_rgb = noisy(encode_normals_uint8(normals))

@@ -164,7 +164,9 @@ def test_logits_are_the_colour_likelihood_up_to_a_constant_per_pixel():
 
 def test_pooled_decoding_weighs_how_sure_each_answer_is():
     road, sidewalk = (np.array(CITYSCAPES.colors[i], np.float32) / 255.0 for i in (0, 1))
-    as_image = lambda c: torch.from_numpy(np.asarray(c, np.float32)).view(1, 3, 1, 1)
+
+    def as_image(c):
+        return torch.from_numpy(np.asarray(c, np.float32)).view(1, 3, 1, 1)
     sure_road, unsure_sidewalk = as_image(road), as_image(0.49 * road + 0.51 * sidewalk)
     labels, confidence = CITYSCAPES.decode_pooled_torch([sure_road, unsure_sidewalk])
     assert labels.item() == 0 and 0.5 < confidence.item() <= 1.0

@@ -234,8 +234,12 @@ def test_mirror_average_means_depth_along_the_transform_and_normals_as_vectors(t
     normals = torch.nn.functional.normalize(torch.tensor([[[[0.6, -0.2], [0.0, 0.3]], [[0.0, 0.5], [-1.0, 0.1]],
                                                            [[-0.8, -0.8], [-0.2, -0.9]]]]), dim=1)
     other_normals = torch.nn.functional.normalize(normals + torch.tensor([0.0, 0.3, 0.0]).view(1, 3, 1, 1), dim=1)
-    as_mirror_answer = lambda rgb: rgb.flip(-1)   # what the network paints for the mirror image, flipped back
-    to_mirror_frame = lambda n: n * torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1)
+
+    def as_mirror_answer(rgb):
+        return rgb.flip(-1)   # what the network paints for the mirror image, flipped back
+
+    def to_mirror_frame(n):
+        return n * torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1)
     raw = {'depth': torch.cat([encode_depth_torch(depth), as_mirror_answer(encode_depth_torch(other))]),
            'normals': torch.cat([encode_normals_torch(normals),
                                  as_mirror_answer(encode_normals_torch(to_mirror_frame(other_normals)))])}

@@ -84,7 +84,7 @@ def test_camera_info_without_a_size_is_rejected():
     ({'height': 2.5}, 'height must be a positive integer'),
 ])
 def test_intrinsics_reject_nonsense(kwargs, message):
-    values = dict(fx=500.0, fy=500.0, cx=320.0, cy=240.0, width=640, height=480) | kwargs
+    values = {'fx': 500.0, 'fy': 500.0, 'cx': 320.0, 'cy': 240.0, 'width': 640, 'height': 480} | kwargs
     with pytest.raises(ValueError, match=message):
         Intrinsics(**values)
 

@@ -174,7 +174,7 @@ def _synthetic_set(n=6, h=32, w=32):
         depth = np.where(yy < 0.5, np.inf, 2.0 + 10 * (1 - yy)).astype(np.float32)
         normals = np.zeros((h, w, 3), np.float32)
         normals[yy >= 0.5] = (0, -1, 0)
-        frames.append(type('F', (), dict(rgb=rgb, labels=labels, depth=depth, normals=normals)))
+        frames.append(type('F', (), {'rgb': rgb, 'labels': labels, 'depth': depth, 'normals': normals}))
     return TrainingSet.from_frames(frames)
 
 
@@ -214,8 +214,9 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
         normals = np.zeros((h, w, 3), np.float32)
         normals[..., 0] = 0.6
         normals[..., 2] = -0.8
-        frames.append(type('F', (), dict(rgb=np.repeat((position % 256).astype(np.uint8)[..., None], 3, axis=2),
-                                         labels=(position % 19).astype(np.uint8), depth=position, normals=normals)))
+        frames.append(type('F', (), {'rgb': np.repeat((position % 256).astype(np.uint8)[..., None], 3, axis=2),
+                                     'labels': (position % 19).astype(np.uint8), 'depth': position,
+                                     'normals': normals}))
     data = TrainingSet.from_frames(frames)
     # The camera effects (zoom, cut-outs) are augment's and tested there: here only the windows.
     batch = data.batch(32, torch.Generator().manual_seed(3), torch.device('cpu'), crop=(5, 4), augmented=False)
@@ -234,9 +235,10 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
 
 
 def test_training_set_fills_from_a_generator_and_names_what_is_wrong():
-    frame = lambda value, h=4, w=6: type('F', (), dict(
-        rgb=np.full((h, w, 3), value, np.uint8), labels=np.full((h, w), value % 19, np.uint8),
-        depth=np.full((h, w), float(value), np.float32), normals=np.full((h, w, 3), np.nan, np.float32)))
+    def frame(value, h=4, w=6):
+        return type('F', (), {
+            'rgb': np.full((h, w, 3), value, np.uint8), 'labels': np.full((h, w), value % 19, np.uint8),
+            'depth': np.full((h, w), float(value), np.float32), 'normals': np.full((h, w, 3), np.nan, np.float32)})
     data = TrainingSet.from_frames((frame(v) for v in (3, 5, 7)), count=3)
     assert data.rgb.shape == (3, 4, 6, 3) and data.normals.dtype == torch.float16
     assert data.depth[:, 0, 0].tolist() == [3.0, 5.0, 7.0] and data.labels[2, 0, 0] == 7
@@ -314,7 +316,8 @@ def test_unknown_depth_and_normals_teach_nothing_and_far_pixels_teach_white_and_
 
 def test_depth_loss_weighs_far_errors_by_their_relative_size_and_stays_finite_at_the_ends():
     # Along the walk alone a 25 % error at 40 m costs ~0.18 of one at 5 m; the log-depth term lifts that.
-    cost = lambda d: float(depth_loss(encode_depth_torch(torch.full((1, 2, 2), d * 1.25)), torch.full((1, 2, 2), d)))
+    def cost(d):
+        return float(depth_loss(encode_depth_torch(torch.full((1, 2, 2), d * 1.25)), torch.full((1, 2, 2), d)))
     assert cost(40.0) > 0.3 * cost(5.0)
     for value in (0.0, 1.0):            # black (0 m) and white (+inf): the ends of the walk
         rgb = torch.full((1, 3, 4, 4), value, requires_grad=True)

@@ -69,8 +69,12 @@ def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listener
         clouds, depths = [], []
         client.create_subscription(PointCloud2, 'points', clouds.append, 5)
         client.create_subscription(Image, 'depth', depths.append, 5)
-        stamp = lambda msg: (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        pairs = lambda: [(c, d) for c in clouds for d in depths if stamp(c) == stamp(d)]   # one frame's outputs
+
+        def stamp(msg):
+            return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+        def pairs():
+            return [(c, d) for c in clouds for d in depths if stamp(c) == stamp(d)]   # one frame's outputs
         send_and_spin(30.0, until=pairs)
         assert pairs()
         cloud, depth = pairs()[0]

@@ -94,6 +94,7 @@ def test_node_publishes_every_output_for_two_batched_cameras(weights):
         stamps = {}
         deadline = time.monotonic() + 60
         sent = 0
+
         def front_status():
             """The front camera's diagnostics values, newest last."""
             return [{kv.key: kv.value for kv in s.values} for d in diagnostics for s in d.status
@@ -117,7 +118,7 @@ def test_node_publishes_every_output_for_two_batched_cameras(weights):
             executor.spin_once(timeout_sec=0.1)
             for _ in range(3):
                 executor.spin_once(timeout_sec=0.05)
-        missing = sorted(set((c, t) for c in ('front', 'left') for t in OUTPUTS) - set(received))
+        missing = sorted({(c, t) for c in ('front', 'left') for t in OUTPUTS} - set(received))
         assert not missing, f'never received {missing}'
         for (cam, topic), msg in received.items():
             assert msg.header.frame_id == f'{cam}_optical', (cam, topic)

@@ -125,16 +125,16 @@ GAINS = {
 def _dinov2(**changes):
     import transformers
 
-    settings = dict(
-        hidden_size=16,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=32,
-        patch_size=14,
-        image_size=70,
-        out_indices=[1, 2, 3, 4],
-        reshape_hidden_states=False,
-    )
+    settings = {
+        'hidden_size': 16,
+        'num_hidden_layers': 4,
+        'num_attention_heads': 2,
+        'intermediate_size': 32,
+        'patch_size': 14,
+        'image_size': 70,
+        'out_indices': [1, 2, 3, 4],
+        'reshape_hidden_states': False,
+    }
     return transformers.Dinov2Config(**{**settings, **changes})
 
 
@@ -238,16 +238,16 @@ def build(family: str, seed: int = 0, gain: float | None = None, **changes):
         )
         head = model.head
     elif family == 'depth_pro':
-        sub = dict(
-            hidden_size=16,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=32,
-            patch_size=8,
-            image_size=32,
-            out_indices=[2],
-            reshape_hidden_states=False,
-        )
+        sub = {
+            'hidden_size': 16,
+            'num_hidden_layers': 2,
+            'num_attention_heads': 2,
+            'intermediate_size': 32,
+            'patch_size': 8,
+            'image_size': 32,
+            'out_indices': [2],
+            'reshape_hidden_states': False,
+        }
         model = transformers.DepthProForDepthEstimation(
             transformers.DepthProConfig(
                 image_model_config=_dinov2(**sub),

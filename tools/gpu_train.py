@@ -49,8 +49,10 @@ _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack 
 
 def read_frame(job: tuple[str, str]) -> SimpleNamespace:
     pack, name = job
-    read = lambda folder, suffix='webp': np.asarray(Image.open(io.BytesIO(
-        _archive(pack).read(f'{folder}/{name}.{suffix}'))).convert('RGB'))
+
+    def read(folder, suffix='webp'):
+        return np.asarray(Image.open(io.BytesIO(
+            _archive(pack).read(f'{folder}/{name}.{suffix}'))).convert('RGB'))
     return SimpleNamespace(rgb=read('rgb', 'jpg'), labels=read('labels')[..., 0], depth=decode_depth(read('depth')),
                            normals=np.nan_to_num(decode_normals(read('normals'))))
 
@@ -83,9 +85,9 @@ def main() -> None:
     data = load([p for p in args.packs if p.is_file()], args.workers)
     print(f'{args.models}: loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
     device = torch.device(args.device)
-    options = dict(batch=args.batch, lr=args.lr, device=args.device, init=args.init, crop=args.crop,
-                   half_weights=True, checkpoint_every=10**9,
-                   precision='bf16' if device.type == 'cuda' else 'fp32', compile=args.compile, progress=False)
+    options = {'batch': args.batch, 'lr': args.lr, 'device': args.device, 'init': args.init, 'crop': args.crop,
+               'half_weights': True, 'checkpoint_every': 10**9,
+               'precision': 'bf16' if device.type == 'cuda' else 'fp32', 'compile': args.compile, 'progress': False}
     out = Path(args.out) / args.models
     report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data),
               **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60, **options)}

@@ -17,6 +17,7 @@ one uncompressed zip holding RGB as JPEG (quality 85 with full-resolution colour
 and smears the colour of thin poles and signs), labels and the lossless 8-bit codec images of depth and normals as
 lossless WebP, about 23.5 KB a frame at 256x192. One file travels in far less room than thousands (the device
 counts every file's blocks): 2250 frames make ~53 MB, what fits one call beside the working tree.
+
 Usage: python tools/pack_training_set.py DATASET_DIR PACK.zip [--start I] [--count N]
 """
 import argparse

@@ -96,7 +96,9 @@ def _palette_order(config, palette: Palette, path: str) -> list[int]:
         re.fullmatch(r'LABEL_\d+', name) for name in names
     ):  # saved without names: train-id order
         return list(range(len(names)))
-    simple = lambda name: re.sub(r'[\s_-]+', ' ', name.strip().lower())
+
+    def simple(name):
+        return re.sub(r'[\s_-]+', ' ', name.strip().lower())
     entry = {simple(name): i for i, name in enumerate(palette.names)}
     unknown = [name for name in names if simple(name) not in entry]
     if unknown or len({simple(n) for n in names}) != len(names):

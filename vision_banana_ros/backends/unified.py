@@ -52,7 +52,7 @@ class UnifiedBackend(Backend):
 
     def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
                  processing_size: tuple[int, int] | None = None, palette: Palette = CITYSCAPES,
-                 compile: bool = False, mirror_average: bool = True):
+                 compile: bool = False, mirror_average: bool = True):  # noqa: A002 (the `compile` node parameter)
         self.device = torch.device(device)
         paths = weights if isinstance(weights, (list, tuple)) else [weights]
         self.networks = [load_network(path, self.device) for path in paths]

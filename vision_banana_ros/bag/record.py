@@ -46,7 +46,8 @@ def _subscription_qos(offered: list) -> QoSProfile:
 
 def _bag_qos(q) -> Qos:
     """An rclpy QoS profile as rosbags stores it (the policies share the rmw enum values)."""
-    time_of = lambda d: QosTime(*divmod(d.nanoseconds, 10**9))
+    def time_of(d):
+        return QosTime(*divmod(d.nanoseconds, 10**9))
     return Qos(QosHistory(int(q.history)), q.depth, QosReliability(int(q.reliability)),
                QosDurability(int(q.durability)), time_of(q.deadline), time_of(q.lifespan),
                QosLiveliness(int(q.liveliness)), time_of(q.liveliness_lease_duration),

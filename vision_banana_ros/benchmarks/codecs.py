@@ -54,7 +54,9 @@ def _inputs(width: int, height: int):
     normals = rng.normal(size=(height, width, 3)).astype(np.float32)
     normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
     labels = rng.integers(0, 19, (height, width)).astype(np.uint8)
-    noise = lambda rgb: np.clip(rgb.astype(np.int16) + rng.integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
+
+    def noise(rgb):
+        return np.clip(rgb.astype(np.int16) + rng.integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
     return {'palette': noise(CITYSCAPES.encode(labels)), 'depth': noise(encode_depth_uint8(depth)),
             'normals': noise(encode_normals_uint8(normals))}
 

@@ -170,7 +170,9 @@ def project_on_walk_torch(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     starts, directions = _table(STARTS, rgb), _table(DIRECTIONS, rgb)
     # Spelled out per channel: products with the 0/±1 corner tables are exact in float32 on every device,
     # where a matmul may run in reduced precision (TF32 on GPUs) and flip the nearest edge.
-    dot = lambda m: r * m[:, 0] + g * m[:, 1] + b * m[:, 2]
+
+    def dot(m):
+        return r * m[:, 0] + g * m[:, 1] + b * m[:, 2]
     u = dot(directions) - _table(_START_DOT_DIR, rgb)
     t = u.clamp(0.0, 1.0)
     score = _table(_START_SQ, rgb) - 2.0 * dot(starts) - 2.0 * t * u + t * t

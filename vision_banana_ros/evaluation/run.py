@@ -90,6 +90,7 @@ def format_report(result: dict) -> str:
 
 def to_json(result: dict) -> str:
     """One JSON object; a metric that could not be measured (NaN) is null, as JSON has no NaN."""
-    finite = lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
+    def finite(v):
+        return None if isinstance(v, float) and not math.isfinite(v) else v
     return json.dumps({k: {c: finite(x) for c, x in v.items()} if isinstance(v, dict) else finite(v)
                        for k, v in result.items()}, allow_nan=False)

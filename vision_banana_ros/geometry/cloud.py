@@ -262,4 +262,3 @@ def _palette_table(palette: Palette) -> np.ndarray:
     """256 uint32 0x00RRGGBB: the colour of every label."""
     colors = palette.encode(np.arange(256, dtype=np.uint8)).astype(np.uint32)
     return (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
-

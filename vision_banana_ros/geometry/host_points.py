@@ -93,7 +93,9 @@ def host_points(depth: np.ndarray, rx: np.ndarray, ry: np.ndarray, ray_norm: np.
     out = np.empty((height * width, fields), np.float32)
     drop_table = np.zeros(256, np.bool_)
     drop_table[list(drop)] = True
-    contiguous = lambda array, dtype: None if array is None else np.ascontiguousarray(array, dtype)
+
+    def contiguous(array, dtype):
+        return None if array is None else np.ascontiguousarray(array, dtype)
     kept = (_fill_all if organized else _fill_kept)(
         contiguous(depth, np.float32), rx, ry, ray_norm, float(min_range), float(max_range),
         contiguous(rgb, np.uint8), contiguous(palette, np.uint32), contiguous(labels, np.uint8), drop_table,

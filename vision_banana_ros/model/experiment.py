@@ -36,7 +36,8 @@ def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig
     target = parameter_count(VisionBananaNet(base)) / experts
 
     def scaled(scale):
-        width = lambda c: max(4, int(round(c * scale / 4)) * 4)
+        def width(c):
+            return max(4, int(round(c * scale / 4)) * 4)
         return NetworkConfig(encoder_widths=tuple(map(width, base.encoder_widths)), encoder_blocks=base.encoder_blocks,
                              decoder_widths=tuple(map(width, base.decoder_widths)), tasks=(task,),
                              task_dim=base.task_dim)

@@ -111,8 +111,10 @@ class TrainingSet:
         normals stay right; it costs less per step than the whole frame.
         """
         on_set = generator.device
-        random = lambda low, high, *shape: torch.rand(*shape, generator=generator, device=on_set).to(
-            device) * (high - low) + low
+
+        def random(low, high, *shape):
+            return torch.rand(*shape, generator=generator, device=on_set).to(
+                    device) * (high - low) + low
         i = torch.randint(len(self), (size,), generator=generator, device=on_set)
         height, width = self.rgb.shape[1:3]
         crop_w, crop_h = crop or (width, height)
@@ -214,7 +216,9 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     device = torch.device(options.device)
     data = data.to(device)
     checkpoint = options.out / 'checkpoint'
-    make_optimizer = lambda params: torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
+
+    def make_optimizer(params):
+        return torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
     if options.resume and (checkpoint / 'state.json').exists():
         network, state = _load_checkpoint(checkpoint, make_optimizer, device)
         optimizer, step, elapsed = state['optimizer'], state['step'], state['elapsed_s']

@@ -48,7 +48,9 @@ def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
         metadata[TRAINED_SIZE_KEY] = json.dumps([int(side) for side in trained_size])
     if network.canonical_focal is not None:
         metadata[CANONICAL_FOCAL_KEY] = json.dumps(float(network.canonical_focal))
-    cast = lambda v: v.half() if half and v.is_floating_point() else v
+
+    def cast(v):
+        return v.half() if half and v.is_floating_point() else v
     tensors = {k: cast(v.detach().cpu()).contiguous() for k, v in network.state_dict().items()}
     save_file(tensors, str(path), metadata=metadata)
 
