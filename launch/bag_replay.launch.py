@@ -48,6 +48,7 @@ def _node(context):
 
 
 def generate_launch_description():
+    """Replay a bag through the node, with RViz showing its outputs."""
     share = get_package_share_directory('vision_banana_ros')
     bag = LaunchConfiguration('bag')
     rate = LaunchConfiguration('rate')

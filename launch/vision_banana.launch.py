@@ -72,6 +72,7 @@ def _nodes(context):
 
 
 def generate_launch_description():
+    """The node (or its lifecycle form) with its parameters file and topic remappings."""
     share = get_package_share_directory('vision_banana_ros')
     return launch.LaunchDescription([
         DeclareLaunchArgument('image', default_value='image', description='camera image topic (raw transport)'),

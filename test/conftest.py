@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Fixtures shared by the tests: tiny weights files saved once per session."""
 import os
 
 import pytest

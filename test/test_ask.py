@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""`vision_banana ask`: instructions in words answered by the engine."""
 import json
 
 import numpy as np

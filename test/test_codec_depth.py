@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The depth codec: metres <-> RGB along the Hilbert walk, float and 8-bit, numpy and torch."""
 import hilbertmap
 from hypothesis import given, settings
 from hypothesis import strategies as st

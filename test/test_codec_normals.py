@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The normals codec: unit vectors <-> RGB, float and 8-bit, numpy and torch."""
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The segmentation palette: class ids <-> colours, nearest-colour decoding, the YAML template."""
 from pathlib import Path
 
 from hypothesis import given

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The batch runner and the batching engine: resolutions, precisions, overload and errors."""
 import threading
 import time
 
@@ -45,6 +46,7 @@ class SlowRunner(BatchRunner):
         self.batch_sizes = []
 
     def run(self, requests):
+        """Run the batch after sleeping `delay` seconds, recording the batch size."""
         self.batch_sizes.append(len(requests))
         time.sleep(self.delay)
         return super().run(requests)

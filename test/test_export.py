@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""ONNX export of the unified network."""
 import json
 
 from vision_banana_ros.cli import main

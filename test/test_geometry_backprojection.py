@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Back-projection of depth into points and normals from depth."""
 import math
 
 import numpy as np

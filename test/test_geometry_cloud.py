@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Point clouds built from depth, colour, labels and normals."""
 import math
 
 import numpy as np

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Writing clouds to files that open3d reads back."""
 import numpy as np
 import open3d as o3d
 from plane_scene import CX, CY, FX, FY, HEIGHT, plane_depth, WIDTH

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Camera intrinsics: from a field of view, from CameraInfo, and scaled to other sizes."""
 import math
 from types import SimpleNamespace
 

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The evaluation metrics on hand-made cases."""
 import numpy as np
 import pytest
 

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""The unified network, its instructions, weights files and training."""
 import json
 from pathlib import Path
 

@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+"""Answers for images resized to the processing size, mapped back to the camera."""
 import math
 
 import torch

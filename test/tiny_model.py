@@ -23,6 +23,7 @@ TINY = NetworkConfig(encoder_widths=(8, 8, 16, 16, 16), encoder_blocks=(0, 1, 1,
 
 
 def save_tiny(path, seed: int = 0):
+    """Save a freshly initialised TINY network (seeded) to `path` and return the path."""
     torch.manual_seed(seed)
     save_network(VisionBananaNet(TINY), path)
     return path

@@ -48,6 +48,7 @@ _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack 
 
 
 def read_frame(job: tuple[str, str]) -> SimpleNamespace:
+    """One frame of a pack: RGB, labels, depth and normals decoded from its codec images."""
     pack, name = job
 
     def read(folder, suffix='webp'):
@@ -58,6 +59,7 @@ def read_frame(job: tuple[str, str]) -> SimpleNamespace:
 
 
 def load(packs: list[Path], workers: int) -> TrainingSet:
+    """Every frame of the packs, read by `workers` processes, as one TrainingSet."""
     jobs = []
     for pack in packs:
         with zipfile.ZipFile(pack) as archive:
@@ -67,6 +69,7 @@ def load(packs: list[Path], workers: int) -> TrainingSet:
 
 
 def main() -> None:
+    """Train on the packs and write the weights under OUT."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('out')
     parser.add_argument('packs', nargs='+', type=Path)

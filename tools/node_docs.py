@@ -56,6 +56,7 @@ def _row(param: Param) -> str:
 
 
 def table() -> str:
+    """The parameter table's markdown block, between its markers."""
     return '\n'.join([BEGIN, HEADER, *map(_row, PARAMS), END])
 
 
@@ -66,6 +67,7 @@ def updated(text: str) -> str:
 
 
 def main(argv: list) -> int:
+    """Rewrite docs/node.md, or with --check fail when it is out of date."""
     text = DOC.read_text()
     if '--check' in argv:
         if updated(text) != text:

@@ -33,6 +33,7 @@ from vision_banana_ros.world.dataset import iter_samples
 
 
 def main() -> None:
+    """Pack the data set frames START .. START + COUNT into one zip."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('dataset')
     parser.add_argument('pack')

@@ -68,6 +68,7 @@ def _by_stamp(bag: Path) -> dict[int, dict]:
 
 
 def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
+    """Run the demo into `out_dir`: a sample bag processed by the embedded model; return 0."""
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         # Only a previous demo's output is replaced, an interrupted one included: the marker is written first.

@@ -52,6 +52,8 @@ def image_encoding(values: np.ndarray) -> tuple[str, int]:
 
 
 class Output(NamedTuple):
+    """One message the node publishes for a frame: its kind, payload and frame."""
+
     kind: str      # 'image' (payload: array), 'camera_info' (DepthCameraInfo) or 'cloud' (CloudPayload)
     payload: Any
     frame_id: str | None = None   # None: the input image's frame

@@ -24,6 +24,8 @@ from .tasks import TASKS
 
 @dataclass(frozen=True)
 class Param:
+    """One node parameter: name, default, description, and whether it may change while running."""
+
     name: str
     default: object
     description: str

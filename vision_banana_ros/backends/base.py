@@ -73,4 +73,5 @@ class Backend(ABC):
         return {}
 
     def parameter_count(self) -> int:
+        """Number of parameters of all the networks this backend runs."""
         return sum(parameter_count(model) for model in self.models())

@@ -112,6 +112,7 @@ class Preprocessing:
 
     @classmethod
     def read(cls, family: str, path: str | Path) -> 'Preprocessing':
+        """The preprocessing of `family` as the checkpoint's preprocessor_config.json sets it."""
         config = Path(path) / 'preprocessor_config.json'
         if family == 'depth_pro':
             data = {

@@ -159,9 +159,11 @@ class ExpertsBackend(Backend):
         )
 
     def models(self) -> list[torch.nn.Module]:
+        """The loaded expert networks (segmentation and/or depth)."""
         return [m for m in (self.segmentation, self.depth) if m is not None]
 
     def diagnostics(self) -> dict[str, str]:
+        """Depth Pro's focal length per frame of the last batch, for the node's diagnostics."""
         if self.depth is None or self.depth_pre.family != 'depth_pro':
             return {}
         return {
@@ -176,6 +178,7 @@ class ExpertsBackend(Backend):
 
     @torch.inference_mode()
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict:
+        """Run the experts for `tasks` on a batch; raw scores and depth at the batch's size."""
         raw, size = {'size': tuple(images.shape[-2:])}, tuple(images.shape[-2:])
         if 'segmentation' in tasks:
             outputs = self.segmentation(pixel_values=self._input(self.segmentation_pre, images))
@@ -205,6 +208,7 @@ class ExpertsBackend(Backend):
 
     @torch.inference_mode()
     def decode(self, raw: dict, tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
+        """Labels, confidence and metric depth from the raw expert outputs."""
         out, size = DenseOutputs(), raw['size']
         if 'segmentation' in tasks:
             family = self.segmentation_pre.family

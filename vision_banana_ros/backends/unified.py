@@ -48,6 +48,8 @@ DEFAULT_PROCESSING_SIZE = (240, 320)  # (height, width) for weights that do not 
 
 
 class UnifiedBackend(Backend):
+    """The unified network (one or more weights files, each answering its tasks) as a backend."""
+
     name = 'unified'
 
     def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
@@ -69,6 +71,7 @@ class UnifiedBackend(Backend):
         self.canonical_focal = depth[0].canonical_focal if depth else None
 
     def models(self) -> list[torch.nn.Module]:
+        """The loaded unified networks."""
         return list(self.networks)
 
     def _routes(self, tasks: tuple[str, ...]) -> list[tuple[object, tuple[str, ...]]]:
@@ -84,6 +87,7 @@ class UnifiedBackend(Backend):
 
     @torch.inference_mode()
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """Paint the answer images of `tasks` for a batch (averaged with the mirror image when asked)."""
         if self.mirror_average:
             images = torch.cat([images, images.flip(-1)])
         answers = {}
@@ -101,6 +105,7 @@ class UnifiedBackend(Backend):
     @torch.inference_mode()
     def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
         # The network paints normals from the image alone: intrinsics are not needed for them.
+        """Decode the painted answers into labels, depth and normals."""
         out = DenseOutputs()
         for task in tasks:
             rgb, mirrored = raw[task].float(), None

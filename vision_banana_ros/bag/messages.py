@@ -32,24 +32,29 @@ TF = 'tf2_msgs/msg/TFMessage'
 
 
 def header(stamp_ns: int, frame_id: str):
+    """A std_msgs/Header at `stamp_ns` nanoseconds in `frame_id`."""
     return T['std_msgs/msg/Header'](stamp=T['builtin_interfaces/msg/Time'](sec=int(stamp_ns // 10**9),
                                                                             nanosec=int(stamp_ns % 10**9)),
                                     frame_id=frame_id)
 
 
 def stamp_ns(msg_header) -> int:
+    """A header's stamp in nanoseconds."""
     return int(msg_header.stamp.sec) * 10**9 + int(msg_header.stamp.nanosec)
 
 
 def with_frame(msg_header, frame_id: str | None):
+    """The header, with its frame replaced when `frame_id` is given."""
     return msg_header if frame_id is None else T['std_msgs/msg/Header'](stamp=msg_header.stamp, frame_id=frame_id)
 
 
 def image(values: np.ndarray, msg_header):
+    """A sensor_msgs/Image of `values` under `msg_header`."""
     return T[IMAGE](header=msg_header, **image_fields(values))
 
 
 def camera_info(info: DepthCameraInfo, msg_header):
+    """A sensor_msgs/CameraInfo of `info` under `msg_header`."""
     fields = camera_info_fields(info)
     fields.update({name: np.array(fields[name], np.float64) for name in ('d', 'k', 'r', 'p')})  # float64[] fields
     roi = T['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
@@ -57,6 +62,7 @@ def camera_info(info: DepthCameraInfo, msg_header):
 
 
 def point_cloud2(payload: CloudPayload, msg_header):
+    """A sensor_msgs/PointCloud2 of `payload` under `msg_header`."""
     fields = point_cloud_fields(payload)
     point_fields = [T['sensor_msgs/msg/PointField'](**f) for f in fields.pop('fields')]
     return T[POINT_CLOUD2](header=msg_header, fields=point_fields, **fields)
@@ -72,4 +78,5 @@ def output_message(output, msg_header):
 
 
 def serialize(message, msgtype: str) -> bytes:
+    """The CDR bytes of a message of type `msgtype`, as a bag stores them."""
     return bytes(TYPESTORE.serialize_cdr(message, msgtype))

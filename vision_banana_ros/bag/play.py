@@ -32,6 +32,7 @@ from .io import open_reader
 
 
 def message_class(msgtype: str):
+    """The rclpy message class of a type name such as sensor_msgs/msg/Image."""
     package, kind, name = msgtype.split('/')
     try:
         return getattr(importlib.import_module(f'{package}.{kind}'), name)

@@ -49,6 +49,7 @@ def _image_name(topic: str) -> str:
 
 
 def camera_namespace(topic: str) -> str:
+    """The camera's namespace of an image topic (the topic without its image name)."""
     return _image_name(topic).rsplit('/', 1)[0]
 
 
@@ -100,6 +101,7 @@ def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
 
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
                 image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
+    """Process every camera image of the bag `src` into the new bag `dst`; return a summary."""
     src, dst = Path(src), Path(dst)
     output = open_writer(dst, storage)  # refuses an existing bag before the model loads
     try:

@@ -55,6 +55,7 @@ def _bag_qos(q) -> Qos:
 
 
 def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: float | None = None) -> int:
+    """Record `topics` into a new bag at `dst` until interrupted or `duration` seconds; return 0."""
     writer = open_writer(Path(dst), storage)
     rclpy.init()
     node = rclpy.create_node('vision_banana_bag_recorder')

@@ -64,6 +64,7 @@ def _tf(camera, msg_header):
 
 def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: tuple[int, int] = (640, 480),
                 seed: int = 7, ground_truth: bool = True, storage: str = 'mcap', progress: bool = True) -> Path:
+    """Write a bag of `frames` rendered street frames at `rate_hz` (with ground truth) to `out`."""
     out = Path(out)
     if frames < 1 or rate_hz <= 0:
         raise ValueError('need frames >= 1 and rate_hz > 0')

@@ -112,6 +112,7 @@ def _median_ms(fn, repeats: int) -> tuple[float, object]:
 
 
 def main(args) -> int:
+    """`bench --cloud`: time each point-cloud implementation on one frame and print the table."""
     import open3d as o3d
 
     depth, image, labels, intr = _frame()

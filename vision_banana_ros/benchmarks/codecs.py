@@ -62,6 +62,7 @@ def _inputs(width: int, height: int):
 
 
 def main(sizes: list[tuple[int, int]]) -> int:
+    """`bench --codecs`: time the codecs at each size on each device and print the table."""
     devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     rows = []
     for width, height in sizes:

@@ -59,6 +59,7 @@ def _measure(runner: BatchRunner, frames: list[FrameRequest], repeats: int) -> d
 
 
 def main(args) -> int:
+    """`bench --engine`: time the engine at each batch size and precision and print the table."""
     device = resolve_device(args.device)
     batches = args.batches
     precisions = args.precisions or (

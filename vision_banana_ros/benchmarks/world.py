@@ -29,6 +29,7 @@ FRAMES = 5  # scenes per size (seeds 0..4): the time varies with what a scene ho
 
 
 def main(sizes: list[tuple[int, int]]) -> int:
+    """`bench --world`: time the world render at each size and print the table."""
     render_frame(0, 64, 48)  # imports, the noise texture
     rows = []
     print(f'world render, one process; {FRAMES} scenes per size')

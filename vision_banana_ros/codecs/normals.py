@@ -46,6 +46,7 @@ def encode_normals(normals: np.ndarray) -> np.ndarray:
 
 
 def encode_normals_uint8(normals: np.ndarray) -> np.ndarray:
+    """Unit normals (... x 3) -> 8-bit RGB."""
     return np.rint(encode_normals(normals) * 255.0).astype(np.uint8)
 
 
@@ -66,6 +67,7 @@ def encode_normals_torch(normals: torch.Tensor) -> torch.Tensor:
 
 
 def encode_normals_uint8_torch(normals: torch.Tensor) -> torch.Tensor:
+    """Unit normals (N x 3 x H x W) -> 8-bit RGB, on their device."""
     return (encode_normals_torch(normals) * 255.0).round_().to(torch.uint8)
 
 

@@ -204,6 +204,7 @@ class Palette:
             raise ValueError(f'invalid palette file {path}: {exc}') from exc
 
     def to_yaml(self) -> str:
+        """The palette as the YAML that `load_palette` reads."""
         classes = [{'id': i, 'name': n, 'color': list(c)} for i, n, c in zip(self.ids, self.names, self.colors)]
         return yaml.safe_dump({'classes': classes, 'ignore_color': list(self.ignore_color)},
                               sort_keys=False, default_flow_style=None)
@@ -229,6 +230,7 @@ def _build_tables(palette: Palette) -> dict:
 
 
 def cityscapes_palette() -> Palette:
+    """The 19 Cityscapes training classes with their official colours."""
     names, colors = zip(*CITYSCAPES_CLASSES)
     return Palette(ids=tuple(range(len(names))), names=names, colors=colors)
 

@@ -35,6 +35,8 @@ from .stats import EngineStats
 
 
 class Engine:
+    """Batches frames from many cameras onto one runner, on a worker thread."""
+
     def __init__(self, runner: BatchRunner, max_batch: int = 4, max_wait_ms: float = 5.0,
                  on_result: Callable[[FrameResult], None] | None = None,
                  on_error: Callable[[list[FrameRequest], BaseException], None] | None = None):
@@ -56,6 +58,7 @@ class Engine:
         self._worker.start()
 
     def submit(self, request: FrameRequest) -> Future:
+        """Queue a frame (replacing its camera's queued one) and return its Future; never blocks."""
         future: Future = Future()
         with self._cond:
             if self._closing:
@@ -72,6 +75,7 @@ class Engine:
         return future
 
     def queued(self) -> int:
+        """Number of frames waiting for a batch."""
         with self._cond:
             return len(self._pending)
 

@@ -55,6 +55,7 @@ class BatchRunner:
         return tensor.permute(2, 0, 1)[None].float().div_(255.0)
 
     def run(self, requests: list[FrameRequest]) -> list[FrameResult]:
+        """Answer a batch of frames: one forward, results at each input resolution on the host."""
         started = time.perf_counter()
         wanted = [self.tasks if r.tasks is None else tuple(t for t in self.tasks if t in r.tasks) for r in requests]
         tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))

@@ -24,6 +24,8 @@ STAGES = ('queue', 'upload', 'forward', 'decode', 'download', 'total')
 
 
 class EngineStats:
+    """Thread-safe counters and per-stage timings of the engine, over a window of frames."""
+
     def __init__(self, window: int = 1000):
         self._lock = threading.Lock()
         self.counts = Counter()
@@ -31,10 +33,12 @@ class EngineStats:
         self._timings = {stage: deque(maxlen=window) for stage in STAGES}
 
     def count(self, key: str, n: int = 1) -> None:
+        """Add `n` to the counter `key`."""
         with self._lock:
             self.counts[key] += n
 
     def record_batch(self, timings: list[dict[str, float]]) -> None:
+        """Count one batch and keep its frames' stage timings (milliseconds)."""
         with self._lock:
             self.counts['batches'] += 1
             self.counts['processed'] += len(timings)

@@ -34,6 +34,8 @@ MAX_DEPTH = 1e3
 
 
 class SegmentationMetrics:
+    """Semantic segmentation IoU per class, accumulated over a set in a confusion matrix."""
+
     def __init__(self, palette: Palette = CITYSCAPES):
         self.palette = palette
         self._index = np.full(256, -1, np.int64)
@@ -43,6 +45,7 @@ class SegmentationMetrics:
         self.missed = np.zeros(len(palette.ids), np.int64)
 
     def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        """Add one frame: predicted and ground-truth label images of the same shape."""
         if predicted.shape != truth.shape:
             raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
         gt = self._index[truth.astype(np.intp).ravel()]
@@ -54,21 +57,26 @@ class SegmentationMetrics:
         self.missed += np.bincount(gt[keep & (pred < 0)], minlength=n)
 
     def per_class_iou(self) -> dict[str, float]:
+        """IoU of each class present in the ground truth, by class name."""
         tp = np.diag(self.confusion)
         gt_total = self.confusion.sum(1) + self.missed
         union = gt_total + self.confusion.sum(0) - tp
         return {self.palette.names[i]: float(tp[i] / union[i]) for i in range(len(tp)) if gt_total[i] > 0}
 
     def miou(self) -> float:
+        """Mean IoU over the classes present in the ground truth (NaN when none is)."""
         ious = list(self.per_class_iou().values())
         return float(np.mean(ious)) if ious else float('nan')
 
 
 class DepthMetrics:
+    """Depth accuracy (delta thresholds, AbsRel, RMSE), averaged over frames."""
+
     def __init__(self):
         self.rows: list[tuple[float, ...]] = []
 
     def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        """Add one frame: predicted and ground-truth depth in metres (invalid truth is left out)."""
         if predicted.shape != truth.shape:
             raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
         valid = np.isfinite(truth) & (truth > 0)
@@ -82,6 +90,7 @@ class DepthMetrics:
                           float(np.mean(np.abs(p - g) / g)), float(np.sqrt(np.mean((p - g) ** 2)))))
 
     def summary(self) -> dict[str, float]:
+        """Mean delta1..3, abs_rel and rmse over the frames (NaN when there were none)."""
         keys = ('delta1', 'delta2', 'delta3', 'abs_rel', 'rmse')
         if not self.rows:
             return {k: float('nan') for k in keys}
@@ -102,6 +111,7 @@ class NormalMetrics:
         self.within = np.zeros(len(self.THRESHOLDS), np.int64)
 
     def update(self, predicted: np.ndarray, truth: np.ndarray) -> None:
+        """Add one frame: predicted and ground-truth unit normals (invalid truth is left out)."""
         if predicted.shape != truth.shape:
             raise ValueError(f'prediction shape {predicted.shape} != ground truth shape {truth.shape}')
         valid = np.isfinite(truth).all(-1) & (np.abs(np.nan_to_num(truth)).sum(-1) > 0)
@@ -116,6 +126,7 @@ class NormalMetrics:
         self.histogram += np.bincount(bins, minlength=len(self.histogram))
 
     def summary(self) -> dict[str, float]:
+        """Mean and median angle in degrees and the fractions within 11.25, 22.5 and 30 degrees."""
         count = int(self.histogram.sum())
         if not count:
             return {k: float('nan') for k in ('mean_deg', 'median_deg', 'within_11_25', 'within_22_5', 'within_30')}

@@ -77,6 +77,7 @@ def camera_of(sample) -> Intrinsics | None:
 
 
 def format_report(result: dict) -> str:
+    """The evaluation result as the lines `vision_banana evaluate` prints."""
     lines = [f'frames {result["frames"]}',
              f'segmentation  mIoU {result["miou"]:.3f}',
              '  ' + '  '.join(f'{k} {v:.2f}' for k, v in result['per_class_iou'].items()),

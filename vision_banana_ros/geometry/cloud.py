@@ -120,18 +120,22 @@ class CloudPayload:
 
     @property
     def height(self) -> int:
+        """Rows of the cloud (1 when unorganized)."""
         return self.points.shape[0]
 
     @property
     def width(self) -> int:
+        """Points per row."""
         return self.points.shape[1]
 
     @property
     def point_step(self) -> int:
+        """Bytes per point."""
         return self.points.dtype.itemsize
 
     @property
     def row_step(self) -> int:
+        """Bytes per row."""
         return self.point_step * self.width
 
 

@@ -43,6 +43,7 @@ class RigidTransform:
     @classmethod
     def from_translation_quaternion(cls, translation: Sequence[float], quaternion_xyzw: Sequence[float]
                                     ) -> RigidTransform:
+        """The transform of a translation and a unit quaternion (x, y, z, w), as TF gives them."""
         q = _finite_vector(quaternion_xyzw, 4, 'quaternion (x, y, z, w)')
         squared = float(q @ q)
         if abs(squared - 1.0) > QUATERNION_TOLERANCE:

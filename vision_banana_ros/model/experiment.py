@@ -48,6 +48,7 @@ def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig
 
 
 def load_training_set(args: argparse.Namespace) -> TrainingSet:
+    """The training frames the arguments ask for: rendered, or read from data set directories."""
     from ..world import render_frame
     from ..world.dataset import iter_samples, read_dataset
     width, height = args.size
@@ -88,6 +89,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 
 
 def run_training(args: argparse.Namespace) -> int:
+    """Train the models the arguments ask for and print the report; return 0."""
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
                           init=args.init, device=args.device, augmented=not args.no_augment,

@@ -31,6 +31,7 @@ TOLERANCE = 1e-4  # max |onnxruntime - torch| on the RGB answers, in [0, 1] unit
 
 
 def export_onnx(weights: str | Path | None, out: str | Path, height: int, width: int, opset: int = 17) -> dict:
+    """Export the weights to ONNX at `out`, checked against torch by onnxruntime; return a summary."""
     network = load_network(weights).eval()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,11 +33,14 @@ DEFAULT_TABLE = Path(__file__).resolve().parent / 'instructions.yaml'
 
 @dataclass(frozen=True)
 class InstructionTable:
+    """Each task's instruction and the keywords that map a paraphrase to it."""
+
     instructions: dict[str, str]
     keywords: dict[str, frozenset[str]]
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_TABLE) -> 'InstructionTable':
+        """Read the table from a YAML file (the packaged instructions.yaml by default)."""
         path = Path(path)
         try:
             tasks = yaml.safe_load(path.read_text())['tasks']

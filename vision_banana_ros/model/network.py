@@ -40,6 +40,8 @@ from .instructions import TASKS
 
 @dataclass(frozen=True)
 class NetworkConfig:
+    """The shape of the unified network; stored in every weights file."""
+
     encoder_widths: tuple[int, ...] = (24, 48, 96, 160, 256)   # at 1/2, 1/4, 1/8, 1/16, 1/32
     encoder_blocks: tuple[int, ...] = (0, 1, 2, 2, 2)
     decoder_widths: tuple[int, ...] = (128, 80, 48, 24)         # at 1/16, 1/8, 1/4, 1/2
@@ -54,10 +56,12 @@ class NetworkConfig:
             raise ValueError(f'network config: tasks must be a non-empty subset of {TASKS}, got {self.tasks}')
 
     def to_dict(self) -> dict:
+        """The configuration as plain values (weights file metadata)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> 'NetworkConfig':
+        """The configuration from `to_dict` values (lists back to tuples)."""
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -147,6 +151,7 @@ class VisionBananaNet(nn.Module):
         return features
 
     def decode(self, features: list[torch.Tensor], task_ids: torch.Tensor) -> torch.Tensor:
+        """Answer images (N x T x 3 x H x W) of every image for every task in `task_ids`."""
         n, t = features[0].shape[0], task_ids.numel()
         # Every image meets every task (batch index = image * T + task) from the first FiLM on.
         task = self.task_embedding(task_ids.to(features[0].device)).repeat(n, 1)
@@ -164,6 +169,7 @@ class VisionBananaNet(nn.Module):
         return 2 ** len(self.config.encoder_widths)
 
     def forward(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
+        """Answer images (N x T x 3 x H x W) of images of any size (padded to the stride and cropped back)."""
         height, width = images.shape[-2:]
         pad_h, pad_w = -height % self.stride, -width % self.stride
         if pad_h or pad_w:
@@ -179,4 +185,5 @@ class VisionBananaNet(nn.Module):
 
 
 def parameter_count(module: nn.Module) -> int:
+    """Number of parameters of a module."""
     return sum(p.numel() for p in module.parameters())

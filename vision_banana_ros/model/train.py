@@ -152,6 +152,8 @@ WARMUP = 0.02     # fraction of the budget over which the learning rate ramps up
 
 @dataclass
 class TrainOptions:
+    """What `train` runs: the budget (minutes or steps), batch, learning rate, device and checkpoints."""
+
     out: Path
     minutes: float | None = None
     steps: int | None = None
@@ -211,6 +213,7 @@ def _losses(network, images, batch, task_ids, class_weights, device, precision) 
 
 
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
+    """Train the unified network of `config` on `data` within the budget and return it."""
     if (options.minutes is None) == (options.steps is None):
         raise ValueError('give exactly one training budget: --minutes or --steps')
     device = torch.device(options.device)

@@ -56,6 +56,7 @@ def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
+    """A weights file's safetensors metadata."""
     from safetensors import safe_open
     with safe_open(str(path), framework='pt') as handle:
         return dict(handle.metadata() or {})

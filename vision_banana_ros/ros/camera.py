@@ -31,10 +31,12 @@ class EventRate:
         self.total = 0
 
     def tick(self) -> None:
+        """Count one frame now."""
         self.times.append(time.monotonic())
         self.total += 1
 
     def hz(self) -> float:
+        """Frames per second over the last `window` seconds."""
         now = time.monotonic()
         while self.times and self.times[0] < now - self.window:
             self.times.popleft()

@@ -130,6 +130,7 @@ class NodeCore:
                       f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
 
     def activate(self) -> None:
+        """Start the engine if needed, then the publishers and subscriptions of every camera."""
         if self.engine is None:  # freed by deactivate
             self._start_engine()
         c = self.config
@@ -156,6 +157,7 @@ class NodeCore:
         return on_camera_info
 
     def deactivate(self) -> None:
+        """Stop taking frames: subscriptions and publishers go, the engine is freed."""
         for camera in self.cameras.values():
             for subscription in camera.subscriptions:
                 self.node.destroy_subscription(subscription)

@@ -41,9 +41,11 @@ class DiagnosticsPublisher:
         self._failed_before = 0                   # engine failures counted up to the last message
 
     def destroy(self) -> None:
+        """Destroy the diagnostics publisher."""
         self.node.destroy_publisher(self.publisher)
 
     def publish(self, engine: Engine, cameras: list[Camera]) -> None:
+        """Publish the engine's and each camera's status as one DiagnosticArray."""
         msg = DiagnosticArray()
         msg.header.stamp = self.node.get_clock().now().to_msg()
         msg.status.append(self._engine_status(engine))

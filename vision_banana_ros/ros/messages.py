@@ -54,6 +54,7 @@ def array_to_image(values: np.ndarray, header) -> Image:
 
 
 def to_camera_info(info: DepthCameraInfo, header) -> CameraInfo:
+    """A sensor_msgs/CameraInfo of `info` under `header`."""
     return CameraInfo(header=header, **camera_info_fields(info))
 
 

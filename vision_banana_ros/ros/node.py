@@ -115,6 +115,7 @@ class VisionBananaNode(Node):
         self.core.activate()
 
     def destroy_node(self):
+        """Stop the cameras and the engine, then destroy the node."""
         if hasattr(self, 'core'):  # not when declaring a parameter failed (rclpy still destroys the node at exit)
             self.core.deactivate()
         return super().destroy_node()
@@ -132,6 +133,7 @@ class VisionBananaLifecycleNode(LifecycleNode):
     # rclpy turns an exception in a transition into ERROR without logging it, and ERROR skips cleanup: say why
     # here and undo what the transition had built.
     def on_configure(self, state) -> TransitionCallbackReturn:
+        """Read the parameters and load the model."""
         try:
             self.core.configure()
         except Exception as exc:
@@ -141,6 +143,7 @@ class VisionBananaLifecycleNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state) -> TransitionCallbackReturn:
+        """Start the engine, publishers and subscriptions."""
         try:
             self.core.activate()
         except Exception as exc:  # e.g. the model no longer loads, or the GPU is out of memory
@@ -150,14 +153,17 @@ class VisionBananaLifecycleNode(LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
+        """Stop taking frames; the model stays loaded."""
         self.core.deactivate()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
+        """Free the engine and the model."""
         self.core.cleanup()
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state) -> TransitionCallbackReturn:
+        """Free the engine and the model."""
         self.core.cleanup()
         return TransitionCallbackReturn.SUCCESS
 
@@ -182,8 +188,10 @@ def _spin(make_node) -> int:
 
 
 def main() -> int:
+    """Entry point of `ros2 run vision_banana_ros vision_banana_node`."""
     return _spin(VisionBananaNode)
 
 
 def lifecycle_main() -> int:
+    """Entry point of the lifecycle node executable."""
     return _spin(VisionBananaLifecycleNode)

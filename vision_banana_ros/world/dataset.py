@@ -64,12 +64,14 @@ def parse_size(size) -> tuple[int, int] | str:
 
 
 def frame_size(size, seed: int) -> tuple[int, int]:
+    """The frame size of sample `seed`: `size`, or one of RANDOM_SIZES when size is 'random'."""
     if size != 'random':
         return size
     return RANDOM_SIZES[int(np.random.default_rng(seed).integers(len(RANDOM_SIZES)))]
 
 
 def save_sample(out_dir: str | Path, name: str, frame: Frame) -> None:
+    """Write one frame's RGB, labels, depth and normals under `out_dir` as `name`."""
     from PIL import Image
     out = Path(out_dir)
     Image.fromarray(np.ascontiguousarray(frame.rgb, dtype=np.uint8)).save(out / 'rgb' / f'{name}.png')

@@ -59,6 +59,7 @@ class Room(Shapes):
         self.occupied: list[tuple] = []             # footprints (x0, x1, y0, y1) already used
 
     def camera_x(self) -> float:
+        """A random camera position across the room's width."""
         return self.u(self.x0 + 0.4, self.x1 - 0.4)
 
     def free(self, x0: float, x1: float, y0: float, y1: float, camera_x: float) -> bool:
@@ -70,6 +71,7 @@ class Room(Shapes):
         return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied)
 
     def build(self, camera_x: float, height_m: float) -> None:
+        """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m`."""
         self.camera_height = height_m
         self._shell()
         recipe = {'room': self._room, 'corridor': self._corridor, 'warehouse': self._warehouse,

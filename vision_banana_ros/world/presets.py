@@ -79,6 +79,7 @@ PRESETS = {
 
 
 def preset(name: str) -> Preset:
+    """The preset called `name`; a ValueError names the known ones."""
     if name not in PRESETS:
         raise ValueError(f'unknown world preset {name!r}; known: {", ".join(PRESETS)}')
     return PRESETS[name]

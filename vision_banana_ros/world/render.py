@@ -64,6 +64,7 @@ class Sensor:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> 'Sensor':
+        """A random sensor of a real camera (exposure, white balance, vignette, blur, noise)."""
         wb = np.exp(rng.normal(0, 0.05, 3))
         return cls(float(rng.uniform(0.13, 0.25)), float(rng.normal(0, 0.35)), tuple(wb / wb.mean()),
                    float(rng.uniform(1.9, 2.5)), float(rng.uniform(0, 0.35)),

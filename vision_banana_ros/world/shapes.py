@@ -74,6 +74,7 @@ class Shapes:
         self.rim = self.mat.flat(hsv(0, 0, 0.3), shine=0.3)
 
     def u(self, a: float, b: float) -> float:
+        """A uniform random number in [a, b)."""
         return float(self.rng.uniform(a, b))
 
     # -- primitives --------------------------------------------------------------------------------------
@@ -93,6 +94,7 @@ class Shapes:
         self.rboxes.append((center, size, rot, mat if np.ndim(mat) else (mat,) * 6, label))
 
     def cylinder(self, p0, p1, radius, mat_side, mat_cap, label, sides: int = 10) -> None:
+        """Queue a cylinder from `p0` to `p1`."""
         self.cylinders.setdefault(sides, []).append((*p0, *p1, radius, mat_side, mat_cap, label))
 
     def prism(self, poly, origin, u_axis, v_axis, extrude, front, back, side, label) -> None:
@@ -102,6 +104,7 @@ class Shapes:
             (poly, origin, u_axis, v_axis, extrude, front, back, np.broadcast_to(side, (len(poly),)), label))
 
     def flush(self) -> None:
+        """Add every queued shape to the mesh builder and empty the queues."""
         mb = self.mb
         if self.aabbs:
             a = np.array(self.aabbs)
@@ -160,6 +163,7 @@ class Shapes:
                           np.stack([hr, hr * np.array([1.06, 1.05, 0.93])]), [skin, hair], PERSON, rng, 0.04)
 
     def vehicle_length(self, kind: str) -> float:
+        """A random length in metres for a vehicle of `kind`."""
         return self.u(*VEHICLE_LENGTHS_M[kind])
 
     def vehicle(self, x: float, y: float, yaw: float, kind: str, length: float) -> None:

@@ -133,6 +133,7 @@ class Materials:
         return self.add(NOISE, color, color, params=(4.0, 4.0, 0.0, noise), shine=shine, emit=emit)
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The materials as arrays per field, for the renderer."""
         return {'kind': np.array(self.kind, dtype=np.int32), 'colors': np.array(self.colors, dtype=np.float32),
                 'params': np.array(self.params, dtype=np.float32), 'origin': np.array(self.origin, dtype=np.float32),
                 'shine': np.array(self.shine, dtype=np.float32), 'emit': np.array(self.emit, dtype=np.float32)}
