@@ -113,8 +113,7 @@ class TrainingSet:
         on_set = generator.device
 
         def random(low, high, *shape):
-            return torch.rand(*shape, generator=generator, device=on_set).to(
-                    device) * (high - low) + low
+            return torch.rand(*shape, generator=generator, device=on_set).to(device) * (high - low) + low
         i = torch.randint(len(self), (size,), generator=generator, device=on_set)
         height, width = self.rgb.shape[1:3]
         crop_w, crop_h = crop or (width, height)
