@@ -25,12 +25,11 @@ backend, segmentation_model and depth_model set those node parameters over the c
 import os
 
 from ament_index_python.packages import get_package_share_directory
+import launch
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-
-import launch
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
 PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')

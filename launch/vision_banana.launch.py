@@ -26,6 +26,7 @@ segmentation_model, depth_model: node parameters that override the config file's
 import os
 
 from ament_index_python.packages import get_package_share_directory
+import launch
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.conditions import IfCondition, UnlessCondition
 from launch.events import matches_action
@@ -34,8 +35,6 @@ from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
-
-import launch
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
 PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')

@@ -72,8 +72,8 @@ def test_unorganized_cloud_reads_back_as_rviz_and_sensor_msgs_py_would():
     cloud = build_cloud(depth, Intrinsics(FX, FY, CX, CY, WIDTH, HEIGHT), image=image, labels=labels)
     msg = round_trip(to_point_cloud2(cloud, header()))
 
-    assert (msg.header.frame_id, msg.header.stamp.sec, msg.header.stamp.nanosec) == ('camera_optical_frame',
-                                                                                      1700000000, 123)
+    assert (msg.header.frame_id, msg.header.stamp.sec, msg.header.stamp.nanosec) == (
+        'camera_optical_frame', 1700000000, 123)
     assert [(f.name, f.offset, f.datatype, f.count) for f in msg.fields] == [
         ('x', 0, PointField.FLOAT32, 1), ('y', 4, PointField.FLOAT32, 1), ('z', 8, PointField.FLOAT32, 1),
         ('rgb', 12, PointField.FLOAT32, 1), ('label', 16, PointField.UINT8, 1)]

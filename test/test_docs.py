@@ -32,8 +32,8 @@ from vision_banana_ros.parameters import BY_NAME, PARAMS
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / 'README.md').read_text()
 NODE_DOC = (ROOT / 'docs' / 'node.md').read_text()
-PAGES = {path.relative_to(ROOT).as_posix(): path.read_text() for path in [ROOT / 'README.md',
-                                                                         *sorted((ROOT / 'docs').glob('*.md'))]}
+PAGES = {path.relative_to(ROOT).as_posix(): path.read_text()
+         for path in [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]}
 
 
 def shown_commands(program: str) -> list[tuple[str, str]]:

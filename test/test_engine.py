@@ -186,6 +186,7 @@ def test_failing_batches_and_callbacks_do_not_stop_the_engine(backend):
     seen = []
 
     class Flaky(BatchRunner):
+
         def run(self, requests):
             if requests[0].header == 'boom':
                 raise RuntimeError('boom')

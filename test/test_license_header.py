@@ -53,6 +53,14 @@ def test_license_is_apache_2():
     assert '<license>Apache-2.0</license>' in (ROOT / 'package.xml').read_text()
 
 
+def test_contributions_are_under_the_licence():
+    # ament_copyright wants a CONTRIBUTING.md that states it (section 5 of the licence, quoted).
+    text = ' '.join((ROOT / 'CONTRIBUTING.md').read_text().split())
+    assert 'will be under the Apache 2 License, as dictated by that' in text
+    assert '5. Submission of Contributions.' in text and ' '.join(
+        (ROOT / 'LICENSE').read_text().split()).count(text.split('~~~')[1].strip()) == 1
+
+
 def test_every_python_file_starts_with_the_header():
     files = python_files()
     assert len(files) > 80

@@ -16,7 +16,7 @@
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
-from lifecycle_msgs.msg import State  # noqa: E402
+from lifecycle_msgs.msg import State  # noqa: E402, I100 (imported after the rclpy skip)
 from rclpy.parameter import Parameter  # noqa: E402
 
 pytestmark = pytest.mark.ros

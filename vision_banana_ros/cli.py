@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
     bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
-    bench.add_argument('--compare-weights', help="engine: also measure these unified weights as the node runs them "
+    bench.add_argument('--compare-weights', help='engine: also measure these unified weights as the node runs them '
                                                  "(row 'unified-compared'), e.g. an earlier model")
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
     bench.add_argument('--pairings', type=_list_of(_pairing), default='fast',
@@ -267,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--experts', action='store_true',
                        help='train one single-task network per task instead, splitting the budget equally and '
                             'scaling widths so that together they have the unified parameter count')
-    train.add_argument('--crop', type=_size, help='train on random WxH windows of the samples (the same focal '
-                                                   'length on a smaller sensor: depth stays right, steps cost less; '
-                                                   'both sides multiples of 32, which the network needs unpadded)')
+    train.add_argument('--crop', type=_size,
+                       help='train on random WxH windows of the samples (the same focal length on a smaller sensor: '
+                            'depth stays right, steps cost less; both sides multiples of 32, which the network needs '
+                            'unpadded)')
     train.add_argument('--no-augment', action='store_true',
                        help='only brightness/contrast/colour jitter, none of the camera effects (zoom, grey, blur, '
                             'noise, JPEG, cut-outs)')
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_backend_arguments(evaluation)
     evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
     evaluation.add_argument('--size', type=_size,
-                            help="processing size WxH (default: the size the weights were trained at; each "
+                            help='processing size WxH (default: the size the weights were trained at; each '
                                  "expert's processor size)")
     evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',

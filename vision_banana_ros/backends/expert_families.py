@@ -328,6 +328,6 @@ def metric_depth(
         depth = F.interpolate(
             depth, size=(size[0] + 2 * ph, size[1] + 2 * pw), mode='bicubic', align_corners=False
         )
-        depth = depth[..., ph : depth.shape[-2] - ph, pw : depth.shape[-1] - pw]
+        depth = depth[..., ph:depth.shape[-2] - ph, pw:depth.shape[-1] - pw]
         return depth[:, 0]
     return F.interpolate(depth, size=size, mode='bicubic', align_corners=False)[:, 0]

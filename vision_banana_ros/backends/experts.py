@@ -39,9 +39,6 @@ import re
 
 import torch
 
-from ..codecs import CITYSCAPES, encode_depth_uint8_torch, encode_normals_uint8_torch, Palette
-from ..geometry.depth_normals import normals_from_depth
-from ..geometry.intrinsics import Intrinsics
 from .base import Backend, DenseOutputs
 from .checkpoints import resolve
 from .expert_families import (
@@ -52,6 +49,9 @@ from .expert_families import (
     semantic_confidence,
     semantic_scores,
 )
+from ..codecs import CITYSCAPES, encode_depth_uint8_torch, encode_normals_uint8_torch, Palette
+from ..geometry.depth_normals import normals_from_depth
+from ..geometry.intrinsics import Intrinsics
 
 
 def _load(

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from .base import Backend, DenseOutputs
 from ..codecs import (
     CITYSCAPES,
     decode_depth_pooled_torch,
@@ -42,7 +43,6 @@ from ..codecs import (
 )
 from ..model.canonical import focal_of
 from ..model.weights import load_network, trained_size
-from .base import Backend, DenseOutputs
 
 DEFAULT_PROCESSING_SIZE = (240, 320)  # (height, width) for weights that do not record their trained size
 

@@ -33,8 +33,8 @@ TF = 'tf2_msgs/msg/TFMessage'
 
 def header(stamp_ns: int, frame_id: str):
     """A std_msgs/Header at `stamp_ns` nanoseconds in `frame_id`."""
-    return T['std_msgs/msg/Header'](stamp=T['builtin_interfaces/msg/Time'](sec=int(stamp_ns // 10**9),
-                                                                            nanosec=int(stamp_ns % 10**9)),
+    stamp = T['builtin_interfaces/msg/Time'](sec=int(stamp_ns // 10**9), nanosec=int(stamp_ns % 10**9))
+    return T['std_msgs/msg/Header'](stamp=stamp,
                                     frame_id=frame_id)
 
 

@@ -33,13 +33,13 @@ import time
 
 from tqdm import tqdm
 
+from . import messages
+from .io import open_reader, open_writer
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import make_outputs, OUTPUT_TASKS
-from . import messages
-from .io import open_reader, open_writer
 
 IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
 

@@ -26,12 +26,12 @@ import numpy as np
 from tqdm import tqdm
 from transforms3d.quaternions import mat2quat
 
+from . import messages
+from .io import open_writer
 from ..geometry import Intrinsics
 from ..outputs import DepthCameraInfo
 from ..world.render import render, Sensor
 from ..world.scene import generate
-from . import messages
-from .io import open_writer
 
 NAMESPACE = '/camera'
 FRAME_ID = 'camera_optical_frame'

@@ -34,13 +34,13 @@ import time
 import numpy as np
 import torch
 
+from .expert_architectures import save_random
 from ..backends.checkpoints import PAIRINGS
 from ..backends.experts import ExpertsBackend
 from ..backends.unified import UnifiedBackend
 from ..device import resolve_device
 from ..engine import BatchRunner, FrameRequest
 from ..tasks import TASKS
-from .expert_architectures import save_random
 
 
 def _measure(runner: BatchRunner, frames: list[FrameRequest], repeats: int) -> dict:

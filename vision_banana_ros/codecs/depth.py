@@ -38,8 +38,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..torch_ops import on_device
 from .rgb import unit_rgb, unit_rgb_torch
+from ..torch_ops import on_device
 
 SCALE_M = 10.0
 EDGES = 7

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..torch_ops import norm
 from .rgb import unit_rgb, unit_rgb_torch
+from ..torch_ops import norm
 
 MIN_NORM = 0.5
 

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 import yaml
 
-from ..torch_ops import on_device
 from .rgb import unit_rgb, unit_rgb_torch
+from ..torch_ops import on_device
 
 IGNORE_ID = 255
 LIKELIHOOD_SIGMA = 24.0  # colour scale (0..255 units) of the palette logits -d^2 / (2 sigma^2)

@@ -24,10 +24,10 @@ import time
 import numpy as np
 import torch
 
-from ..backends.base import Backend, DenseOutputs
-from ..device import autocast, check_precision
 from .frames import FrameRequest, FrameResult
 from .resample import resize_depth, resize_images, resize_labels, resize_nearest, resize_normals, seen_intrinsics
+from ..backends.base import Backend, DenseOutputs
+from ..device import autocast, check_precision
 
 
 class BatchRunner:

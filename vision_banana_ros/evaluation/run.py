@@ -20,10 +20,10 @@ import math
 
 from tqdm import tqdm
 
+from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 from ..engine import BatchRunner, FrameRequest
 from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
-from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 
 
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True) -> dict:

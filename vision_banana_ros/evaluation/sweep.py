@@ -25,10 +25,10 @@ import itertools
 
 from tqdm import tqdm
 
-from ..engine import BatchRunner, FrameRequest
-from ..world import frame_seed, render_frame
 from .metrics import DepthMetrics
 from .run import camera_of
+from ..engine import BatchRunner, FrameRequest
+from ..world import frame_seed, render_frame
 
 
 def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, size=(320, 240),

@@ -36,13 +36,13 @@ import math
 import numpy as np
 import torch
 
-from ..codecs.palette import CITYSCAPES, Palette
 from .backprojection import ray_grids, ray_lengths
 from .depth_normals import normals_from_depth
 from .filters import remove_statistical_outliers, voxel_downsample
 from .host_points import host_points
 from .intrinsics import Intrinsics
 from .transform import RigidTransform
+from ..codecs.palette import CITYSCAPES, Palette
 
 # sensor_msgs/PointField datatype constants.
 UINT8 = 2

@@ -24,9 +24,9 @@ import math
 
 import torch
 
-from ..torch_ops import norm
 from .backprojection import backproject
 from .intrinsics import Intrinsics
+from ..torch_ops import norm
 
 
 def normals_from_depth(depth: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:

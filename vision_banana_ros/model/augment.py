@@ -100,8 +100,8 @@ def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         * draw(0.85, 1.15, n, 3, 1, 1)
     rgb = rgb.clamp(0.0, 1.0) ** draw(0.6, 1.6, n, 1, 1, 1)
     out = []
-    for i, (grey, blur, motion, noise, jpeg) in enumerate(zip(chance(0.1), chance(0.15), chance(0.1),
-                                                             chance(0.3), chance(0.25))):
+    for i, (grey, blur, motion, noise, jpeg) in enumerate(zip(chance(0.1), chance(0.15), chance(0.1), chance(0.3),
+                                                              chance(0.25))):
         image = rgb[i:i + 1]
         if grey:        # a mono8 camera: every channel the luma
             image = (image * image.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..tasks import TASKS
 from .network import NetworkConfig, parameter_count, VisionBananaNet
 from .train import train, TrainingSet, TrainOptions
 from .weights import read_metadata
+from ..tasks import TASKS
 
 
 def expert_config(base: NetworkConfig, task: str, experts: int) -> NetworkConfig:

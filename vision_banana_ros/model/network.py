@@ -70,6 +70,7 @@ def _conv_bn(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> nn.Sequen
 
 
 class _Residual(nn.Module):
+
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(_conv_bn(channels, channels), nn.ReLU(inplace=True), _conv_bn(channels, channels))

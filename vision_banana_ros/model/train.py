@@ -37,12 +37,12 @@ from safetensors.torch import load_file, save_file
 import torch
 from tqdm import tqdm
 
-from ..device import autocast
 from . import augment
 from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
 from .network import NetworkConfig, parameter_count, VisionBananaNet
 from .weights import load_network, save_network
+from ..device import autocast
 
 
 @dataclass

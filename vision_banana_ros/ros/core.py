@@ -30,15 +30,15 @@ from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 import torch
 
+from .camera import Camera
+from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
+from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, NodeConfig, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import make_outputs, tasks_for
 from ..parameters import PARAMS
-from .camera import Camera
-from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
-from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
     import tf2_ros

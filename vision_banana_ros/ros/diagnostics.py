@@ -20,8 +20,8 @@ from __future__ import annotations
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import numpy as np
 
-from ..engine import Engine
 from .camera import Camera
+from ..engine import Engine
 
 WARN_PERIOD_S = 5.0   # shortest time between repeats of one warning in the log
 

@@ -92,8 +92,8 @@ class Room(Shapes):
                                 (u(0.2, 0.8),) * 2 + (0.0, u(0.003, 0.01), u(0, 0.3), 0.05))
         if r < 0.55:   # wooden planks
             c = hsv(u(20, 40), u(0.3, 0.7), u(0.2, 0.7))
-            return self.mat.add(TILES, c, c * 0.7, c * u(0.8, 1.2), (u(0.8, 2.0), u(0.1, 0.25), 0.5, 0.004,
-                                                                        u(0.2, 0.6), 0.1), shine=u(0, 0.2))
+            return self.mat.add(TILES, c, c * 0.7, c * u(0.8, 1.2),
+                                (u(0.8, 2.0), u(0.1, 0.25), 0.5, 0.004, u(0.2, 0.6), 0.1), shine=u(0, 0.2))
         c = hsv(u(0, 360), u(0, 0.25), u(0.25, 0.7))   # concrete, screed, carpet, epoxy
         return self.mat.add(NOISE, c, c * u(0.7, 1.0), params=(u(0.5, 6), u(0.5, 6), u(0.1, 0.5), u(0, 0.3)),
                             shine=u(0, 0.25))

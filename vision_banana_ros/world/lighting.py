@@ -117,8 +117,8 @@ def draw(kind: str, rng: np.random.Generator) -> Lighting:
         base = classic(rng) if kind == 'tinted' else draw('indoor', rng)
         return _scaled(base, tint * u(0.8, 1.2), tint, tint)
     if kind == 'indoor':     # the ceiling hides the sky: lamp light from above, warm or cool white
-        white = np.array([1.0, u(0.85, 1.0), u(0.65, 1.0)]) if rng.random() < 0.6 else np.array([u(0.85, 1.0), 1.0,
-                                                                                                   u(0.95, 1.1)])
+        white = (np.array([1.0, u(0.85, 1.0), u(0.65, 1.0)]) if rng.random() < 0.6
+                 else np.array([u(0.85, 1.0), 1.0, u(0.95, 1.1)]))
         return Lighting((0.0, 0.0, 1.0), (0.0, 0.0, 0.0), tuple(white * u(0.6, 1.6)), (0.0, 0.0, 0.0),
                         (0.0, 0.0, 0.0), 0.0, (0.0, 0.0, 0.0), 1.0e4)
     raise ValueError(f'unknown lighting kind {kind!r}; known: {TRAINING_KINDS + HELD_OUT_KINDS + INDOOR_KINDS}')

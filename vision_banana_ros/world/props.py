@@ -267,8 +267,7 @@ class StreetProps(Shapes):
         t = 0.02
         inset = u(0.72, 0.82)
         self.prism(poly, centre, across, up, normal * t, border, back, back, TRAFFIC_SIGN)
-        self.prism(poly * inset, centre + normal * t, across, up, normal * 0.004, inner, inner, inner,
-                           TRAFFIC_SIGN)
+        self.prism(poly * inset, centre + normal * t, across, up, normal * 0.004, inner, inner, inner, TRAFFIC_SIGN)
         return top - height
 
     # -- people -----------------------------------------------------------------------------------------

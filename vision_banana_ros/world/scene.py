@@ -266,8 +266,9 @@ class _Street(StreetProps):
         centre_style = float(rng.choice([0, 1, 2])) if self.two_way else 0.0
         j0, j1 = (self.yj - self.wj / 2, self.yj + self.wj / 2) if self.yj is not None else (0.0, 0.0)
         road = self.road = self.mat.add(ASPHALT, asphalt, white, yellow,
-                            (0, self.hw, self.lane_w, self.lanes, u(2, 4), u(3, 8), float(rng.random() < 0.6),
-                             centre_style, j0, j1, float(rng.random() < 0.5), u(0.05, 0.08)))
+                                        (0, self.hw, self.lane_w, self.lanes, u(2, 4), u(3, 8),
+                                         float(rng.random() < 0.6), centre_style, j0, j1, float(rng.random() < 0.5),
+                                         u(0.05, 0.08)))
         self.box(-self.hw, self.hw, Y_NEAR, end, -0.3, 0.0, road, ROAD)
         # Everything no street covers: bare ground below the road level, wide enough to reach the far clip.
         dirt = self.mat.add(NOISE, hsv(u(30, 90), u(0.25, 0.5), u(0.3, 0.5)), hsv(u(30, 60), 0.4, u(0.25, 0.4)),
@@ -331,7 +332,7 @@ class _Street(StreetProps):
                     w = u(8, 30)
                     y_face = y_in + sy * (walk + u(0, 2))
                     self.building(*sorted((s * x, s * (x + w))), *sorted((y_face, y_face + sy * u(10, 20))),
-                                   u(6, 30) if self.urban else u(6, 14))
+                                  u(6, 30) if self.urban else u(6, 14))
                     x += w + (u(2, 8) if self.rng.random() < 0.3 else 0.0)
 
     def _end_row(self) -> None:

@@ -237,7 +237,7 @@ def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     edge_cov = np.where(edge > 0, line_coverage(np.abs(hw - 0.3 - np.abs(across)), lw, fp), 0.0)
     in_junction = (along > j0) & (along < j1) & (j1 > j0)
     zebra_zone = (zebra > 0) & (j1 > j0) & (((along > j0 - 4.5) & (along < j0 - 1.0))
-                                           | ((along > j1 + 1.0) & (along < j1 + 4.5)))
+                                            | ((along > j1 + 1.0) & (along < j1 + 4.5)))
     zebra_cov = np.where(zebra_zone & (np.abs(across) < hw - 0.2),
                          _periodic_lines(across + 0.5, 1.0, 0.25, fp), 0.0)
     wear = np.clip(0.85 + 0.3 * sample_noise(along * 2.0, across * 2.0), 0.3, 1.0)
