@@ -110,7 +110,7 @@ def test_geometry_python_example_runs(tmp_path, monkeypatch):
     assert len(blocks) == 1
     monkeypatch.chdir(tmp_path)
     names = {}
-    exec(compile(blocks[0], 'docs/geometry.md', 'exec'), names)   # noqa: S102 - the page's own example
+    exec(compile(blocks[0], 'docs/geometry.md', 'exec'), names)
     msg, fields = names['msg'], names['fields']
     # Stride 2 over 640x480, every depth valid and no sky: 320 x 240 points of x, y, z, rgb, label.
     assert (msg.height, msg.width, msg.point_step, msg.is_dense) == (1, 320 * 240, 20, True)
