@@ -20,6 +20,8 @@ import json
 from pathlib import Path
 import sys
 
+from .cli_arguments import device_name, list_of, not_negative, pairing, positive, positive_number, precision, size_wh
+
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
@@ -38,75 +40,6 @@ def _bench(args: argparse.Namespace) -> int:
         return world.main(args.sizes or [(160, 120), (320, 240), (640, 480)])
     from .benchmarks import engine
     return engine.main(args)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a whole number, got {text!r}') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
-    return value
-
-
-def _number(text: str, allow_zero: bool) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not (value >= 0 if allow_zero else value > 0) or value == float('inf'):
-        raise argparse.ArgumentTypeError(f'must be {"zero or more" if allow_zero else "positive"}, got {text}')
-    return value
-
-
-def _positive_number(text: str) -> float:
-    return _number(text, allow_zero=False)
-
-
-def _not_negative(text: str) -> float:
-    return _number(text, allow_zero=True)
-
-
-def _device(text: str) -> str:
-    """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
-    from .device import resolve_device
-    try:
-        return str(resolve_device(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
-
-
-def _precision(text: str) -> str:
-    from .device import check_precision
-    try:
-        check_precision(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
-    return text
-
-
-def _list_of(item):
-    """A comma-separated list of `item`s, for argparse."""
-    return lambda text: [item(part) for part in text.split(',')]
-
-
-def _pairing(text: str) -> str:
-    from .backends.checkpoints import PAIRINGS
-    if text not in PAIRINGS:
-        raise argparse.ArgumentTypeError(f'{text!r} is not one of {", ".join(PAIRINGS)}')
-    return text
-
-
-def _size(text: str) -> tuple[int, int]:
-    """'WxH' -> (width, height)."""
-    try:
-        width, height = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'size must look like 320x240, got {text!r}') from None
-    if width <= 0 or height <= 0:
-        raise argparse.ArgumentTypeError(f'size must be positive, got {text!r}')
-    return width, height
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -233,21 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
     what.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
     what.add_argument('--world', action='store_true', help='procedural world render time per frame')
-    bench.add_argument('--sizes', type=_list_of(_size),
+    bench.add_argument('--sizes', type=list_of(size_wh),
                        help='--codecs, --world: WxH list (default: 640x480,1024x1024; world 160x120,320x240,640x480)')
-    bench.add_argument('--device', type=_device, default='auto',
+    bench.add_argument('--device', type=device_name, default='auto',
                        help='engine: auto, cpu, cuda, cuda:N (default: %(default)s)')
-    bench.add_argument('--batches', type=_list_of(_positive), default='1,2,4,8',
+    bench.add_argument('--batches', type=list_of(positive), default='1,2,4,8',
                        help='engine: batch sizes (default: %(default)s)')
-    bench.add_argument('--precisions', type=_list_of(_precision),
+    bench.add_argument('--precisions', type=list_of(precision),
                        help='engine: e.g. fp32,bf16 (default: fp32,bf16 on CPU; +fp16 on CUDA)')
-    bench.add_argument('--camera', type=_size, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
-    bench.add_argument('--repeats', type=_positive, default=5, help='engine: timed runs per row (default: %(default)s)')
+    bench.add_argument('--camera', type=size_wh, default=(640, 480), help='engine: camera image WxH (default: 640x480)')
+    bench.add_argument('--repeats', type=positive, default=5, help='engine: timed runs per row (default: %(default)s)')
     bench.add_argument('--weights', help='engine: unified weights (default: the embedded model)')
     bench.add_argument('--compare-weights', help='engine: also measure these unified weights as the node runs them '
                                                  "(row 'unified-compared'), e.g. an earlier model")
     bench.add_argument('--no-experts', action='store_true', help='engine: skip the experts backend')
-    bench.add_argument('--pairings', type=_list_of(_pairing), default='fast',
+    bench.add_argument('--pairings', type=list_of(pairing), default='fast',
                        help='engine: recommended expert pairings to measure (default: %(default)s; also '
                             'accurate, commercial)')
     bench.set_defaults(func=_bench)
@@ -256,18 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     data = train.add_mutually_exclusive_group(required=True)
     data.add_argument('--data', help='data set directory, or several separated by commas (docs/world.md: '
                                      'dataset format)')
-    data.add_argument('--render', type=_positive, metavar='N', help='render N frames into memory instead')
+    data.add_argument('--render', type=positive, metavar='N', help='render N frames into memory instead')
     train.add_argument('--render-seed', type=int, default=1000,
                        help='seed of the rendered frames (default: %(default)s)')
-    train.add_argument('--size', type=_size, default=(320, 240), help='training resolution WxH (default: 320x240)')
+    train.add_argument('--size', type=size_wh, default=(320, 240), help='training resolution WxH (default: 320x240)')
     train.add_argument('--out', required=True, help='output directory (weights, checkpoint)')
     budget = train.add_mutually_exclusive_group(required=True)
-    budget.add_argument('--minutes', type=_positive_number, help='wall-clock budget')
-    budget.add_argument('--steps', type=_positive, help='optimizer steps')
+    budget.add_argument('--minutes', type=positive_number, help='wall-clock budget')
+    budget.add_argument('--steps', type=positive, help='optimizer steps')
     train.add_argument('--experts', action='store_true',
                        help='train one single-task network per task instead, splitting the budget equally and '
                             'scaling widths so that together they have the unified parameter count')
-    train.add_argument('--crop', type=_size,
+    train.add_argument('--crop', type=size_wh,
                        help='train on random WxH windows of the samples (the same focal length on a smaller sensor: '
                             'depth stays right, steps cost less; both sides multiples of 32, which the network needs '
                             'unpadded)')
@@ -276,24 +209,24 @@ def main(argv: list[str] | None = None) -> int:
                             'noise, JPEG, cut-outs)')
     train.add_argument('--metric-depth', action='store_true',
                        help='teach depth in metres as each frame shows it instead of for the canonical camera')
-    train.add_argument('--batch', type=_positive, default=8)
+    train.add_argument('--batch', type=positive, default=8)
     train.add_argument('--lr', type=float, default=2e-3)
     train.add_argument('--seed', type=int, default=0)
     train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
     train.add_argument('--init', type=Path, help='start from these weights instead of random ones (fine-tuning, '
                                                  'e.g. the embedded model on your own data)')
-    train.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    train.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     train.set_defaults(func=_train)
 
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
     evaluation.add_argument('--data', required=True, help='data set directory')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
     _add_backend_arguments(evaluation)
-    evaluation.add_argument('--batch', type=_positive, default=4, help='frames per forward pass')
-    evaluation.add_argument('--size', type=_size,
+    evaluation.add_argument('--batch', type=positive, default=4, help='frames per forward pass')
+    evaluation.add_argument('--size', type=size_wh,
                             help='processing size WxH (default: the size the weights were trained at; each '
                                  "expert's processor size)")
-    evaluation.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    evaluation.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
     evaluation.add_argument('--no-intrinsics', action='store_true',
@@ -305,21 +238,21 @@ def main(argv: list[str] | None = None) -> int:
     sweep = sub.add_parser('sweep', help='metric depth (delta1) over a grid of camera heights, pitches and fields '
                                          'of view, on rendered frames')
     sweep.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
-    sweep.add_argument('--heights', type=_list_of(_positive_number), default='0.3,1,2,3',
+    sweep.add_argument('--heights', type=list_of(positive_number), default='0.3,1,2,3',
                        help='camera heights in metres (default: %(default)s)')
-    sweep.add_argument('--pitches', type=_list_of(float), default='-30,-15,0,10',
+    sweep.add_argument('--pitches', type=list_of(float), default='-30,-15,0,10',
                        help='pitches in degrees, positive looks up; write --pitches=-30,0 when the list starts '
                             'with a minus (default: %(default)s)')
-    sweep.add_argument('--fovs', type=_list_of(_positive_number), default='60,100',
+    sweep.add_argument('--fovs', type=list_of(positive_number), default='60,100',
                        help='horizontal fields of view in degrees (default: %(default)s)')
-    sweep.add_argument('--frames', type=_positive, default=4, help='frames per cell (default: %(default)s)')
+    sweep.add_argument('--frames', type=positive, default=4, help='frames per cell (default: %(default)s)')
     sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
     sweep.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
                        help='world preset the frames come from (default: %(default)s)')
-    sweep.add_argument('--frame-size', type=_size, default=(320, 240),
+    sweep.add_argument('--frame-size', type=size_wh, default=(320, 240),
                        help='rendered frame size WxH (default: 320x240)')
-    sweep.add_argument('--size', type=_size, help="processing size WxH (default: the backend's own)")
-    sweep.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    sweep.add_argument('--size', type=size_wh, help="processing size WxH (default: the backend's own)")
+    sweep.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
     _add_backend_arguments(sweep)
@@ -332,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
     _add_backend_arguments(ask)
-    ask.add_argument('--device', type=_device, default='cpu', help='(default: %(default)s)')
+    ask.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)
 
     models = sub.add_parser('models', help='the public expert checkpoints: list them, pull them into the cache')
@@ -347,17 +280,17 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
     export.add_argument('--format', choices=['onnx'], default='onnx')
     export.add_argument('--weights', help='weights file (default: the embedded model)')
-    export.add_argument('--size', type=_size, default=(320, 240), help='processing resolution WxH (default: 320x240)')
+    export.add_argument('--size', type=size_wh, default=(320, 240), help='processing resolution WxH (default: 320x240)')
     export.add_argument('--out', default='vision_banana.onnx')
     export.set_defaults(func=_export)
 
     world = sub.add_parser('world', help='the procedural training world').add_subparsers(dest='action', required=True)
     render = world.add_parser('render', help='render a dataset (rgb/, labels/, depth/, normals/, intrinsics/)')
     render.add_argument('--out', required=True, help='output directory')
-    render.add_argument('--count', type=_positive, required=True, help='number of frames')
+    render.add_argument('--count', type=positive, required=True, help='number of frames')
     render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
-    render.add_argument('--workers', type=_positive, default=1, help='rendering processes (default: %(default)s)')
+    render.add_argument('--workers', type=positive, default=1, help='rendering processes (default: %(default)s)')
     render.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
                         help='street: the original distribution; wide: the broad training distribution; holdout: '
                              'appearance the wide preset never shows, for evaluation (default: %(default)s)')
@@ -374,9 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
     sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')
     sample.add_argument('output')
-    sample.add_argument('--frames', type=_positive, default=30)
+    sample.add_argument('--frames', type=positive, default=30)
     sample.add_argument('--rate', type=float, default=10.0, help='Hz (default: %(default)s)')
-    sample.add_argument('--size', type=_size, default=(640, 480), help='WxH (default: 640x480)')
+    sample.add_argument('--size', type=size_wh, default=(640, 480), help='WxH (default: 640x480)')
     sample.add_argument('--seed', type=int, default=7)
     sample.add_argument('--no-ground-truth', action='store_true', help='leave out the ground-truth topics')
     sample.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
@@ -385,13 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument('--rate', type=float, default=1.0)
     play.add_argument('--clock', action='store_true', help='publish /clock from the bag timestamps')
     play.add_argument('--loop', action='store_true')
-    play.add_argument('--delay', type=_not_negative, default=1.0,
+    play.add_argument('--delay', type=not_negative, default=1.0,
                       help='seconds for discovery before the first message')
     record = bag_sub.add_parser('record', help='record topics with rclpy (like ros2 bag record)')
     record.add_argument('output')
     record.add_argument('topics', nargs='+')
     record.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    record.add_argument('--duration', type=_positive_number, help='seconds, then stop (default: until Ctrl-C)')
+    record.add_argument('--duration', type=positive_number, help='seconds, then stop (default: until Ctrl-C)')
     bag.set_defaults(func=_bag)
 
     args = parser.parse_args(argv)

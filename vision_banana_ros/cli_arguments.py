@@ -1,0 +1,94 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Argument types of `vision_banana`: each checks its text and says what is wrong in argparse's words."""
+from __future__ import annotations
+
+import argparse
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    return value
+
+
+def _number(text: str, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+    if not (value >= 0 if allow_zero else value > 0) or value == float('inf'):
+        raise argparse.ArgumentTypeError(f'must be {"zero or more" if allow_zero else "positive"}, got {text}')
+    return value
+
+
+def positive_number(text: str) -> float:
+    """A finite number above 0."""
+    return _number(text, allow_zero=False)
+
+
+def not_negative(text: str) -> float:
+    """A finite number, 0 or more."""
+    return _number(text, allow_zero=True)
+
+
+def device_name(text: str) -> str:
+    """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
+    from .device import resolve_device
+    try:
+        return str(resolve_device(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
+
+
+def precision(text: str) -> str:
+    """fp32, fp16 or bf16."""
+    from .device import check_precision
+    try:
+        check_precision(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[-1]) from None
+    return text
+
+
+def list_of(item):
+    """A comma-separated list of `item`s, for argparse."""
+    def parse(text: str) -> list:
+        return [item(part) for part in text.split(',')]
+    return parse
+
+
+def pairing(text: str) -> str:
+    """The name of a recommended expert pairing (backends.checkpoints.PAIRINGS)."""
+    from .backends.checkpoints import PAIRINGS
+    if text not in PAIRINGS:
+        raise argparse.ArgumentTypeError(f'{text!r} is not one of {", ".join(PAIRINGS)}')
+    return text
+
+
+def size_wh(text: str) -> tuple[int, int]:
+    """'WxH' -> (width, height)."""
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'size must look like 320x240, got {text!r}') from None
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f'size must be positive, got {text!r}')
+    return width, height
