@@ -202,7 +202,6 @@ def test_sigterm_leaves_a_readable_partial_bag_and_a_rerun_works(tmp_path, confi
     assert summary['frames'] == 4 and partial.exists()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: --config values are not type-checked')
 @pytest.mark.parametrize('line, name', [('cloud_drop_classes: "10"', 'cloud_drop_classes'),
                                         ('max_batch: "four"', 'max_batch'),
                                         ('max_batch: 2.5', 'max_batch'),
@@ -219,7 +218,6 @@ def test_config_values_are_type_checked_naming_the_parameter(tmp_path, line, nam
     assert '\n' not in str(error.value)
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: an integer parameter given as 2.0 stays a float')
 def test_config_numbers_of_the_other_kind_are_taken(tmp_path):
     path = tmp_path / 'params.yaml'
     path.write_text('/**:\n  ros__parameters:\n    device: cpu\n    max_batch: 2.0\n    max_wait_ms: 7\n'

@@ -96,13 +96,57 @@ def _fail(name: str, message: str) -> ValueError:
     return ValueError(f'parameter {name}: {message}')
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _integral(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and int(value) == value
+    return _number(value) and math.isfinite(value) and int(value) == value
+
+
+def _typed(param, value):
+    """`value` as the type of `param`'s default (an integer given as 2.0 becomes 2, a real given as 7 becomes
+    7.0; a list as a tuple-free list); ValueError naming the parameter when it is of another type. A parameter file
+    holds any YAML; the node's typed parameters always pass.
+    """
+    default, name = param.default, param.name
+    if default is None and value is None:
+        return None
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise _fail(name, f'{value!r} is not a boolean (true or false)')
+        return value
+    if isinstance(default, int):
+        if not _integral(value):
+            raise _fail(name, f'{value!r} is not an integer')
+        return int(value)
+    if isinstance(default, float):
+        if not _number(value):
+            raise _fail(name, f'{value!r} is not a number')
+        return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise _fail(name, f'{value!r} is not a string')
+        return value
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, '__len__'):
+        raise _fail(name, f'{value!r} is not a list')
+    items = list(value)
+    if default is None or isinstance(default[0], float):   # target_transform: double_array
+        if not all(_number(v) for v in items):
+            raise _fail(name, f'{items!r} is not a list of numbers')
+        return [float(v) for v in items]
+    if isinstance(default[0], int):
+        if not all(_integral(v) for v in items):
+            raise _fail(name, f'{items!r} is not a list of integers')
+        return [int(v) for v in items]
+    if not all(isinstance(v, str) for v in items):
+        raise _fail(name, f'{items!r} is not a list of strings')
+    return items
 
 
 def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig:
     """`get(name)` returns a parameter's current value. Raises ValueError naming the first bad parameter."""
-    values = {name: get(name) for name in BY_NAME}
+    values = {name: _typed(param, get(name)) for name, param in BY_NAME.items()}
     for name, param in BY_NAME.items():
         value = values[name]
         if param.choices and value not in param.choices:
