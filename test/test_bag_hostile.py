@@ -243,7 +243,6 @@ def test_nan_distortion_is_not_republished(tmp_path, config, sample):
     assert len(infos) == 4 and all(np.isfinite(m.d).all() for _, m in infos)
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: a weights config is not checked against its tensors first')
 @pytest.mark.parametrize('change', [{'encoder_widths': [8, 8, 16, 16, 4096]}, {'task_dim': 1 << 20},
                                     {'encoder_blocks': [0, 1, 1, 1, 2000]}])
 def test_weights_config_is_checked_against_the_tensors_before_the_network_is_built(tmp_path, tiny_weights,

@@ -77,6 +77,33 @@ def trained_size(path: str | Path | None = None) -> tuple[int, int] | None:
     raise ValueError(f'weights file {path}: {TRAINED_SIZE_KEY} metadata {value!r} is not [height, width]')
 
 
+def _file_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape, from the safetensors header alone (no tensor is read)."""
+    from safetensors import safe_open
+    with safe_open(str(path), framework='pt') as handle:
+        return {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+
+
+def _check_shapes(config: NetworkConfig, shapes: dict[str, tuple[int, ...]]) -> None:
+    """ValueError unless the network `config` describes has exactly the file's tensors, shape for shape: checked
+    on a meta-device build (no memory), so that a small file cannot ask for a huge network.
+    """
+    if sum(config.encoder_blocks) + len(config.encoder_widths) > len(shapes):   # each block has tensors
+        raise ValueError(f'its network config asks for {sum(config.encoder_blocks)} encoder blocks, more than its '
+                         f'{len(shapes)} tensors can hold: the config does not match its tensors')
+    with torch.device('meta'):
+        expected = {k: tuple(v.shape) for k, v in VisionBananaNet(config).state_dict().items()}
+    missing, unexpected = sorted(set(expected) - set(shapes)), sorted(set(shapes) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(shapes) if expected[k] != shapes[k])
+    if missing or unexpected or wrong:
+        detail = '; '.join(part for part in (
+            f'missing tensors {missing[:3]}' if missing else '',
+            f'unexpected tensors {unexpected[:3]}' if unexpected else '',
+            f'{wrong[0]} is {list(shapes[wrong[0]])}, the config needs {list(expected[wrong[0]])}' if wrong else '')
+            if part)
+        raise ValueError(f'its network config does not match its tensors ({detail})')
+
+
 def load_network(path: str | Path | None = None, device: str | torch.device = 'cpu') -> VisionBananaNet:
     """Build the network a weights file describes and load its tensors. Any problem with the file (missing,
     truncated, not safetensors, wrong or missing tensors, shapes that do not fit) is one ValueError naming it.
@@ -86,7 +113,9 @@ def load_network(path: str | Path | None = None, device: str | torch.device = 'c
         raise ValueError(f'weights file {path} is a directory: give the .safetensors file in it')
     try:
         metadata = read_metadata(path)
-        network = VisionBananaNet(NetworkConfig.from_dict(json.loads(metadata[CONFIG_KEY])))
+        config = NetworkConfig.from_dict(json.loads(metadata[CONFIG_KEY]))
+        _check_shapes(config, _file_shapes(path))
+        network = VisionBananaNet(config)
         network.load_state_dict(load_file(str(path), device='cpu'), strict=True)
         focal = json.loads(metadata.get(CANONICAL_FOCAL_KEY, 'null'))
         if focal is not None and not (isinstance(focal, (int, float)) and 0 < focal < 100):
