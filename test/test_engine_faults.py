@@ -47,7 +47,6 @@ def _run_four(engine, poison=None):
     return outcome
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: one poison frame fails the whole batch')
 def test_a_poison_frame_fails_alone_and_its_batch_mates_are_answered(backend):
     errors = []
     # fx = 5e-324 survives Intrinsics' checks and becomes 0 when scaled down to the processing size.
@@ -78,7 +77,6 @@ class OutOfMemoryAbove(UnifiedBackend):
         return super().forward(images, tasks)
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: out of memory fails the batch without halving it')
 def test_out_of_memory_halves_the_batch_and_every_frame_is_answered(tiny_weights):
     backend = OutOfMemoryAbove(tiny_weights, limit=1)
     with Engine(BatchRunner(backend, TASKS), max_batch=4, max_wait_ms=2000) as engine:

@@ -20,6 +20,10 @@ by the number of cameras and latency cannot grow under overload. The newer frame
 line (cameras are served in the order they started waiting), so a camera that publishes fast cannot starve one
 that publishes slowly. The worker takes up to `max_batch` frames as soon as that many cameras are waiting, or
 when the camera waiting longest has waited `max_wait_ms`.
+
+A failed batch is retried in halves, down to single frames, so that one poison frame fails alone and its batch
+mates are answered. CUDA out of memory also empties the allocator's cache and halves `max_batch` for good (a
+parameter change sets it again); `out_of_memory` counts those events.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from concurrent.futures import Future
 import threading
 import time
 from typing import Callable
+
+import torch
 
 from .frames import FrameRequest, FrameResult
 from .runner import BatchRunner
@@ -98,29 +104,50 @@ class Engine:
     def _loop(self) -> None:
         while (batch := self._take_batch()) is not None:
             live = [(r, f) for r, f in batch if f.set_running_or_notify_cancel()]
-            if not live:
-                continue
-            requests = [r for r, _ in live]
+            if live:
+                self._run(live)
+
+    def _run(self, live: list[tuple[FrameRequest, Future]]) -> None:
+        """Answer `live` in one forward, or in halves after a failure, so that only failing frames fail."""
+        if len(live) > self.max_batch:  # halved by out of memory since this batch was taken
+            for start in range(0, len(live), self.max_batch):
+                self._run(live[start:start + self.max_batch])
+            return
+        try:
+            results = self.runner.run([r for r, _ in live])
+        except torch.OutOfMemoryError as exc:
+            self.stats.count('out_of_memory')
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            self.max_batch = max(1, min(self.max_batch, len(live)) // 2)
+            self._retry_or_fail(live, exc)
+            return
+        except Exception as exc:  # a bad frame must not kill the worker or fail its batch mates
+            self._retry_or_fail(live, exc)
+            return
+        self.stats.record_batch([r.timings for r in results])
+        for (_, future), result in zip(live, results):
+            future.set_result(result)
+            if self.on_result:
+                try:
+                    self.on_result(result)
+                except Exception:  # a failing consumer must not stop the engine for everyone else
+                    self.stats.count('callback_errors')
+
+    def _retry_or_fail(self, live: list[tuple[FrameRequest, Future]], exc: BaseException) -> None:
+        if len(live) > 1:
+            self.stats.count('split_batches')
+            half = len(live) // 2
+            self._run(live[:half])
+            self._run(live[half:])
+            return
+        self.stats.count('failed')
+        live[0][1].set_exception(exc)
+        if self.on_error:
             try:
-                results = self.runner.run(requests)
-            except Exception as exc:  # a bad batch must not kill the worker; callers see it on their futures
-                self.stats.count('failed', len(live))
-                for _, future in live:
-                    future.set_exception(exc)
-                if self.on_error:
-                    try:
-                        self.on_error(requests, exc)
-                    except Exception:
-                        self.stats.count('callback_errors')
-                continue
-            self.stats.record_batch([r.timings for r in results])
-            for (_, future), result in zip(live, results):
-                future.set_result(result)
-                if self.on_result:
-                    try:
-                        self.on_result(result)
-                    except Exception:  # a failing consumer must not stop the engine for everyone else
-                        self.stats.count('callback_errors')
+                self.on_error([live[0][0]], exc)
+            except Exception:
+                self.stats.count('callback_errors')
 
     def close(self, timeout: float = 2.0) -> bool:
         """Stop taking frames, cancel what is queued, and join the worker (it finishes the batch in hand). False
