@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+import signal
 import sys
 
 from .cli_arguments import device_name, list_of, not_negative, pairing, positive, positive_number, precision, size_wh
@@ -135,7 +136,10 @@ def _world(args: argparse.Namespace) -> int:
 def _bag(args: argparse.Namespace) -> int:
     if args.bag_command == 'process':
         from .bag.process import process_bag
-        print(json.dumps(process_bag(args.input, args.output, args.config, args.image_topic, args.storage)))
+        summary = process_bag(args.input, args.output, args.config, args.image_topic, args.storage)
+        print(json.dumps(summary))
+        if summary['interrupted']:
+            return 128 + getattr(signal, summary['interrupted'])
     elif args.bag_command == 'make-sample':
         from .bag.sample import make_sample
         width, height = args.size

@@ -21,20 +21,32 @@ its namespace `<ns>`. One topic per namespace: of several found, the uncompresse
 taken (rect_color, color, rect, raw); of several named, none. Its intrinsics come from the latest
 `<ns>/camera_info` before the image (the first one for images logged before it), else from `fallback_hfov_deg`
 (such frames are counted). Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
-bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load. A run that
-fails leaves no output bag behind.
+bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load.
+
+A bad input costs only itself: a message that cannot be read (truncated), a frame under 8 px or an image that does
+not decode is skipped and counted as rejected (one stderr line per topic and reason, with the count); a topic of a
+message type the reader does not know is not copied (one warning); a CameraInfo with non-finite distortion
+coefficients is refused like an unusable one (fallback field of view, no distortion on depth/camera_info); a read
+error part way stops reading and keeps what came before. The bag is written as `OUT.partial` (`OUT.partial.N` when
+an earlier interrupted run left that) and renamed to `OUT` when complete; a failed run removes only that.
+SIGINT/SIGTERM closes it as a readable bag that stays there (the summary says `"partial": true`); before the model
+has loaded, none is written.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+import math
 from pathlib import Path
 import shutil
+import signal
 import sys
+import threading
 import time
 
 from tqdm import tqdm
 
 from . import messages
-from .io import open_reader, open_writer
+from .io import open_reader, open_writer, STORAGES
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
@@ -99,25 +111,133 @@ def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
     return first
 
 
+class _Interrupted(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def _interruptible(state: dict):
+    """SIGINT/SIGTERM raise _Interrupted while `state['raise']` (nothing written yet), else set `state['signum']`
+    for the loop to stop at the next message (a write is never cut in half). Only the main thread has signals.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        state['signum'] = signum
+        if state['raise']:
+            raise _Interrupted(signum)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+class _Tally:
+    """Skipped messages per (topic, reason): counted, and reported as one line each at the end."""
+
+    def __init__(self):
+        self.counts: dict[tuple[str, str], int] = {}
+        self.first: dict[tuple[str, str], str] = {}
+
+    def add(self, topic: str, reason: str, timestamp: int, detail: str = '') -> None:
+        key = (topic, reason)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.first.setdefault(key, f'first at bag time {timestamp}' + (f': {detail}' if detail else ''))
+
+    def by_topic(self) -> dict:
+        out: dict[str, dict[str, int]] = {}
+        for (topic, reason), n in self.counts.items():
+            out.setdefault(topic, {})[reason] = n
+        return out
+
+    def lines(self, what: str) -> list[str]:
+        return [f'vision_banana bag process: {topic}: {n} message{"s" if n > 1 else ""} {what}: {reason} '
+                f'({self.first[(topic, reason)]})' for (topic, reason), n in self.counts.items()]
+
+
+@contextmanager
+def _closed_when_done(writer):
+    """Close (index, write metadata) an opened writer when the block ends normally; on an error, leave it."""
+    yield writer
+    writer.close()
+
+
+def _finite_distortion(info) -> bool:
+    return info is None or all(math.isfinite(float(v)) for v in info.d)
+
+
+def _free_partial_name(dst: Path) -> Path:
+    """`OUT.partial`, or `OUT.partial.N` when an earlier interrupted run left one (never overwritten)."""
+    for n in range(1000):
+        partial = dst.with_name(dst.name + '.partial' + (f'.{n}' if n else ''))
+        if not partial.exists():
+            return partial
+    raise ValueError(f'{dst}.partial ... {dst}.partial.999 all exist: remove the partial bags of earlier runs')
+
+
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
                 image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
-    """Process every camera image of the bag `src` into the new bag `dst`; return a summary."""
+    """Process every camera image of the bag `src` into the new bag `dst`; return a summary (with `partial` and
+    `interrupted` set when a signal stopped it).
+    """
     src, dst = Path(src), Path(dst)
-    output = open_writer(dst, storage)  # refuses an existing bag before the model loads
+    if dst.exists():
+        raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
+    partial = _free_partial_name(dst)
+    if storage not in STORAGES:
+        raise ValueError(f'storage must be mcap or sqlite3, got {storage!r}')
+    state = {'raise': True, 'signum': None, 'created': False}
     try:
-        return _process(src, dst, output, config_file, image_topics, progress)
-    except BaseException:  # a half-written bag has no index: not worth keeping, and it would block a re-run
-        shutil.rmtree(dst, ignore_errors=True)
+        with _interruptible(state):
+            summary = _process(src, dst, partial, storage, state, config_file, image_topics, progress)
+    except _Interrupted as stop:
+        print(f'vision_banana bag process: interrupted by {stop} before any output was written: no bag',
+              file=sys.stderr)
+        return {'input': str(src), 'output': None, 'partial': False, 'interrupted': str(stop), 'frames': 0}
+    except BaseException:
+        if state['created']:        # ours, half written: not worth keeping
+            shutil.rmtree(partial, ignore_errors=True)
         raise
+    if summary.get('interrupted'):
+        print(f'vision_banana bag process: interrupted by {summary["interrupted"]}: the {summary["frames"]} frames '
+              f'done are in the readable partial bag {partial}', file=sys.stderr)
+        return summary
+    if dst.exists():
+        raise ValueError(f'{dst} appeared while this run wrote; the complete output is at {partial}')
+    partial.rename(dst)
+    summary['output'] = str(dst)
+    return summary
 
 
-def _process(src: Path, dst: Path, output, config_file, image_topics, progress) -> dict:
+def _messages(reader, errors: list):
+    """The reader's messages; a read error part way ends them, noted in `errors`."""
+    iterator = reader.messages()
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # rosbags and its storage plugins raise many kinds
+            errors.append(' '.join(str(exc).split())[:300] or type(exc).__name__)
+            return
+        yield item
+
+
+def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, config_file, image_topics,
+             progress) -> dict:
     config = load_config_file(config_file)
     backend = build_backend(config)
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
     if warning := size_warning(backend):
         print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
     reader = open_reader(src)
+    rejected, refused, read_errors = _Tally(), _Tally(), []
     try:
         available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
         wanted = image_topics or [t for t in available if _image_name(t).rsplit('/', 1)[-1].startswith('image')]
@@ -131,16 +251,34 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
             raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
-        stats = {'frames': 0, 'rejected': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
-        rejected_on = dict.fromkeys(cameras, 0)
+        stats = {'frames': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
         skipped = []
         started = time.perf_counter()
-        with output as writer:
+        for path in (dst, partial):
+            if path.exists():
+                raise ValueError(f'{path} exists: it appeared while the model loaded; not touching it')
+        writer = open_writer(partial, storage)
+        state['raise'] = False              # from here a signal stops the loop, which closes the bag
+        try:
+            writer.open()
+        except Exception as exc:   # rosbags' WriterError: the directory appeared meanwhile
+            raise ValueError(f'cannot write {partial}: {exc}') from None
+        state['created'] = True
+        with _closed_when_done(writer):
             # Definitions from the reader's typestore: bags recorded before Jazzy carry no type hash (and
-            # Humble's sqlite3 ones no definitions); the input's QoS (latched /tf_static) is kept.
-            copies = {c.id: writer.add_connection(c.topic, c.msgtype, typestore=reader.typestore,
-                                                  offered_qos_profiles=c.ext.offered_qos_profiles)
-                      for c in reader.connections}
+            # Humble's sqlite3 ones no definitions); the input's QoS (latched /tf_static) is kept. A type the
+            # reader does not know (a custom message in a Humble sqlite3 bag) cannot be copied: that topic only.
+            copies = {}
+            for c in reader.connections:
+                try:
+                    copies[c.id] = writer.add_connection(c.topic, c.msgtype, typestore=reader.typestore,
+                                                         offered_qos_profiles=c.ext.offered_qos_profiles)
+                except Exception as exc:
+                    if c.topic not in skipped:
+                        print(f'vision_banana bag process: warning: {c.topic} ({c.msgtype}) not copied: unknown '
+                              f'message type ({" ".join(str(exc).split())[:200]})', file=sys.stderr)
+                        skipped.append(c.topic)
+                    cameras.pop(c.topic, None)
             outputs = {}
             latest_info = _first_camera_infos(reader, info_topics)
             pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
@@ -162,14 +300,26 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                 pending.clear()
                 logged.clear()
 
-            for connection, timestamp, raw in reader.messages():
+            for connection, timestamp, raw in _messages(reader, read_errors):
+                if state['signum'] is not None:
+                    break
+                if connection.id not in copies:
+                    continue
                 writer.write(copies[connection.id], timestamp, raw)
                 if connection.topic in info_topics:
-                    latest_info[info_topics[connection.topic]] = reader.deserialize(raw, connection.msgtype)
+                    try:
+                        latest_info[info_topics[connection.topic]] = reader.deserialize(raw, connection.msgtype)
+                    except Exception as exc:
+                        rejected.add(connection.topic, 'truncated or corrupt message', timestamp, str(exc)[:200])
                 if connection.topic not in cameras:
                     continue
                 ns = cameras[connection.topic]
-                msg = reader.deserialize(raw, connection.msgtype)
+                try:
+                    msg = reader.deserialize(raw, connection.msgtype)
+                except Exception as exc:
+                    rejected.add(connection.topic, 'truncated or corrupt message', timestamp, str(exc)[:200])
+                    bar.update(1)
+                    continue
                 if depth := _depth_encoding(msg):
                     bar.write(f'{connection.topic}: {depth} is a depth image, not a camera: topic skipped',
                               file=sys.stderr)   # stdout is the summary's
@@ -181,15 +331,23 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
                     rgb = (compressed_to_rgb(msg) if connection.msgtype == messages.COMPRESSED_IMAGE
                            else image_to_rgb(msg))
                 except ValueError as exc:
-                    stats['rejected'] += 1
-                    rejected_on[connection.topic] += 1
-                    if rejected_on[connection.topic] == 1:
-                        bar.write(f'{connection.topic} @ {timestamp}: {exc}; frame skipped (further ones on this '
-                                  'topic are counted, not shown)')
+                    reason = ('truncated or corrupt message' if 'bytes, needs' in str(exc)
+                              else 'undecodable image' if connection.msgtype == messages.COMPRESSED_IMAGE
+                              else 'unusable image')
+                    rejected.add(connection.topic, reason, timestamp, str(exc)[:200])
+                    bar.update(1)
+                    continue
+                if min(rgb.shape[:2]) < 8:
+                    rejected.add(connection.topic, 'frame smaller than 8 px', timestamp,
+                                 f'{rgb.shape[1]}x{rgb.shape[0]}')
                     bar.update(1)
                     continue
                 header = messages.header(messages.stamp_ns(msg.header), msg.header.frame_id)
                 info = latest_info.get(ns)
+                if not _finite_distortion(info):
+                    refused.add(f'{ns}/camera_info', 'non-finite distortion coefficients: CameraInfo refused, '
+                                'fallback field of view', timestamp)
+                    info = None
                 intrinsics, fallback = Intrinsics.for_image(info, rgb.shape[1], rgb.shape[0],
                                                             rectified=config.rectified,
                                                             fallback_hfov_deg=config.fallback_hfov_deg)
@@ -205,10 +363,18 @@ def _process(src: Path, dst: Path, output, config_file, image_topics, progress) 
             bar.close()
     finally:
         reader.close()
+        for line in rejected.lines('skipped') + refused.lines('with'):
+            print(line, file=sys.stderr)
+        for error in read_errors:
+            print(f'vision_banana bag process: error reading bag {src}: {error}; the output holds what came before',
+                  file=sys.stderr)
     seconds = time.perf_counter() - started
     frames = max(stats['frames'], 1)
-    return {'input': str(src), 'output': str(dst), 'frames': stats['frames'], 'rejected': stats['rejected'],
+    signum = state['signum']
+    return {'input': str(src), 'output': str(partial if signum else dst), 'frames': stats['frames'],
+            'rejected': sum(rejected.counts.values()), 'rejected_by_topic': rejected.by_topic(),
             'fallback_intrinsics': stats['fallback_intrinsics'], 'cameras': sorted(cameras), 'skipped': skipped,
             'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
             'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},
-            'topics': sorted(outputs)}
+            'topics': sorted(outputs), 'read_error': read_errors[0] if read_errors else None,
+            'partial': bool(signum), 'interrupted': signal.Signals(signum).name if signum else None}
