@@ -23,6 +23,24 @@ from dataclasses import dataclass
 import math
 from typing import Sequence
 
+# A CameraInfo whose focal length lies outside (size / FOCAL_RANGE, size * FOCAL_RANGE), or whose principal point
+# lies more than one image size outside the image, describes no camera: fx = 5e-324 vanishes and 1e308 overflows
+# once scaled. Such a CameraInfo is refused, and its camera falls back to fallback_hfov_deg.
+FOCAL_RANGE = 1000.0
+
+
+def _check_plausible(name: str, fx: float, fy: float, cx: float, cy: float, width: int, height: int) -> None:
+    """Refuse intrinsics no camera has; non-finite and non-positive values are left to Intrinsics' own message."""
+    size = max(width, height)
+    for label, focal in (('fx', fx), ('fy', fy)):
+        if 0 < focal < math.inf and not size / FOCAL_RANGE <= focal <= size * FOCAL_RANGE:
+            raise ValueError(f'camera_info {name}: {label} = {focal} is no focal length of a {width}x{height} image '
+                             f'({size / FOCAL_RANGE:g} to {size * FOCAL_RANGE:g} pixels)')
+    for label, centre, extent in (('cx', cx, width), ('cy', cy, height)):
+        if math.isfinite(centre) and not -extent <= centre <= 2 * extent:
+            raise ValueError(f'camera_info {name}: principal point {label} = {centre} lies far outside the '
+                             f'{width}x{height} image')
+
 
 @dataclass(frozen=True)
 class Intrinsics:
@@ -98,6 +116,7 @@ class Intrinsics:
         fx, cx, fy, cy = values[0], values[2], values[row + 1], values[row + 2]
         if width <= 0 or height <= 0:
             raise ValueError(f'camera_info width and height must be positive, got {width}x{height}')
+        _check_plausible(name, fx, fy, cx, cy, width, height)
         bx, by = max(1, int(binning_x)), max(1, int(binning_y))
         x_offset, y_offset, roi_width, roi_height = (int(v) for v in roi)
         if roi_width == 0 and roi_height == 0:
