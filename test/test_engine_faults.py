@@ -88,6 +88,21 @@ def test_out_of_memory_halves_the_batch_and_every_frame_is_answered(tiny_weights
     counts = engine.stats.snapshot()['counts']
     assert counts['out_of_memory'] == 2 and counts.get('failed', 0) == 0 and counts['processed'] == 8
     assert max(backend.sizes[-4:]) == 1                     # the second round never tried a bigger batch
+    rclpy = pytest.importorskip('rclpy')
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from vision_banana_ros.ros.diagnostics import DiagnosticsPublisher
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node('vision_banana_oom_test', context=context)
+    try:
+        status = DiagnosticsPublisher(node, 'vision_banana')._engine_status(engine)
+        values = {kv.key: kv.value for kv in status.values}
+        assert status.level == DiagnosticStatus.WARN and 'out of memory' in status.message
+        assert values['out_of_memory'] == '2' and values['max_batch_now'] == '1'
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=context)
 
 
 @pytest.mark.parametrize('k', [

@@ -159,7 +159,6 @@ def test_absurd_camera_info_costs_only_its_camera(tiny_weights, focal, width, he
         h.close()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: a camera whose every frame fails still reports OK')
 def test_a_camera_whose_frames_fail_goes_error_and_the_other_carries_on(tiny_weights):
     from vision_banana_ros.ros.node import VisionBananaNode
     h = Harness(VisionBananaNode, tiny_weights, Parameter('max_wait_ms', value=500.0),

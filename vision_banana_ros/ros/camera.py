@@ -60,6 +60,7 @@ class Camera:
     published: EventRate = field(default_factory=EventRate)
     rejected: int = 0
     failed: int = 0                      # outputs not built or not published
+    inference_failed: int = 0            # frames the engine could not answer
     fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
     latency_ms: deque = field(default_factory=_latency_window)
 

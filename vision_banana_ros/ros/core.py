@@ -262,7 +262,12 @@ class NodeCore:
         camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
 
     def _on_error(self, requests, exc) -> None:
-        self.log.error(f'inference failed for {len(requests)} frame(s): {exc!r}', throttle_duration_sec=WARN_PERIOD_S)
+        for request in requests:  # one frame each: the engine retries a failed batch down to single frames
+            camera = self.cameras.get(request.camera_id)
+            if camera is not None:
+                camera.inference_failed += 1
+            self.log.error(f'{camera.prefix if camera else ""}image: inference failed: {exc!r}',
+                           throttle_duration_sec=WARN_PERIOD_S)
 
     # ---- parameters and diagnostics -----------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:

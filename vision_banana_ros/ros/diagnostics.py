@@ -39,6 +39,8 @@ class DiagnosticsPublisher:
         self.node_name = node_name
         self.publisher = node.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._failed_before = 0                   # engine failures counted up to the last message
+        self._out_of_memory_before = 0
+        self._camera_before: dict[str, tuple[int, int]] = {}   # camera -> (frames failed, published) then
 
     def destroy(self) -> None:
         """Destroy the diagnostics publisher."""
@@ -67,11 +69,18 @@ class DiagnosticsPublisher:
                   'publish_errors': counts.get('callback_errors', 0),
                   **{f'{stage}_ms_p50': f'{p50:.1f}' for stage, (p50, _) in stats['ms_p50_p99'].items()},
                   **runner.backend.diagnostics()}
-        # WARN while inference fails, not forever after one failure
+        values.update(out_of_memory=counts.get('out_of_memory', 0), split_batches=counts.get('split_batches', 0),
+                      max_batch_now=engine.max_batch)
+        # WARN while inference fails or memory runs out, not forever after one failure
         failed = counts.get('failed', 0) > self._failed_before
-        self._failed_before = counts.get('failed', 0)
-        return _status(f'{self.node_name}: engine', DiagnosticStatus.WARN if failed else DiagnosticStatus.OK,
-                       'inference failures' if failed else 'ok', str(runner.device), values)
+        out_of_memory = counts.get('out_of_memory', 0) > self._out_of_memory_before
+        self._failed_before, self._out_of_memory_before = counts.get('failed', 0), counts.get('out_of_memory', 0)
+        level, message = DiagnosticStatus.OK, 'ok'
+        if out_of_memory:
+            level, message = DiagnosticStatus.WARN, f'out of memory: cache emptied, batch halved to {engine.max_batch}'
+        elif failed:
+            level, message = DiagnosticStatus.WARN, 'inference failures'
+        return _status(f'{self.node_name}: engine', level, message, str(runner.device), values)
 
     def _camera_status(self, camera: Camera) -> DiagnosticStatus:
         latency = np.array(camera.latency_ms) if camera.latency_ms else np.array([np.nan])
@@ -79,10 +88,19 @@ class DiagnosticsPublisher:
                   'latency_ms_p50': f'{np.percentile(latency, 50):.1f}',
                   'latency_ms_p99': f'{np.percentile(latency, 99):.1f}',
                   'frames_received': camera.received.total, 'frames_published': camera.published.total,
-                  'frames_rejected': camera.rejected, 'outputs_failed': camera.failed,
+                  'frames_rejected': camera.rejected, 'frames_failed': camera.inference_failed,
+                  'outputs_failed': camera.failed,
                   'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
+        failed_before, published_before = self._camera_before.get(camera.name, (0, 0))
+        failed_now = camera.inference_failed - failed_before
+        published_now = camera.published.total - published_before
+        self._camera_before[camera.name] = (camera.inference_failed, camera.published.total)
         level, message = DiagnosticStatus.OK, 'ok'
-        if camera.received.hz() == 0:
+        if failed_now and not published_now:
+            level, message = DiagnosticStatus.ERROR, f'all frames failed inference ({failed_now} since the last report)'
+        elif failed_now:
+            level, message = DiagnosticStatus.WARN, f'{failed_now} frames failed inference since the last report'
+        elif camera.received.hz() == 0:
             level, message = DiagnosticStatus.WARN, 'no images'
         elif camera.rejected and camera.published.hz() == 0:
             level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
