@@ -264,3 +264,30 @@ def test_weights_config_is_checked_against_the_tensors_before_the_network_is_bui
         weights.load_network(lying)
     assert set(built) <= {'meta'}, 'the network was built with real memory before its shapes were checked'
     assert os.path.getsize(lying) < 1 << 20
+
+
+def test_a_bag_without_camera_info_uses_the_fallback_field_of_view(tmp_path, config, sample):
+    bag = rewrite(sample, tmp_path / 'no_info', lambda topic, i, raw: None if topic == '/camera/camera_info' else raw)
+    summary = process_bag(bag, tmp_path / 'out', config, progress=False)
+    assert summary['frames'] == 4 and summary['fallback_intrinsics'] == 4
+
+
+def test_a_read_error_part_way_keeps_what_came_before(capsys, tmp_path, config, sample, monkeypatch):
+    real_open = process_module.open_reader
+
+    def failing_after_ten(src):
+        reader = real_open(src)
+        messages = reader.messages
+
+        def some_then_fail(*args, **kwargs):
+            for k, item in enumerate(messages(*args, **kwargs)):
+                if k == 10:
+                    raise RuntimeError('chunk 3: CRC mismatch')
+                yield item
+        reader.messages = some_then_fail
+        return reader
+    monkeypatch.setattr(process_module, 'open_reader', failing_after_ten)
+    rc, summary, lines = run_cli(capsys, sample, tmp_path / 'out', '--config', config)
+    assert rc == 0 and summary['read_error'] == 'chunk 3: CRC mismatch'
+    assert 0 < summary['frames'] < 4 and (tmp_path / 'out' / 'metadata.yaml').exists()
+    assert [line for line in lines if 'CRC' in line] == [lines[-1]] and 'Traceback' not in ''.join(lines)

@@ -104,10 +104,16 @@ def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
     connections = [c for c in reader.connections if c.topic in info_topics]
     if not connections:   # the reader takes no connections as all of them
         return first
-    for connection, _, raw in reader.messages(connections=connections):
-        first.setdefault(info_topics[connection.topic], reader.deserialize(raw, connection.msgtype))
-        if len(first) == len(set(info_topics.values())):
-            break
+    try:
+        for connection, _, raw in reader.messages(connections=connections):
+            try:
+                first.setdefault(info_topics[connection.topic], reader.deserialize(raw, connection.msgtype))
+            except Exception:   # a truncated one: the main pass counts it
+                continue
+            if len(first) == len(set(info_topics.values())):
+                break
+    except Exception:   # a read error: the main pass reports it
+        pass
     return first
 
 
