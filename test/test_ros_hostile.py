@@ -189,7 +189,6 @@ def test_a_camera_whose_frames_fail_goes_error_and_the_other_carries_on(tiny_wei
         h.close()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: a batch in flight at deactivate is still published')
 def test_nothing_is_published_after_deactivate(tiny_weights):
     from vision_banana_ros.ros.node import VisionBananaLifecycleNode
     h = Harness(VisionBananaLifecycleNode, tiny_weights)

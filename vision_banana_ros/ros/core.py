@@ -21,6 +21,8 @@ only for the tasks its subscribed outputs need.
 """
 from __future__ import annotations
 
+import threading
+
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
@@ -89,6 +91,10 @@ class NodeCore:
         self.diagnostics: DiagnosticsPublisher | None = None
         self.timer = None
         self.tf_buffer = self.tf_listener = None
+        # Results are published only while active: the engine's worker checks under this lock, and deactivate
+        # clears it first, so a batch still in flight at deactivate or shutdown publishes nothing.
+        self._publish_lock = threading.Lock()
+        self._publishing = False
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
     def _value(self, name: str):
@@ -102,10 +108,12 @@ class NodeCore:
         """Check parameters, load the model, create publishers. ValueError names the bad parameter or file."""
         self.config = read_config(self._value, tf2_ros is not None)
         self._start_engine()
+        # A LifecycleNode's publishers are lifecycle publishers, off while the node is inactive.
+        create = getattr(self.node, 'create_lifecycle_publisher', self.node.create_publisher)
         for name in self.config.cameras:
             camera = Camera(name, f'{name}/' if name else '')
             for topic, msg_type in OUTPUT_TYPES.items():
-                camera.publishers[topic] = self.node.create_publisher(msg_type, camera.prefix + topic, 5)
+                camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5)
             self.cameras[name] = camera
         self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
         self._listen_to_tf(self.config)
@@ -144,6 +152,8 @@ class NodeCore:
                 self.node.create_subscription(CameraInfo, camera.prefix + 'camera_info',
                                               self._camera_info_callback(camera), info_qos)]
         self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics)
+        with self._publish_lock:
+            self._publishing = True
 
     def _image_callback(self, camera: Camera, topic: str):
         def on_image(msg) -> None:
@@ -157,7 +167,9 @@ class NodeCore:
         return on_camera_info
 
     def deactivate(self) -> None:
-        """Stop taking frames: subscriptions and publishers go, the engine is freed."""
+        """Stop taking frames and publishing results (also those of a batch in flight); the engine is freed."""
+        with self._publish_lock:
+            self._publishing = False
         for camera in self.cameras.values():
             for subscription in camera.subscriptions:
                 self.node.destroy_subscription(subscription)
@@ -180,9 +192,10 @@ class NodeCore:
         would call into destroyed publishers.
         """
         self.deactivate()
+        destroy = getattr(self.node, 'destroy_lifecycle_publisher', self.node.destroy_publisher)
         for camera in self.cameras.values():
             for publisher in camera.publishers.values():
-                self.node.destroy_publisher(publisher)
+                destroy(publisher)
         self.cameras = {}
         if self.diagnostics is not None:
             self.diagnostics.destroy()
@@ -224,7 +237,7 @@ class NodeCore:
     # ---- results out (engine worker thread) ---------------------------------------------------------------------
     def _publish(self, result) -> None:
         camera = self.cameras.get(result.camera_id)
-        if camera is None:
+        if camera is None or not self._publishing:
             return
         header, config = result.header, self.config
         topics = camera.subscribed()
@@ -247,14 +260,17 @@ class NodeCore:
                              throttle_duration_sec=WARN_PERIOD_S)
             return
         sent = 0
-        for topic, output in outputs.items():
-            try:  # publish() can raise under overload; the other topics and the next frame must still go out
-                camera.publishers[topic].publish(output_message(output, header))
-                sent += 1
-            except Exception as exc:
-                camera.failed += 1
-                self.log.warning(f'{camera.prefix}{topic}: publishing failed: {exc}',
-                                 throttle_duration_sec=WARN_PERIOD_S)
+        with self._publish_lock:
+            for topic, output in outputs.items():
+                if not self._publishing:  # deactivated while the outputs were built
+                    return
+                try:  # publish() can raise under overload; the other topics and the next frame must still go out
+                    camera.publishers[topic].publish(output_message(output, header))
+                    sent += 1
+                except Exception as exc:
+                    camera.failed += 1
+                    self.log.warning(f'{camera.prefix}{topic}: publishing failed: {exc}',
+                                     throttle_duration_sec=WARN_PERIOD_S)
         if not sent:
             return
         camera.published.tick()

@@ -144,16 +144,18 @@ class VisionBananaLifecycleNode(LifecycleNode):
 
     def on_activate(self, state) -> TransitionCallbackReturn:
         """Start the engine, publishers and subscriptions."""
+        super().on_activate(state)              # the lifecycle publishers first, then the frames that use them
         try:
             self.core.activate()
         except Exception as exc:  # e.g. the model no longer loads, or the GPU is out of memory
             self.get_logger().error(f'activate failed: {exc}')
             self.core.deactivate()
+            super().on_deactivate(state)
             return TransitionCallbackReturn.FAILURE
-        return super().on_activate(state)
+        return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
-        """Stop taking frames; the model stays loaded."""
+        """Stop taking frames and publishing (a batch in flight is not published); the model is freed."""
         self.core.deactivate()
         return super().on_deactivate(state)
 
