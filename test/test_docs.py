@@ -89,7 +89,7 @@ def test_every_vision_banana_command_parses(monkeypatch):
     for name in [n for n in dir(cli) if n.startswith('_') and callable(getattr(cli, n))]:
         if name in ('_demo', '_bench', '_train', '_ask', '_models', '_eval', '_sweep', '_export', '_world', '_bag'):
             monkeypatch.setattr(cli, name, lambda args: parsed.append(args) or 0)
-    monkeypatch.setattr(cli, '_device', str)   # `--device cuda` is shown for GPU machines; this one may have none
+    monkeypatch.setattr(cli, 'device_name', str)   # `--device cuda` is shown for GPU machines; this one may have none
     commands = shown_commands('vision_banana') + [
         (page, line.split(' ', 3)[3]) for page, line in shown_commands('ros2') if line.startswith(
             'ros2 run vision_banana_ros vision_banana ')]
