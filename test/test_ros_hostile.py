@@ -98,7 +98,6 @@ def _bomb_jpeg() -> bytes:
     return bytes(data)
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: no max_input_pixels; a JPEG claiming 9000x9000 is decoded')
 def test_an_image_claiming_too_many_pixels_is_rejected_before_decoding(tiny_weights, monkeypatch):
     from PIL import ImageFile
 
@@ -130,8 +129,21 @@ def test_an_image_claiming_too_many_pixels_is_rejected_before_decoding(tiny_weig
         # A raw Image claiming too many pixels is rejected the same way (the parameter changes at run time).
         assert h.node.set_parameters([Parameter('max_input_pixels', value=50 * 40)])[0].successful
         assert h.node.core.config.max_input_pixels == 2000
+        rejected = left.rejected
+        assert h.spin_until(send, lambda: left.rejected >= rejected + 2)     # 96x64 is now too many pixels too
     finally:
         h.close()
+
+
+def test_raw_image_claiming_too_many_pixels_is_refused_before_its_data_is_read():
+    from vision_banana_ros.camera_images import image_to_rgb
+    claim = Image(height=9000, width=9000, encoding='rgb8', step=27000, data=bytes(2500))
+    with pytest.raises(ValueError, match='max_input_pixels'):
+        image_to_rgb(claim, max_pixels=33_554_432)
+    small = Image(height=8, width=8, encoding='rgb8', step=24, data=bytes(192))
+    assert image_to_rgb(small, max_pixels=64).shape == (8, 8, 3)
+    with pytest.raises(ValueError, match='max_input_pixels'):
+        image_to_rgb(small, max_pixels=63)
 
 
 @pytest.mark.parametrize('focal, width, height', [(5e-324, 640, 480), (1e308, 96, 64)])

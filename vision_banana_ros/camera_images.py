@@ -48,8 +48,14 @@ def _yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
-def image_to_rgb(msg) -> np.ndarray:
-    """sensor_msgs/Image (camera encodings above) -> H x W x 3 uint8 RGB."""
+def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise ValueError(f'image of {width}x{height} = {width * height} pixels exceeds max_input_pixels = {max_pixels}')
+
+
+def image_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
+    """sensor_msgs/Image (camera encodings above) -> H x W x 3 uint8 RGB; more than `max_pixels` is a ValueError."""
+    _check_pixels(msg.width, msg.height, max_pixels)
     encoding = msg.encoding.lower()
     if encoding not in _BYTES_PER_PIXEL:
         raise ValueError(f'unsupported image encoding {msg.encoding!r} (supported: {", ".join(CAMERA_ENCODINGS)})')
@@ -72,10 +78,13 @@ def image_to_rgb(msg) -> np.ndarray:
     return _yuv_to_rgb(y, np.repeat(u, 2, axis=1), np.repeat(v, 2, axis=1))
 
 
-def compressed_to_rgb(msg) -> np.ndarray:
-    """sensor_msgs/CompressedImage (JPEG or PNG, as image_transport's compressed plugin writes) -> RGB."""
+def compressed_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
+    """sensor_msgs/CompressedImage (JPEG or PNG, as image_transport's compressed plugin writes) -> RGB. The size
+    is read from the header before decoding: more than `max_pixels` is a ValueError, and nothing is decoded.
+    """
     try:
-        with PILImage.open(io.BytesIO(bytes(msg.data))) as picture:
+        with PILImage.open(io.BytesIO(bytes(msg.data))) as picture:   # lazy: reads the header only
+            _check_pixels(*picture.size, max_pixels)
             if picture.format not in ('JPEG', 'PNG'):
                 raise ValueError(f'unsupported compressed format {picture.format!r} ({msg.format!r})')
             if picture.mode not in ('RGB', 'RGBA', 'L', 'P', 'LA', 'CMYK', 'YCbCr'):

@@ -60,6 +60,7 @@ class NodeConfig:
     transport: str
     image_qos_reliability: str
     image_qos_depth: int
+    max_input_pixels: int
     camera_info_qos_reliability: str
     camera_info_qos_durability: str
     rectified: bool

@@ -65,6 +65,9 @@ PARAMS = (
     Param('image_qos_reliability', 'best_effort', 'image subscription reliability (SensorDataQoS by default)',
           choices=('best_effort', 'reliable')),
     Param('image_qos_depth', 1, 'image subscription queue depth', low=1, high=100),
+    Param('max_input_pixels', 33_554_432, 'images of more pixels (width x height, read from the Image message or '
+          'the JPEG/PNG header before decoding) are rejected (default 32 Mi: 8K UHD fits)', dynamic=True, low=64,
+          high=1_000_000_000),
     Param('camera_info_qos_reliability', 'reliable',
           'camera_info reliability (reliable matches volatile and transient-local publishers)',
           choices=('best_effort', 'reliable')),

@@ -212,7 +212,8 @@ class NodeCore:
         if engine is None or not tasks:
             return
         try:
-            rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+            limit = self.config.max_input_pixels   # checked on the header, before anything is decoded
+            rgb = (compressed_to_rgb(msg, limit) if isinstance(msg, CompressedImage) else image_to_rgb(msg, limit))
             request = FrameRequest(camera.name, rgb, header=msg.header,
                                    intrinsics=self._intrinsics(camera, rgb.shape[1], rgb.shape[0]), tasks=tasks)
         except Exception as exc:  # ValueError for what we check; a decoder may raise others on corrupt data

@@ -83,6 +83,8 @@ class VisionBananaNode(Node):
     transport (string, default 'raw'): subscribe to <cam>/image (raw) or <cam>/image/compressed (jpeg/png)
     image_qos_reliability (string, default 'best_effort'): image subscription reliability (SensorDataQoS by default)
     image_qos_depth (int, default 1): image subscription queue depth
+    max_input_pixels (int, default 33554432, dynamic): images of more pixels (width x height, read from the Image
+      message or the JPEG/PNG header before decoding) are rejected (default 32 Mi: 8K UHD fits)
     camera_info_qos_reliability (string, default 'reliable'): camera_info reliability (reliable matches volatile and
       transient-local publishers)
     camera_info_qos_durability (string, default 'volatile'): camera_info durability (transient_local also gets a
