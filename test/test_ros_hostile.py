@@ -228,3 +228,36 @@ def test_nothing_is_published_after_deactivate(tiny_weights):
         assert engine.stats.snapshot()['counts'].get('processed', 0) == 1     # it ran, and was not published
     finally:
         h.close()
+
+
+@pytest.mark.xfail(strict=True, reason='issue 21: the node republishes NaN distortion on depth/camera_info')
+def test_camera_info_with_nan_distortion_is_refused_for_its_camera(tiny_weights):
+    from vision_banana_ros.ros.node import VisionBananaNode
+    h = Harness(VisionBananaNode, tiny_weights, Parameter('diagnostics_period', value=0.5))
+    try:
+        images = {cam: h.client.create_publisher(Image, f'{cam}/image', qos_profile_sensor_data) for cam in CAMERAS}
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        infos = {cam: h.client.create_publisher(CameraInfo, f'{cam}/camera_info', latched) for cam in CAMERAS}
+        depth_infos = {cam: [] for cam in CAMERAS}
+        for cam in CAMERAS:
+            h.client.create_subscription(CameraInfo, f'{cam}/depth/camera_info', depth_infos[cam].append, 10)
+        k = [48.0, 0.0, 48.0, 0.0, 48.0, 32.0, 0.0, 0.0, 1.0]
+        for cam, d in (('front', [float('nan'), 0.0, 0.0, 0.0, 0.0]), ('left', [0.1, 0.01, 0.0, 0.0, 0.0])):
+            infos[cam].publish(CameraInfo(header=h.header(cam), width=96, height=64, k=k, d=d,
+                                          distortion_model='plumb_bob'))
+        front, left = (h.node.core.cameras[cam] for cam in CAMERAS)
+        assert h.spin_until(lambda: None, lambda: left.info is not None and front.info is not None, 20)
+
+        def send():
+            for cam in CAMERAS:
+                images[cam].publish(h.raw(cam, 96, 64))
+
+        assert h.spin_until(send, lambda: all(len(depth_infos[cam]) >= 2 for cam in CAMERAS))
+        assert all(np.isfinite(m.d).all() and not any(m.d) for m in depth_infos['front'])
+        assert front.fallback_intrinsics and not left.fallback_intrinsics
+        assert list(depth_infos['left'][-1].d) == pytest.approx([0.1, 0.01, 0.0, 0.0, 0.0])
+        assert h.spin_until(send, lambda: any(int(v.get('camera_info_refused', 0)) >= 1 for _, v in h.status('front')))
+        assert h.status('front')[-1][1]['intrinsics'] == 'fallback_hfov_deg'
+    finally:
+        h.close()
