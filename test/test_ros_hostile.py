@@ -230,7 +230,6 @@ def test_nothing_is_published_after_deactivate(tiny_weights):
         h.close()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: the node republishes NaN distortion on depth/camera_info')
 def test_camera_info_with_nan_distortion_is_refused_for_its_camera(tiny_weights):
     from vision_banana_ros.ros.node import VisionBananaNode
     h = Harness(VisionBananaNode, tiny_weights, Parameter('diagnostics_period', value=0.5))

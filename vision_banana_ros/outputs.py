@@ -70,8 +70,11 @@ class DepthCameraInfo(NamedTuple):
 
 
 def depth_camera_info(intrinsics: Intrinsics, source, rectified: bool) -> DepthCameraInfo:
-    """`source`: the input's CameraInfo (rclpy or rosbags), or None."""
-    if source is None or rectified or not source.distortion_model:
+    """`source`: the input's CameraInfo (rclpy or rosbags), or None. Distortion that is not all finite is never
+    passed on: the depth image then says it has none (its intrinsics came from the fallback field of view anyway).
+    """
+    if (source is None or rectified or not source.distortion_model
+            or not all(np.isfinite(float(v)) for v in source.d)):
         return DepthCameraInfo(intrinsics)
     return DepthCameraInfo(intrinsics, source.distortion_model, tuple(float(v) for v in source.d))
 

@@ -88,8 +88,11 @@ class Intrinsics:
     @classmethod
     def from_camera_info(cls, info, rectified: bool = False) -> Intrinsics:
         """Intrinsics of the image a sensor_msgs/CameraInfo describes (an rclpy or a rosbags message: only its
-        fields are read): K for raw images, P for rectified ones (`rectified=True`).
+        fields are read): K for raw images, P for rectified ones (`rectified=True`). Distortion coefficients that
+        are not all finite (NaN, inf) make the whole CameraInfo unusable, rectified or not.
         """
+        if not all(math.isfinite(float(v)) for v in getattr(info, 'd', ())):
+            raise ValueError('camera_info D: non-finite distortion coefficients')
         roi = info.roi
         return cls.from_camera_info_fields(
             info.k, info.p, info.width, info.height, binning_x=info.binning_x, binning_y=info.binning_y,

@@ -62,6 +62,7 @@ class Camera:
     failed: int = 0                      # outputs not built or not published
     inference_failed: int = 0            # frames the engine could not answer
     fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
+    info_refused: int = 0                # CameraInfo messages refused (absurd K or P, non-finite D)
     latency_ms: deque = field(default_factory=_latency_window)
 
     def subscribed(self) -> list[str]:

@@ -160,10 +160,15 @@ class NodeCore:
             self._on_image(camera, topic, msg)
         return on_image
 
-    @staticmethod
-    def _camera_info_callback(camera: Camera):
+    def _camera_info_callback(self, camera: Camera):
         def on_camera_info(msg: CameraInfo) -> None:
-            camera.info = msg
+            camera.info = msg       # a refused one is kept, so that its camera falls back until a good one comes
+            try:
+                Intrinsics.from_camera_info(msg, self.config.rectified)
+            except ValueError as exc:
+                camera.info_refused += 1
+                self.log.warning(f'{camera.prefix}camera_info refused: {exc}; clouds use fallback_hfov_deg',
+                                 throttle_duration_sec=WARN_PERIOD_S)
         return on_camera_info
 
     def deactivate(self) -> None:
@@ -254,7 +259,9 @@ class NodeCore:
                                  f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
                 topics.remove('points')
         try:
-            outputs = make_outputs(result, config, topics, transform, camera.info)
+            # a refused CameraInfo describes neither the intrinsics nor the depth image's distortion
+            info = None if camera.fallback_intrinsics else camera.info
+            outputs = make_outputs(result, config, topics, transform, info)
         except Exception as exc:
             camera.failed += 1
             self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',

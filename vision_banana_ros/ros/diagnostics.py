@@ -89,7 +89,7 @@ class DiagnosticsPublisher:
                   'latency_ms_p99': f'{np.percentile(latency, 99):.1f}',
                   'frames_received': camera.received.total, 'frames_published': camera.published.total,
                   'frames_rejected': camera.rejected, 'frames_failed': camera.inference_failed,
-                  'outputs_failed': camera.failed,
+                  'outputs_failed': camera.failed, 'camera_info_refused': camera.info_refused,
                   'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
         failed_before, published_before = self._camera_before.get(camera.name, (0, 0))
         failed_now = camera.inference_failed - failed_before
