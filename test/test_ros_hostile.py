@@ -80,6 +80,11 @@ class Harness:
         return [(s.level, {kv.key: kv.value for kv in s.values}) for d in self.diagnostics for s in d.status
                 if s.name == f'vision_banana: camera {cam}']
 
+    def messages(self, cam):
+        """(level, message) of every diagnostics message about camera `cam`, oldest first."""
+        return [(s.level, s.message) for d in self.diagnostics for s in d.status
+                if s.name == f'vision_banana: camera {cam}']
+
     def close(self):
         """Destroy both nodes and shut the context down."""
         self.node.destroy_node()

@@ -1,0 +1,182 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Per-camera health: frames missed before the node saw them (estimated from the gaps between header stamps, as
+ROS 2 headers carry no sequence number), a camera gone stale, stamps and the clock going backwards (use_sim_time
+with a looping bag), and the cpu_threads parameter that leaves a core to the executor.
+"""
+import numpy as np
+import pytest
+
+PERIOD_NS = 100_000_000     # 10 Hz
+
+
+def _stamps(indices, jitter=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return [int(i * PERIOD_NS + rng.uniform(-jitter, jitter) * PERIOD_NS) for i in indices]
+
+
+@pytest.mark.xfail(strict=True, reason='issue 21: frames lost before the node sees them are not estimated')
+@pytest.mark.parametrize('jitter', [0.0, 0.1])
+def test_missed_frames_are_estimated_from_stamp_gaps(jitter):
+    from vision_banana_ros.ros.stamp_gaps import StampGaps
+    rng = np.random.default_rng(1)
+    lost = set(rng.choice(np.arange(10, 75), 15, replace=False).tolist())   # 15 of 60 frames after the first 10
+    gaps = StampGaps()
+    for stamp in _stamps([i for i in range(75) if i not in lost], jitter):
+        gaps.add(stamp)
+    assert gaps.missed == 15
+    assert gaps.period_ns == pytest.approx(PERIOD_NS, rel=0.1)
+    assert gaps.jumps_back == gaps.interruptions == 0
+
+
+@pytest.mark.xfail(strict=True, reason='issue 21: frames lost before the node sees them are not estimated')
+def test_stamps_going_backwards_count_a_jump_and_no_missed_frames():
+    from vision_banana_ros.ros.stamp_gaps import StampGaps
+    gaps = StampGaps()
+    loop = list(range(50))
+    for stamp in _stamps(loop + loop + [i for i in loop if i != 20]):    # a bag played three times, one frame lost
+        gaps.add(stamp)
+    assert gaps.jumps_back == 2 and gaps.missed == 1
+    assert gaps.period_ns == pytest.approx(PERIOD_NS)
+    gaps.add(gaps.last_ns)            # the same stamp twice: no gap, nothing missed
+    assert gaps.missed == 1 and gaps.duplicates == 1
+
+
+@pytest.mark.xfail(strict=True, reason='issue 21: frames lost before the node sees them are not estimated')
+def test_a_long_pause_is_an_interruption_not_missed_frames():
+    from vision_banana_ros.ros.stamp_gaps import StampGaps
+    gaps = StampGaps()
+    for stamp in _stamps(list(range(20)) + list(range(5000, 5020))):   # paused for ~8 minutes, then on again
+        gaps.add(stamp)
+    assert gaps.missed == 0 and gaps.interruptions == 1
+    gaps = StampGaps()
+    for stamp in _stamps([0, 30, 31, 32]):     # no period known yet: nothing can be counted
+        gaps.add(stamp)
+    assert gaps.missed == 0 and gaps.period_ns is None
+
+
+def _node_harness(tiny_weights, *params):
+    pytest.importorskip('rclpy')
+    from rclpy.parameter import Parameter
+    from test_ros_hostile import Harness
+
+    from vision_banana_ros.ros.node import VisionBananaNode
+    return Harness(VisionBananaNode, tiny_weights, Parameter('diagnostics_period', value=0.3), *params)
+
+
+def _image(h, cam, index):
+    from builtin_interfaces.msg import Time
+    message = h.raw(cam, 96, 64)
+    message.header.stamp = Time(sec=100 + index // 10, nanosec=(index % 10) * PERIOD_NS)
+    return message
+
+
+@pytest.mark.ros
+@pytest.mark.xfail(strict=True, reason='issue 21: missed frames are not estimated, a silent camera is not stale')
+def test_diagnostics_estimate_missed_frames_and_warn_when_a_camera_goes_stale(tiny_weights):
+    from diagnostic_msgs.msg import DiagnosticStatus
+    from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+    h = _node_harness(tiny_weights, Parameter('stale_timeout', value=1.0))
+    try:
+        images = {cam: h.client.create_publisher(Image, f'{cam}/image', qos_profile_sensor_data)
+                  for cam in ('front', 'left')}
+        sent = {'front': 0, 'left': 0}
+        index = {'front': 0, 'left': 0}
+        skipped = []
+
+        def send(cams=('front', 'left')):
+            for cam in cams:
+                if cam == 'front' and sent[cam] >= 8 and sent[cam] % 4 == 0:   # every 4th stamp never sent
+                    index[cam] += 1
+                    skipped.append(index[cam])
+                images[cam].publish(_image(h, cam, index[cam]))
+                index[cam] += 1
+                sent[cam] += 1
+
+        def missed(cam):
+            values = [v for _, v in h.status(cam) if 'frames_missed_estimate' in v]
+            return int(values[-1]['frames_missed_estimate']) if values else 0
+        assert h.spin_until(send, lambda: missed('front') >= 4)
+        front, left = (h.node.core.cameras[cam] for cam in ('front', 'left'))
+        lost_front = sent['front'] - front.received.total      # lost by the transport, counted as missed too
+        assert len(skipped) <= front.gaps.missed <= len(skipped) + lost_front
+        assert left.gaps.missed <= sent['left'] - left.received.total
+        # front goes quiet, left goes on: front is stale (WARN), left is not
+        assert h.spin_until(lambda: send(('left',)), lambda: any(
+            level == DiagnosticStatus.WARN and 'stale' in message for level, message in h.messages('front')))
+        assert h.messages('left')[-1][0] == DiagnosticStatus.OK
+    finally:
+        h.close()
+
+
+@pytest.mark.ros
+@pytest.mark.xfail(strict=True, reason='issue 21: a clock that goes back or stops (use_sim_time) breaks diagnostics')
+def test_sim_time_looping_back_and_pausing_keeps_diagnostics_right(tiny_weights):
+    from builtin_interfaces.msg import Time
+    from diagnostic_msgs.msg import DiagnosticStatus
+    from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import Image
+    h = _node_harness(tiny_weights, Parameter('use_sim_time', value=True), Parameter('stale_timeout', value=1.0))
+    try:
+        clock = h.client.create_publisher(Clock, '/clock', 10)
+        images = {cam: h.client.create_publisher(Image, f'{cam}/image', qos_profile_sensor_data)
+                  for cam in ('front', 'left')}
+        state = {'index': 0, 'loops': 0, 'sent': 0}
+
+        def send(cams=('front', 'left')):
+            i = state['index']
+            clock.publish(Clock(clock=Time(sec=100 + i // 10, nanosec=(i % 10) * PERIOD_NS)))
+            for cam in cams:
+                images[cam].publish(_image(h, cam, i))
+            state['index'], state['sent'] = i + 1, state['sent'] + 1
+            if state['index'] == 15:     # the bag loops: clock and stamps go back to its start
+                state['index'], state['loops'] = 0, state['loops'] + 1
+        front = h.node.core.cameras['front']
+        assert h.spin_until(send, lambda: state['loops'] >= 3 and front.published.total >= 20, 120)
+        assert front.gaps.jumps_back >= 2
+        assert front.gaps.missed <= state['sent'] - front.received.total    # what the transport lost, at most
+        assert h.spin_until(lambda: None, lambda: any(int(v.get('stamp_jumps_back', 0)) >= 2
+                                                      for _, v in h.status('front')), 20)
+        latencies = [float(v[key]) for _, v in h.status('front') for key in ('latency_ms_p50', 'latency_ms_p99')]
+        assert all(np.isnan(x) or 0 <= x < 60_000 for x in latencies)
+        # The bag pauses: /clock stops; diagnostics still come, and say the silent camera is stale.
+        reports = len(h.diagnostics)
+        assert h.spin_until(lambda: None, lambda: len(h.diagnostics) >= reports + 3 and any(
+            level == DiagnosticStatus.WARN and 'stale' in message for level, message in h.messages('front')), 30)
+    finally:
+        h.close()
+
+
+@pytest.mark.ros
+@pytest.mark.xfail(strict=True, reason='issue 21: torch takes every core, and nothing lets a user leave one free')
+def test_cpu_threads_sets_torch_threads_and_changes_at_run_time(tiny_weights):
+    from rclpy.parameter import Parameter
+    import torch
+    default = torch.get_num_threads()
+    h = _node_harness(tiny_weights, Parameter('cpu_threads', value=1))
+    try:
+        assert torch.get_num_threads() == 1
+        assert h.node.set_parameters([Parameter('cpu_threads', value=2)])[0].successful
+        assert torch.get_num_threads() == 2 and h.node.core.config.cpu_threads == 2
+        assert not h.node.set_parameters([Parameter('cpu_threads', value=-1)])[0].successful
+        assert h.node.set_parameters([Parameter('cpu_threads', value=0)])[0].successful
+        assert torch.get_num_threads() == default
+    finally:
+        h.close()
+        torch.set_num_threads(default)
