@@ -81,7 +81,6 @@ def _image(h, cam, index):
 
 
 @pytest.mark.ros
-@pytest.mark.xfail(strict=True, reason='issue 21: missed frames are not estimated, a silent camera is not stale')
 def test_diagnostics_estimate_missed_frames_and_warn_when_a_camera_goes_stale(tiny_weights):
     from diagnostic_msgs.msg import DiagnosticStatus
     from rclpy.parameter import Parameter
@@ -121,7 +120,6 @@ def test_diagnostics_estimate_missed_frames_and_warn_when_a_camera_goes_stale(ti
 
 
 @pytest.mark.ros
-@pytest.mark.xfail(strict=True, reason='issue 21: a clock that goes back or stops (use_sim_time) breaks diagnostics')
 def test_sim_time_looping_back_and_pausing_keeps_diagnostics_right(tiny_weights):
     from builtin_interfaces.msg import Time
     from diagnostic_msgs.msg import DiagnosticStatus
@@ -161,7 +159,6 @@ def test_sim_time_looping_back_and_pausing_keeps_diagnostics_right(tiny_weights)
 
 
 @pytest.mark.ros
-@pytest.mark.xfail(strict=True, reason='issue 21: torch takes every core, and nothing lets a user leave one free')
 def test_cpu_threads_sets_torch_threads_and_changes_at_run_time(tiny_weights):
     from rclpy.parameter import Parameter
     import torch

@@ -55,6 +55,7 @@ class NodeConfig:
     max_batch: int
     max_wait_ms: float
     palette: Palette
+    cpu_threads: int
     # inputs
     cameras: tuple[str, ...]
     transport: str
@@ -63,6 +64,7 @@ class NodeConfig:
     max_input_pixels: int
     camera_info_qos_reliability: str
     camera_info_qos_durability: str
+    stale_timeout: float
     rectified: bool
     fallback_hfov_deg: float
     # outputs

@@ -58,6 +58,9 @@ PARAMS = (
     Param('max_wait_ms', 5.0, 'longest a frame waits for others to join its batch', dynamic=True, low=0.0,
           high=1000.0),
     Param('palette', '', 'segmentation palette YAML ("" = Cityscapes)'),
+    Param('cpu_threads', 0, "torch intra-op threads (inference on the CPU, host-side tensor work); 0 = torch's "
+          'default, one per core. Fewer leave a core to the executor thread, which otherwise loses frames before '
+          'they are counted (see frames_missed_estimate)', dynamic=True, low=0, high=1024),
     # inputs
     Param('cameras', [''], 'camera namespaces, all batched together; [""] = one camera with relative topics'),
     Param('transport', 'raw', 'subscribe to <cam>/image (raw) or <cam>/image/compressed (jpeg/png)',
@@ -74,6 +77,9 @@ PARAMS = (
     Param('camera_info_qos_durability', 'volatile',
           'camera_info durability (transient_local also gets a CameraInfo latched before the node started, but '
           'only from transient-local publishers)', choices=('volatile', 'transient_local')),
+    Param('stale_timeout', 2.0, 'seconds without an image after which a camera that sent images is reported '
+          'stale (WARN), measured on the steady clock whatever the ROS time does', dynamic=True, low=0.1,
+          high=3600.0),
     Param('rectified', False, 'images are rectified: use CameraInfo P instead of K', dynamic=True),
     Param('fallback_hfov_deg', 90.0, 'horizontal field of view used until a CameraInfo arrives', dynamic=True,
           low=1.0, high=179.0),

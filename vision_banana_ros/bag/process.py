@@ -238,6 +238,9 @@ def _messages(reader, errors: list):
 def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, config_file, image_topics,
              progress) -> dict:
     config = load_config_file(config_file)
+    if config.cpu_threads:      # the --config file's cpu_threads, as the node takes it
+        import torch
+        torch.set_num_threads(config.cpu_threads)
     backend = build_backend(config)
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
     if warning := size_warning(backend):

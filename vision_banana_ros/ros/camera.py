@@ -21,6 +21,8 @@ import time
 
 from sensor_msgs.msg import CameraInfo
 
+from .stamp_gaps import StampGaps
+
 
 class EventRate:
     """Events per second over the last few seconds, and their total."""
@@ -29,11 +31,17 @@ class EventRate:
         self.window = window_s
         self.times: deque[float] = deque()
         self.total = 0
+        self.last: float | None = None   # time.monotonic() of the latest event
 
     def tick(self) -> None:
         """Count one frame now."""
-        self.times.append(time.monotonic())
+        self.last = time.monotonic()
+        self.times.append(self.last)
         self.total += 1
+
+    def silent_for(self) -> float | None:
+        """Seconds since the latest event on the steady clock (None before the first)."""
+        return None if self.last is None else time.monotonic() - self.last
 
     def hz(self) -> float:
         """Frames per second over the last `window` seconds."""
@@ -64,6 +72,7 @@ class Camera:
     fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
     info_refused: int = 0                # CameraInfo messages refused (absurd K or P, non-finite D)
     latency_ms: deque = field(default_factory=_latency_window)
+    gaps: StampGaps = field(default_factory=StampGaps)   # frames missed before they arrived, from header stamps
 
     def subscribed(self) -> list[str]:
         """The output topics somebody subscribes to."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -48,6 +49,7 @@ except ImportError:
     tf2_ros = None
 
 NODE_NAME = 'vision_banana'
+TORCH_DEFAULT_THREADS = torch.get_num_threads()   # what cpu_threads = 0 restores
 
 
 def _descriptor(param) -> ParameterDescriptor:
@@ -127,8 +129,15 @@ class NodeCore:
             self.tf_buffer = tf2_ros.Buffer()
             self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
+    @staticmethod
+    def _set_cpu_threads(config: NodeConfig) -> None:
+        threads = config.cpu_threads or TORCH_DEFAULT_THREADS
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
     def _start_engine(self) -> None:
         c = self.config
+        self._set_cpu_threads(c)
         backend = build_backend(c)
         runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
         if warning := size_warning(backend):
@@ -151,7 +160,9 @@ class NodeCore:
                                               self._image_callback(camera, topic), image_qos),
                 self.node.create_subscription(CameraInfo, camera.prefix + 'camera_info',
                                               self._camera_info_callback(camera), info_qos)]
-        self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics)
+        # On the steady clock: under use_sim_time a paused bag stops ROS time, and a stale camera must still be told
+        self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics,
+                                            clock=Clock(clock_type=ClockType.STEADY_TIME))
         with self._publish_lock:
             self._publishing = True
 
@@ -212,6 +223,7 @@ class NodeCore:
     # ---- frames in ---------------------------------------------------------------------------------------------
     def _on_image(self, camera: Camera, topic: str, msg) -> None:
         camera.received.tick()
+        camera.gaps.add(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
         engine = self.engine
         tasks = tasks_for(camera.subscribed(), self.config)
         if engine is None or not tasks:
@@ -283,7 +295,9 @@ class NodeCore:
             return
         camera.published.tick()
         stamp = Time.from_msg(header.stamp, clock_type=self.node.get_clock().clock_type)
-        camera.latency_ms.append((self.node.get_clock().now() - stamp).nanoseconds / 1e6)
+        latency = (self.node.get_clock().now() - stamp).nanoseconds / 1e6
+        if latency >= 0:      # not when the clock went back (a looping bag under use_sim_time) since the stamp
+            camera.latency_ms.append(latency)
 
     def _on_error(self, requests, exc) -> None:
         for request in requests:  # one frame each: the engine retries a failed batch down to single frames
@@ -309,6 +323,7 @@ class NodeCore:
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self._listen_to_tf(config)
+        self._set_cpu_threads(config)
         self.config = config
         if self.engine is not None:
             self.engine.max_batch, self.engine.max_wait = config.max_batch, config.max_wait_ms / 1e3
@@ -317,4 +332,4 @@ class NodeCore:
     def _publish_diagnostics(self) -> None:
         engine = self.engine
         if engine is not None and self.diagnostics is not None:
-            self.diagnostics.publish(engine, list(self.cameras.values()))
+            self.diagnostics.publish(engine, list(self.cameras.values()), self.config.stale_timeout)

@@ -46,12 +46,14 @@ class DiagnosticsPublisher:
         """Destroy the diagnostics publisher."""
         self.node.destroy_publisher(self.publisher)
 
-    def publish(self, engine: Engine, cameras: list[Camera]) -> None:
-        """Publish the engine's and each camera's status as one DiagnosticArray."""
+    def publish(self, engine: Engine, cameras: list[Camera], stale_timeout: float = 2.0) -> None:
+        """Publish the engine's and each camera's status as one DiagnosticArray; a camera that sent images but
+        none for `stale_timeout` seconds is stale (WARN).
+        """
         msg = DiagnosticArray()
         msg.header.stamp = self.node.get_clock().now().to_msg()
         msg.status.append(self._engine_status(engine))
-        msg.status.extend(self._camera_status(camera) for camera in cameras)
+        msg.status.extend(self._camera_status(camera, stale_timeout) for camera in cameras)
         try:
             self.publisher.publish(msg)
         except Exception as exc:
@@ -82,7 +84,7 @@ class DiagnosticsPublisher:
             level, message = DiagnosticStatus.WARN, 'inference failures'
         return _status(f'{self.node_name}: engine', level, message, str(runner.device), values)
 
-    def _camera_status(self, camera: Camera) -> DiagnosticStatus:
+    def _camera_status(self, camera: Camera, stale_timeout: float) -> DiagnosticStatus:
         latency = np.array(camera.latency_ms) if camera.latency_ms else np.array([np.nan])
         values = {'input_hz': f'{camera.received.hz():.2f}', 'output_hz': f'{camera.published.hz():.2f}',
                   'latency_ms_p50': f'{np.percentile(latency, 50):.1f}',
@@ -91,6 +93,11 @@ class DiagnosticsPublisher:
                   'frames_rejected': camera.rejected, 'frames_failed': camera.inference_failed,
                   'outputs_failed': camera.failed, 'camera_info_refused': camera.info_refused,
                   'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
+        gaps, silent = camera.gaps, camera.received.silent_for()
+        values.update(frames_missed_estimate=gaps.missed,
+                      period_ms_estimate='nan' if gaps.period_ns is None else f'{gaps.period_ns / 1e6:.1f}',
+                      stamp_jumps_back=gaps.jumps_back, stream_interruptions=gaps.interruptions,
+                      seconds_since_last_image='nan' if silent is None else f'{silent:.1f}')
         failed_before, published_before = self._camera_before.get(camera.name, (0, 0))
         failed_now = camera.inference_failed - failed_before
         published_now = camera.published.total - published_before
@@ -100,8 +107,10 @@ class DiagnosticsPublisher:
             level, message = DiagnosticStatus.ERROR, f'all frames failed inference ({failed_now} since the last report)'
         elif failed_now:
             level, message = DiagnosticStatus.WARN, f'{failed_now} frames failed inference since the last report'
-        elif camera.received.hz() == 0:
+        elif silent is None:
             level, message = DiagnosticStatus.WARN, 'no images'
+        elif silent > stale_timeout:
+            level, message = DiagnosticStatus.WARN, f'stale: no image for {silent:.1f} s'
         elif camera.rejected and camera.published.hz() == 0:
             level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
         elif camera.rejected:

@@ -78,6 +78,9 @@ class VisionBananaNode(Node):
     max_batch (int, default 4, dynamic): most frames (one per camera) in one forward pass
     max_wait_ms (double, default 5.0, dynamic): longest a frame waits for others to join its batch
     palette (string, default ''): segmentation palette YAML ("" = Cityscapes)
+    cpu_threads (int, default 0, dynamic): torch intra-op threads (inference on the CPU, host-side tensor work);
+      0 = torch's default, one per core. Fewer leave a core to the executor thread, which otherwise loses frames
+      before they are counted (see frames_missed_estimate)
     cameras (string_array, default ['']): camera namespaces, all batched together; [""] = one camera with relative
       topics
     transport (string, default 'raw'): subscribe to <cam>/image (raw) or <cam>/image/compressed (jpeg/png)
@@ -89,6 +92,8 @@ class VisionBananaNode(Node):
       transient-local publishers)
     camera_info_qos_durability (string, default 'volatile'): camera_info durability (transient_local also gets a
       CameraInfo latched before the node started, but only from transient-local publishers)
+    stale_timeout (double, default 2.0, dynamic): seconds without an image after which a camera that sent images
+      is reported stale (WARN), measured on the steady clock whatever the ROS time does
     rectified (bool, default False, dynamic): images are rectified: use CameraInfo P instead of K
     fallback_hfov_deg (double, default 90.0, dynamic): horizontal field of view used until a CameraInfo arrives
     publish_confidence (bool, default False, dynamic): publish <cam>/semantic/confidence (32FC1)
