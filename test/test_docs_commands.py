@@ -56,6 +56,7 @@ RUN = {
     'bench_batches': ('docs/benchmarks.md', 'vision_banana bench --batches '),
     'bench_codecs': ('docs/benchmarks.md', 'vision_banana bench --codecs'),
     'bench_cloud': ('docs/geometry.md', 'vision_banana bench --cloud'),
+    'bench_soak': ('docs/benchmarks.md', 'vision_banana bench --soak '),
 }
 
 
@@ -153,6 +154,22 @@ def test_bench_batches_without_experts(tiny_weights, capsys):
                                extra=FAST_BENCH + ('--weights', str(tiny_weights))), capsys))['engine']
     assert {r['batch'] for r in rows} == {1, 2} and all(r['precision'] == 'fp32' for r in rows)
     assert not any(r['backend'].startswith('experts') for r in rows) and all(r['fps'] > 0 for r in rows)
+
+
+@pytest.mark.ros
+def test_bench_soak_runs_the_node_under_overload_and_counts_everything(tiny_weights, capsys):
+    pytest.importorskip('rclpy')
+    words = small(shown('bench_soak'), {'--minutes': '0.1', '--interval': '2'},
+                  extra=('--camera', '96x64', '--device', 'cpu', '--weights', str(tiny_weights), '--rate', '10'))
+    result = last_json(run(words, capsys))
+    assert len(result['intervals']) == 3
+    assert result['frames_in'] > result['poison_sent'] >= 1 and result['frames_out'] >= 1, result
+    assert result['frames_out'] <= result['frames_in'] - result['poison_sent']    # one depth image a good frame
+    assert 1 <= result['rejected'] <= result['poison_sent']          # poison the transport delivered, no more
+    assert result['failed'] == 0 and result['parameter_changes'] >= 5
+    assert result['parameter_changes_refused'] == result['parameter_changes'] // 5    # the out-of-range ones
+    assert result['camera_info_refused'] >= 1 and result['rss_start_mb'] > 0 and result['rss_end_mb'] > 0
+    assert all(row['in'] <= result['frames_in'] for row in result['intervals'])
 
 
 @pytest.mark.slow

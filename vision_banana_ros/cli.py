@@ -36,6 +36,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.cloud:
         from .benchmarks import cloud
         return cloud.main(args)
+    if args.soak:
+        from .benchmarks import soak
+        return soak.main(args)
     if args.world:
         from .benchmarks import world
         return world.main(args.sizes or [(160, 120), (320, 240), (640, 480)])
@@ -170,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
     what.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
     what.add_argument('--world', action='store_true', help='procedural world render time per frame')
+    what.add_argument('--soak', action='store_true', help='the node in this process, 2 cameras at 2x the rate it '
+                                                          'sustains, poison frames, parameter and CameraInfo changes')
+    bench.add_argument('--minutes', type=positive_number, default=10.0, help='--soak: duration (default: %(default)s)')
+    bench.add_argument('--interval', type=positive_number, default=60.0,
+                       help='--soak: seconds between report lines (default: %(default)s)')
+    bench.add_argument('--rate', type=positive_number,
+                       help="--soak: each camera's frames/s (default: twice what the engine sustains, at most 60)")
     bench.add_argument('--sizes', type=list_of(size_wh),
                        help='--codecs, --world: WxH list (default: 640x480,1024x1024; world 160x120,320x240,640x480)')
     bench.add_argument('--device', type=device_name, default='auto',
