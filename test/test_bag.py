@@ -169,7 +169,7 @@ def test_real_compressed_mcap(setup, tmp_path):
     assert (labels.width, labels.height) == (1280, 960)
 
 
-def wait_for_graph(node_process, timeout=60.0):
+def wait_for_graph(node_process, node_log: Path, timeout=60.0):
     """Until the node subscribes to the images and both recorders subscribe to what they record."""
     import rclpy
     context = rclpy.Context()
@@ -178,7 +178,7 @@ def wait_for_graph(node_process, timeout=60.0):
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert node_process.poll() is None, node_process.stdout.read()
+            assert node_process.poll() is None, node_log.read_text()
             if (probe.count_subscribers('/camera/image') >= 2 and probe.count_subscribers('/camera/depth') >= 1
                     and probe.count_publishers('/camera/depth') >= 1):
                 return
@@ -197,15 +197,20 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
     root, config = setup
     sample = make_sample(tmp_path / 'sample', frames=8, size=(160, 120), progress=False)
     env = os.environ.copy()
-    node = subprocess.Popen([str(BIN / 'vision_banana_node'), '--ros-args', '-r', '__ns:=/camera',
-                             '--params-file', str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    recorders = [subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / name), *topics,
-                                   '--duration', '25'], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for name, topics in (('inputs', ['/camera/image', '/camera/camera_info']),
-                                      ('online', ['/camera/semantic/labels', '/camera/depth']))]
+    # Logs go to files: a pipe nobody reads until the end fills up and blocks the process writing to it.
+    node_log = tmp_path / 'node.log'
+    with node_log.open('w') as log:
+        node = subprocess.Popen([str(BIN / 'vision_banana_node'), '--ros-args', '-r', '__ns:=/camera',
+                                 '--params-file', str(config)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    recorders = []
+    for name, topics in (('inputs', ['/camera/image', '/camera/camera_info']),
+                         ('online', ['/camera/semantic/labels', '/camera/depth'])):
+        with (tmp_path / f'{name}.log').open('w') as log:
+            recorders.append(subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / name),
+                                               *topics, '--duration', '25'], env=env, stdout=subprocess.DEVNULL,
+                                              stderr=log))
     try:
-        wait_for_graph(node)
+        wait_for_graph(node, node_log)
         subprocess.run([str(BIN / 'vision_banana'), 'bag', 'play', str(sample), '--rate', '0.2'], env=env,
                        check=True, timeout=60)
         for recorder in recorders:
