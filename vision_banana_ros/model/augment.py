@@ -85,6 +85,18 @@ def _jpeg(rgb: torch.Tensor, quality: int) -> torch.Tensor:
     return torch.from_numpy(decoded.copy()).to(rgb.device).permute(2, 0, 1).float() / 255.0
 
 
+def jitter(rgb: torch.Tensor, generator: torch.Generator, contrast=(0.8, 1.2), brightness=(0.7, 1.3),
+           colour=(0.9, 1.1)) -> torch.Tensor:
+    """Rgb N x 3 x H x W in [0, 1] with contrast, brightness and per-channel gain drawn from these ranges, clamped."""
+    n = len(rgb)
+
+    def draw(low_high: tuple[float, float], channels: int) -> torch.Tensor:
+        return _uniform(generator, *low_high, n, channels, 1, 1).to(rgb.device)
+
+    mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
+    return (((rgb - mean) * draw(contrast, 1) + mean) * draw(brightness, 1) * draw(colour, 3)).clamp(0.0, 1.0)
+
+
 def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Rgb N x 3 x H x W in [0, 1] as another camera, exposure and compression would have recorded it."""
     n = len(rgb)
@@ -95,10 +107,7 @@ def photometric(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     def chance(p: float) -> list[bool]:
         return (torch.rand(n, generator=generator, device=generator.device) < p).tolist()
 
-    mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
-    rgb = ((rgb - mean) * draw(0.7, 1.3, n, 1, 1, 1) + mean) * draw(0.6, 1.4, n, 1, 1, 1) \
-        * draw(0.85, 1.15, n, 3, 1, 1)
-    rgb = rgb.clamp(0.0, 1.0) ** draw(0.6, 1.6, n, 1, 1, 1)
+    rgb = jitter(rgb, generator, (0.7, 1.3), (0.6, 1.4), (0.85, 1.15)) ** draw(0.6, 1.6, n, 1, 1, 1)
     out = []
     for i, (grey, blur, motion, noise, jpeg) in enumerate(zip(chance(0.1), chance(0.15), chance(0.1), chance(0.3),
                                                               chance(0.25))):

@@ -139,10 +139,8 @@ class TrainingSet:
                                   'focal': focal}, generator)
             batch['rgb'] = augment.photometric(batch['rgb'], generator)
             return augment.cut_out(batch, generator)
-        mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
-        rgb = (((rgb - mean) * random(0.8, 1.2, size, 1, 1, 1) + mean) * random(0.7, 1.3, size, 1, 1, 1)
-               * random(0.9, 1.1, size, 3, 1, 1)).clamp_(0.0, 1.0)
-        return {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals, 'focal': focal}
+        return {'rgb': augment.jitter(rgb, generator), 'segmentation': labels, 'depth': depth, 'normals': normals,
+                'focal': focal}
 
 
 LOG_EVERY = 25    # steps between reads of the loss
