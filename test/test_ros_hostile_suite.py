@@ -122,7 +122,6 @@ CASES = {
     'compressed_format_says_png_data_is_jpeg': (COMPRESSED, lambda h, i: _compressed(h, i, _encoded('JPEG'), 'png'),
                                                 'answered'),
 }
-XFAIL = {'image_empty_frame_id': 'issue 21: an image without frame_id is answered with outputs no tf can place'}
 
 
 def _harness(weights, transport):
@@ -166,8 +165,7 @@ def nodes(tiny_weights):
         h.close()
 
 
-@pytest.mark.parametrize('name', [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=XFAIL[n]))
-                                  if n in XFAIL else n for n in CASES])
+@pytest.mark.parametrize('name', CASES)
 def test_a_hostile_input_costs_only_itself(nodes, name):
     transport, make, outcome = CASES[name]
     h = nodes(transport)

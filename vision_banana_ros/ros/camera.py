@@ -21,6 +21,7 @@ import time
 
 from sensor_msgs.msg import CameraInfo
 
+from .decoding import CameraDecoder
 from .stamp_gaps import StampGaps
 
 
@@ -73,6 +74,9 @@ class Camera:
     info_refused: int = 0                # CameraInfo messages refused (absurd K or P, non-finite D)
     latency_ms: deque = field(default_factory=_latency_window)
     gaps: StampGaps = field(default_factory=StampGaps)   # frames missed before they arrived, from header stamps
+    decoder: CameraDecoder | None = None  # this camera's decode thread, while active
+    qos_incompatible: int = 0            # peers found with QoS this camera's topics cannot talk to
+    qos_problem: str = ''                # the latest of them, for the diagnostics message
 
     def subscribed(self) -> list[str]:
         """The output topics somebody subscribes to."""

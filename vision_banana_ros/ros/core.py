@@ -15,25 +15,35 @@
 """What both node classes do, on either a Node or a LifecycleNode: declare the parameters, load the engine, publish
 and subscribe per camera, and answer run-time parameter changes.
 
-Subscription callbacks convert the message and submit it to the engine, then return; the engine's worker thread
-publishes the results. A frame whose outputs nobody subscribes to is not processed at all, and each frame asks
-only for the tasks its subscribed outputs need.
+Subscription callbacks hand each image to its camera's decode thread and return; that thread converts it and
+submits it to the engine, whose worker thread publishes the results. A frame whose outputs nobody subscribes to is
+not processed at all, and each frame asks only for the tasks its subscribed outputs need.
 """
 from __future__ import annotations
 
+from functools import partial
 import threading
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    qos_policy_name_from_kind,
+    qos_profile_sensor_data,
+    QoSProfile,
+    ReliabilityPolicy,
+)
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 import torch
 
 from .camera import Camera
+from .decoding import CameraDecoder
 from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
 from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from ..camera_images import compressed_to_rgb, image_to_rgb
@@ -115,7 +125,9 @@ class NodeCore:
         for name in self.config.cameras:
             camera = Camera(name, f'{name}/' if name else '')
             for topic, msg_type in OUTPUT_TYPES.items():
-                camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5)
+                events = PublisherEventCallbacks(incompatible_qos=partial(self._incompatible_qos, camera,
+                                                                          camera.prefix + topic, 'subscriber'))
+                camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5, event_callbacks=events)
             self.cameras[name] = camera
         self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
         self._listen_to_tf(self.config)
@@ -155,16 +167,33 @@ class NodeCore:
         compressed = c.transport == 'compressed'
         for camera in self.cameras.values():
             topic = camera.prefix + ('image/compressed' if compressed else 'image')
+            camera.decoder = CameraDecoder(camera.name, partial(self._decode, camera, topic))
             camera.subscriptions = [
                 self.node.create_subscription(CompressedImage if compressed else Image, topic,
-                                              self._image_callback(camera, topic), image_qos),
+                                              self._image_callback(camera, topic), image_qos,
+                                              event_callbacks=self._subscription_events(camera, topic)),
                 self.node.create_subscription(CameraInfo, camera.prefix + 'camera_info',
-                                              self._camera_info_callback(camera), info_qos)]
+                                              self._camera_info_callback(camera), info_qos,
+                                              event_callbacks=self._subscription_events(
+                                                  camera, camera.prefix + 'camera_info'))]
         # On the steady clock: under use_sim_time a paused bag stops ROS time, and a stale camera must still be told
         self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics,
                                             clock=Clock(clock_type=ClockType.STEADY_TIME))
         with self._publish_lock:
             self._publishing = True
+
+    def _subscription_events(self, camera: Camera, topic: str) -> SubscriptionEventCallbacks:
+        return SubscriptionEventCallbacks(incompatible_qos=partial(self._incompatible_qos, camera, topic, 'publisher'))
+
+    def _incompatible_qos(self, camera: Camera, topic: str, peer: str, event) -> None:
+        # rclpy's default only logs; a robot's operator looks at diagnostics, so count it there too
+        policy = qos_policy_name_from_kind(event.last_policy_kind)
+        camera.qos_incompatible += 1
+        camera.qos_problem = f'incompatible QoS on {topic}: a {peer} with another {policy}'
+        hint = ('image_qos_* or camera_info_qos_* parameters' if peer == 'publisher'
+                else "the subscriber's QoS (outputs are published reliable, volatile, depth 5)")
+        self.log.warning(f'{camera.qos_problem}; no messages flow between them (change {hint})',
+                         throttle_duration_sec=WARN_PERIOD_S)
 
     def _image_callback(self, camera: Camera, topic: str):
         def on_image(msg) -> None:
@@ -190,6 +219,10 @@ class NodeCore:
             for subscription in camera.subscriptions:
                 self.node.destroy_subscription(subscription)
             camera.subscriptions = []
+            if camera.decoder is not None:
+                if not camera.decoder.close():
+                    self.log.warning(f'{camera.prefix}image: still decoding after 2 s; its frame is dropped')
+                camera.decoder = None
         if self.timer is not None:
             self.node.destroy_timer(self.timer)
             self.timer = None
@@ -224,9 +257,22 @@ class NodeCore:
     def _on_image(self, camera: Camera, topic: str, msg) -> None:
         camera.received.tick()
         camera.gaps.add(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
-        engine = self.engine
         tasks = tasks_for(camera.subscribed(), self.config)
-        if engine is None or not tasks:
+        if self.engine is None or not tasks or camera.decoder is None:
+            return
+        if not msg.header.frame_id:
+            # outputs copy the header: without a frame no tf, RViz or costmap could place them
+            camera.rejected += 1
+            self.log.warning(f"{topic}: empty header.frame_id (set the camera driver's frame); frame skipped",
+                             throttle_duration_sec=WARN_PERIOD_S)
+            return
+        camera.decoder.put((msg, tasks))
+
+    def _decode(self, camera: Camera, topic: str, item) -> None:
+        """On the camera's decode thread: convert the image and submit it to the engine."""
+        msg, tasks = item
+        engine = self.engine
+        if engine is None:
             return
         try:
             limit = self.config.max_input_pixels   # checked on the header, before anything is decoded

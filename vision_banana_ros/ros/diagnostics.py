@@ -40,7 +40,7 @@ class DiagnosticsPublisher:
         self.publisher = node.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._failed_before = 0                   # engine failures counted up to the last message
         self._out_of_memory_before = 0
-        self._camera_before: dict[str, tuple[int, int]] = {}   # camera -> (frames failed, published) then
+        self._camera_before: dict[str, tuple[int, int, int]] = {}   # camera -> (failed, published, QoS) then
 
     def destroy(self) -> None:
         """Destroy the diagnostics publisher."""
@@ -91,22 +91,26 @@ class DiagnosticsPublisher:
                   'latency_ms_p99': f'{np.percentile(latency, 99):.1f}',
                   'frames_received': camera.received.total, 'frames_published': camera.published.total,
                   'frames_rejected': camera.rejected, 'frames_failed': camera.inference_failed,
+                  'frames_dropped_undecoded': camera.decoder.replaced if camera.decoder else 0,
                   'outputs_failed': camera.failed, 'camera_info_refused': camera.info_refused,
+                  'qos_incompatible': camera.qos_incompatible,
                   'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
         gaps, silent = camera.gaps, camera.received.silent_for()
         values.update(frames_missed_estimate=gaps.missed,
                       period_ms_estimate='nan' if gaps.period_ns is None else f'{gaps.period_ns / 1e6:.1f}',
                       stamp_jumps_back=gaps.jumps_back, stream_interruptions=gaps.interruptions,
                       seconds_since_last_image='nan' if silent is None else f'{silent:.1f}')
-        failed_before, published_before = self._camera_before.get(camera.name, (0, 0))
+        failed_before, published_before, qos_before = self._camera_before.get(camera.name, (0, 0, 0))
         failed_now = camera.inference_failed - failed_before
         published_now = camera.published.total - published_before
-        self._camera_before[camera.name] = (camera.inference_failed, camera.published.total)
+        self._camera_before[camera.name] = (camera.inference_failed, camera.published.total, camera.qos_incompatible)
         level, message = DiagnosticStatus.OK, 'ok'
         if failed_now and not published_now:
             level, message = DiagnosticStatus.ERROR, f'all frames failed inference ({failed_now} since the last report)'
         elif failed_now:
             level, message = DiagnosticStatus.WARN, f'{failed_now} frames failed inference since the last report'
+        elif camera.qos_incompatible > qos_before:
+            level, message = DiagnosticStatus.WARN, camera.qos_problem
         elif silent is None:
             level, message = DiagnosticStatus.WARN, 'no images'
         elif silent > stale_timeout:
@@ -115,5 +119,7 @@ class DiagnosticsPublisher:
             level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
         elif camera.rejected:
             message = f'{camera.rejected} bad frames rejected so far'
+        elif camera.qos_incompatible:
+            message = f'{camera.qos_problem} (so far {camera.qos_incompatible})'
         return _status(f'{self.node_name}: camera {camera.name or "(default)"}', level, message,
                        camera.prefix + 'image', values)
