@@ -180,6 +180,19 @@ class MeshBuilder:
                                np.repeat(sides, 2, axis=1)], 1)
         self._add(verts, tris, mats, np.repeat(_per_item(labels, n, dtype=np.uint8), len(local)))
 
+    def add_grid(self, xs, ys, z, materials, labels) -> None:
+        """A height field: vertex (j, i) at (xs[i], ys[j], z[j, i]); cell (j, i) is two triangles with
+        materials[j, i] and labels[j, i] (both (len(ys) - 1, len(xs) - 1)).
+        """
+        xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+        nx, ny = len(xs), len(ys)
+        gx, gy = np.meshgrid(xs, ys)
+        verts = np.stack([gx, gy, np.asarray(z, dtype=np.float64).reshape(ny, nx)], -1)
+        a = np.arange(ny - 1)[:, None] * nx + np.arange(nx - 1)[None, :]
+        tris = np.stack([np.stack([a, a + 1, a + nx + 1], -1), np.stack([a, a + nx + 1, a + nx], -1)], 2)
+        self._add(verts, tris, np.repeat(np.asarray(materials).reshape(-1), 2),
+                  np.repeat(np.asarray(labels).reshape(-1), 2))
+
     def add_blobs(self, centers, radii, materials, labels, rng: np.random.Generator, jitter: float = 0.15) -> None:
         """N lumpy ellipsoids (tree crowns, heads): icospheres scaled by radii (N,3), each vertex pushed
         in or out by up to `jitter` of its radius.

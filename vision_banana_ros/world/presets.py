@@ -20,7 +20,8 @@
   pitch, roll and yaw within reason, lenses from tele to wide angle, an off-centre principal point; appearance that
   no class owns (a share of the materials, up to all of them, gets a random colour and a random texture from a
   pool shared by every class, or a flat colour); five lighting kinds, fog and wet roads; narrow lanes and wide
-  avenues beside ordinary streets; a quarter of the frames indoors (rooms, corridors and warehouses).
+  avenues beside ordinary streets; a fifth of the frames indoors (rooms, corridors and warehouses) and a fifth in
+  open spaces (parking lots, plazas with steps and ramps, rural roads over hills: `world.open_spaces`).
 - `holdout`: the wide cameras and streets, with a texture family (stripes), lighting kinds (sodium night, colour
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.
@@ -66,12 +67,14 @@ class Preset:
     indoor: float = 0.0                # share of indoor frames (`world.indoor`)
     indoor_kinds: tuple[str, ...] = ('room', 'corridor', 'warehouse')   # drawn uniformly
     indoor_lighting: str = 'indoor'    # their lighting kind
+    open_spaces: float = 0.0           # share of frames in open spaces (`world.open_spaces`)
+    open_kinds: tuple[str, ...] = ('parking', 'plaza', 'rural')
 
 
 PRESETS = {
     'street': Preset('street', STREET_CAMERA, principal=0.02, sidewalk=0.15),
     'wide': Preset('wide', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
-                   textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True, indoor=0.25),
+                   textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True, indoor=0.2, open_spaces=0.2),
     'holdout': Preset('holdout', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=HELD_OUT_KINDS,
                       textures=(STRIPES,), fog=0.2, wet=0.2, street_kinds=True, indoor=0.25,
                       indoor_kinds=('garage',), indoor_lighting='indoor_tinted'),

@@ -363,8 +363,13 @@ def generate(rng: np.random.Generator, width: int, height: int, preset_name: str
         raise ValueError(f'unknown world option(s) {sorted(unknown)}; known: '
                          f'{sorted(CAMERA_RANGES) + sorted(SCENE_OPTIONS)}')
     kind = preset(preset_name)
-    if kind.indoor and rng.random() < kind.indoor:
-        from .indoor import generate_room  # indoor builds on this module's Camera and Scene
-        return generate_room(rng, width, height, kind, overrides)
+    if kind.indoor or kind.open_spaces:
+        draw = rng.random()
+        if draw < kind.indoor:
+            from .indoor import generate_room  # indoor builds on this module's Camera and Scene
+            return generate_room(rng, width, height, kind, overrides)
+        if draw < kind.indoor + kind.open_spaces:
+            from .open_spaces import generate_open_space
+            return generate_open_space(rng, width, height, kind, overrides)
     street = _Street(rng, width, height, overrides, kind)
     return street.build(), street.camera
