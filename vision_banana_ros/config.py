@@ -35,9 +35,9 @@ from .tasks import TASKS
 @dataclass(frozen=True)
 class NodeConfig:
     """The parameters of `parameters.PARAMS`, one field each in the table's order, validated by `read_config`.
-    Fields hold the parameter's value, parsed where a value names something: `tasks`, `cameras` and
-    `cloud_drop_classes` as tuples, `palette` as the palette its file holds, `target_transform` as a
-    RigidTransform (or None).
+    Fields hold the parameter's value, parsed where a value names something: `tasks`, `cameras`,
+    `cloud_drop_classes` and `ground_classes` as tuples, `palette` as the palette its file holds,
+    `target_transform` as a RigidTransform (or None).
     """
 
     # model and engine
@@ -81,6 +81,13 @@ class NodeConfig:
     cloud_normals: bool
     target_frame: str
     target_transform: RigidTransform | None
+    # navigation
+    scale_lock: str
+    camera_height_m: float
+    ground_frame: str
+    ground_classes: tuple[int, ...]
+    ground_min_fraction: float
+    scale_smoothing: float
     diagnostics_period: float
 
     @cached_property
@@ -212,8 +219,15 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     elif values['target_frame'] and not tf2_available:
         raise _fail('target_frame', f'{values["target_frame"]!r} needs tf2_ros, which is not installed here: '
                                     'give target_transform instead')
+    ground_classes = tuple(values['ground_classes'])
+    if not ground_classes or not all(_integral(c) and 0 <= c <= 255 for c in ground_classes):
+        raise _fail('ground_classes', f'{list(ground_classes)} must be a non-empty list of train ids in 0..255')
+    if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and not tf2_available:
+        raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), but tf2_ros is not '
+                                       'installed here: give the height in metres')
     return NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
-                         'cloud_drop_classes': tuple(int(c) for c in drop_classes), 'target_transform': transform})
+                         'cloud_drop_classes': tuple(int(c) for c in drop_classes), 'target_transform': transform,
+                         'ground_classes': tuple(int(c) for c in ground_classes)})
 
 
 ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them
@@ -277,4 +291,6 @@ def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:
         raise _fail('tasks', f'{list(config.tasks)}: the {backend.name} backend answers only {list(backend.tasks)}')
     if config.cloud_color_source == 'semantic' and 'segmentation' not in tasks:
         raise _fail('cloud_color_source', f"'semantic' needs the segmentation task, and only {list(tasks)} run")
+    if config.scale_lock == 'ground' and not {'segmentation', 'depth'} <= set(tasks):
+        raise _fail('scale_lock', f"'ground' needs the segmentation and depth tasks, and only {list(tasks)} run")
     return tasks

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
+from .geometry.ground import GroundLock, LockState
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
 OUTPUT_TASKS = {
@@ -33,6 +34,7 @@ OUTPUT_TASKS = {
     'normals': ('normals',),
     'normals/raw': ('normals',),
     'points': ('segmentation', 'depth'),
+    'ground': ('segmentation', 'depth'),      # with scale_lock ground only
 }
 
 
@@ -54,7 +56,7 @@ def image_encoding(values: np.ndarray) -> tuple[str, int]:
 class Output(NamedTuple):
     """One message the node publishes for a frame: its kind, payload and frame."""
 
-    kind: str      # 'image' (payload: array), 'camera_info' (DepthCameraInfo) or 'cloud' (CloudPayload)
+    kind: str      # 'image' (payload: array), 'camera_info' (DepthCameraInfo), 'cloud' (CloudPayload), 'pose'
     payload: Any
     frame_id: str | None = None   # None: the input image's frame
 
@@ -79,6 +81,23 @@ def depth_camera_info(intrinsics: Intrinsics, source, rectified: bool) -> DepthC
     return DepthCameraInfo(intrinsics, source.distortion_model, tuple(float(v) for v in source.d))
 
 
+class GroundPose(NamedTuple):
+    """<cam>/ground: the fitted ground plane as a pose in the image frame, under the camera, z along the normal."""
+
+    position: tuple[float, float, float]
+    orientation_xyzw: tuple[float, float, float, float]
+
+
+def lock_depth(result, lock: GroundLock, camera_height: float) -> LockState:
+    """scale_lock ground: rescale the result's depth in place so that the camera stands `camera_height` metres
+    above the ground fitted under it; unscaled when the lock refuses (the state says why).
+    """
+    state = lock.update(result.depth, result.labels, result.intrinsics, camera_height)
+    if state.locked:
+        result.depth = result.depth * np.float32(state.scale)
+    return state
+
+
 def tasks_for(topics, config) -> tuple[str, ...]:
     """The tasks the given output topics need, in the configured order."""
     needed = set()
@@ -88,14 +107,17 @@ def tasks_for(topics, config) -> tuple[str, ...]:
         needed.update(OUTPUT_TASKS[topic])
         if topic == 'points' and config.cloud_normals:
             needed.add('normals')
+    if 'depth' in needed and config.scale_lock == 'ground':
+        needed.add('segmentation')      # the lock finds the ground by its labels
     return tuple(t for t in config.tasks if t in needed)
 
 
 def make_outputs(result, config, topics, transform: RigidTransform | None = None,
-                 camera_info=None) -> dict[str, Output]:
+                 camera_info=None, ground: LockState | None = None) -> dict[str, Output]:
     """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
     `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
     configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps.
+    `ground`: what the scale lock did to this result (`lock_depth`); a locked one fills `ground`.
     """
     out = {}
     want = set(topics)
@@ -126,4 +148,7 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
                               normals=result.normals, options=config.cloud, transform=transform,
                               palette=config.palette)
         out['points'] = Output('cloud', payload, config.target_frame or None)
+    if 'ground' in want and ground is not None and ground.locked:
+        foot = ground.plane.foot() * ground.scale
+        out['ground'] = Output('pose', GroundPose(tuple(float(v) for v in foot), ground.plane.quaternion_xyzw()))
     return out

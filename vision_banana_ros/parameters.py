@@ -103,6 +103,20 @@ PARAMS = (
           dynamic=True),
     Param('target_transform', None, 'camera optical frame -> target_frame as [x, y, z, qx, qy, qz, qw], used '
           'when tf2 is not available', dynamic=True, unset_type='double_array'),
+    # navigation
+    Param('scale_lock', 'off', "ground: rescale each frame's depth so that the camera stands at its known height "
+          'above the ground plane fitted to the pixels of ground_classes (needs segmentation; publishes '
+          '<cam>/ground); off: depth as the model gives it', dynamic=True, choices=('off', 'ground')),
+    Param('camera_height_m', 0.0, "scale_lock ground: the camera's height above the ground in metres; 0 = from tf "
+          '(ground_frame -> the image frame at the image stamp)', dynamic=True, low=0.0, high=100.0),
+    Param('ground_frame', 'base_footprint', 'scale_lock ground with camera_height_m 0: a frame on the ground, z up '
+          '(REP 120 base_footprint)', dynamic=True),
+    Param('ground_classes', [0, 1, 9], 'Cityscapes train ids of the ground for the scale lock (road, sidewalk, '
+          'terrain); the plane is fitted to the one seen most', dynamic=True),
+    Param('ground_min_fraction', 0.05, 'scale_lock ground: least share of the image that must be ground, else the '
+          'frame keeps its depth unscaled', dynamic=True, low=0.001, high=1.0),
+    Param('scale_smoothing', 0.8, "scale_lock ground: weight of the past frames in the scale's running average "
+          '(0 = each frame on its own)', dynamic=True, low=0.0, high=0.99),
     Param('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.1, high=60.0),
 )
 

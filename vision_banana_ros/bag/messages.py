@@ -28,6 +28,7 @@ IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED_IMAGE = 'sensor_msgs/msg/CompressedImage'
 CAMERA_INFO = 'sensor_msgs/msg/CameraInfo'
 POINT_CLOUD2 = 'sensor_msgs/msg/PointCloud2'
+POSE_STAMPED = 'geometry_msgs/msg/PoseStamped'
 TF = 'tf2_msgs/msg/TFMessage'
 
 
@@ -68,12 +69,22 @@ def point_cloud2(payload: CloudPayload, msg_header):
     return T[POINT_CLOUD2](header=msg_header, fields=point_fields, **fields)
 
 
+def pose_stamped(pose, msg_header):
+    """A geometry_msgs/PoseStamped of an `outputs.GroundPose` under `msg_header`."""
+    (x, y, z), (qx, qy, qz, qw) = pose.position, pose.orientation_xyzw
+    return T[POSE_STAMPED](header=msg_header, pose=T['geometry_msgs/msg/Pose'](
+        position=T['geometry_msgs/msg/Point'](x=x, y=y, z=z),
+        orientation=T['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw)))
+
+
 def output_message(output, msg_header):
     """An `outputs.Output` as a (msgtype, message) pair."""
     if output.kind == 'image':
         return IMAGE, image(output.payload, msg_header)
     if output.kind == 'camera_info':
         return CAMERA_INFO, camera_info(output.payload, msg_header)
+    if output.kind == 'pose':
+        return POSE_STAMPED, pose_stamped(output.payload, msg_header)
     return POINT_CLOUD2, point_cloud2(output.payload, with_frame(msg_header, output.frame_id))
 
 

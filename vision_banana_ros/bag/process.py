@@ -51,7 +51,8 @@ from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
-from ..outputs import make_outputs, OUTPUT_TASKS
+from ..geometry.ground import GroundLock
+from ..outputs import lock_depth, make_outputs, OUTPUT_TASKS
 
 IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
 
@@ -260,7 +261,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
-        stats = {'frames': 0, 'fallback_intrinsics': 0, 'stage_ms': {}}
+        stats = {'frames': 0, 'fallback_intrinsics': 0, 'ground_locked': 0, 'stage_ms': {}}
         skipped = []
         started = time.perf_counter()
         for path in (dst, partial):
@@ -293,9 +294,18 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
+            locks = {}     # scale_lock ground: a GroundLock per camera, with camera_height_m (no tf read here)
+
             def flush():
                 for result, (timestamp, info) in zip(runner.run(pending), logged):
-                    for topic, output in make_outputs(result, config, OUTPUT_TASKS, camera_info=info).items():
+                    ground = None
+                    if config.scale_lock == 'ground' and result.depth is not None and result.labels is not None:
+                        lock = locks.setdefault(result.camera_id, GroundLock(
+                            config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing))
+                        ground = lock_depth(result, lock, config.camera_height_m)
+                        stats['ground_locked'] += ground.locked
+                    outputs_of_frame = make_outputs(result, config, OUTPUT_TASKS, camera_info=info, ground=ground)
+                    for topic, output in outputs_of_frame.items():
                         name = f'{result.camera_id}/{topic}'
                         msgtype, msg = messages.output_message(output, result.header)
                         if name not in outputs:
@@ -382,7 +392,8 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
     signum = state['signum']
     return {'input': str(src), 'output': str(partial if signum else dst), 'frames': stats['frames'],
             'rejected': sum(rejected.counts.values()), 'rejected_by_topic': rejected.by_topic(),
-            'fallback_intrinsics': stats['fallback_intrinsics'], 'cameras': sorted(cameras), 'skipped': skipped,
+            'fallback_intrinsics': stats['fallback_intrinsics'], 'ground_locked': stats['ground_locked'],
+            'cameras': sorted(cameras), 'skipped': skipped,
             'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
             'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},
             'topics': sorted(outputs), 'read_error': read_errors[0] if read_errors else None,

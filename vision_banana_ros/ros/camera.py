@@ -23,6 +23,7 @@ from sensor_msgs.msg import CameraInfo
 
 from .decoding import CameraDecoder
 from .stamp_gaps import StampGaps
+from ..geometry.ground import LockState
 
 
 class EventRate:
@@ -77,6 +78,8 @@ class Camera:
     decoder: CameraDecoder | None = None  # this camera's decode thread, while active
     qos_incompatible: int = 0            # peers found with QoS this camera's topics cannot talk to
     qos_problem: str = ''                # the latest of them, for the diagnostics message
+    ground_lock: tuple | None = None     # scale_lock ground: (its parameters, GroundLock)
+    ground: LockState | None = None      # what the lock did to the latest frame
 
     def subscribed(self) -> list[str]:
         """The output topics somebody subscribes to."""

@@ -46,6 +46,7 @@ from .camera import Camera
 from .decoding import CameraDecoder
 from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
 from .messages import output_message, OUTPUT_TYPES, transform_from_msg
+from .scale_lock import lock_camera_depth, needs_tf
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, NodeConfig, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
@@ -137,7 +138,7 @@ class NodeCore:
         return bool(config.target_frame) and config.target_transform is None
 
     def _listen_to_tf(self, config: NodeConfig) -> None:
-        if self._needs_tf(config) and self.tf_buffer is None:
+        if (self._needs_tf(config) or needs_tf(config)) and self.tf_buffer is None:
             self.tf_buffer = tf2_ros.Buffer()
             self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
@@ -317,9 +318,10 @@ class NodeCore:
                                  f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
                 topics.remove('points')
         try:
+            ground = lock_camera_depth(camera, result, config, self.tf_buffer)
             # a refused CameraInfo describes neither the intrinsics nor the depth image's distortion
             info = None if camera.fallback_intrinsics else camera.info
-            outputs = make_outputs(result, config, topics, transform, info)
+            outputs = make_outputs(result, config, topics, transform, info, ground)
         except Exception as exc:
             camera.failed += 1
             self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',

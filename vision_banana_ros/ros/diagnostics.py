@@ -100,6 +100,14 @@ class DiagnosticsPublisher:
                       period_ms_estimate='nan' if gaps.period_ns is None else f'{gaps.period_ns / 1e6:.1f}',
                       stamp_jumps_back=gaps.jumps_back, stream_interruptions=gaps.interruptions,
                       seconds_since_last_image='nan' if silent is None else f'{silent:.1f}')
+        ground = camera.ground
+        if ground is not None:      # scale_lock ground
+            plane = ground.plane
+            values.update(ground_lock=ground.reason, ground_scale=f'{ground.scale:.3f}',
+                          ground_fraction=f'{ground.ground_fraction:.3f}',
+                          ground_height_predicted_m='nan' if plane is None else f'{plane.height:.3f}',
+                          ground_pitch_deg='nan' if plane is None else f'{plane.pitch_deg:.1f}',
+                          ground_roll_deg='nan' if plane is None else f'{plane.roll_deg:.1f}')
         failed_before, published_before, qos_before = self._camera_before.get(camera.name, (0, 0, 0))
         failed_now = camera.inference_failed - failed_before
         published_now = camera.published.total - published_before
@@ -115,6 +123,8 @@ class DiagnosticsPublisher:
             level, message = DiagnosticStatus.WARN, 'no images'
         elif silent > stale_timeout:
             level, message = DiagnosticStatus.WARN, f'stale: no image for {silent:.1f} s'
+        elif ground is not None and not ground.locked:
+            level, message = DiagnosticStatus.WARN, f'depth not ground-locked: {ground.reason}'
         elif camera.rejected and camera.published.hz() == 0:
             level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
         elif camera.rejected:

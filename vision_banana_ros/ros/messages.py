@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Between rclpy messages and the core: results out as Image, CameraInfo and PointCloud2 (filled from
+"""Between rclpy messages and the core: results out as Image, CameraInfo, PointCloud2 and PoseStamped (filled from
 `message_fields`, as `bag/` fills rosbags' messages), tf2 transforms in. Camera images come in through
 `vision_banana_ros.camera_images`, which works on these messages too.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import array
 
-from geometry_msgs.msg import Transform, TransformStamped
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Transform, TransformStamped
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 
@@ -30,7 +30,8 @@ from ..outputs import DepthCameraInfo, Output
 
 # The message type of each output topic (under the camera's namespace).
 OUTPUT_TYPES = {'semantic/labels': Image, 'semantic/confidence': Image, 'semantic/color': Image, 'depth': Image,
-                'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2}
+                'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2,
+                'ground': PoseStamped}
 
 # Generated setters keep an array('B') as it is while they check fields (always on Humble, opt-in since Jazzy)
 # and copy it otherwise; checking the few other fields costs microseconds, a copy of the pixels milliseconds.
@@ -74,6 +75,10 @@ def output_message(output: Output, header):
         return array_to_image(output.payload, header)
     if output.kind == 'camera_info':
         return to_camera_info(output.payload, header)
+    if output.kind == 'pose':
+        (x, y, z), (qx, qy, qz, qw) = output.payload.position, output.payload.orientation_xyzw
+        return PoseStamped(header=header, pose=Pose(position=Point(x=x, y=y, z=z),
+                                                   orientation=Quaternion(x=qx, y=qy, z=qz, w=qw)))
     cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
     return to_point_cloud2(output.payload, cloud_header)
 

@@ -55,6 +55,8 @@ class VisionBananaNode(Node):
       <cam>/normals/raw (sensor_msgs/Image): 32FC3 unit normals in the optical frame (NaN invalid)
       <cam>/points (sensor_msgs/PointCloud2): xyz and the fields the cloud_* parameters ask for, in the optical
         frame or target_frame
+      <cam>/ground (geometry_msgs/PoseStamped): with scale_lock ground, the fitted ground plane in the image
+        frame: the point under the camera, z along the plane's normal
       /diagnostics (diagnostic_msgs/DiagnosticArray): engine and per-camera status every diagnostics_period
 
     Parameters (`vision_banana_ros.parameters.PARAMS` holds their ranges and choices; dynamic ones may change at
@@ -112,6 +114,19 @@ class VisionBananaNode(Node):
       available
     target_transform (double_array, default None, dynamic): camera optical frame -> target_frame as [x, y, z, qx,
       qy, qz, qw], used when tf2 is not available
+    scale_lock (string, default 'off', dynamic): ground: rescale each frame's depth so that the camera stands at
+      its known height above the ground plane fitted to the pixels of ground_classes (needs segmentation;
+      publishes <cam>/ground); off: depth as the model gives it
+    camera_height_m (double, default 0.0, dynamic): scale_lock ground: the camera's height above the ground in
+      metres; 0 = from tf (ground_frame -> the image frame at the image stamp)
+    ground_frame (string, default 'base_footprint', dynamic): scale_lock ground with camera_height_m 0: a frame on
+      the ground, z up (REP 120 base_footprint)
+    ground_classes (integer_array, default [0, 1, 9], dynamic): Cityscapes train ids of the ground for the scale
+      lock (road, sidewalk, terrain); the plane is fitted to the one seen most
+    ground_min_fraction (double, default 0.05, dynamic): scale_lock ground: least share of the image that must be
+      ground, else the frame keeps its depth unscaled
+    scale_smoothing (double, default 0.8, dynamic): scale_lock ground: weight of the past frames in the scale's
+      running average (0 = each frame on its own)
     diagnostics_period (double, default 1.0): seconds between /diagnostics messages
     """
 

@@ -1,0 +1,116 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Ground-locked scale on procedural frames with exact depth: the lock recovers a known scale factor, the plane
+gives the camera's pitch and roll, and it refuses (unscaled) when it sees too little ground or no single plane.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from vision_banana_ros.geometry import Intrinsics
+from vision_banana_ros.geometry.ground import fit_ground, GROUND_CLASSES, GroundLock, GroundPlane
+from vision_banana_ros.world import render_frame
+
+W, H = 160, 120
+
+
+def _frames(preset, count):
+    """(frame, intrinsics) of the preset's first seeds, through a clean sensor."""
+    for seed in range(count):
+        frame = render_frame(seed, W, H, preset=preset, noise=False)
+        k = frame.intrinsics
+        yield frame, Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], W, H)
+
+
+def _stands_on_the_most_seen_ground(frame) -> bool:
+    """The lock's assumption: the camera stands on the ground class it sees most (a road camera sees mostly
+    road; one on a sidewalk, sidewalk), and at least 10 % of the image is ground.
+    """
+    shares = {c: (frame.labels == c).mean() for c in GROUND_CLASSES}
+    most = max(shares, key=shares.get)
+    on = 0 if frame.camera['ground_z'] == 0.0 else 1
+    return sum(shares.values()) >= 0.1 and most == on
+
+
+@pytest.mark.parametrize('preset', ['street', 'wide'])
+def test_the_lock_recovers_a_known_scale_from_true_depth(preset):
+    rng = np.random.default_rng(1)
+    errors = []
+    for frame, intrinsics in _frames(preset, 40):
+        if not _stands_on_the_most_seen_ground(frame):
+            continue
+        factor = float(np.exp(rng.uniform(-0.7, 0.7)))        # the network's depth is this far off
+        state = GroundLock(smoothing=0.0).update(frame.depth * factor, frame.labels, intrinsics,
+                                                 frame.camera['height_m'])
+        assert state.locked, state.reason
+        errors.append(abs(state.scale * factor - 1.0))
+    errors = np.array(errors)
+    print(f'{preset}: {len(errors)} frames, scale error median {np.median(errors):.4f}, max {errors.max():.4f}')
+    assert len(errors) >= 15
+    assert np.median(errors) < 0.005 and (errors < 0.02).mean() >= 0.9
+
+
+def test_the_plane_gives_the_camera_pitch_and_roll():
+    checked = 0
+    for frame, intrinsics in _frames('street', 30):
+        if not _stands_on_the_most_seen_ground(frame):
+            continue
+        state = GroundLock(smoothing=0.0).update(frame.depth, frame.labels, intrinsics, frame.camera['height_m'])
+        assert state.plane.pitch_deg == pytest.approx(frame.camera['pitch_deg'], abs=1.0)
+        assert state.plane.roll_deg == pytest.approx(frame.camera['roll_deg'], abs=1.0)
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_pose_of_the_plane_lies_under_the_camera_along_its_normal():
+    up = np.array([0.1, -0.9, -0.3])
+    up /= np.linalg.norm(up)
+    plane = GroundPlane(tuple(up), 1.7, 1.0, 100)
+    assert np.allclose(plane.foot(), -1.7 * up)
+    qx, qy, qz, qw = plane.quaternion_xyzw()
+    z_axis = np.array([2 * (qx * qz + qw * qy), 2 * (qy * qz - qw * qx), 1 - 2 * (qx * qx + qy * qy)])
+    assert np.allclose(z_axis, up) and math.isclose(qx * qx + qy * qy + qz * qz + qw * qw, 1.0)
+
+
+def test_points_on_a_plane_with_outliers_are_fitted_and_oriented_to_the_camera():
+    rng = np.random.default_rng(0)
+    xz = rng.uniform([-5, 2], [5, 30], (400, 2))
+    ground = np.stack([xz[:, 0], np.full(400, 1.2), xz[:, 1]], 1)          # 1.2 m under a level camera
+    clutter = rng.uniform([-5, -2, 2], [5, 0.5, 30], (100, 3))     # mislabelled points above the ground
+    plane = fit_ground(np.concatenate([ground, clutter]), rng)
+    assert plane.height == pytest.approx(1.2, rel=1e-6)
+    assert np.allclose(plane.up, (0, -1, 0), atol=1e-6) and plane.inliers == pytest.approx(0.8, abs=0.03)
+
+
+def test_too_little_ground_or_no_single_plane_leaves_the_depth_unscaled():
+    frame, intrinsics = next(_frames('street', 1))
+    sky = np.full_like(frame.labels, 10)
+    state = GroundLock().update(frame.depth, sky, intrinsics, 1.5)
+    assert not state.locked and state.scale == 1.0 and 'too little ground' in state.reason
+    everything = np.zeros_like(frame.labels)       # buildings, cars and sky called road: no one plane
+    depth = np.where(np.isfinite(frame.depth), frame.depth, 80.0)
+    state = GroundLock().update(depth, everything, intrinsics, 1.5)
+    assert not state.locked and state.scale == 1.0 and 'not one plane' in state.reason
+
+
+def test_the_scale_is_smoothed_in_log_space():
+    frame, intrinsics = next(f for f in _frames('street', 20) if _stands_on_the_most_seen_ground(f[0]))
+    height = frame.camera['height_m']
+    lock = GroundLock(smoothing=0.5)
+    first = lock.update(frame.depth, frame.labels, intrinsics, height)
+    second = lock.update(frame.depth * 4.0, frame.labels, intrinsics, height)
+    # log scale halfway between 1 (the first frame's) and 1/4 (this frame's alone)
+    assert first.scale == pytest.approx(1.0, abs=0.01) and second.scale == pytest.approx(0.5, rel=0.02)

@@ -1,0 +1,96 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""scale_lock ground in the live node, with the embedded model on a procedural street frame: the depth is
+rescaled so that the camera stands at camera_height_m above the fitted ground, <cam>/ground carries the plane, and
+diagnostics say what the lock did. Its configuration errors name the parameter.
+"""
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+from geometry_msgs.msg import PoseStamped  # noqa: E402, I100 (imported after the skip)
+from rclpy.parameter import Parameter  # noqa: E402
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
+from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
+from test_ros_hostile import Harness  # noqa: E402
+
+from vision_banana_ros.config import load_config_file  # noqa: E402
+from vision_banana_ros.ros.messages import message_bytes  # noqa: E402
+from vision_banana_ros.world import render_frame  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
+    from vision_banana_ros.ros.node import VisionBananaNode
+    frame = render_frame(2, 320, 240)
+    height = frame.camera['height_m']
+    h = Harness(VisionBananaNode, '', Parameter('scale_lock', value='ground'),
+                Parameter('camera_height_m', value=height), Parameter('scale_smoothing', value=0.0),
+                Parameter('diagnostics_period', value=0.3))
+    try:
+        grounds, depths = [], []
+        h.client.create_subscription(PoseStamped, 'front/ground', grounds.append, 5)
+        h.client.create_subscription(Image, 'front/depth', depths.append, 5)
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        k = frame.intrinsics
+        h.client.create_publisher(CameraInfo, 'front/camera_info', latched).publish(CameraInfo(
+            header=h.header('front'), width=320, height=240, k=[k['fx'], 0.0, k['cx'], 0.0, k['fy'], k['cy'], 0, 0, 1]))
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+
+        def send():
+            image.publish(Image(header=h.header('front'), width=320, height=240, encoding='rgb8', step=960,
+                                data=message_bytes(frame.rgb)))
+
+        def locked():
+            return grounds and any(v.get('ground_lock') == 'locked' for _, v in h.status('front'))
+        assert h.spin_until(send, locked), h.status('front')[-1:]
+    finally:
+        h.close()
+    pose = grounds[-1]
+    foot = np.array([pose.pose.position.x, pose.pose.position.y, pose.pose.position.z])
+    assert pose.header.frame_id == 'front_optical'
+    assert np.linalg.norm(foot) == pytest.approx(height, rel=1e-4)    # the camera stands camera_height_m above it
+    q = pose.pose.orientation
+    up = np.array([2 * (q.x * q.z + q.w * q.y), 2 * (q.y * q.z - q.w * q.x), 1 - 2 * (q.x * q.x + q.y * q.y)])
+    assert np.allclose(up, -foot / np.linalg.norm(foot), atol=1e-6)      # z along the normal, toward the camera
+    values = [v for _, v in h.status('front') if v.get('ground_lock') == 'locked'][-1]
+    assert float(values['ground_pitch_deg']) == pytest.approx(frame.camera['pitch_deg'], abs=5.0)
+    # the published depth is the locked one: the truth's median within 25 % (the model alone is farther off)
+    depth = np.frombuffer(bytes(depths[-1].data), np.float32).reshape(240, 320)
+    valid = np.isfinite(depth) & np.isfinite(frame.depth) & (frame.labels == 0)
+    assert np.median(depth[valid] / frame.depth[valid]) == pytest.approx(1.0, abs=0.25)
+
+
+@pytest.mark.parametrize('lines, named', [
+    ('scale_lock: ground', 'camera_height_m'),             # 0 = from tf, and tf2 is not installed here
+    ('ground_classes: []', 'ground_classes'),
+    ('ground_classes: [0, 300]', 'ground_classes'),
+    ('scale_lock: level', 'scale_lock'),
+])
+def test_scale_lock_configuration_errors_name_the_parameter(tmp_path, lines, named):
+    path = tmp_path / 'params.yaml'
+    path.write_text('/**:\n  ros__parameters:\n    ' + lines + '\n')
+    with pytest.raises(ValueError, match=named):
+        load_config_file(path)
+
+
+def test_the_lock_asks_for_segmentation_when_only_depth_is_wanted(tmp_path):
+    from vision_banana_ros.outputs import tasks_for
+    path = tmp_path / 'params.yaml'
+    path.write_text('/**:\n  ros__parameters:\n    scale_lock: ground\n    camera_height_m: 1.2\n')
+    assert tasks_for(['depth'], load_config_file(path)) == ('segmentation', 'depth')
+    assert tasks_for(['depth'], load_config_file(None)) == ('depth',)

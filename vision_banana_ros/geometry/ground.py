@@ -1,0 +1,167 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Ground-locked metric scale. A monocular network gets the shape of a scene right more often than its scale; a
+robot knows one number it cannot see: how high its camera is above the ground. The pixels labelled as ground
+(road, sidewalk, terrain) are back-projected with the predicted depth, a plane is fitted to them (RANSAC, then
+least squares on the inliers), and the depth is rescaled so that the camera stands at its known height above that
+plane. The plane also gives the camera's pitch and roll to the ground.
+
+Everything here works in the optical frame (x right, y down, z forward) and is scale-free until the known height
+comes in: residuals are measured relative to each point's range, so a fit does not depend on the depth's units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+import numpy as np
+
+from .backprojection import ray_grids
+from .intrinsics import Intrinsics
+
+GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
+
+
+@dataclass(frozen=True)
+class GroundPlane:
+    """A plane below the camera in the optical frame: points p with up . p + height = 0."""
+
+    up: tuple[float, float, float]   # unit normal pointing from the ground toward the camera
+    height: float                    # the camera's distance to the plane, in the depth's units
+    inliers: float                   # share of the sampled ground points the plane explains
+    points: int                      # ground points sampled
+
+    @property
+    def pitch_deg(self) -> float:
+        """Camera pitch to the plane, positive looking up (a level camera has 0)."""
+        return math.degrees(math.asin(max(-1.0, min(1.0, self.up[2]))))
+
+    @property
+    def roll_deg(self) -> float:
+        """Camera roll about its optical axis to the plane (the world module's convention)."""
+        return math.degrees(math.atan2(-self.up[0], -self.up[1]))
+
+    def foot(self) -> np.ndarray:
+        """The point of the plane right under the camera."""
+        return -self.height * np.asarray(self.up)
+
+    def quaternion_xyzw(self) -> tuple[float, float, float, float]:
+        """The shortest rotation taking the frame's z axis to `up` (a pose whose z is the plane normal)."""
+        up = np.asarray(self.up, dtype=np.float64)
+        w = 1.0 + up[2]
+        if w < 1e-9:    # up is -z: half a turn about x
+            return (1.0, 0.0, 0.0, 0.0)
+        q = np.array([-up[1], up[0], 0.0, w])
+        q /= np.linalg.norm(q)
+        return tuple(float(v) for v in q)
+
+
+def _plane_through(points: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares plane (unit normal n, offset d with n . p + d = 0) through weighted points."""
+    centre = (points * weights[:, None]).sum(0) / weights.sum()
+    centred = (points - centre) * np.sqrt(weights)[:, None]
+    normal = np.linalg.svd(centred, full_matrices=False)[2][2]
+    return normal, -float(normal @ centre)
+
+
+def fit_ground(points: np.ndarray, rng: np.random.Generator, tolerance: float = 0.03,
+               iterations: int = 80) -> GroundPlane | None:
+    """The plane most of `points` (N x 3, optical frame) lie on, oriented toward the camera; None when fewer than
+    3 points or no plane passes below the camera. A point is an inlier when its distance to the plane is within
+    `tolerance` of its range (the noise of predicted depth grows with distance).
+    """
+    if len(points) < 3:
+        return None
+    ranges = np.linalg.norm(points, axis=1)
+    best, best_count = None, 0
+    for _ in range(iterations):
+        a, b, c = points[rng.choice(len(points), 3, replace=False)]
+        normal = np.cross(b - a, c - a)
+        length = np.linalg.norm(normal)
+        if length < 1e-12:
+            continue
+        normal /= length
+        inliers = np.abs(points @ normal - normal @ a) < tolerance * ranges
+        if inliers.sum() > best_count:
+            best, best_count = inliers, int(inliers.sum())
+    if best is None:
+        return None
+    normal, d = _plane_through(points[best], 1.0 / ranges[best])
+    inliers = np.abs(points @ normal + d) < tolerance * ranges
+    if inliers.sum() >= 3:
+        normal, d = _plane_through(points[inliers], 1.0 / ranges[inliers])
+    if d < 0:            # orient toward the camera: the camera (origin) lies on the plane's positive side
+        normal, d = -normal, -d
+    if d <= 0:
+        return None
+    inliers = np.abs(points @ normal + d) < tolerance * ranges
+    return GroundPlane(tuple(float(v) for v in normal), float(d), float(inliers.mean()), len(points))
+
+
+@dataclass(frozen=True)
+class LockState:
+    """What the lock did for one frame: the scale applied to its depth (1.0 when refused) and why."""
+
+    scale: float
+    locked: bool
+    reason: str                          # 'locked', or why not
+    plane: GroundPlane | None = None     # as fitted on the unscaled depth
+    ground_fraction: float = 0.0
+
+
+class GroundLock:
+    """One camera's ground lock: per frame, the scale that puts the camera at `camera_height` above the ground
+    fitted under it, smoothed over time in log space (`smoothing` 0 = none, toward 1 = slower).
+    """
+
+    def __init__(self, classes=GROUND_CLASSES, min_fraction: float = 0.05, min_inliers: float = 0.6,
+                 smoothing: float = 0.8, max_points: int = 4000, seed: int = 0):
+        self.classes = np.asarray(classes, dtype=np.uint8)
+        self.min_fraction, self.min_inliers, self.smoothing = min_fraction, min_inliers, smoothing
+        self.max_points = max_points
+        self.rng = np.random.default_rng(seed)
+        self.log_scale: float | None = None     # smoothed log scale of the frames locked so far
+
+    def update(self, depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics,
+               camera_height: float) -> LockState:
+        """The scale for this frame's `depth` (H x W metres as predicted) given its `labels` (H x W train ids)."""
+        valid = np.isfinite(depth) & (depth > 0)
+        ground = np.isin(labels, self.classes) & valid
+        fraction = float(ground.mean())
+        if fraction < self.min_fraction:
+            return LockState(1.0, False, f'too little ground in view ({fraction:.1%} of the image, needs '
+                                         f'{self.min_fraction:.0%})', ground_fraction=fraction)
+        # Road, sidewalk and lawn lie a kerb apart: fitted together they tilt the plane by centimetres that are a
+        # few per cent of the height. The class seen most is the surface the camera most likely stands on.
+        counts = [(int((labels[ground] == c).sum()), c) for c in self.classes]
+        most, label = max(counts)
+        if most >= self.min_fraction * labels.size:
+            ground &= labels == label
+        v, u = np.nonzero(ground)
+        if len(v) > self.max_points:
+            keep = self.rng.choice(len(v), self.max_points, replace=False)
+            v, u = v[keep], u[keep]
+        rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
+        z = depth[v, u].astype(np.float64)
+        points = np.stack([rx[v, u] * z, ry[v, u] * z, z], 1)
+        plane = fit_ground(points, self.rng)
+        if plane is None or plane.inliers < self.min_inliers:
+            share = 0.0 if plane is None else plane.inliers
+            return LockState(1.0, False, f'ground is not one plane ({share:.0%} of its points fit, needs '
+                                         f'{self.min_inliers:.0%})', plane, fraction)
+        log_raw = math.log(camera_height / plane.height)
+        a = self.smoothing
+        self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw
+        return LockState(math.exp(self.log_scale), True, 'locked', plane, fraction)

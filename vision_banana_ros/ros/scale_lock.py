@@ -1,0 +1,62 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""scale_lock ground in the node: each camera's GroundLock, rebuilt when the lock's parameters change, and the
+camera's height from camera_height_m or from tf (ground_frame -> the image frame at the image stamp).
+"""
+from __future__ import annotations
+
+from rclpy.time import Time
+
+from .camera import Camera
+from ..config import NodeConfig
+from ..geometry.ground import GroundLock, LockState
+from ..outputs import lock_depth
+
+
+def needs_tf(config: NodeConfig) -> bool:
+    """Whether the lock takes the camera height from tf."""
+    return config.scale_lock == 'ground' and config.camera_height_m == 0
+
+
+def _tf_height(config: NodeConfig, header, tf_buffer) -> float | str:
+    """The image frame's height above ground_frame at the image stamp, or why there is none."""
+    try:
+        # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
+        t = tf_buffer.lookup_transform(config.ground_frame, header.frame_id, Time.from_msg(header.stamp))
+    except Exception as exc:  # tf2 raises several exception types for missing or stale frames
+        return f'no camera height from tf ({config.ground_frame} -> {header.frame_id}): {exc}'
+    height = t.transform.translation.z
+    if not height > 0:
+        return f'the camera is not above {config.ground_frame} (z = {height:.3f} m)'
+    return height
+
+
+def lock_camera_depth(camera: Camera, result, config: NodeConfig, tf_buffer) -> LockState | None:
+    """Ground-lock the result's depth in place (None when the lock is off or the frame has no depth or labels);
+    the camera keeps the state for its diagnostics.
+    """
+    if config.scale_lock != 'ground' or result.depth is None or result.labels is None:
+        camera.ground = None
+        return None
+    settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
+    if camera.ground_lock is None or camera.ground_lock[0] != settings:
+        camera.ground_lock = (settings, GroundLock(config.ground_classes, config.ground_min_fraction,
+                                                   smoothing=config.scale_smoothing))
+    height = config.camera_height_m or _tf_height(config, result.header, tf_buffer)
+    if isinstance(height, str):
+        camera.ground = LockState(1.0, False, height)
+    else:
+        camera.ground = lock_depth(result, camera.ground_lock[1], height)
+    return camera.ground
