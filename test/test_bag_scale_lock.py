@@ -23,6 +23,9 @@ from test_bag import read
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.bag.sample import make_sample
 from vision_banana_ros.evaluation.metrics import DepthMetrics
+from vision_banana_ros.geometry import Intrinsics
+from vision_banana_ros.geometry.ground import GROUND_CLASSES, GroundLock
+from vision_banana_ros.geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
 
 
 def _depth(msg):
@@ -62,3 +65,37 @@ def test_bag_process_locks_the_depth_to_the_camera_height(tmp_path):
     print(f'road scale error unlocked {before:.3f} (delta1 {delta1_before:.3f}), locked {after:.3f} '
           f'(delta1 {delta1_after:.3f})')
     assert after < 0.08 and after <= before + 0.01
+
+
+def test_navigation_outputs_from_predictions_agree_with_the_ground_truth(tmp_path):
+    sample_bag = make_sample(tmp_path / 'sample', frames=3, size=(320, 240), progress=False)
+    sample = read(sample_bag)
+    height = sample['/tf'][0][1].transforms[0].transform.translation.z
+    config = tmp_path / 'params.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    device: cpu\n    scale_lock: ground\n'
+                      f'    camera_height_m: {height}\n    scale_smoothing: 0.0\n    cloud_stride: 1\n')
+    process_bag(sample_bag, tmp_path / 'out', config_file=config, progress=False)
+    out = read(tmp_path / 'out')
+    truth = {t: (_depth(d), np.frombuffer(bytes(lab.data), np.uint8).reshape(240, 320))
+             for (t, d), (_, lab) in zip(sample['/camera/ground_truth/depth'], sample['/camera/ground_truth/labels'])}
+    infos = dict(out['/camera/depth/camera_info'])
+    wrong, free_iou, occupied_iou = [], [], []
+    for (t, cloud), (_, grid) in zip(out['/camera/obstacles'], out['/camera/grid']):
+        depth, labels = truth[t]
+        k = infos[t].k
+        points = np.frombuffer(bytes(cloud.data), np.float32).reshape(-1, cloud.point_step // 4)[:, :3]
+        u = np.clip(np.round(k[0] * points[:, 0] / points[:, 2] + k[2]).astype(int), 0, 319)
+        v = np.clip(np.round(k[4] * points[:, 1] / points[:, 2] + k[5]).astype(int), 0, 239)
+        wrong.append(np.isin(labels[v, u], GROUND_CLASSES).mean())       # obstacle points on true ground
+        intrinsics = Intrinsics(k[0], k[4], k[2], k[5], 320, 240)
+        plane = GroundLock(smoothing=0.0).update(depth, labels, intrinsics, height).plane
+        masks = navigation_masks(depth, labels, intrinsics, plane, 1.0, GROUND_CLASSES, 0.1, 2.0)
+        true = occupancy_grid(depth, intrinsics, plane, 1.0, masks, 0.1, 20.0).cells
+        predicted = np.asarray(grid.data, np.int8).reshape(grid.info.height, grid.info.width)
+        for value, ious in ((FREE, free_iou), (OCCUPIED, occupied_iou)):
+            a, b = predicted == value, true == value
+            ious.append((a & b).sum() / max(1, (a | b).sum()))
+    print(f'obstacle points on true ground {np.mean(wrong):.3f}; grid IoU free {np.mean(free_iou):.3f}, '
+          f'occupied {np.mean(occupied_iou):.3f}')
+    # measured: 0.015 on true ground; free IoU 0.49, occupied 0.06 (one-cell-thin walls a little off are misses)
+    assert np.mean(wrong) <= 0.05 and np.mean(free_iou) >= 0.4

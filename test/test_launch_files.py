@@ -27,7 +27,7 @@ from vision_banana_ros.parameters import BY_NAME, PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_OUTPUTS = ('semantic/labels', 'semantic/confidence', 'semantic/color', 'depth', 'depth/camera_info', 'normals',
-                'normals/raw', 'points', 'ground')
+                'normals/raw', 'points', 'ground', 'obstacles', 'ground_points', 'grid')
 
 
 def console_scripts():

@@ -13,17 +13,19 @@
 # limitations under the License.
 
 """scale_lock ground in the live node, with the embedded model on a procedural street frame: the depth is
-rescaled so that the camera stands at camera_height_m above the fitted ground, <cam>/ground carries the plane, and
-diagnostics say what the lock did. Its configuration errors name the parameter.
+rescaled so that the camera stands at camera_height_m above the fitted ground, <cam>/ground carries the plane,
+obstacles and the grid come out, and diagnostics say what the lock did. Its configuration errors name the
+parameter.
 """
 import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
 from geometry_msgs.msg import PoseStamped  # noqa: E402, I100 (imported after the skip)
+from nav_msgs.msg import OccupancyGrid  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 from test_ros_hostile import Harness  # noqa: E402
 
 from vision_banana_ros.config import load_config_file  # noqa: E402
@@ -41,9 +43,11 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
                 Parameter('camera_height_m', value=height), Parameter('scale_smoothing', value=0.0),
                 Parameter('diagnostics_period', value=0.3))
     try:
-        grounds, depths = [], []
+        grounds, depths, obstacles, grids = [], [], [], []
         h.client.create_subscription(PoseStamped, 'front/ground', grounds.append, 5)
         h.client.create_subscription(Image, 'front/depth', depths.append, 5)
+        h.client.create_subscription(PointCloud2, 'front/obstacles', obstacles.append, 5)
+        h.client.create_subscription(OccupancyGrid, 'front/grid', grids.append, 5)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         k = frame.intrinsics
@@ -56,7 +60,8 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
                                 data=message_bytes(frame.rgb)))
 
         def locked():
-            return grounds and any(v.get('ground_lock') == 'locked' for _, v in h.status('front'))
+            return (grounds and obstacles and grids
+                    and any(v.get('ground_lock') == 'locked' for _, v in h.status('front')))
         assert h.spin_until(send, locked), h.status('front')[-1:]
     finally:
         h.close()
@@ -67,6 +72,11 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
     q = pose.pose.orientation
     up = np.array([2 * (q.x * q.z + q.w * q.y), 2 * (q.y * q.z - q.w * q.x), 1 - 2 * (q.x * q.x + q.y * q.y)])
     assert np.allclose(up, -foot / np.linalg.norm(foot), atol=1e-6)      # z along the normal, toward the camera
+    grid = grids[-1]
+    assert grid.header.frame_id == 'front_optical' and (grid.info.width, grid.info.height) == (200, 200)
+    cells = np.asarray(grid.data, np.int8)
+    assert (cells == 0).sum() > 100 and set(np.unique(cells)) <= {-1, 0, 100}     # the road ahead is free
+    assert obstacles[-1].header.frame_id == 'front_optical' and obstacles[-1].width > 0
     values = [v for _, v in h.status('front') if v.get('ground_lock') == 'locked'][-1]
     assert float(values['ground_pitch_deg']) == pytest.approx(frame.camera['pitch_deg'], abs=5.0)
     # the published depth is the locked one: the truth's median within 25 % (the model alone is farther off)

@@ -88,6 +88,10 @@ class NodeConfig:
     ground_classes: tuple[int, ...]
     ground_min_fraction: float
     scale_smoothing: float
+    obstacle_min_height: float
+    obstacle_max_height: float
+    grid_resolution: float
+    grid_size_m: float
     diagnostics_period: float
 
     @cached_property
@@ -222,6 +226,9 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     ground_classes = tuple(values['ground_classes'])
     if not ground_classes or not all(_integral(c) and 0 <= c <= 255 for c in ground_classes):
         raise _fail('ground_classes', f'{list(ground_classes)} must be a non-empty list of train ids in 0..255')
+    if not values['obstacle_min_height'] < values['obstacle_max_height']:
+        raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
+                                           f'({values["obstacle_max_height"]})')
     if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and not tf2_available:
         raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), but tf2_ros is not '
                                        'installed here: give the height in metres')

@@ -17,12 +17,14 @@ messages and `vision_banana bag process` writes them with rosbags messages, so o
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
 from .geometry.ground import GroundLock, LockState
+from .geometry.navigation import navigation_masks, occupancy_grid
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
 OUTPUT_TASKS = {
@@ -35,7 +37,11 @@ OUTPUT_TASKS = {
     'normals/raw': ('normals',),
     'points': ('segmentation', 'depth'),
     'ground': ('segmentation', 'depth'),      # with scale_lock ground only
+    'obstacles': ('segmentation', 'depth'),
+    'ground_points': ('segmentation', 'depth'),
+    'grid': ('segmentation', 'depth'),
 }
+NAVIGATION_TOPICS = ('obstacles', 'ground_points', 'grid')   # they need the ground plane, locked or not
 
 
 _IMAGE_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
@@ -56,7 +62,7 @@ def image_encoding(values: np.ndarray) -> tuple[str, int]:
 class Output(NamedTuple):
     """One message the node publishes for a frame: its kind, payload and frame."""
 
-    kind: str      # 'image' (payload: array), 'camera_info' (DepthCameraInfo), 'cloud' (CloudPayload), 'pose'
+    kind: str      # 'image' (array), 'camera_info' (DepthCameraInfo), 'cloud' (CloudPayload), 'pose', 'grid'
     payload: Any
     frame_id: str | None = None   # None: the input image's frame
 
@@ -88,9 +94,10 @@ class GroundPose(NamedTuple):
     orientation_xyzw: tuple[float, float, float, float]
 
 
-def lock_depth(result, lock: GroundLock, camera_height: float) -> LockState:
+def lock_depth(result, lock: GroundLock, camera_height: float | None) -> LockState:
     """scale_lock ground: rescale the result's depth in place so that the camera stands `camera_height` metres
-    above the ground fitted under it; unscaled when the lock refuses (the state says why).
+    above the ground fitted under it; unscaled when the lock refuses (the state says why) or `camera_height` is
+    None (the plane only, for the navigation outputs).
     """
     state = lock.update(result.depth, result.labels, result.intrinsics, camera_height)
     if state.locked:
@@ -151,4 +158,23 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
     if 'ground' in want and ground is not None and ground.locked:
         foot = ground.plane.foot() * ground.scale
         out['ground'] = Output('pose', GroundPose(tuple(float(v) for v in foot), ground.plane.quaternion_xyzw()))
+    if want & set(NAVIGATION_TOPICS) and ground is not None and ground.plane is not None:
+        out.update(_navigation_outputs(result, config, want, transform or config.target_transform, ground))
+    return out
+
+
+def _navigation_outputs(result, config, want, transform, ground: LockState) -> dict[str, Output]:
+    """Obstacle and ground clouds (xyz and label, cloud_* stride, ranges and voxels) and the occupancy grid."""
+    masks = navigation_masks(result.depth, result.labels, result.intrinsics, ground.plane, ground.scale,
+                             config.ground_classes, config.obstacle_min_height, config.obstacle_max_height)
+    options = replace(config.cloud, drop_classes=(), color_source='none', organized=False, with_normals=False)
+    out = {}
+    for topic, mask in (('obstacles', masks.obstacles), ('ground_points', masks.ground)):
+        if topic in want:
+            payload = build_cloud(np.where(mask, result.depth, np.nan), result.intrinsics, labels=result.labels,
+                                  options=options, transform=transform)
+            out[topic] = Output('cloud', payload, config.target_frame or None)
+    if 'grid' in want:
+        out['grid'] = Output('grid', occupancy_grid(result.depth, result.intrinsics, ground.plane, ground.scale,
+                                                    masks, config.grid_resolution, config.grid_size_m))
     return out

@@ -117,6 +117,14 @@ PARAMS = (
           'frame keeps its depth unscaled', dynamic=True, low=0.001, high=1.0),
     Param('scale_smoothing', 0.8, "scale_lock ground: weight of the past frames in the scale's running average "
           '(0 = each frame on its own)', dynamic=True, low=0.0, high=0.99),
+    Param('obstacle_min_height', 0.1, 'metres above the fitted ground from which a non-ground point is an obstacle '
+          '(<cam>/obstacles, grid); ground points within it are free (<cam>/ground_points)', dynamic=True, low=0.0,
+          high=10.0),
+    Param('obstacle_max_height', 2.0, 'metres above the fitted ground up to which a point is an obstacle (higher: '
+          'overhangs the robot passes under)', dynamic=True, low=0.01, high=100.0),
+    Param('grid_resolution', 0.1, '<cam>/grid: metres per cell', dynamic=True, low=0.01, high=10.0),
+    Param('grid_size_m', 20.0, '<cam>/grid: metres in front of the camera, and as wide, centred on it', dynamic=True,
+          low=1.0, high=500.0),
     Param('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.1, high=60.0),
 )
 

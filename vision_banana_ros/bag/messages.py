@@ -29,6 +29,7 @@ COMPRESSED_IMAGE = 'sensor_msgs/msg/CompressedImage'
 CAMERA_INFO = 'sensor_msgs/msg/CameraInfo'
 POINT_CLOUD2 = 'sensor_msgs/msg/PointCloud2'
 POSE_STAMPED = 'geometry_msgs/msg/PoseStamped'
+OCCUPANCY_GRID = 'nav_msgs/msg/OccupancyGrid'
 TF = 'tf2_msgs/msg/TFMessage'
 
 
@@ -69,12 +70,18 @@ def point_cloud2(payload: CloudPayload, msg_header):
     return T[POINT_CLOUD2](header=msg_header, fields=point_fields, **fields)
 
 
-def pose_stamped(pose, msg_header):
-    """A geometry_msgs/PoseStamped of an `outputs.GroundPose` under `msg_header`."""
-    (x, y, z), (qx, qy, qz, qw) = pose.position, pose.orientation_xyzw
-    return T[POSE_STAMPED](header=msg_header, pose=T['geometry_msgs/msg/Pose'](
-        position=T['geometry_msgs/msg/Point'](x=x, y=y, z=z),
-        orientation=T['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw)))
+def _pose(position, orientation_xyzw):
+    (x, y, z), (qx, qy, qz, qw) = position, orientation_xyzw
+    return T['geometry_msgs/msg/Pose'](position=T['geometry_msgs/msg/Point'](x=x, y=y, z=z),
+                                       orientation=T['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw))
+
+
+def occupancy_grid(grid, msg_header):
+    """A nav_msgs/OccupancyGrid of a `geometry.navigation.GridPayload` under `msg_header`."""
+    rows, columns = grid.cells.shape
+    info = T['nav_msgs/msg/MapMetaData'](map_load_time=msg_header.stamp, resolution=grid.resolution, width=columns,
+                                         height=rows, origin=_pose(grid.origin, grid.orientation_xyzw))
+    return T[OCCUPANCY_GRID](header=msg_header, info=info, data=grid.cells.reshape(-1).astype(np.int8))
 
 
 def output_message(output, msg_header):
@@ -84,7 +91,10 @@ def output_message(output, msg_header):
     if output.kind == 'camera_info':
         return CAMERA_INFO, camera_info(output.payload, msg_header)
     if output.kind == 'pose':
-        return POSE_STAMPED, pose_stamped(output.payload, msg_header)
+        pose = output.payload
+        return POSE_STAMPED, T[POSE_STAMPED](header=msg_header, pose=_pose(pose.position, pose.orientation_xyzw))
+    if output.kind == 'grid':
+        return OCCUPANCY_GRID, occupancy_grid(output.payload, msg_header)
     return POINT_CLOUD2, point_cloud2(output.payload, with_frame(msg_header, output.frame_id))
 
 

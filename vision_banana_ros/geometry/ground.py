@@ -135,8 +135,10 @@ class GroundLock:
         self.log_scale: float | None = None     # smoothed log scale of the frames locked so far
 
     def update(self, depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics,
-               camera_height: float) -> LockState:
-        """The scale for this frame's `depth` (H x W metres as predicted) given its `labels` (H x W train ids)."""
+               camera_height: float | None) -> LockState:
+        """The scale for this frame's `depth` (H x W metres as predicted) given its `labels` (H x W train ids);
+        with `camera_height` None only the plane (scale 1, not locked: the navigation outputs without the lock).
+        """
         valid = np.isfinite(depth) & (depth > 0)
         ground = np.isin(labels, self.classes) & valid
         fraction = float(ground.mean())
@@ -161,6 +163,8 @@ class GroundLock:
             share = 0.0 if plane is None else plane.inliers
             return LockState(1.0, False, f'ground is not one plane ({share:.0%} of its points fit, needs '
                                          f'{self.min_inliers:.0%})', plane, fraction)
+        if camera_height is None:
+            return LockState(1.0, False, 'scale_lock off', plane, fraction)
         log_raw = math.log(camera_height / plane.height)
         a = self.smoothing
         self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw

@@ -307,7 +307,8 @@ class NodeCore:
         header, config = result.header, self.config
         topics = camera.subscribed()
         transform = None
-        if 'points' in topics and self._needs_tf(config):
+        clouds = [t for t in ('points', 'obstacles', 'ground_points') if t in topics]
+        if clouds and self._needs_tf(config):
             try:
                 # At the image's time: on a moving robot the latest transform is already off by the inference time.
                 # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
@@ -315,10 +316,10 @@ class NodeCore:
                     config.target_frame, header.frame_id, Time.from_msg(header.stamp)))
             except Exception as exc:  # tf2 raises several exception types for missing or stale frames
                 self.log.warning(f'no transform {header.frame_id} -> {config.target_frame} at the image stamp: '
-                                 f'{exc}; cloud skipped', throttle_duration_sec=WARN_PERIOD_S)
-                topics.remove('points')
+                                 f'{exc}; clouds skipped', throttle_duration_sec=WARN_PERIOD_S)
+                topics = [t for t in topics if t not in clouds]
         try:
-            ground = lock_camera_depth(camera, result, config, self.tf_buffer)
+            ground = lock_camera_depth(camera, result, config, topics, self.tf_buffer)
             # a refused CameraInfo describes neither the intrinsics nor the depth image's distortion
             info = None if camera.fallback_intrinsics else camera.info
             outputs = make_outputs(result, config, topics, transform, info, ground)

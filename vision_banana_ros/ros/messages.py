@@ -12,15 +12,16 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Between rclpy messages and the core: results out as Image, CameraInfo, PointCloud2 and PoseStamped (filled from
-`message_fields`, as `bag/` fills rosbags' messages), tf2 transforms in. Camera images come in through
-`vision_banana_ros.camera_images`, which works on these messages too.
+"""Between rclpy messages and the core: results out as Image, CameraInfo, PointCloud2, PoseStamped and
+OccupancyGrid (filled from `message_fields`, as `bag/` fills rosbags' messages), tf2 transforms in. Camera
+images come in through `vision_banana_ros.camera_images`, which works on these messages too.
 """
 from __future__ import annotations
 
 import array
 
 from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Transform, TransformStamped
+from nav_msgs.msg import MapMetaData, OccupancyGrid
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 
@@ -31,7 +32,7 @@ from ..outputs import DepthCameraInfo, Output
 # The message type of each output topic (under the camera's namespace).
 OUTPUT_TYPES = {'semantic/labels': Image, 'semantic/confidence': Image, 'semantic/color': Image, 'depth': Image,
                 'depth/camera_info': CameraInfo, 'normals': Image, 'normals/raw': Image, 'points': PointCloud2,
-                'ground': PoseStamped}
+                'ground': PoseStamped, 'obstacles': PointCloud2, 'ground_points': PointCloud2, 'grid': OccupancyGrid}
 
 # Generated setters keep an array('B') as it is while they check fields (always on Humble, opt-in since Jazzy)
 # and copy it otherwise; checking the few other fields costs microseconds, a copy of the pixels milliseconds.
@@ -76,11 +77,22 @@ def output_message(output: Output, header):
     if output.kind == 'camera_info':
         return to_camera_info(output.payload, header)
     if output.kind == 'pose':
-        (x, y, z), (qx, qy, qz, qw) = output.payload.position, output.payload.orientation_xyzw
-        return PoseStamped(header=header, pose=Pose(position=Point(x=x, y=y, z=z),
-                                                   orientation=Quaternion(x=qx, y=qy, z=qz, w=qw)))
+        return PoseStamped(header=header, pose=_pose(output.payload.position, output.payload.orientation_xyzw))
+    if output.kind == 'grid':
+        grid = output.payload
+        rows, columns = grid.cells.shape
+        info = MapMetaData(map_load_time=header.stamp, resolution=grid.resolution, width=columns, height=rows,
+                           origin=_pose(grid.origin, grid.orientation_xyzw))
+        msg = OccupancyGrid(header=header, info=info)
+        msg.data = array.array('b', grid.cells.tobytes())
+        return msg
     cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
     return to_point_cloud2(output.payload, cloud_header)
+
+
+def _pose(position, orientation_xyzw) -> Pose:
+    (x, y, z), (qx, qy, qz, qw) = position, orientation_xyzw
+    return Pose(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
 
 
 def transform_from_msg(msg: Transform | TransformStamped) -> RigidTransform:

@@ -57,6 +57,11 @@ class VisionBananaNode(Node):
         frame or target_frame
       <cam>/ground (geometry_msgs/PoseStamped): with scale_lock ground, the fitted ground plane in the image
         frame: the point under the camera, z along the plane's normal
+      <cam>/obstacles (sensor_msgs/PointCloud2): xyz and label of the points that are neither ground nor sky and
+        stand between obstacle_min_height and obstacle_max_height above the fitted ground (for Nav2 to mark)
+      <cam>/ground_points (sensor_msgs/PointCloud2): xyz and label of the ground points (for Nav2 to clear)
+      <cam>/grid (nav_msgs/OccupancyGrid): a local grid on the fitted ground in front of the camera, in the image
+        frame: obstacles occupied, ground free, the rest unknown
       /diagnostics (diagnostic_msgs/DiagnosticArray): engine and per-camera status every diagnostics_period
 
     Parameters (`vision_banana_ros.parameters.PARAMS` holds their ranges and choices; dynamic ones may change at
@@ -127,6 +132,13 @@ class VisionBananaNode(Node):
       ground, else the frame keeps its depth unscaled
     scale_smoothing (double, default 0.8, dynamic): scale_lock ground: weight of the past frames in the scale's
       running average (0 = each frame on its own)
+    obstacle_min_height (double, default 0.1, dynamic): metres above the fitted ground from which a non-ground
+      point is an obstacle (<cam>/obstacles, grid); ground points within it are free (<cam>/ground_points)
+    obstacle_max_height (double, default 2.0, dynamic): metres above the fitted ground up to which a point is an
+      obstacle (higher: overhangs the robot passes under)
+    grid_resolution (double, default 0.1, dynamic): <cam>/grid: metres per cell
+    grid_size_m (double, default 20.0, dynamic): <cam>/grid: metres in front of the camera, and as wide, centred on
+      it
     diagnostics_period (double, default 1.0): seconds between /diagnostics messages
     """
 

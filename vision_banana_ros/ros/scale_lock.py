@@ -22,7 +22,7 @@ from rclpy.time import Time
 from .camera import Camera
 from ..config import NodeConfig
 from ..geometry.ground import GroundLock, LockState
-from ..outputs import lock_depth
+from ..outputs import lock_depth, NAVIGATION_TOPICS
 
 
 def needs_tf(config: NodeConfig) -> bool:
@@ -43,18 +43,20 @@ def _tf_height(config: NodeConfig, header, tf_buffer) -> float | str:
     return height
 
 
-def lock_camera_depth(camera: Camera, result, config: NodeConfig, tf_buffer) -> LockState | None:
-    """Ground-lock the result's depth in place (None when the lock is off or the frame has no depth or labels);
-    the camera keeps the state for its diagnostics.
+def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buffer) -> LockState | None:
+    """Ground-lock the result's depth in place, or with the lock off fit only the plane that the navigation
+    `topics` need (None when neither is wanted or the frame has no depth or labels); the camera keeps the state
+    for its diagnostics.
     """
-    if config.scale_lock != 'ground' or result.depth is None or result.labels is None:
+    locking = config.scale_lock == 'ground'
+    if not (locking or set(topics) & set(NAVIGATION_TOPICS)) or result.depth is None or result.labels is None:
         camera.ground = None
         return None
     settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, GroundLock(config.ground_classes, config.ground_min_fraction,
                                                    smoothing=config.scale_smoothing))
-    height = config.camera_height_m or _tf_height(config, result.header, tf_buffer)
+    height = (config.camera_height_m or _tf_height(config, result.header, tf_buffer)) if locking else None
     if isinstance(height, str):
         camera.ground = LockState(1.0, False, height)
     else:

@@ -1,0 +1,116 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""What a navigation stack reads, from a frame's depth, labels and the ground plane fitted under the camera
+(`ground`): which pixels are obstacles (not ground, not sky, standing between two heights above the plane) and
+which are free ground, and a local occupancy grid laid on the plane in front of the camera.
+
+All in the optical frame (x right, y down, z forward), in metres of the (locked) depth.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from transforms3d.quaternions import mat2quat
+
+from .backprojection import ray_grids
+from .ground import GroundPlane
+from .intrinsics import Intrinsics
+
+SKY = 10
+FREE, OCCUPIED, UNKNOWN = 0, 100, -1     # nav_msgs/OccupancyGrid cell values
+
+
+@dataclass(frozen=True)
+class NavigationMasks:
+    """H x W masks of a frame: obstacle pixels and free-ground pixels, and every pixel's height above the plane."""
+
+    obstacles: np.ndarray
+    ground: np.ndarray
+    heights: np.ndarray
+
+
+def navigation_masks(depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane,
+                     scale: float, ground_classes, min_height: float, max_height: float) -> NavigationMasks:
+    """`plane` as fitted on the depth before `scale` was applied to it. A pixel is an obstacle when its class is
+    neither ground nor sky and it stands between `min_height` and `max_height` above the plane; free ground when
+    its class is a ground class and it lies within `min_height` of the plane.
+    """
+    rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
+    up = plane.up
+    with np.errstate(invalid='ignore'):
+        heights = depth * (up[0] * rx + up[1] * ry + up[2]) + plane.height * scale
+        valid = np.isfinite(depth) & (depth > 0)
+        is_ground = np.isin(labels, np.asarray(ground_classes, dtype=np.uint8))
+        obstacles = valid & ~is_ground & (labels != SKY) & (heights >= min_height) & (heights <= max_height)
+        ground = valid & is_ground & (np.abs(heights) < min_height)
+    return NavigationMasks(obstacles, ground, heights)
+
+
+@dataclass(frozen=True)
+class GridPayload:
+    """An occupancy grid lying on the ground plane: `cells` (rows along the grid's y, left; columns along its x,
+    forward) and the pose of cell (0, 0)'s corner in the image frame.
+    """
+
+    cells: np.ndarray                                   # rows x columns int8: FREE, OCCUPIED, UNKNOWN
+    resolution: float                                   # metres per cell
+    origin: tuple[float, float, float]
+    orientation_xyzw: tuple[float, float, float, float]
+
+
+def _between_rows(points: np.ndarray, ground: np.ndarray, step: float) -> np.ndarray:
+    """Points every `step` metres along the segments joining vertically adjacent ground pixels, with the ground
+    pixels themselves (points: H x W x 3).
+    """
+    pairs = ground[1:] & ground[:-1]
+    a, b = points[1:][pairs], points[:-1][pairs]
+    steps = np.minimum(np.ceil(np.linalg.norm(b - a, axis=1) / step).astype(np.int64), 1000)
+    index = np.repeat(np.arange(len(a)), steps)
+    t = (np.arange(len(index)) - np.repeat(np.cumsum(steps) - steps, steps)) / np.repeat(np.maximum(steps, 1), steps)
+    return np.concatenate([points[ground], a[index] + (b[index] - a[index]) * t[:, None]])
+
+
+def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane, scale: float,
+                   masks: NavigationMasks, resolution: float, size_m: float) -> GridPayload:
+    """The grid `size_m` deep in front of the camera and as wide, centred on it, laid on the plane: cells with an
+    obstacle pixel are occupied, else those with free ground are free, the rest unknown. Its x axis is the optical
+    axis projected onto the plane (the camera's forward), its y axis points left, its z axis up.
+
+    Far away one image row spans more than a cell; the ground between two free pixels one above the other in a
+    column is seen too (nothing stands between them), so the cells along that stretch are free as well.
+    """
+    up = np.asarray(plane.up, dtype=np.float64)
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up
+    if np.linalg.norm(forward) < 1e-6:      # looking straight down: the image's top is forward
+        forward = np.array([0.0, -1.0, 0.0]) - up[1] * up
+    forward /= np.linalg.norm(forward)
+    left = np.cross(up, forward)
+    foot = plane.foot() * scale
+    cells_per_side = int(np.ceil(size_m / resolution))
+    origin = foot - left * (cells_per_side * resolution / 2)
+    cells = np.full((cells_per_side, cells_per_side), UNKNOWN, dtype=np.int8)
+    rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
+    with np.errstate(invalid='ignore'):      # sky: inf depth times a zero ray component
+        points = np.stack([rx * depth, ry * depth, depth], -1)
+    free = _between_rows(points, masks.ground, resolution)
+    for cloud, value in ((free, FREE), (points[masks.obstacles], OCCUPIED)):   # obstacles win
+        relative = cloud - origin
+        col = np.floor(relative @ forward / resolution).astype(np.int64)
+        row = np.floor(relative @ left / resolution).astype(np.int64)
+        inside = (col >= 0) & (col < cells_per_side) & (row >= 0) & (row < cells_per_side)
+        cells[row[inside], col[inside]] = value
+    w, x, y, z = mat2quat(np.stack([forward, left, up], 1))
+    return GridPayload(cells, float(resolution), tuple(float(v) for v in origin), (x, y, z, w))
