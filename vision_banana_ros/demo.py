@@ -16,9 +16,11 @@
 offline by the embedded model through the same engine as the node.
 
 Writes to OUT/: `sample_bag/` (input), `result_bag/` (mcap: inputs + every output topic; opens in Foxglove,
-Lichtblick or `ros2 bag play`), `montage_NN.png` every few frames (input | semantic | depth | normals),
+Lichtblick or `ros2 bag play`), `montage_NN.png` every few frames (input | semantic | depth | normals) with
+`grid_NN.png` beside it (the local occupancy grid: forward up, free white, occupied black, unknown grey),
 `accumulated_cloud.ply` (the clouds of the drive in the `world` frame, from /tf), `summary.json`; and prints the
-summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 against the sample's ground truth.
+summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 against the sample's ground truth,
+and delta1 with the depth ground-locked to the camera height that /tf gives (the drive's road is the world's z = 0).
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ from .config import load_config_file
 from .device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import build_cloud, CloudOptions, CloudPayload, Intrinsics, RigidTransform, write_cloud
+from .geometry.ground import GroundLock
+from .geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
 
 DEMO_MARKER = '.vision_banana_demo'
 MONTAGE_EVERY = 10
@@ -67,6 +71,46 @@ def _by_stamp(bag: Path) -> dict[int, dict]:
     return dict(sorted(frames.items()))
 
 
+class _Locks:
+    """The drive's ground lock as the node runs it (its parameter defaults), and the grids from its answers and
+    from the ground truth.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self.lock = GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing)
+        self.locked, self.free_iou, self.depth = 0, [], None
+
+    def _grid(self, depth, labels, intrinsics, plane, scale):
+        c = self.config
+        masks = navigation_masks(depth, labels, intrinsics, plane, scale, c.ground_classes, c.obstacle_min_height,
+                                 c.obstacle_max_height)
+        return occupancy_grid(depth, intrinsics, plane, scale, masks, c.grid_resolution, c.grid_size_m).cells
+
+    def update(self, depth, labels, true_depth, true_labels, intrinsics, height):
+        """Lock this frame's depth (kept in `depth`); returns its grid, or None when no plane was fitted."""
+        state = self.lock.update(depth, labels, intrinsics, height)
+        self.locked += state.locked
+        self.depth = depth * np.float32(state.scale)
+        if state.plane is None:
+            return None
+        grid = self._grid(self.depth, labels, intrinsics, state.plane, state.scale)
+        truth = GroundLock(self.config.ground_classes, smoothing=0.0).update(true_depth, true_labels, intrinsics,
+                                                                              height)
+        if truth.plane is not None:
+            true_grid = self._grid(true_depth, true_labels, intrinsics, truth.plane, 1.0)
+            a, b = grid == FREE, true_grid == FREE
+            self.free_iou.append((a & b).sum() / max(1, (a | b).sum()))
+        return grid
+
+
+def _grid_image(cells: np.ndarray) -> np.ndarray:
+    """The grid as a grey image seen from above: forward up, the camera's left on the left."""
+    image = np.full(cells.shape, 128, np.uint8)
+    image[cells == FREE], image[cells == OCCUPIED] = 255, 0
+    return image.T[::-1, ::-1]
+
+
 def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
     """Run the demo into `out_dir`: a sample bag processed by the embedded model; return 0."""
     out = Path(out_dir)
@@ -81,19 +125,25 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
     summary = process_bag(sample, out / 'result_bag')
     config = load_config_file(None)
     device = resolve_device(config.device)
-    seg, depth_metrics = SegmentationMetrics(), DepthMetrics()
+    seg, depth_metrics, locked_metrics = SegmentationMetrics(), DepthMetrics(), DepthMetrics()
+    lock = _Locks(config)
     clouds = []
     for i, topics in enumerate(_by_stamp(out / 'result_bag').values()):
         rgb, labels, depth = (_image(topics[f'/camera/{t}']) for t in ('image', 'semantic/labels', 'depth'))
-        seg.update(labels, _image(topics['/camera/ground_truth/labels']))
-        depth_metrics.update(depth, _image(topics['/camera/ground_truth/depth']))
+        true_labels, true_depth = (_image(topics[f'/camera/ground_truth/{t}']) for t in ('labels', 'depth'))
+        seg.update(labels, true_labels)
+        depth_metrics.update(depth, true_depth)
+        info, pose = topics['/camera/depth/camera_info'], topics['/tf']
+        intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
+        grid = lock.update(depth, labels, true_depth, true_labels, intrinsics, pose.translation.z)
+        locked_metrics.update(lock.depth, true_depth)
         if i % MONTAGE_EVERY == 0:
             row = [rgb, _image(topics['/camera/semantic/color']), encode_depth_uint8(depth),
                    _image(topics['/camera/normals'])]
             Image.fromarray(np.concatenate(row, axis=1)).save(out / f'montage_{i:02d}.png')
+            if grid is not None:
+                Image.fromarray(_grid_image(grid)).save(out / f'grid_{i:02d}.png')
         if i % CLOUD_EVERY == 0:
-            info, pose = topics['/camera/depth/camera_info'], topics['/tf']
-            intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
             q, t = pose.rotation, pose.translation
             to_world = RigidTransform.from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
             clouds.append(build_cloud(depth, intrinsics, image=rgb, labels=labels, transform=to_world,
@@ -101,7 +151,10 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
     points = np.concatenate([c.points.reshape(-1) for c in clouds])[None]
     write_cloud(out / 'accumulated_cloud.ply', CloudPayload(points, clouds[0].fields, True))
     summary.update({'miou': round(seg.miou(), 4), 'delta1': round(depth_metrics.summary()['delta1'], 4),
-                    'abs_rel': round(depth_metrics.summary()['abs_rel'], 4), 'cloud_points': int(points.size)})
+                    'abs_rel': round(depth_metrics.summary()['abs_rel'], 4), 'cloud_points': int(points.size),
+                    'delta1_ground_locked': round(locked_metrics.summary()['delta1'], 4),
+                    'ground_locked_frames': lock.locked,
+                    'grid_free_iou': round(float(np.mean(lock.free_iou)), 4) if lock.free_iou else None})
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     print(f'\nvision_banana demo: {summary["frames"]} frames of a {size[0]}x{size[1]} drive through the procedural '
           f'world, processed by the embedded model on {"the CPU" if device.type == "cpu" else device}')
@@ -109,6 +162,9 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
           ', '.join(f'{k} {v:.1f}' for k, v in summary['stage_ms_mean'].items()))
     print(f'  against ground truth: mIoU {summary["miou"]:.3f}, depth delta1 {summary["delta1"]:.3f}, '
           f'AbsRel {summary["abs_rel"]:.3f}')
-    print(f'  wrote {out}/: result_bag/ (mcap), montage_*.png (input | semantic | depth | normals), '
+    print(f'  ground-locked to the camera height from /tf ({lock.locked} of {summary["frames"]} frames locked): '
+          f'depth delta1 {summary["delta1_ground_locked"]:.3f}; occupancy grid free cells against the ground '
+          f'truth\'s: IoU {summary["grid_free_iou"]}')
+    print(f'  wrote {out}/: result_bag/ (mcap), montage_*.png (input | semantic | depth | normals), grid_*.png, '
           f'accumulated_cloud.ply ({summary["cloud_points"]} points), summary.json')
     return 0
