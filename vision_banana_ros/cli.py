@@ -112,7 +112,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from .evaluation.sweep import format_sweep, pose_sweep
     backend = _backend(args, mirror_average=not args.no_mirror_average)
     rows = pose_sweep(backend, args.heights, args.pitches, args.fovs, args.frames, args.seed, args.frame_size,
-                      args.preset, progress=not args.json)
+                      args.preset, progress=not args.json, ground_lock=args.ground_lock)
     print(json.dumps([json.loads(to_json(row)) for row in rows]) if args.json else format_sweep(rows))
     return 0
 
@@ -268,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument('--size', type=size_wh, help="processing size WxH (default: the backend's own)")
     sweep.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
+    sweep.add_argument('--ground-lock', action='store_true',
+                       help='also score the depth ground-locked to the true camera height (as scale_lock ground) '
+                            'and, for reference, scaled per frame to the true median')
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
     _add_backend_arguments(sweep)
     sweep.set_defaults(func=_sweep)

@@ -18,50 +18,79 @@ Each cell (camera height x pitch x field of view) renders the same world frames 
 only by the camera) with that pose fixed, runs them through the engine with their intrinsics, and scores depth
 (delta1, AbsRel) against the exact ground truth. The table shows where a model's metric scale holds and where it
 breaks: low cameras, steep pitches, wide or narrow lenses.
+
+With `ground_lock` each cell also scores the depth ground-locked to the camera's true height (as the node's
+`scale_lock: ground` does, each frame on its own) and, for reference, scaled per frame to the true median depth (an
+oracle no robot has).
 """
 from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from tqdm import tqdm
 
 from .metrics import DepthMetrics
 from .run import camera_of
 from ..engine import BatchRunner, FrameRequest
+from ..geometry.ground import GroundLock
 from ..world import frame_seed, render_frame
 
 
 def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, size=(320, 240),
-               preset: str = 'street', progress: bool = False) -> list[dict]:
-    """One row per cell: height_m, pitch_deg, fov_deg, frames, delta1, abs_rel."""
-    runner = BatchRunner(backend, ('depth',))
+               preset: str = 'street', progress: bool = False, ground_lock: bool = False) -> list[dict]:
+    """One row per cell: height_m, pitch_deg, fov_deg, frames, delta1, abs_rel; with `ground_lock` also
+    delta1_locked, frames_locked and delta1_median_scaled.
+    """
+    runner = BatchRunner(backend, ('segmentation', 'depth') if ground_lock else ('depth',))
     cells = list(itertools.product(fovs, heights, pitches))
     rows = []
     for fov, height, pitch in tqdm(cells, disable=not progress, unit='cell', desc='sweep'):
         samples = [render_frame(frame_seed(seed, i), *size, preset=preset, fov_deg=fov, height_m=height,
                                 pitch_deg=pitch) for i in range(frames)]
-        metrics = DepthMetrics()
+        metrics, locked, median = DepthMetrics(), DepthMetrics(), DepthMetrics()
         results = runner.run([FrameRequest('sweep', s.rgb, intrinsics=camera_of(s)) for s in samples])
+        frames_locked = 0
         for sample, result in zip(samples, results):
             metrics.update(result.depth, sample.depth)
+            if ground_lock:
+                state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics,
+                                                         sample.camera['ground_z'] + sample.camera['height_m'])
+                frames_locked += state.locked
+                locked.update(result.depth * np.float32(state.scale), sample.depth)
+                valid = np.isfinite(result.depth) & np.isfinite(sample.depth) & (sample.depth > 0)
+                median.update(result.depth * np.float32(np.median(sample.depth[valid] / result.depth[valid])),
+                              sample.depth)
         summary = metrics.summary()
-        rows.append({'height_m': height, 'pitch_deg': pitch, 'fov_deg': fov, 'frames': frames,
-                     'delta1': summary['delta1'], 'abs_rel': summary['abs_rel']})
+        row = {'height_m': height, 'pitch_deg': pitch, 'fov_deg': fov, 'frames': frames,
+               'delta1': summary['delta1'], 'abs_rel': summary['abs_rel']}
+        if ground_lock:
+            row.update(delta1_locked=locked.summary()['delta1'], frames_locked=frames_locked,
+                       delta1_median_scaled=median.summary()['delta1'])
+        rows.append(row)
     return rows
 
 
+TABLES = {'delta1': 'delta1', 'delta1_locked': 'delta1 ground-locked to the true camera height',
+          'delta1_median_scaled': 'delta1 scaled per frame to the true median (oracle)'}
+
+
 def format_sweep(rows: list[dict]) -> str:
-    """delta1 per cell: one table per field of view, heights down, pitches across."""
+    """delta1 per cell: one table per field of view (and per kind of scale, with the ground lock), heights
+    down, pitches across.
+    """
     out = []
     for fov in dict.fromkeys(r['fov_deg'] for r in rows):
         mine = [r for r in rows if r['fov_deg'] == fov]
         pitches = list(dict.fromkeys(r['pitch_deg'] for r in mine))
-        out.append(f'delta1, horizontal field of view {fov:g} deg (rows: camera height m; columns: pitch deg)')
-        out.append(f'{"":>8}' + ''.join(f'{p:>8g}' for p in pitches))
-        for height in dict.fromkeys(r['height_m'] for r in mine):
-            cells = {r['pitch_deg']: r['delta1'] for r in mine if r['height_m'] == height}
-            out.append(f'{height:>8g}' + ''.join(f'{cells[p]:>8.2f}' for p in pitches))
-        out.append('')
+        for key in (k for k in TABLES if k in mine[0]):
+            out.append(f'{TABLES[key]}, horizontal field of view {fov:g} deg (rows: camera height m; columns: '
+                       'pitch deg)')
+            out.append(f'{"":>8}' + ''.join(f'{p:>8g}' for p in pitches))
+            for height in dict.fromkeys(r['height_m'] for r in mine):
+                cells = {r['pitch_deg']: r[key] for r in mine if r['height_m'] == height}
+                out.append(f'{height:>8g}' + ''.join(f'{cells[p]:>8.2f}' for p in pitches))
+            out.append('')
     worst = min(rows, key=lambda r: r['delta1'])
     out.append(f'worst cell: delta1 {worst["delta1"]:.2f} at height {worst["height_m"]:g} m, pitch '
                f'{worst["pitch_deg"]:g} deg, field of view {worst["fov_deg"]:g} deg')
