@@ -80,7 +80,10 @@ def test_rviz_config_shows_node_outputs_in_the_camera_frame():
     rviz = yaml.safe_load((ROOT / 'rviz' / 'vision_banana.rviz').read_text())
     displays = rviz['Visualization Manager']['Displays']
     topics = {d['Topic']['Value'] for d in displays if 'Topic' in d}
-    assert topics == {'points', 'semantic/color', 'depth', 'normals'} and topics <= set(NODE_OUTPUTS)
+    assert topics == {'points', 'semantic/color', 'depth', 'normals', 'obstacles', 'grid'} <= set(NODE_OUTPUTS)
+    enabled = {d['Topic']['Value'] for d in displays if 'Topic' in d and d['Enabled']}
+    assert enabled == {'points', 'semantic/color', 'depth', 'normals'}     # the navigation ones cost a plane fit
+    assert next(d for d in displays if d['Class'].endswith('/Map'))['Topic']['Value'] == 'grid'
     cloud = next(d for d in displays if d['Class'].endswith('PointCloud2'))
     assert cloud['Color Transformer'] == 'RGB8'
     assert rviz['Visualization Manager']['Global Options']['Fixed Frame'].endswith('optical_frame')
