@@ -45,3 +45,19 @@ def test_the_navigation_page_names_its_topics_and_parameters():
     start = [p.name for p in PARAMS].index('scale_lock')
     for param in PARAMS[start:-1]:          # the navigation section, up to diagnostics_period
         assert f'`{param.name}`' in page, param.name
+
+
+def test_the_semantic_layer_example_asks_the_node_for_what_the_layer_reads():
+    from vision_banana_ros.codecs.palette import CITYSCAPES
+    from vision_banana_ros.config import load_config_file
+    path = ROOT / 'config' / 'nav2_semantic_layer.yaml'
+    node = load_config_file(path, tf2_available=True)      # its height comes from tf, which robots have
+    assert node.publish_confidence and node.confidence_encoding == 'mono8'
+    assert node.cloud_stride == 1 and node.cloud_organized        # pixel-aligned with the labels
+    source = yaml.safe_load(path.read_text())['local_costmap']['local_costmap']['ros__parameters'][
+        'semantic_segmentation_layer']['front']
+    topics = {source[k].removeprefix('/front/') for k in ('segmentation_topic', 'confidence_topic', 'pointcloud_topic')}
+    assert topics == {'semantic/labels', 'semantic/confidence', 'points'} < set(OUTPUT_TASKS)
+    assert source['labels_topic'] == '/front/semantic/label_info'
+    for kind in source['class_types']:
+        assert set(source[kind]['classes']) <= set(CITYSCAPES.names), kind

@@ -46,3 +46,15 @@ def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():
     blended = make_outputs(result, _config(overlay_alpha=0.25), ['semantic/color'])['semantic/color'].payload
     assert (plain == (128, 64, 128)).all()
     np.testing.assert_array_equal(blended, np.array([146, 98, 146], np.uint8)[None, None].repeat(4, 0).repeat(6, 1))
+
+
+def test_confidence_is_published_as_probabilities_or_as_mono8():
+    labels = np.zeros((2, 3), np.uint8)
+    confidence = np.array([[0.0, 0.5, 1.0], [0.2, 0.999, 0.25]], np.float32)
+    result = FrameResult('cam', None, Intrinsics.from_fov(3, 2, 90.0), np.zeros((2, 3, 3), np.uint8), labels,
+                         confidence, None, None, {}, {}, 1)
+    topic = 'semantic/confidence'
+    floats = make_outputs(result, _config(publish_confidence=True), [topic])[topic].payload
+    bytes_ = make_outputs(result, _config(publish_confidence=True, confidence_encoding='mono8'), [topic])[topic].payload
+    assert floats.dtype == np.float32 and np.array_equal(floats, confidence)
+    assert bytes_.dtype == np.uint8 and bytes_.tolist() == [[0, 128, 255], [51, 255, 64]]

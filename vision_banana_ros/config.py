@@ -69,6 +69,7 @@ class NodeConfig:
     fallback_hfov_deg: float
     # outputs
     publish_confidence: bool
+    confidence_encoding: str
     overlay_alpha: float
     cloud_stride: int
     cloud_min_range: float

@@ -137,7 +137,10 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
                 color = (color * (1 - config.overlay_alpha) + result.image * config.overlay_alpha).astype(np.uint8)
             out['semantic/color'] = Output('image', color)
         if 'semantic/confidence' in want and config.publish_confidence:
-            out['semantic/confidence'] = Output('image', result.confidence.astype(np.float32))
+            confidence = result.confidence.astype(np.float32)
+            if config.confidence_encoding == 'mono8':
+                confidence = np.round(np.clip(confidence, 0, 1) * 255).astype(np.uint8)
+            out['semantic/confidence'] = Output('image', confidence)
     if result.depth is not None:
         if 'depth' in want:
             out['depth'] = Output('image', result.depth)

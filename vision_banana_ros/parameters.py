@@ -84,7 +84,9 @@ PARAMS = (
     Param('fallback_hfov_deg', 90.0, 'horizontal field of view used until a CameraInfo arrives', dynamic=True,
           low=1.0, high=179.0),
     # outputs
-    Param('publish_confidence', False, 'publish <cam>/semantic/confidence (32FC1)', dynamic=True),
+    Param('publish_confidence', False, 'publish <cam>/semantic/confidence', dynamic=True),
+    Param('confidence_encoding', '32FC1', 'semantic/confidence as probabilities in [0, 1] (32FC1) or 0-255 (mono8, '
+          "as Nav2's semantic_segmentation_layer reads it)", dynamic=True, choices=('32FC1', 'mono8')),
     Param('overlay_alpha', 0.0, 'semantic/color: 0 = palette only, up to 1 = the camera image only',
           dynamic=True, low=0.0, high=1.0),
     Param('cloud_stride', 2, 'keep every n-th pixel in both directions', dynamic=True, low=1, high=64),

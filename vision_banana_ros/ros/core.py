@@ -45,6 +45,7 @@ import torch
 from .camera import Camera
 from .decoding import CameraDecoder
 from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
+from .label_info import publish_label_info
 from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from .scale_lock import lock_camera_depth, needs_tf
 from ..camera_images import compressed_to_rgb, image_to_rgb
@@ -102,6 +103,7 @@ class NodeCore:
         self.engine: Engine | None = None
         self.cameras: dict[str, Camera] = {}
         self.diagnostics: DiagnosticsPublisher | None = None
+        self.label_info: list = []
         self.timer = None
         self.tf_buffer = self.tf_listener = None
         # Results are published only while active: the engine's worker checks under this lock, and deactivate
@@ -130,6 +132,8 @@ class NodeCore:
                                                                           camera.prefix + topic, 'subscriber'))
                 camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5, event_callbacks=events)
             self.cameras[name] = camera
+        self.label_info = publish_label_info(self.node, [c.prefix for c in self.cameras.values()],
+                                             self.config.palette)
         self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
         self._listen_to_tf(self.config)
 
@@ -247,6 +251,9 @@ class NodeCore:
             for publisher in camera.publishers.values():
                 destroy(publisher)
         self.cameras = {}
+        for publisher in self.label_info:
+            self.node.destroy_publisher(publisher)
+        self.label_info = []
         if self.diagnostics is not None:
             self.diagnostics.destroy()
             self.diagnostics = None

@@ -47,7 +47,8 @@ class VisionBananaNode(Node):
 
     Published topics (an output nobody subscribes to is not computed):
       <cam>/semantic/labels (sensor_msgs/Image): mono8 train ids of the palette's classes (Cityscapes by default)
-      <cam>/semantic/confidence (sensor_msgs/Image): 32FC1 probability of the label, with publish_confidence
+      <cam>/semantic/confidence (sensor_msgs/Image): 32FC1 probability of the label (or mono8 0-255, by
+        confidence_encoding), with publish_confidence
       <cam>/semantic/color (sensor_msgs/Image): rgb8 palette colours, blended with the image by overlay_alpha
       <cam>/depth (sensor_msgs/Image): 32FC1 metres along the optical axis (+inf far, NaN invalid)
       <cam>/depth/camera_info (sensor_msgs/CameraInfo): the depth image's intrinsics
@@ -103,7 +104,9 @@ class VisionBananaNode(Node):
       is reported stale (WARN), measured on the steady clock whatever the ROS time does
     rectified (bool, default False, dynamic): images are rectified: use CameraInfo P instead of K
     fallback_hfov_deg (double, default 90.0, dynamic): horizontal field of view used until a CameraInfo arrives
-    publish_confidence (bool, default False, dynamic): publish <cam>/semantic/confidence (32FC1)
+    publish_confidence (bool, default False, dynamic): publish <cam>/semantic/confidence
+    confidence_encoding (string, default '32FC1', dynamic): semantic/confidence as probabilities in [0, 1] (32FC1)
+      or 0-255 (mono8, as Nav2's semantic_segmentation_layer reads it)
     overlay_alpha (double, default 0.0, dynamic): semantic/color: 0 = palette only, up to 1 = the camera image only
     cloud_stride (int, default 2, dynamic): keep every n-th pixel in both directions
     cloud_min_range (double, default 0.1, dynamic): metres; nearer points are dropped
