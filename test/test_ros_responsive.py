@@ -93,9 +93,12 @@ def test_peers_with_incompatible_qos_are_named_and_counted(tiny_weights):
         h.close()
 
 
+@pytest.mark.xfail(strict=True, reason='issue 21: a batch running longer than deactivation waits is killed at exit')
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_while_frames_flow_ends_the_node_cleanly(tiny_weights, signum):
-    process = start_node(tiny_weights, 'max_wait_ms:=20.0')
+def test_a_signal_while_frames_flow_ends_the_node_cleanly(signum):
+    # The embedded network at 1280x960 takes seconds a batch on a CPU: the signal comes while one runs, for
+    # longer than deactivation waits; the process must still wait for it and end cleanly.
+    process = start_node("''", 'max_wait_ms:=20.0', 'processing_width:=1280', 'processing_height:=960')
     context = rclpy.Context()
     rclpy.init(context=context)
     client = rclpy.create_node('vision_banana_signal_client', context=context)
