@@ -93,7 +93,6 @@ def test_peers_with_incompatible_qos_are_named_and_counted(tiny_weights):
         h.close()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 21: a batch running longer than deactivation waits is killed at exit')
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_frames_flow_ends_the_node_cleanly(signum):
     # The embedded network at 1280x960 takes seconds a batch on a CPU: the signal comes while one runs, for

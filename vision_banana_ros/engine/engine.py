@@ -159,6 +159,12 @@ class Engine:
                 future.cancel()
             self._pending.clear()
             self._cond.notify_all()
+        return self.wait(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the worker of a closed engine to end (at most `timeout` seconds; None: as long as its last
+        batch takes); returns whether it ended.
+        """
         self._worker.join(timeout)
         return not self._worker.is_alive()
 

@@ -104,6 +104,7 @@ class NodeCore:
         self.cameras: dict[str, Camera] = {}
         self.diagnostics: DiagnosticsPublisher | None = None
         self.label_info: list = []
+        self._draining: list[Engine] = []     # closed engines whose last batch was still running
         self.timer = None
         self.tf_buffer = self.tf_listener = None
         # Results are published only while active: the engine's worker checks under this lock, and deactivate
@@ -237,9 +238,18 @@ class NodeCore:
         if self.engine is not None:
             if not self.engine.close():
                 self.log.warning('inference still running after 2 s: the model is freed once that batch ends')
+                self._draining.append(self.engine)
             self.engine = None
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
+
+    def finish_inference(self) -> None:
+        """Before the process exits: wait for batches still running in closed engines (a thread killed inside
+        torch aborts the process).
+        """
+        for engine in self._draining:
+            engine.wait()
+        self._draining = []
 
     def cleanup(self) -> None:
         """Release everything; also from the active state (a lifecycle shutdown), where subscriptions left alive

@@ -221,6 +221,10 @@ def _spin(make_node) -> int:
     except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         pass
     finally:
+        # Stop taking frames and wait for the batch in flight (published nothing): a thread killed inside torch
+        # as the interpreter exits aborts the process.
+        node.core.deactivate()
+        node.core.finish_inference()
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
