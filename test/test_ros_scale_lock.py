@@ -73,7 +73,7 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
     up = np.array([2 * (q.x * q.z + q.w * q.y), 2 * (q.y * q.z - q.w * q.x), 1 - 2 * (q.x * q.x + q.y * q.y)])
     assert np.allclose(up, -foot / np.linalg.norm(foot), atol=1e-6)      # z along the normal, toward the camera
     grid = grids[-1]
-    assert grid.header.frame_id == 'front_optical' and (grid.info.width, grid.info.height) == (200, 200)
+    assert grid.header.frame_id == 'front_optical' and (grid.info.width, grid.info.height) == (100, 100)
     cells = np.asarray(grid.data, np.int8)
     assert (cells == 0).sum() > 100 and set(np.unique(cells)) <= {-1, 0, 100}     # the road ahead is free
     assert obstacles[-1].header.frame_id == 'front_optical' and obstacles[-1].width > 0

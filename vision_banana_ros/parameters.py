@@ -125,8 +125,8 @@ PARAMS = (
     Param('obstacle_max_height', 2.0, 'metres above the fitted ground up to which a point is an obstacle (higher: '
           'overhangs the robot passes under)', dynamic=True, low=0.01, high=100.0),
     Param('grid_resolution', 0.1, '<cam>/grid: metres per cell', dynamic=True, low=0.01, high=10.0),
-    Param('grid_size_m', 20.0, '<cam>/grid: metres in front of the camera, and as wide, centred on it', dynamic=True,
-          low=1.0, high=500.0),
+    Param('grid_size_m', 10.0, '<cam>/grid: metres in front of the camera, and as wide, centred on it (farther, '
+          'monocular depth places cells too loosely to plan on)', dynamic=True, low=1.0, high=500.0),
     Param('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.1, high=60.0),
 )
 

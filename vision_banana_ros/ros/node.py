@@ -140,8 +140,8 @@ class VisionBananaNode(Node):
     obstacle_max_height (double, default 2.0, dynamic): metres above the fitted ground up to which a point is an
       obstacle (higher: overhangs the robot passes under)
     grid_resolution (double, default 0.1, dynamic): <cam>/grid: metres per cell
-    grid_size_m (double, default 20.0, dynamic): <cam>/grid: metres in front of the camera, and as wide, centred on
-      it
+    grid_size_m (double, default 10.0, dynamic): <cam>/grid: metres in front of the camera, and as wide, centred on
+      it (farther, monocular depth places cells too loosely to plan on)
     diagnostics_period (double, default 1.0): seconds between /diagnostics messages
     """
 
