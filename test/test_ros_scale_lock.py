@@ -104,3 +104,28 @@ def test_the_lock_asks_for_segmentation_when_only_depth_is_wanted(tmp_path):
     path.write_text('/**:\n  ros__parameters:\n    scale_lock: ground\n    camera_height_m: 1.2\n')
     assert tasks_for(['depth'], load_config_file(path)) == ('segmentation', 'depth')
     assert tasks_for(['depth'], load_config_file(None)) == ('depth',)
+
+
+def test_the_grid_without_the_lock_fits_the_plane_and_leaves_the_depth_and_status_alone():
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from vision_banana_ros.ros.node import VisionBananaNode
+    frame = render_frame(2, 320, 240)
+    h = Harness(VisionBananaNode, '', Parameter('diagnostics_period', value=0.3))
+    try:
+        grids = []
+        h.client.create_subscription(OccupancyGrid, 'front/grid', grids.append, 5)
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+
+        def send():
+            image.publish(Image(header=h.header('front'), width=320, height=240, encoding='rgb8', step=960,
+                                data=message_bytes(frame.rgb)))
+
+        def planes_reported():
+            return grids and any('ground_pitch_deg' in v for _, v in h.status('front'))
+        assert h.spin_until(send, planes_reported)
+    finally:
+        h.close()
+    assert h.node.core.label_info == []          # vision_msgs is not installed here: no label_info topic
+    level, values = [s for s in h.status('front') if 'ground_pitch_deg' in s[1]][-1]
+    assert level == DiagnosticStatus.OK and float(values['ground_scale']) == 1.0

@@ -32,6 +32,7 @@ from .backprojection import ray_grids
 from .intrinsics import Intrinsics
 
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
+PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class GroundLock:
             return LockState(1.0, False, f'ground is not one plane ({share:.0%} of its points fit, needs '
                                          f'{self.min_inliers:.0%})', plane, fraction)
         if camera_height is None:
-            return LockState(1.0, False, 'scale_lock off', plane, fraction)
+            return LockState(1.0, False, PLANE_ONLY, plane, fraction)
         log_raw = math.log(camera_height / plane.height)
         a = self.smoothing
         self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw

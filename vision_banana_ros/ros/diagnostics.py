@@ -22,6 +22,7 @@ import numpy as np
 
 from .camera import Camera
 from ..engine import Engine
+from ..geometry.ground import PLANE_ONLY
 
 WARN_PERIOD_S = 5.0   # shortest time between repeats of one warning in the log
 
@@ -123,7 +124,7 @@ class DiagnosticsPublisher:
             level, message = DiagnosticStatus.WARN, 'no images'
         elif silent > stale_timeout:
             level, message = DiagnosticStatus.WARN, f'stale: no image for {silent:.1f} s'
-        elif ground is not None and not ground.locked:
+        elif ground is not None and not ground.locked and ground.reason != PLANE_ONLY:
             level, message = DiagnosticStatus.WARN, f'depth not ground-locked: {ground.reason}'
         elif camera.rejected and camera.published.hz() == 0:
             level, message = DiagnosticStatus.WARN, f'images arrive, none processed: {camera.rejected} rejected'
