@@ -67,9 +67,23 @@ def test_the_grid_marks_the_wall_occupied_the_road_before_it_free_and_behind_it_
     assert (cells[rows, 80] == OCCUPIED).all()                      # 8.0-8.1 m ahead
     assert (cells[100, 30:79] == FREE).all()                        # the road from 3 m up to the wall
     assert (cells[rows, 82:] == UNKNOWN).all()                      # hidden behind it
-    assert grid.origin == pytest.approx((10.0, HEIGHT, 0.0))        # the corner, 10 m to the camera's left
+    assert grid.origin == pytest.approx((10.0, HEIGHT, 0.0))        # the corner 10 m to the right; rows run left
     x, y, z, w = grid.orientation_xyzw
     rotation = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
                          [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
                          [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
     assert np.allclose(rotation, [[0, -1, 0], [0, 0, -1], [1, 0, 0]], atol=1e-9)   # x forward, y left, z up
+
+
+def test_the_grid_moved_into_another_frame_keeps_its_cells_and_composes_its_pose():
+    from vision_banana_ros.geometry.navigation import grid_in_frame
+    from vision_banana_ros.geometry.transform import RigidTransform
+    depth, labels = _scene()
+    masks = navigation_masks(depth, labels, INTRINSICS, PLANE, 1.0, (0, 1, 9), 0.1, 2.0)
+    grid = occupancy_grid(depth, INTRINSICS, PLANE, 1.0, masks, resolution=0.1, size_m=10.0)
+    # optical frame -> a base frame 1.5 m below it (x forward, y left, z up), as a level camera's mount gives
+    to_base = RigidTransform(np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]), np.array([0, 0, 1.5]))
+    moved = grid_in_frame(grid, to_base)
+    assert moved.cells is grid.cells and moved.origin == pytest.approx((0.0, -5.0, 0.0))  # on the ground, 5 m right
+    assert np.allclose(moved.orientation_xyzw, (0, 0, 0, 1), atol=1e-9) or np.allclose(
+        moved.orientation_xyzw, (0, 0, 0, -1), atol=1e-9)                                # axes as the base's

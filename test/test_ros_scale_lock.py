@@ -90,6 +90,8 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
     ('ground_classes: []', 'ground_classes'),
     ('ground_classes: [0, 300]', 'ground_classes'),
     ('scale_lock: level', 'scale_lock'),
+    ('grid_frame: odom', 'grid_frame'),                    # tf2 moves the grid there; not installed here
+    ('obstacle_min_height: 3.0', 'obstacle_min_height'),   # above obstacle_max_height
 ])
 def test_scale_lock_configuration_errors_name_the_parameter(tmp_path, lines, named):
     path = tmp_path / 'params.yaml'

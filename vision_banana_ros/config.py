@@ -93,6 +93,7 @@ class NodeConfig:
     obstacle_max_height: float
     grid_resolution: float
     grid_size_m: float
+    grid_frame: str
     diagnostics_period: float
 
     @cached_property
@@ -230,6 +231,9 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
                                            f'({values["obstacle_max_height"]})')
+    if values['grid_frame'] and not tf2_available:
+        raise _fail('grid_frame', f'{values["grid_frame"]!r} needs tf2_ros, which is not installed here: leave it '
+                                  'empty for the grid in the image frame')
     if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and not tf2_available:
         raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), but tf2_ros is not '
                                        'installed here: give the height in metres')

@@ -24,7 +24,7 @@ import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
 from .geometry.ground import GroundLock, LockState
-from .geometry.navigation import navigation_masks, occupancy_grid
+from .geometry.navigation import grid_in_frame, navigation_masks, occupancy_grid
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
 OUTPUT_TASKS = {
@@ -120,11 +120,13 @@ def tasks_for(topics, config) -> tuple[str, ...]:
 
 
 def make_outputs(result, config, topics, transform: RigidTransform | None = None,
-                 camera_info=None, ground: LockState | None = None) -> dict[str, Output]:
+                 camera_info=None, ground: LockState | None = None,
+                 grid_transform: RigidTransform | None = None) -> dict[str, Output]:
     """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
     `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
     configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps.
-    `ground`: what the scale lock did to this result (`lock_depth`); a locked one fills `ground`.
+    `ground`: what the scale lock did to this result (`lock_depth`); a locked one fills `ground`, one with a plane
+    the navigation topics. `grid_transform` moves the grid into `config.grid_frame` (the node looks it up in tf2).
     """
     out = {}
     want = set(topics)
@@ -162,11 +164,12 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
         foot = ground.plane.foot() * ground.scale
         out['ground'] = Output('pose', GroundPose(tuple(float(v) for v in foot), ground.plane.quaternion_xyzw()))
     if want & set(NAVIGATION_TOPICS) and ground is not None and ground.plane is not None:
-        out.update(_navigation_outputs(result, config, want, transform or config.target_transform, ground))
+        out.update(_navigation_outputs(result, config, want, transform or config.target_transform, ground,
+                                       grid_transform))
     return out
 
 
-def _navigation_outputs(result, config, want, transform, ground: LockState) -> dict[str, Output]:
+def _navigation_outputs(result, config, want, transform, ground: LockState, grid_transform) -> dict[str, Output]:
     """Obstacle and ground clouds (xyz and label, cloud_* stride, ranges and voxels) and the occupancy grid."""
     masks = navigation_masks(result.depth, result.labels, result.intrinsics, ground.plane, ground.scale,
                              config.ground_classes, config.obstacle_min_height, config.obstacle_max_height)
@@ -178,6 +181,9 @@ def _navigation_outputs(result, config, want, transform, ground: LockState) -> d
                                   options=options, transform=transform)
             out[topic] = Output('cloud', payload, config.target_frame or None)
     if 'grid' in want:
-        out['grid'] = Output('grid', occupancy_grid(result.depth, result.intrinsics, ground.plane, ground.scale,
-                                                    masks, config.grid_resolution, config.grid_size_m))
+        grid = occupancy_grid(result.depth, result.intrinsics, ground.plane, ground.scale, masks,
+                              config.grid_resolution, config.grid_size_m)
+        if grid_transform is not None:
+            grid = grid_in_frame(grid, grid_transform)
+        out['grid'] = Output('grid', grid, config.grid_frame or None)
     return out

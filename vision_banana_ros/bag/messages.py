@@ -94,7 +94,7 @@ def output_message(output, msg_header):
         pose = output.payload
         return POSE_STAMPED, T[POSE_STAMPED](header=msg_header, pose=_pose(pose.position, pose.orientation_xyzw))
     if output.kind == 'grid':
-        return OCCUPANCY_GRID, occupancy_grid(output.payload, msg_header)
+        return OCCUPANCY_GRID, occupancy_grid(output.payload, with_frame(msg_header, output.frame_id))
     return POINT_CLOUD2, point_cloud2(output.payload, with_frame(msg_header, output.frame_id))
 
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from transforms3d.quaternions import mat2quat
+from transforms3d.quaternions import mat2quat, quat2mat
 
 from .backprojection import ray_grids
 from .ground import GroundPlane
 from .intrinsics import Intrinsics
+from .transform import RigidTransform
 
 SKY = 10
 FREE, OCCUPIED, UNKNOWN = 0, 100, -1     # nav_msgs/OccupancyGrid cell values
@@ -114,3 +115,12 @@ def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane
         cells[row[inside], col[inside]] = value
     w, x, y, z = mat2quat(np.stack([forward, left, up], 1))
     return GridPayload(cells, float(resolution), tuple(float(v) for v in origin), (x, y, z, w))
+
+
+def grid_in_frame(grid: GridPayload, transform: RigidTransform) -> GridPayload:
+    """The same grid with its origin pose moved into another frame (`transform`: image frame -> that frame)."""
+    x, y, z, w = grid.orientation_xyzw
+    w, x, y, z = mat2quat(transform.rotation @ quat2mat([w, x, y, z]))
+    origin = transform.rotation @ np.asarray(grid.origin) + transform.translation
+    return GridPayload(grid.cells, grid.resolution, tuple(float(v) for v in origin),
+                       (float(x), float(y), float(z), float(w)))

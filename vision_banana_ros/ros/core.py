@@ -26,18 +26,9 @@ import threading
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
-from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import (
-    DurabilityPolicy,
-    HistoryPolicy,
-    qos_policy_name_from_kind,
-    qos_profile_sensor_data,
-    QoSProfile,
-    ReliabilityPolicy,
-)
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 import torch
@@ -47,6 +38,7 @@ from .decoding import CameraDecoder
 from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
 from .label_info import publish_label_info
 from .messages import output_message, OUTPUT_TYPES, transform_from_msg
+from .qos import camera_info_qos, image_qos, publisher_events, subscription_events
 from .scale_lock import lock_camera_depth, needs_tf
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, NodeConfig, read_config, runnable_tasks, size_warning
@@ -72,22 +64,6 @@ def _descriptor(param) -> ParameterDescriptor:
     elif param.low is not None:
         descriptor.floating_point_range = [FloatingPointRange(from_value=float(param.low), to_value=float(param.high))]
     return descriptor
-
-
-def _image_qos(config: NodeConfig) -> QoSProfile:
-    reliability = (ReliabilityPolicy.BEST_EFFORT if config.image_qos_reliability == 'best_effort'
-                   else ReliabilityPolicy.RELIABLE)
-    return QoSProfile(depth=config.image_qos_depth, history=HistoryPolicy.KEEP_LAST, reliability=reliability,
-                      durability=qos_profile_sensor_data.durability)
-
-
-def _camera_info_qos(config: NodeConfig) -> QoSProfile:
-    # KEEP_ALL: a small CameraInfo beside big images must not be pushed out of a short queue.
-    return QoSProfile(history=HistoryPolicy.KEEP_ALL,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL
-                      if config.camera_info_qos_durability == 'transient_local' else DurabilityPolicy.VOLATILE,
-                      reliability=ReliabilityPolicy.RELIABLE if config.camera_info_qos_reliability == 'reliable'
-                      else ReliabilityPolicy.BEST_EFFORT)
 
 
 class NodeCore:
@@ -129,9 +105,9 @@ class NodeCore:
         for name in self.config.cameras:
             camera = Camera(name, f'{name}/' if name else '')
             for topic, msg_type in OUTPUT_TYPES.items():
-                events = PublisherEventCallbacks(incompatible_qos=partial(self._incompatible_qos, camera,
-                                                                          camera.prefix + topic, 'subscriber'))
-                camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5, event_callbacks=events)
+                camera.publishers[topic] = create(msg_type, camera.prefix + topic, 5,
+                                                  event_callbacks=publisher_events(camera, camera.prefix + topic,
+                                                                                   self.log))
             self.cameras[name] = camera
         self.label_info = publish_label_info(self.node, [c.prefix for c in self.cameras.values()],
                                              self.config.palette)
@@ -143,7 +119,7 @@ class NodeCore:
         return bool(config.target_frame) and config.target_transform is None
 
     def _listen_to_tf(self, config: NodeConfig) -> None:
-        if (self._needs_tf(config) or needs_tf(config)) and self.tf_buffer is None:
+        if (self._needs_tf(config) or needs_tf(config) or config.grid_frame) and self.tf_buffer is None:
             self.tf_buffer = tf2_ros.Buffer()
             self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
@@ -169,37 +145,24 @@ class NodeCore:
         if self.engine is None:  # freed by deactivate
             self._start_engine()
         c = self.config
-        image_qos, info_qos = _image_qos(c), _camera_info_qos(c)
+        images, infos = image_qos(c), camera_info_qos(c)
         compressed = c.transport == 'compressed'
         for camera in self.cameras.values():
             topic = camera.prefix + ('image/compressed' if compressed else 'image')
             camera.decoder = CameraDecoder(camera.name, partial(self._decode, camera, topic))
             camera.subscriptions = [
                 self.node.create_subscription(CompressedImage if compressed else Image, topic,
-                                              self._image_callback(camera, topic), image_qos,
-                                              event_callbacks=self._subscription_events(camera, topic)),
+                                              self._image_callback(camera, topic), images,
+                                              event_callbacks=subscription_events(camera, topic, self.log)),
                 self.node.create_subscription(CameraInfo, camera.prefix + 'camera_info',
-                                              self._camera_info_callback(camera), info_qos,
-                                              event_callbacks=self._subscription_events(
-                                                  camera, camera.prefix + 'camera_info'))]
+                                              self._camera_info_callback(camera), infos,
+                                              event_callbacks=subscription_events(
+                                                  camera, camera.prefix + 'camera_info', self.log))]
         # On the steady clock: under use_sim_time a paused bag stops ROS time, and a stale camera must still be told
         self.timer = self.node.create_timer(c.diagnostics_period, self._publish_diagnostics,
                                             clock=Clock(clock_type=ClockType.STEADY_TIME))
         with self._publish_lock:
             self._publishing = True
-
-    def _subscription_events(self, camera: Camera, topic: str) -> SubscriptionEventCallbacks:
-        return SubscriptionEventCallbacks(incompatible_qos=partial(self._incompatible_qos, camera, topic, 'publisher'))
-
-    def _incompatible_qos(self, camera: Camera, topic: str, peer: str, event) -> None:
-        # rclpy's default only logs; a robot's operator looks at diagnostics, so count it there too
-        policy = qos_policy_name_from_kind(event.last_policy_kind)
-        camera.qos_incompatible += 1
-        camera.qos_problem = f'incompatible QoS on {topic}: a {peer} with another {policy}'
-        hint = ('image_qos_* or camera_info_qos_* parameters' if peer == 'publisher'
-                else "the subscriber's QoS (outputs are published reliable, volatile, depth 5)")
-        self.log.warning(f'{camera.qos_problem}; no messages flow between them (change {hint})',
-                         throttle_duration_sec=WARN_PERIOD_S)
 
     def _image_callback(self, camera: Camera, topic: str):
         def on_image(msg) -> None:
@@ -326,20 +289,19 @@ class NodeCore:
         transform = None
         clouds = [t for t in ('points', 'obstacles', 'ground_points') if t in topics]
         if clouds and self._needs_tf(config):
-            try:
-                # At the image's time: on a moving robot the latest transform is already off by the inference time.
-                # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
-                transform = transform_from_msg(self.tf_buffer.lookup_transform(
-                    config.target_frame, header.frame_id, Time.from_msg(header.stamp)))
-            except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-                self.log.warning(f'no transform {header.frame_id} -> {config.target_frame} at the image stamp: '
-                                 f'{exc}; clouds skipped', throttle_duration_sec=WARN_PERIOD_S)
+            transform = self._lookup(config.target_frame, header, 'clouds')
+            if transform is None:
                 topics = [t for t in topics if t not in clouds]
+        grid_transform = None
+        if 'grid' in topics and config.grid_frame:
+            grid_transform = self._lookup(config.grid_frame, header, 'grid')
+            if grid_transform is None:
+                topics = [t for t in topics if t != 'grid']
         try:
             ground = lock_camera_depth(camera, result, config, topics, self.tf_buffer)
             # a refused CameraInfo describes neither the intrinsics nor the depth image's distortion
             info = None if camera.fallback_intrinsics else camera.info
-            outputs = make_outputs(result, config, topics, transform, info, ground)
+            outputs = make_outputs(result, config, topics, transform, info, ground, grid_transform)
         except Exception as exc:
             camera.failed += 1
             self.log.warning(f'{camera.prefix or "camera"}: outputs not built: {exc}',
@@ -364,6 +326,18 @@ class NodeCore:
         latency = (self.node.get_clock().now() - stamp).nanoseconds / 1e6
         if latency >= 0:      # not when the clock went back (a looping bag under use_sim_time) since the stamp
             camera.latency_ms.append(latency)
+
+    def _lookup(self, target: str, header, what: str):
+        """`target` <- the image frame at the image stamp from tf2 (a RigidTransform), or None, warned."""
+        try:
+            # At the image's time: on a moving robot the latest transform is already off by the inference time.
+            # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
+            return transform_from_msg(self.tf_buffer.lookup_transform(target, header.frame_id,
+                                                                      Time.from_msg(header.stamp)))
+        except Exception as exc:  # tf2 raises several exception types for missing or stale frames
+            self.log.warning(f'no transform {header.frame_id} -> {target} at the image stamp: {exc}; {what} skipped',
+                             throttle_duration_sec=WARN_PERIOD_S)
+            return None
 
     def _on_error(self, requests, exc) -> None:
         for request in requests:  # one frame each: the engine retries a failed batch down to single frames

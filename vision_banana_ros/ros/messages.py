@@ -83,7 +83,8 @@ def output_message(output: Output, header):
         rows, columns = grid.cells.shape
         info = MapMetaData(map_load_time=header.stamp, resolution=grid.resolution, width=columns, height=rows,
                            origin=_pose(grid.origin, grid.orientation_xyzw))
-        msg = OccupancyGrid(header=header, info=info)
+        msg = OccupancyGrid(header=type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id),
+                            info=info)
         msg.data = array.array('b', grid.cells.tobytes())
         return msg
     cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)

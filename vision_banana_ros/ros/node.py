@@ -62,7 +62,7 @@ class VisionBananaNode(Node):
         stand between obstacle_min_height and obstacle_max_height above the fitted ground (for Nav2 to mark)
       <cam>/ground_points (sensor_msgs/PointCloud2): xyz and label of the ground points (for Nav2 to clear)
       <cam>/grid (nav_msgs/OccupancyGrid): a local grid on the fitted ground in front of the camera, in the image
-        frame: obstacles occupied, ground free, the rest unknown
+        frame or grid_frame: obstacles occupied, ground free, the rest unknown
       /diagnostics (diagnostic_msgs/DiagnosticArray): engine and per-camera status every diagnostics_period
 
     Parameters (`vision_banana_ros.parameters.PARAMS` holds their ranges and choices; dynamic ones may change at
@@ -142,6 +142,8 @@ class VisionBananaNode(Node):
     grid_resolution (double, default 0.1, dynamic): <cam>/grid: metres per cell
     grid_size_m (double, default 10.0, dynamic): <cam>/grid: metres in front of the camera, and as wide, centred on
       it (farther, monocular depth places cells too loosely to plan on)
+    grid_frame (string, default '', dynamic): <cam>/grid in this frame (e.g. base_footprint or odom), its origin
+      pose moved there with tf2 at the image stamp; "" = the image frame
     diagnostics_period (double, default 1.0): seconds between /diagnostics messages
     """
 
