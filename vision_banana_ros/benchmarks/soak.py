@@ -154,7 +154,8 @@ class _Load:
 def _node_counts(node) -> dict:
     cameras = node.core.cameras.values()
     counts = node.core.engine.stats.snapshot()['counts']
-    return {'rejected': sum(c.rejected for c in cameras), 'dropped': counts.get('dropped', 0),
+    replaced = sum(c.decoder.replaced for c in cameras if c.decoder is not None)   # newer frame before decoding
+    return {'rejected': sum(c.rejected for c in cameras), 'dropped': counts.get('dropped', 0) + replaced,
             'failed': counts.get('failed', 0), 'missed': sum(c.gaps.missed for c in cameras),
             'camera_info_refused': sum(c.info_refused for c in cameras)}
 
