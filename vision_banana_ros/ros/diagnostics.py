@@ -102,7 +102,7 @@ class DiagnosticsPublisher:
                       stamp_jumps_back=gaps.jumps_back, stream_interruptions=gaps.interruptions,
                       seconds_since_last_image='nan' if silent is None else f'{silent:.1f}')
         ground = camera.ground
-        if ground is not None:      # scale_lock ground
+        if ground is not None:      # the ground plane, for scale_lock ground or the navigation outputs
             plane = ground.plane
             values.update(ground_lock=ground.reason, ground_scale=f'{ground.scale:.3f}',
                           ground_fraction=f'{ground.ground_fraction:.3f}',

@@ -17,6 +17,8 @@ camera's height from camera_height_m or from tf (ground_frame -> the image frame
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rclpy.time import Time
 
 from .camera import Camera
@@ -57,8 +59,9 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
         camera.ground_lock = (settings, GroundLock(config.ground_classes, config.ground_min_fraction,
                                                    smoothing=config.scale_smoothing))
     height = (config.camera_height_m or _tf_height(config, result.header, tf_buffer)) if locking else None
-    if isinstance(height, str):
-        camera.ground = LockState(1.0, False, height)
+    if isinstance(height, str):     # no height to lock to: the plane still serves the navigation outputs
+        state = lock_depth(result, camera.ground_lock[1], None)
+        camera.ground = replace(state, reason=height) if state.plane is not None else state
     else:
         camera.ground = lock_depth(result, camera.ground_lock[1], height)
     return camera.ground
