@@ -93,6 +93,12 @@ def test_peers_with_incompatible_qos_are_named_and_counted(tiny_weights):
         h.close()
 
 
+def _keep_publishing(publisher, msg, process):
+    while process.poll() is None:
+        publisher.publish(msg)
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_frames_flow_ends_the_node_cleanly(signum):
     # The embedded network at 1280x960 takes seconds a batch on a CPU: the signal comes while one runs, for
@@ -113,9 +119,14 @@ def test_a_signal_while_frames_flow_ends_the_node_cleanly(signum):
             image.publish(image_msg(client.get_clock().now().to_msg(), 'camera_optical', rng))
             executor.spin_once(timeout_sec=0.1)
         assert len(received) >= 2, process.stdout.read() if process.poll() is not None else 'no depth'
-        image.publish(image_msg(client.get_clock().now().to_msg(), 'camera_optical', rng))   # a batch in flight
+        # Frames keep coming while the signal lands: a batch is in flight and callbacks run as the context dies.
+        frame = image_msg(client.get_clock().now().to_msg(), 'camera_optical', rng)
+        flowing = threading.Thread(target=_keep_publishing, args=(image, frame, process), daemon=True)
+        flowing.start()
+        time.sleep(0.5)
         process.send_signal(signum)
         output, _ = process.communicate(timeout=30)
+        flowing.join(5)
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)

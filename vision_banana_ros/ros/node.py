@@ -222,6 +222,11 @@ def _spin(make_node) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         pass
+    except Exception:
+        # A callback running when a signal shut the context down fails on the dead context (RCLError): that is the
+        # shutdown, not an error. Anything raised while the context is still up is one.
+        if rclpy.ok():
+            raise
     finally:
         # Stop taking frames and wait for the batch in flight (published nothing): a thread killed inside torch
         # as the interpreter exits aborts the process.
