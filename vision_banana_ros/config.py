@@ -160,6 +160,14 @@ def _typed(param, value):
     return items
 
 
+def _train_ids(values: dict, name: str, empty: bool) -> tuple[int, ...]:
+    """The list parameter `name` as train ids in 0..255 (ValueError naming it otherwise; `empty`: may be empty)."""
+    ids = tuple(values[name])
+    if (not ids and not empty) or not all(_integral(c) and 0 <= c <= 255 for c in ids):
+        raise _fail(name, f'{list(ids)} must be {"" if empty else "a non-empty list of "}train ids in 0..255')
+    return tuple(int(c) for c in ids)
+
+
 def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig:
     """`get(name)` returns a parameter's current value. Raises ValueError naming the first bad parameter."""
     values = {name: _typed(param, get(name)) for name, param in BY_NAME.items()}
@@ -205,9 +213,7 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     for name in ('cloud_stride', 'cloud_outlier_neighbors'):
         if not _integral(values[name]):
             raise _fail(name, f'{values[name]} is not an integer')
-    drop_classes = tuple(values['cloud_drop_classes'])
-    if not all(_integral(c) and 0 <= c <= 255 for c in drop_classes):
-        raise _fail('cloud_drop_classes', f'{list(drop_classes)} must be train ids in 0..255')
+    drop_classes = _train_ids(values, 'cloud_drop_classes', empty=True)
     if not values['cloud_min_range'] < values['cloud_max_range']:
         raise _fail('cloud_min_range', f'{values["cloud_min_range"]} must be below cloud_max_range '
                                        f'({values["cloud_max_range"]})')
@@ -225,9 +231,7 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
     elif values['target_frame'] and not tf2_available:
         raise _fail('target_frame', f'{values["target_frame"]!r} needs tf2_ros, which is not installed here: '
                                     'give target_transform instead')
-    ground_classes = tuple(values['ground_classes'])
-    if not ground_classes or not all(_integral(c) and 0 <= c <= 255 for c in ground_classes):
-        raise _fail('ground_classes', f'{list(ground_classes)} must be a non-empty list of train ids in 0..255')
+    ground_classes = _train_ids(values, 'ground_classes', empty=False)
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
                                            f'({values["obstacle_max_height"]})')
@@ -238,8 +242,8 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
         raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), but tf2_ros is not '
                                        'installed here: give the height in metres')
     return NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
-                         'cloud_drop_classes': tuple(int(c) for c in drop_classes), 'target_transform': transform,
-                         'ground_classes': tuple(int(c) for c in ground_classes)})
+                         'cloud_drop_classes': drop_classes, 'target_transform': transform,
+                         'ground_classes': ground_classes})
 
 
 ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them

@@ -42,6 +42,7 @@ from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import build_cloud, CloudOptions, CloudPayload, Intrinsics, RigidTransform, write_cloud
 from .geometry.ground import GroundLock
 from .geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
+from .outputs import configured_ground_lock
 
 DEMO_MARKER = '.vision_banana_demo'
 MONTAGE_EVERY = 10
@@ -78,7 +79,7 @@ class _Locks:
 
     def __init__(self, config):
         self.config = config
-        self.lock = GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing)
+        self.lock = configured_ground_lock(config)
         self.locked, self.free_iou, self.depth = 0, [], None
 
     def _grid(self, depth, labels, intrinsics, plane, scale):

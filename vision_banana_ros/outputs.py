@@ -24,6 +24,7 @@ import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
 from .geometry.ground import GroundLock, LockState
+from .geometry.intrinsics import finite_distortion
 from .geometry.navigation import grid_in_frame, navigation_masks, occupancy_grid
 
 # Output topic (under the camera's namespace) -> the tasks it needs.
@@ -81,8 +82,7 @@ def depth_camera_info(intrinsics: Intrinsics, source, rectified: bool) -> DepthC
     """`source`: the input's CameraInfo (rclpy or rosbags), or None. Distortion that is not all finite is never
     passed on: the depth image then says it has none (its intrinsics came from the fallback field of view anyway).
     """
-    if (source is None or rectified or not source.distortion_model
-            or not all(np.isfinite(float(v)) for v in source.d)):
+    if source is None or rectified or not source.distortion_model or not finite_distortion(source):
         return DepthCameraInfo(intrinsics)
     return DepthCameraInfo(intrinsics, source.distortion_model, tuple(float(v) for v in source.d))
 
@@ -92,6 +92,11 @@ class GroundPose(NamedTuple):
 
     position: tuple[float, float, float]
     orientation_xyzw: tuple[float, float, float, float]
+
+
+def configured_ground_lock(config) -> GroundLock:
+    """A camera's GroundLock with the configured ground classes, least ground share and smoothing."""
+    return GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing)
 
 
 def lock_depth(result, lock: GroundLock, camera_height: float | None) -> LockState:

@@ -35,7 +35,6 @@ has loaded, none is written.
 from __future__ import annotations
 
 from contextlib import contextmanager
-import math
 from pathlib import Path
 import shutil
 import signal
@@ -51,8 +50,8 @@ from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
-from ..geometry.ground import GroundLock
-from ..outputs import lock_depth, make_outputs, OUTPUT_TASKS
+from ..geometry.intrinsics import finite_distortion
+from ..outputs import configured_ground_lock, lock_depth, make_outputs, OUTPUT_TASKS
 
 IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
 
@@ -173,10 +172,6 @@ def _closed_when_done(writer):
     """Close (index, write metadata) an opened writer when the block ends normally; on an error, leave it."""
     yield writer
     writer.close()
-
-
-def _finite_distortion(info) -> bool:
-    return info is None or all(math.isfinite(float(v)) for v in info.d)
 
 
 def _free_partial_name(dst: Path) -> Path:
@@ -300,9 +295,9 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                 for result, (timestamp, info) in zip(runner.run(pending), logged):
                     ground = None
                     if config.scale_lock == 'ground' and result.depth is not None and result.labels is not None:
-                        lock = locks.setdefault(result.camera_id, GroundLock(
-                            config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing))
-                        ground = lock_depth(result, lock, config.camera_height_m)
+                        if result.camera_id not in locks:
+                            locks[result.camera_id] = configured_ground_lock(config)
+                        ground = lock_depth(result, locks[result.camera_id], config.camera_height_m)
                         stats['ground_locked'] += ground.locked
                     outputs_of_frame = make_outputs(result, config, OUTPUT_TASKS, camera_info=info, ground=ground)
                     for topic, output in outputs_of_frame.items():
@@ -363,7 +358,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                     continue
                 header = messages.header(messages.stamp_ns(msg.header), msg.header.frame_id)
                 info = latest_info.get(ns)
-                if not _finite_distortion(info):
+                if info is not None and not finite_distortion(info):
                     refused.add(f'{ns}/camera_info', 'non-finite distortion coefficients: CameraInfo refused, '
                                 'fallback field of view', timestamp)
                     info = None

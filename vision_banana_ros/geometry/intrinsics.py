@@ -42,6 +42,11 @@ def _check_plausible(name: str, fx: float, fy: float, cx: float, cy: float, widt
                              f'{width}x{height} image')
 
 
+def finite_distortion(info) -> bool:
+    """Whether a CameraInfo's distortion coefficients (rclpy or rosbags message; none counts) are all finite."""
+    return all(math.isfinite(float(v)) for v in getattr(info, 'd', ()))
+
+
 @dataclass(frozen=True)
 class Intrinsics:
     """Focal lengths and principal point in pixels of a `width` x `height` image."""
@@ -91,7 +96,7 @@ class Intrinsics:
         fields are read): K for raw images, P for rectified ones (`rectified=True`). Distortion coefficients that
         are not all finite (NaN, inf) make the whole CameraInfo unusable, rectified or not.
         """
-        if not all(math.isfinite(float(v)) for v in getattr(info, 'd', ())):
+        if not finite_distortion(info):
             raise ValueError('camera_info D: non-finite distortion coefficients')
         roi = info.roi
         return cls.from_camera_info_fields(

@@ -23,8 +23,8 @@ from rclpy.time import Time
 
 from .camera import Camera
 from ..config import NodeConfig
-from ..geometry.ground import GroundLock, LockState
-from ..outputs import lock_depth, NAVIGATION_TOPICS
+from ..geometry.ground import LockState
+from ..outputs import configured_ground_lock, lock_depth, NAVIGATION_TOPICS
 
 
 def needs_tf(config: NodeConfig) -> bool:
@@ -56,8 +56,7 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
         return None
     settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
-        camera.ground_lock = (settings, GroundLock(config.ground_classes, config.ground_min_fraction,
-                                                   smoothing=config.scale_smoothing))
+        camera.ground_lock = (settings, configured_ground_lock(config))
     height = (config.camera_height_m or _tf_height(config, result.header, tf_buffer)) if locking else None
     if isinstance(height, str):     # no height to lock to: the plane still serves the navigation outputs
         state = lock_depth(result, camera.ground_lock[1], None)
