@@ -47,6 +47,7 @@ RUN = {
     'train': ('docs/model.md', 'vision_banana train '),
     'render_heldout': ('docs/model.md', 'vision_banana world render --out HELDOUT '),
     'eval': ('docs/model.md', 'vision_banana eval '),
+    'eval_bag': ('docs/model.md', 'vision_banana eval --bag '),
     'export': ('docs/model.md', 'vision_banana export '),
     'make_sample': ('docs/bags.md', 'vision_banana bag make-sample '),
     'process': ('docs/bags.md', 'vision_banana bag process '),
@@ -204,6 +205,13 @@ def test_bag_make_sample_and_process(tmp_path, monkeypatch, capsys):
     with AnyReader([tmp_path / 'my_bag_out']) as reader:
         topics = {c.topic: c.msgcount for c in reader.connections}
     assert topics.get('/camera/points') == 3 and topics.get('/camera/depth') == 3, topics
+
+
+def test_eval_on_a_bag_with_ground_truth(tiny_weights, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    run(small(shown('make_sample'), extra=('--frames', '2', '--size', '64x48')), capsys)
+    metrics = last_json(run(small(shown('eval_bag'), extra=('--weights', str(tiny_weights))), capsys))
+    assert metrics['frames'] == 2 and all(isinstance(metrics[k], float) for k in ('miou', 'delta1', 'abs_rel'))
 
 
 @pytest.mark.ros

@@ -101,3 +101,30 @@ def test_labels_as_written_by_other_tools(dataset, tmp_path):
     (copy / 'intrinsics' / '000001.json').write_text('{"fx": ')
     with pytest.raises(ValueError, match='000001.json'):
         load_sample(copy, '000001')
+
+
+def test_a_bag_with_ground_truth_scores_as_its_frames_do(tiny_weights, tmp_path, capsys):
+    """`eval --bag` on a sample drive gives the metrics `eval --data` gives on the same frames (normals, which bags
+    do not carry, aside); ground truth named explicitly, or missing, is handled.
+    """
+    from vision_banana_ros.bag.sample import drive_frames, make_sample
+    from vision_banana_ros.world.dataset import PARTS, save_sample
+    make_sample(tmp_path / 'drive', frames=6, size=(96, 64), seed=4, scenes=2, progress=False)
+    folder = tmp_path / 'frames'
+    for part in PARTS:
+        (folder / part).mkdir(parents=True)
+    for i, (frame, _) in enumerate(drive_frames(4, 6, 96, 64, scenes=2)):
+        save_sample(folder, f'{i:06d}', frame)
+
+    def scores(*args):
+        assert main(['eval', '--weights', str(tiny_weights), '--json', *args]) == 0
+        return json.loads(capsys.readouterr().out)
+    from_bag, from_data = scores('--bag', str(tmp_path / 'drive')), scores('--data', str(folder))
+    assert from_bag['frames'] == 6 and from_bag['normals_mean_deg'] is None
+    for metric in ('miou', 'delta1', 'abs_rel', 'rmse'):
+        assert from_bag[metric] == pytest.approx(from_data[metric], abs=1e-6), metric
+    depth_only = scores('--bag', str(tmp_path / 'drive'), '--depth-topic', '/camera/ground_truth/depth')
+    assert depth_only['miou'] is None and depth_only['delta1'] == pytest.approx(from_data['delta1'], abs=1e-6)
+    make_sample(tmp_path / 'plain', frames=2, size=(32, 24), ground_truth=False, progress=False)
+    assert main(['eval', '--bag', str(tmp_path / 'plain')]) == 2
+    assert 'no <camera>/ground_truth/labels or /depth topic' in capsys.readouterr().err

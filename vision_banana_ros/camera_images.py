@@ -16,7 +16,8 @@
 
 sensor_msgs/Image in rgb8, bgr8, rgba8, bgra8, mono8, mono16 (scaled by 1/257), yuv422 (UYVY) or yuv422_yuy2
 (YUYV, BT.601); sensor_msgs/CompressedImage in JPEG or PNG. Anything else is a ValueError that names the
-encoding, so the node can warn and count the frame as rejected. No cv_bridge and no rclpy needed.
+encoding, so the node can warn and count the frame as rejected. Depth camera images (16UC1, 32FC1) -> metres,
+label images (mono8 train ids) -> ids. No cv_bridge and no rclpy needed.
 """
 from __future__ import annotations
 
@@ -93,3 +94,25 @@ def compressed_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
     except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
         # A corrupt header can claim a huge picture: PIL refuses it with DecompressionBombError.
         raise ValueError(f'cannot decode compressed image ({msg.format!r}): {exc}') from None
+
+
+def depth_image_to_metres(msg) -> np.ndarray:
+    """sensor_msgs/Image of a depth camera -> H x W float32 metres, NaN where there is no measurement: 16UC1 in
+    millimetres (0 = none) or 32FC1 in metres (REP 118: NaN, 0 and +-inf are no measurement here).
+    """
+    encoding = msg.encoding.upper()
+    if encoding not in ('16UC1', '32FC1'):
+        raise ValueError(f'unsupported depth encoding {msg.encoding!r} (supported: 16UC1 millimetres, 32FC1 metres)')
+    rows = _rows(msg, 2 if encoding == '16UC1' else 4)
+    dtype = ('>' if msg.is_bigendian else '<') + ('u2' if encoding == '16UC1' else 'f4')
+    values = rows.view(dtype).reshape(msg.height, msg.width).astype(np.float32)
+    if encoding == '16UC1':
+        values = values / 1000.0
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan).astype(np.float32)
+
+
+def label_image_to_ids(msg) -> np.ndarray:
+    """sensor_msgs/Image of class labels (mono8 or 8UC1 train ids, 255 unknown) -> H x W uint8."""
+    if msg.encoding.lower() not in ('mono8', '8uc1'):
+        raise ValueError(f'labels must be a mono8 or 8UC1 image of train ids, got {msg.encoding!r}')
+    return _rows(msg, 1).copy()

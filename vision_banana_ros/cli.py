@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 import signal
@@ -49,6 +50,11 @@ def _bench(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .model.experiment import run_training
     return run_training(args)
+
+
+def _distill(args: argparse.Namespace) -> int:
+    from .model.distill import run
+    return run(args)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -98,10 +104,19 @@ def _models(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation.run import evaluate, format_report, to_json
-    from .world.dataset import iter_samples, read_dataset
-    read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
+    if args.bag:
+        from .evaluation.bag_samples import bag_samples
+        samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic)
+        first = next(samples, None)   # a bag without ground truth fails here, before the model loads
+        if first is None:
+            raise ValueError(f'bag {args.bag} has no camera frames')
+        samples = itertools.chain([first], samples)
+    else:
+        from .world.dataset import iter_samples, read_dataset
+        read_dataset(args.data)  # a folder that is not a data set: one line before any progress bar or model load
+        samples = iter_samples(args.data)
     backend = _backend(args, mirror_average=not args.no_mirror_average)
-    result = evaluate(backend, iter_samples(args.data), batch_size=args.batch, progress=not args.json,
+    result = evaluate(backend, samples, batch_size=args.batch, progress=not args.json,
                       intrinsics=not args.no_intrinsics)
     print(to_json(result) if args.json else format_report(result))
     return 0
@@ -147,7 +162,7 @@ def _bag(args: argparse.Namespace) -> int:
         from .bag.sample import make_sample
         width, height = args.size
         print(make_sample(args.output, args.frames, args.rate, (width, height), args.seed,
-                          not args.no_ground_truth, args.storage))
+                          not args.no_ground_truth, args.storage, scenes=args.scenes))
     elif args.bag_command == 'play':
         from .bag.play import play
         return play(args.input, args.rate, args.clock, args.loop, args.delay)
@@ -232,8 +247,17 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     train.set_defaults(func=_train)
 
-    evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory')
-    evaluation.add_argument('--data', required=True, help='data set directory')
+    evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory or a bag with ground truth')
+    source = evaluation.add_mutually_exclusive_group(required=True)
+    source.add_argument('--data', help='data set directory')
+    source.add_argument('--bag', help='rosbag2 with ground truth: label and/or depth images of its cameras')
+    evaluation.add_argument('--image-topic', action='append', help='--bag: camera image topic (repeatable; default: '
+                                                                   'every <ns>/image* topic, one per namespace)')
+    evaluation.add_argument('--labels-topic', action='append',
+                            help='--bag: mono8 train-id images (default: <ns>/ground_truth/labels where present)')
+    evaluation.add_argument('--depth-topic', action='append',
+                            help='--bag: depth images registered to the camera, 16UC1 or 32FC1 (default: '
+                                 '<ns>/ground_truth/depth where present)')
     evaluation.add_argument('--weights', help='weights file(s), comma-separated (default: the embedded model)')
     _add_backend_arguments(evaluation)
     evaluation.add_argument('--batch', type=positive, default=4, help='frames per forward pass')
@@ -274,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
     _add_backend_arguments(sweep)
     sweep.set_defaults(func=_sweep)
+
+    from .model.distill import add_parser as add_distill  # light: the module imports its work lazily
+    add_distill(sub).set_defaults(func=_distill)
 
     ask = sub.add_parser('ask', help='answer text instructions about one image file, as the model does: the painted '
                                      'RGB answer and its decoded labels / depth / normals')
@@ -328,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument('--rate', type=float, default=10.0, help='Hz (default: %(default)s)')
     sample.add_argument('--size', type=size_wh, default=(640, 480), help='WxH (default: 640x480)')
     sample.add_argument('--seed', type=int, default=7)
+    sample.add_argument('--scenes', type=positive, default=1,
+                        help='streets driven through in turn, the frames shared among them (default: %(default)s)')
     sample.add_argument('--no-ground-truth', action='store_true', help='leave out the ground-truth topics')
     sample.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
     play = bag_sub.add_parser('play', help='publish a bag with rclpy (like ros2 bag play)')

@@ -64,6 +64,12 @@ class Backend(ABC):
         where unknown.
         """
 
+    def class_probabilities(self, raw) -> torch.Tensor:
+        """Raw answers with segmentation -> N x K x H x W class probabilities over the palette's K classes (in
+        palette order), at the batch's processing size: what a student learns from (`distill`).
+        """
+        raise ValueError(f'the {self.name} backend gives no class probabilities')
+
     @abstractmethod
     def models(self) -> list[torch.nn.Module]:
         """The networks this backend runs."""

@@ -143,6 +143,9 @@ class ExpertsBackend(Backend):
                 segmentation, 'segmentation', self.device, cache_dir
             )
             order = _palette_order(self.segmentation.config, palette, segmentation)
+            # class_probabilities: the checkpoint's class for each palette entry (the inverse of `order`)
+            self.palette_order = torch.as_tensor(sorted(range(len(order)), key=order.__getitem__),
+                                                 device=self.device)
             self.class_ids = torch.as_tensor(
                 [palette.ids[i] for i in order], dtype=torch.uint8, device=self.device
             )
@@ -186,6 +189,16 @@ class ExpertsBackend(Backend):
         if 'depth' in tasks or 'normals' in tasks:
             raw['depth'] = self.depth(pixel_values=self._input(self.depth_pre, images))
         return raw
+
+    @torch.inference_mode()
+    def class_probabilities(self, raw: dict) -> torch.Tensor:
+        """The segmentation checkpoint's class probabilities, reordered into the palette's order."""
+        scores = raw['segmentation']
+        if self.segmentation_pre.family == 'mask2former':   # mask-weighted probabilities already
+            probabilities = scores / scores.sum(dim=1, keepdim=True).clamp(min=1e-12)
+        else:
+            probabilities = scores.softmax(dim=1)
+        return probabilities[:, self.palette_order]
 
     def _focal_lengths(self, cameras: list, width: int) -> list[float | None] | None:
         """Depth Pro: each frame's known focal length in pixels (None: the predicted field of

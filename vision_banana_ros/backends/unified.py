@@ -52,12 +52,15 @@ class UnifiedBackend(Backend):
 
     name = 'unified'
 
-    def __init__(self, weights: str | Path | list[str | Path] | None = None, device: str | torch.device = 'cpu',
+    def __init__(self, weights: str | Path | torch.nn.Module | list | None = None, device: str | torch.device = 'cpu',
                  processing_size: tuple[int, int] | None = None, palette: Palette = CITYSCAPES,
                  compile: bool = False, mirror_average: bool = True):  # noqa: A002 (the `compile` node parameter)
         self.device = torch.device(device)
         paths = weights if isinstance(weights, (list, tuple)) else [weights]
-        self.networks = [load_network(path, self.device) for path in paths]
+        # A network object serves as it is (a student being trained), on the backend's device.
+        self.networks = [path.to(self.device).eval() if isinstance(path, torch.nn.Module)
+                         else load_network(path, self.device) for path in paths]
+        paths = [path for path in paths if not isinstance(path, torch.nn.Module)]
         if compile:  # torch.compile in place: the first batch of each new shape pays the compilation
             for network in self.networks:
                 network.compile(dynamic=True)
@@ -95,6 +98,15 @@ class UnifiedBackend(Backend):
             rgb = network(images, network.task_ids(mine).to(self.device))
             answers.update({task: rgb[:, i] for i, task in enumerate(mine)})
         return answers
+
+    @torch.inference_mode()
+    def class_probabilities(self, raw: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The painted segmentation's class probabilities (averaged with the mirror image's, as `decode` does)."""
+        rgb = raw['segmentation'].float()
+        if self.mirror_average:
+            rgb, mirrored = rgb.chunk(2)
+            return self.palette.probabilities_torch([rgb, mirrored.flip(-1)])[0]
+        return self.palette.probabilities_torch([rgb])[0]
 
     def _focal_scale(self, intrinsics, count: int, device: torch.device) -> torch.Tensor:
         """Per image, metres over canonical depth: its focal length over the canonical one (1 where unknown)."""

@@ -15,7 +15,7 @@
 """`vision_banana bag process IN OUT`: every camera image of a rosbag2 through the node's engine and geometry, at
 full batch speed, written with the input topics to a new bag under the node's output names.
 
-A camera is an Image or CompressedImage topic whose last name starts with "image" (`<ns>/image`,
+A camera (`cameras`) is an Image or CompressedImage topic whose last name starts with "image" (`<ns>/image`,
 `<ns>/image_raw`, `<ns>/image_rect_color/compressed`, ...) or any topic named with --image-topic; its parent is
 its namespace `<ns>`. One topic per namespace: of several found, the uncompressed and most processed one is
 taken (rect_color, color, rect, raw); of several named, none. Its intrinsics come from the latest
@@ -45,6 +45,7 @@ import time
 from tqdm import tqdm
 
 from . import messages
+from .cameras import depth_encoding, first_camera_infos, messages_until_error, select_cameras
 from .io import open_reader, open_writer, STORAGES
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
@@ -52,69 +53,6 @@ from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..geometry.intrinsics import finite_distortion
 from ..outputs import configured_ground_lock, lock_depth, make_outputs, OUTPUT_TASKS
-
-IMAGE_TYPES = (messages.IMAGE, messages.COMPRESSED_IMAGE)
-
-
-def _image_name(topic: str) -> str:
-    return topic[:-len('/compressed')] if topic.endswith('/compressed') else topic
-
-
-def camera_namespace(topic: str) -> str:
-    """The camera's namespace of an image topic (the topic without its image name)."""
-    return _image_name(topic).rsplit('/', 1)[0]
-
-
-_PREFERRED_IMAGES = ('image_rect_color', 'image_color', 'image_rect', 'image_raw', 'image')
-
-
-def _preference(topic: str) -> tuple:
-    name = _image_name(topic).rsplit('/', 1)[-1]
-    rank = _PREFERRED_IMAGES.index(name) if name in _PREFERRED_IMAGES else len(_PREFERRED_IMAGES)
-    return topic.endswith('/compressed'), rank, topic
-
-
-DEPTH_ENCODINGS = ('16UC1', '32FC1')
-
-
-def _one_per_namespace(topics: list[str], named: bool) -> dict[str, str]:
-    """Image topic -> its camera namespace, one topic per namespace (else every frame would be answered twice)."""
-    by_namespace: dict[str, list[str]] = {}
-    for topic in topics:
-        by_namespace.setdefault(camera_namespace(topic), []).append(topic)
-    for namespace, group in by_namespace.items():
-        if len(group) > 1 and named:
-            raise ValueError(f'image topics {sorted(group)} are one camera ({namespace or "/"}): name one of them')
-    return {min(group, key=_preference): namespace for namespace, group in by_namespace.items()}
-
-
-def _depth_encoding(msg) -> str | None:
-    """The encoding of a depth image (raw 16UC1/32FC1, or compressed as a PNG or compressedDepth of one), else
-    None: a depth camera's topic is named like a camera's, but it is no picture to answer.
-    """
-    encoding = (getattr(msg, 'encoding', None) or getattr(msg, 'format', '')).split(';')[0].strip()
-    return encoding if encoding.upper() in DEPTH_ENCODINGS else None
-
-
-def _first_camera_infos(reader, info_topics: dict[str, str]) -> dict:
-    """Namespace -> its first CameraInfo in the bag: recorders often log it just after the first images, which
-    would otherwise go out with the fallback field of view.
-    """
-    first = {}
-    connections = [c for c in reader.connections if c.topic in info_topics]
-    if not connections:   # the reader takes no connections as all of them
-        return first
-    try:
-        for connection, _, raw in reader.messages(connections=connections):
-            try:
-                first.setdefault(info_topics[connection.topic], reader.deserialize(raw, connection.msgtype))
-            except Exception:   # a truncated one: the main pass counts it
-                continue
-            if len(first) == len(set(info_topics.values())):
-                break
-    except Exception:   # a read error: the main pass reports it
-        pass
-    return first
 
 
 class _Interrupted(Exception):
@@ -217,20 +155,6 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     return summary
 
 
-def _messages(reader, errors: list):
-    """The reader's messages; a read error part way ends them, noted in `errors`."""
-    iterator = reader.messages()
-    while True:
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:  # rosbags and its storage plugins raise many kinds
-            errors.append(' '.join(str(exc).split())[:300] or type(exc).__name__)
-            return
-        yield item
-
-
 def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, config_file, image_topics,
              progress) -> dict:
     config = load_config_file(config_file)
@@ -244,13 +168,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
     reader = open_reader(src)
     rejected, refused, read_errors = _Tally(), _Tally(), []
     try:
-        available = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
-        wanted = image_topics or [t for t in available if _image_name(t).rsplit('/', 1)[-1].startswith('image')]
-        missing = [t for t in wanted if t not in available]
-        if missing or not wanted:
-            raise ValueError(f'bag {src} has no image topic {missing or ""}; its image topics: {available or "none"}; '
-                             f'all topics: {sorted({c.topic for c in reader.connections})}')
-        cameras = _one_per_namespace(wanted, named=bool(image_topics))
+        cameras = select_cameras(reader, src, image_topics)
         taken = {c.topic for c in reader.connections} & {f'{ns}/{o}' for ns in cameras.values() for o in OUTPUT_TASKS}
         if taken:
             raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
@@ -285,7 +203,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                         skipped.append(c.topic)
                     cameras.pop(c.topic, None)
             outputs = {}
-            latest_info = _first_camera_infos(reader, info_topics)
+            latest_info = first_camera_infos(reader, info_topics)
             pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
@@ -314,7 +232,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                 pending.clear()
                 logged.clear()
 
-            for connection, timestamp, raw in _messages(reader, read_errors):
+            for connection, timestamp, raw in messages_until_error(reader, read_errors):
                 if state['signum'] is not None:
                     break
                 if connection.id not in copies:
@@ -334,7 +252,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                     rejected.add(connection.topic, 'truncated or corrupt message', timestamp, str(exc)[:200])
                     bar.update(1)
                     continue
-                if depth := _depth_encoding(msg):
+                if depth := depth_encoding(msg):
                     bar.write(f'{connection.topic}: {depth} is a depth image, not a camera: topic skipped',
                               file=sys.stderr)   # stdout is the summary's
                     skipped.append(connection.topic)

@@ -15,7 +15,8 @@
 """`vision_banana bag make-sample OUT`: a short drive through the procedural world as a rosbag2, so the demo and the
 tests need no download: /camera/image (rgb8) and /camera/camera_info at 10 Hz, plus ground truth
 (/camera/ground_truth/labels mono8, /camera/ground_truth/depth 32FC1) unless switched off, and /tf with the camera's
-pose in the `world` frame (x across the street, y along it, z up), so clouds can be accumulated.
+pose in the `world` frame (x across the street, y along it, z up), so clouds can be accumulated. With several
+streets (`scenes`), each is a world of its own: the pose starts again at each.
 """
 from __future__ import annotations
 
@@ -40,14 +41,19 @@ START_NS = 1_750_000_000 * 10**9   # a fixed start: the same sample bag every ti
 DRIVE_M = 3.5                       # scenes keep 4 m ahead of the camera clear, so the drive stays inside that
 
 
-def drive_frames(seed: int, count: int, width: int, height: int):
-    """(frame, camera) pairs of one street seen from a camera moving straight ahead by DRIVE_M in total."""
-    rng = np.random.default_rng(seed)
-    scene, camera = generate(rng, width, height, yaw_deg=0.0, roll_deg=0.0)
-    sensor = Sensor.random(rng)
-    for i in range(count):
-        moved = dataclasses.replace(camera, y_m=DRIVE_M * i / max(1, count - 1))
-        yield render(scene, moved, sensor), moved
+def drive_frames(seed: int, count: int, width: int, height: int, scenes: int = 1):
+    """(frame, camera) pairs of `scenes` streets in turn, each seen from a camera moving straight ahead by DRIVE_M
+    in total over its share of the `count` frames (the first street is the same for any number of streets).
+    """
+    if not 1 <= scenes <= count:
+        raise ValueError(f'scenes must lie in 1..frames ({count}), got {scenes}')
+    for leg, frames in enumerate(np.diff(np.linspace(0, count, scenes + 1).round().astype(int))):
+        rng = np.random.default_rng(seed if leg == 0 else [seed, leg])
+        scene, camera = generate(rng, width, height, yaw_deg=0.0, roll_deg=0.0)
+        sensor = Sensor.random(rng)
+        for i in range(frames):
+            moved = dataclasses.replace(camera, y_m=DRIVE_M * i / max(1, frames - 1))
+            yield render(scene, moved, sensor), moved
 
 
 def _tf(camera, msg_header):
@@ -63,8 +69,11 @@ def _tf(camera, msg_header):
 
 
 def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: tuple[int, int] = (640, 480),
-                seed: int = 7, ground_truth: bool = True, storage: str = 'mcap', progress: bool = True) -> Path:
-    """Write a bag of `frames` rendered street frames at `rate_hz` (with ground truth) to `out`."""
+                seed: int = 7, ground_truth: bool = True, storage: str = 'mcap', progress: bool = True,
+                scenes: int = 1) -> Path:
+    """Write a bag of `frames` rendered street frames at `rate_hz` (with ground truth) through `scenes` streets
+    to `out`.
+    """
     out = Path(out)
     if frames < 1 or rate_hz <= 0:
         raise ValueError('need frames >= 1 and rate_hz > 0')
@@ -77,7 +86,7 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
         conn = {name: writer.add_connection(f'{NAMESPACE}/{name}', msgtype, typestore=messages.TYPESTORE)
                 for name, msgtype in topics}
         tf_conn = writer.add_connection('/tf', messages.TF, typestore=messages.TYPESTORE)
-        for i, (frame, camera) in enumerate(tqdm(drive_frames(seed, frames, width, height), total=frames,
+        for i, (frame, camera) in enumerate(tqdm(drive_frames(seed, frames, width, height, scenes), total=frames,
                                                  unit='frame', desc='sample drive', disable=not progress)):
             t = START_NS + i * period_ns
             header = messages.header(t, FRAME_ID)

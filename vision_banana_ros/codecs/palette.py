@@ -158,11 +158,11 @@ class Palette:
         n, _, h, w = rgb.shape
         return self._pixel_logits(rgb.permute(0, 2, 3, 1).reshape(-1, 3)).view(n, h, w, -1).permute(0, 3, 1, 2)
 
-    def decode_pooled_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
-        class with the highest mean probability, float32 confidence: that probability); a pixel that is not
-        finite in some answer decodes to ignore with confidence 0.
+    def probabilities_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x K x H x W mean class
+        probabilities over the K class colours, N x H x W bool: pixels not finite in some answer).
         """
+        n, _, h, w = answers[0].shape
         broken = torch.zeros_like(answers[0][:, 0], dtype=torch.bool)
         total = 0.0
         for rgb in answers:
@@ -170,9 +170,17 @@ class Palette:
             broken |= ~torch.isfinite(p).all(dim=1)
             x = torch.nan_to_num(p).clamp_(0.0, 1.0).permute(0, 2, 3, 1).reshape(-1, 3)
             total = total + torch.softmax(self._pixel_logits(x), dim=1)   # pixels x classes: a contiguous softmax
-        confidence, entry = (total / len(answers)).max(dim=1)
-        labels = self.device_table('entry_ids', entry.device)[entry].view_as(broken)
-        return labels.masked_fill(broken, IGNORE_ID), confidence.view_as(broken).masked_fill(broken, 0.0)
+        return (total / len(answers)).view(n, h, w, -1).permute(0, 3, 1, 2), broken
+
+    def decode_pooled_torch(self, answers: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Answers for the same pixels, N x 3 x H x W float in [0, 1] each -> (N x H x W uint8 labels of the
+        class with the highest mean probability, float32 confidence: that probability); a pixel that is not
+        finite in some answer decodes to ignore with confidence 0.
+        """
+        probabilities, broken = self.probabilities_torch(answers)
+        confidence, entry = probabilities.max(dim=1)
+        labels = self.device_table('entry_ids', entry.device)[entry]
+        return labels.masked_fill(broken, IGNORE_ID), confidence.masked_fill(broken, 0.0)
 
     def _pixel_logits(self, x: torch.Tensor) -> torch.Tensor:
         """P x 3 RGB in [0, 1] -> P x K logits (2 x.c - |c|^2) / (2 sigma^2), in 0..255 units: one matrix product."""

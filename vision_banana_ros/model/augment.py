@@ -66,6 +66,8 @@ def zoom(batch: dict[str, torch.Tensor], generator: torch.Generator, share: floa
     out['depth'] = nearest(batch['depth'][:, None])[:, 0]
     out['normals'] = nearest(batch['normals'])
     out['focal'] = batch['focal'] * scale
+    if 'soft' in batch:     # a teacher's top classes and their probabilities
+        out['soft'] = nearest(batch['soft'])
     return out
 
 

@@ -16,7 +16,8 @@
 
 - segmentation: cross-entropy over palette entries, with logits from the distance of the painted colour to
   each palette colour (so the network is pushed toward the right colour and away from its neighbours), weighted
-  toward rare classes, plus L1 to the exact colour so that colours end up crisp;
+  toward rare classes, plus L1 to the exact colour so that colours end up crisp; against a teacher's class
+  probabilities (its top few) where they are given (`distill`);
 - depth: L1 along the cube walk (the decoded position f, in units of edges), L1 of the log of the decoded depth
   (f squeezes the far range, so along the walk a 25 % error at 40 m costs a fifth of one at 5 m; in log depth,
   like the metrics delta1 and AbsRel, they cost the same), plus L1 to the target colour; +inf pixels (sky,
@@ -56,15 +57,27 @@ def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, p
 
 
 def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette = CITYSCAPES,
-                      class_weights: torch.Tensor | None = None) -> torch.Tensor:
+                      class_weights: torch.Tensor | None = None, soft: torch.Tensor | None = None) -> torch.Tensor:
     """Rgb N x 3 x H x W in [0, 1]; labels N x H x W train ids (255 ignored); class_weights: one per palette
-    entry for the cross-entropy (see class_balance_weights).
+    entry for the cross-entropy (see class_balance_weights); soft: N x 2K x H x W, a teacher's K most likely
+    train ids then their probabilities (any scale), taught as a soft cross-entropy wherever labels (the teacher's
+    most likely class) are not ignored.
     """
     logits = palette.logits_torch(rgb)
     colors = palette.device_table('entry_colors', rgb.device)[:-1].float() / 255.0
-    target = palette.device_table('entry_of_id', rgb.device)[labels.long()]
+    entry_of_id = palette.device_table('entry_of_id', rgb.device)
+    target = entry_of_id[labels.long()]
     valid = target >= 0
-    ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
+    if soft is None:
+        ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
+    else:
+        k = soft.shape[1] // 2
+        entries = entry_of_id[soft[:, :k].long()]
+        probabilities = soft[:, k:] * (entries >= 0)
+        probabilities = probabilities / probabilities.sum(dim=1, keepdim=True).clamp(min=1e-6)
+        picked = F.log_softmax(logits, dim=1).gather(1, entries.clamp(min=0))
+        weight = valid * (1.0 if class_weights is None else class_weights[target.clamp(min=0)])
+        ce = (-(probabilities * picked).sum(dim=1) * weight).sum() / weight.sum().clamp(min=1e-6)
     target_rgb = colors[target.clamp(min=0)].permute(0, 3, 1, 2)
     l1 = ((rgb - target_rgb).abs().sum(dim=1) * valid).sum() / valid.sum().clamp(min=1)
     return ce + l1

@@ -25,6 +25,7 @@ continues from them; the final weights go to OUT/weights.safetensors.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import itertools
 import json
@@ -50,7 +51,8 @@ class TrainingSet:
     """N training samples at one resolution, as tensors (on the CPU, or moved to the training device with `to`):
     rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float32 N x H x W (non-finite or <= 0 invalid),
     normals float16 N x H x W x 3 (zero invalid), focal float32 N (fx / width; the canonical one where a sample
-    has no intrinsics).
+    has no intrinsics) and, for a teacher's answers (`distill`), soft uint8 N x H x W x 2K: a teacher's K most
+    likely train ids, then their probabilities x 255.
     """
 
     rgb: torch.Tensor
@@ -58,15 +60,17 @@ class TrainingSet:
     depth: torch.Tensor
     normals: torch.Tensor
     focal: torch.Tensor
+    soft: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.rgb)
 
     @classmethod
-    def from_frames(cls, frames, count: int | None = None) -> 'TrainingSet':
+    def from_frames(cls, frames, count: int | None = None, soft_k: int = 0) -> 'TrainingSet':
         """`count` frames (all of them when None) at one resolution, each stored into the set as it arrives, so
         that a generator's frames are never all held as loaded: 6000 frames at 320x240 take 6.5 GB here, where a
-        list of them and its stacked copy ran out of this machine's 24 GB.
+        list of them and its stacked copy ran out of this machine's 24 GB. `soft_k` > 0 keeps soft targets: a
+        frame's `soft` (H x W x 2 soft_k), or its labels with probability 1 where it has none (exact ground truth).
         """
         if count is None:
             frames = list(frames)
@@ -79,7 +83,8 @@ class TrainingSet:
                            labels=torch.empty((count, height, width), dtype=torch.uint8),
                            depth=torch.empty((count, height, width), dtype=torch.float32),
                            normals=torch.empty((count, height, width, 3), dtype=torch.float16),
-                           focal=torch.empty(count, dtype=torch.float32))
+                           focal=torch.empty(count, dtype=torch.float32),
+                           soft=torch.zeros((count, height, width, 2 * soft_k), dtype=torch.uint8) if soft_k else None)
             if frame.rgb.shape != data.rgb.shape[1:]:
                 raise ValueError(f'training samples must share one resolution, got {data.rgb.shape[2]}x'
                                  f'{data.rgb.shape[1]} and {frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
@@ -89,6 +94,13 @@ class TrainingSet:
             data.normals[i].numpy()[:] = np.nan_to_num(frame.normals)
             intrinsics = getattr(frame, 'intrinsics', None)   # optional, as in the data set format
             data.focal[i] = focal_of(intrinsics['fx'], width) if intrinsics else CANONICAL_FOCAL
+            if soft_k:
+                soft = getattr(frame, 'soft', None)
+                if soft is None:
+                    data.soft[i, ..., 0].numpy()[:] = frame.labels
+                    data.soft[i, ..., soft_k] = 255
+                else:
+                    data.soft[i].numpy()[:] = soft
             filled = i + 1
         if not filled:
             raise ValueError('no training samples')
@@ -98,7 +110,8 @@ class TrainingSet:
 
     def to(self, device: torch.device) -> 'TrainingSet':
         """Keep the whole set on the training device, so that batches never wait for the host."""
-        return TrainingSet(*(t.to(device) for t in (self.rgb, self.labels, self.depth, self.normals, self.focal)))
+        return TrainingSet(*(None if t is None else t.to(device)
+                             for t in (self.rgb, self.labels, self.depth, self.normals, self.focal, self.soft)))
 
     def batch(self, size: int, generator: torch.Generator, device: torch.device,
               crop: tuple[int, int] | None = None, augmented: bool = True) -> dict[str, torch.Tensor]:
@@ -133,14 +146,16 @@ class TrainingSet:
         mirrored = normals.flip(-1)
         mirrored[:, 0].neg_()
         normals = torch.where(flip[:, None, None, None], mirrored, normals)
-        focal = self.focal[i].to(device) * (width / crop_w)
+        batch = {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals,
+                 'focal': self.focal[i].to(device) * (width / crop_w)}
+        if self.soft is not None:
+            soft = self.soft[window].to(device).permute(0, 3, 1, 2).float()
+            batch['soft'] = torch.where(flip[:, None, None, None], soft.flip(-1), soft)
         if augmented:
-            batch = augment.zoom({'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals,
-                                  'focal': focal}, generator)
+            batch = augment.zoom(batch, generator)
             batch['rgb'] = augment.photometric(batch['rgb'], generator)
             return augment.cut_out(batch, generator)
-        return {'rgb': augment.jitter(rgb, generator), 'segmentation': labels, 'depth': depth, 'normals': normals,
-                'focal': focal}
+        return {**batch, 'rgb': augment.jitter(rgb, generator)}
 
 
 LOG_EVERY = 25    # steps between reads of the loss
@@ -170,6 +185,8 @@ class TrainOptions:
     augmented: bool = True      # the augmentation module's camera effects (else brightness/contrast/colour only)
     canonical_depth: bool = True  # teach depth for the canonical camera (model.canonical), else metres as seen
     progress: bool = True
+    # Called with the network (in eval mode) after each checkpoint; what it returns joins the progress bar.
+    evaluate: Callable[[VisionBananaNet], dict[str, float]] | None = None
 
 
 def _save_checkpoint(folder: Path, network, optimizer, state: dict, trained_size: tuple[int, int]) -> None:
@@ -203,7 +220,7 @@ def _losses(network, images, batch, task_ids, class_weights, device, precision) 
     """The loss of each task the network answers, for one batch."""
     with autocast(device, precision):
         answers = network(images, task_ids)
-    extra = {'segmentation': {'class_weights': class_weights}, 'depth': {},
+    extra = {'segmentation': {'class_weights': class_weights, 'soft': batch.get('soft')}, 'depth': {},
              'normals': {'far': torch.isposinf(batch['depth'])}}
     return torch.stack([TASK_LOSSES[task](answers[:, i].float(), batch[task], **extra[task])
                         for i, task in enumerate(network.config.tasks)])
@@ -253,7 +270,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                     unit='step' if options.steps else 's', disable=not options.progress,
                     desc=f'train {"+".join(network.config.tasks)} ({parameter_count(network) / 1e6:.2f} M)')
     # Losses stay on the device and are read every LOG_EVERY steps: reading one waits for the GPU.
-    history, pending = [], []
+    history, pending, shown = [], [], {}
     started = time.monotonic() - elapsed
     while True:
         done = step / options.steps if options.steps else (time.monotonic() - started) / budget
@@ -280,11 +297,16 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
             pending.clear()
             history.append(sum(means))
             progress.update(LOG_EVERY if options.steps else round(time.monotonic() - started) - progress.n)
-            progress.set_postfix({t: f'{v:.3f}' for t, v in zip(network.config.tasks, means)})
+            shown.update({t: f'{v:.3f}' for t, v in zip(network.config.tasks, means)})
+            progress.set_postfix(shown)
         if step % options.checkpoint_every == 0:
             _save_checkpoint(checkpoint, network, optimizer, {'step': step, 'elapsed_s': time.monotonic() - started,
                                                               'loss': float(np.mean(history[-5:] or [np.nan]))},
                              trained_size)
+            if options.evaluate:
+                shown.update({k: f'{v:.3f}' for k, v in options.evaluate(network.eval()).items()})
+                network.train()
+                progress.set_postfix(shown)
     if pending:
         history.append(float(torch.stack(pending).mean(0).sum()))
     progress.close()
