@@ -49,6 +49,7 @@ RUN = {
     'eval': ('docs/model.md', 'vision_banana eval '),
     'eval_bag': ('docs/model.md', 'vision_banana eval --bag '),
     'export': ('docs/model.md', 'vision_banana export '),
+    'export_triton': ('docs/model.md', 'vision_banana export --format triton '),
     'make_sample': ('docs/bags.md', 'vision_banana bag make-sample '),
     'process': ('docs/bags.md', 'vision_banana bag process '),
     'play': ('docs/bags.md', 'vision_banana bag play '),
@@ -205,6 +206,15 @@ def test_bag_make_sample_and_process(tmp_path, monkeypatch, capsys):
     with AnyReader([tmp_path / 'my_bag_out']) as reader:
         topics = {c.topic: c.msgcount for c in reader.connections}
     assert topics.get('/camera/points') == 3 and topics.get('/camera/depth') == 3, topics
+
+
+def test_export_a_triton_repository(tiny_weights, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    report = last_json(run(small(shown('export_triton'), extra=('--weights', str(tiny_weights), '--size', '64x48')),
+                           capsys))
+    assert report['model'] == 'vision_banana' and report['size'] == '64x48'
+    assert (tmp_path / 'model_repository' / 'vision_banana' / 'config.pbtxt').is_file()
+    assert (tmp_path / 'model_repository' / 'vision_banana' / '1' / 'model.onnx').is_file()
 
 
 def test_eval_on_a_bag_with_ground_truth(tiny_weights, tmp_path, monkeypatch, capsys):

@@ -25,3 +25,34 @@ def test_onnx_export_matches_torch_with_a_dynamic_batch(tmp_path, capsys, tiny_w
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out.stat().st_size > 0 and report['max_abs_error'] <= TOLERANCE
+
+
+def test_triton_repository_is_a_valid_model_config_with_the_identity(tmp_path, capsys, tiny_weights):
+    """`export --format triton`: config.pbtxt parses with Triton's own schema, batches dynamically, names the
+    weights it serves; the graph answers every task for images alone, as the network does.
+    """
+    from google.protobuf import text_format
+    import numpy as np
+    import onnxruntime
+    import torch
+    from tritonclient.grpc import model_config_pb2
+
+    from vision_banana_ros.model.served import identity
+    from vision_banana_ros.model.weights import load_network
+    repo = tmp_path / 'repo'
+    assert main(['export', '--format', 'triton', '--weights', str(tiny_weights), '--size', '96x64', '--out',
+                 str(repo), '--max-batch', '4', '--tensorrt']) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    config = text_format.Parse((repo / 'vision_banana' / 'config.pbtxt').read_text(), model_config_pb2.ModelConfig())
+    assert (config.name, config.backend, config.max_batch_size) == ('vision_banana', 'onnxruntime', 4)
+    assert list(config.input[0].dims) == [3, 64, 96] and list(config.output[0].dims) == [3, 3, 64, 96]
+    assert list(config.dynamic_batching.preferred_batch_size) == [2, 4]
+    params = {k: v.string_value for k, v in config.parameters.items()}
+    assert params['vision_banana.identity'] == identity(tiny_weights) == report['identity'] != identity(None)
+    assert params['vision_banana.tasks'] == 'segmentation,depth,normals'
+    assert config.optimization.execution_accelerators.gpu_execution_accelerator[0].name == 'tensorrt'
+    session = onnxruntime.InferenceSession(str(repo / 'vision_banana' / '1' / 'model.onnx'))
+    images = torch.rand(3, 3, 64, 96)
+    with torch.inference_mode():
+        expected = load_network(tiny_weights)(images, torch.arange(3)).numpy()
+    np.testing.assert_allclose(session.run(['answers'], {'images': images.numpy()})[0], expected, atol=TOLERANCE)

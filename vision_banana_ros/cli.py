@@ -135,11 +135,16 @@ def _sweep(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import warnings
 
-    from .model.export import export_onnx
     width, height = args.size
+    if args.format == 'triton':
+        from .model.served import export_repository
+        print(json.dumps(export_repository(args.weights, args.out or 'model_repository', height, width,
+                                           max_batch=args.max_batch, tensorrt=args.tensorrt)))
+        return 0
+    from .model.export import export_onnx
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # tracer chatter about the fixed input size
-        print(json.dumps(export_onnx(args.weights, args.out, height, width)))
+        print(json.dumps(export_onnx(args.weights, args.out or 'vision_banana.onnx', height, width)))
     return 0
 
 
@@ -321,11 +326,17 @@ def main(argv: list[str] | None = None) -> int:
     pull.add_argument('--cache', help='cache directory (default: the standard one, $HF_HUB_CACHE)')
     models.set_defaults(func=_models)
 
-    export = sub.add_parser('export', help='export the unified network (ONNX, dynamic batch, checked by onnxruntime)')
-    export.add_argument('--format', choices=['onnx'], default='onnx')
+    export = sub.add_parser('export', help='export the unified network (ONNX or a Triton model repository, dynamic '
+                                           'batch, checked by onnxruntime)')
+    export.add_argument('--format', choices=['onnx', 'triton'], default='onnx',
+                        help='onnx: one graph file; triton: a Triton Inference Server model repository (default: '
+                             '%(default)s)')
     export.add_argument('--weights', help='weights file (default: the embedded model)')
     export.add_argument('--size', type=size_wh, default=(320, 240), help='processing resolution WxH (default: 320x240)')
-    export.add_argument('--out', default='vision_banana.onnx')
+    export.add_argument('--out', help='ONNX file, or the repository folder (default: vision_banana.onnx, '
+                                      'model_repository)')
+    export.add_argument('--max-batch', type=positive, default=8, help='triton: max_batch_size (default: %(default)s)')
+    export.add_argument('--tensorrt', action='store_true', help='triton: TensorRT FP16 optimisation for GPU servers')
     export.set_defaults(func=_export)
 
     world = sub.add_parser('world', help='the procedural training world').add_subparsers(dest='action', required=True)
