@@ -186,7 +186,8 @@ def test_parked_camera_is_kept_once(tmp_path):
 def test_the_command_of_the_docs_runs(drive, tmp_path, capsys, monkeypatch):
     """docs/distill.md's command, with tiny checkpoints under its hub ids, a tiny student and a short budget."""
     from test_docs import shown_commands
-    lines = [line for page, line in shown_commands('vision_banana distill') if page == 'docs/distill.md']
+    lines = [line for page, line in shown_commands('vision_banana distill')
+             if page == 'docs/distill.md' and '--segmentation-model' in line]
     assert len(lines) == 1
     words = lines[0].split()[1:]
     models = {words[words.index('--segmentation-model') + 1]: 'segformer',
@@ -198,3 +199,28 @@ def test_the_command_of_the_docs_runs(drive, tmp_path, capsys, monkeypatch):
     summary = run(capsys, *words[1:], '--init', save_tiny(tmp_path / 'tiny.safetensors'))
     assert (tmp_path / 'my_robot.safetensors').is_file() and summary['weights'] == 'my_robot.safetensors'
     assert {t['model'] for t in summary['teachers']} == set(models)
+
+
+def test_the_measurement_of_the_docs_runs_in_small(tmp_path, capsys, monkeypatch):
+    """docs/distill.md's measurement, in order, at small sizes: two drives, an early stage, the student, its score."""
+    from test_docs import shown_commands
+    lines = [line for page, line in shown_commands('vision_banana') if page == 'docs/distill.md'
+             and '--segmentation-model' not in line]
+    assert [line.split()[1] for line in lines] == ['bag', 'bag', 'eval', 'train', 'eval', 'distill', 'eval']
+    smaller = {'--frames': {'400': '12', '100': '6'}, '--scenes': {'100': '3', '10': '2'}, '--size': '64x48',
+               '--render': '4', '--minutes': '0.05'}
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        words = line.split()[1:]
+        for option, value in smaller.items():
+            if option in words:
+                i = words.index(option) + 1
+                words[i] = value[words[i]] if isinstance(value, dict) else value
+        if words[0] == 'distill':
+            words += ['--quiet', '--min-change', '0']
+        if words[0] == 'eval' and '--weights' not in words:   # the teacher: the embedded model, scored as it is
+            words += ['--batch', '1']
+        assert main(words) == 0, words
+        out = capsys.readouterr().out
+    assert json.loads(out)['frames'] == 6
+    assert (tmp_path / 'student.safetensors').is_file() and (tmp_path / 'early' / 'weights.safetensors').is_file()

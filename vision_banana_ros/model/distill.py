@@ -100,7 +100,11 @@ def distill(args: argparse.Namespace) -> dict:
     scratch = args.init == 'scratch'
     init = None if scratch else Path(args.init) if args.init else DEFAULT_WEIGHTS
     config = NetworkConfig() if scratch else load_network(init).config
-    size = tuple(args.size) if args.size else (trained_size(init) or (240, 320))[::-1] if init else (320, 240)
+    if args.size:
+        size = tuple(args.size)                                  # (w, h)
+    else:
+        size = (trained_size(init) if init else None) or (240, 320)
+        size = size[::-1]
     unified = None if args.teacher is None else args.teacher.partition(':')[2]
     teachers = describe(args.segmentation_model, args.depth_model, unified)
     key = cache_key(args.bag, args.image_topic, args.depth_topic, args.min_interval, args.min_change,
