@@ -39,7 +39,7 @@ from . import messages
 from .cameras import first_camera_infos, messages_until_error, select_cameras
 from .io import open_reader
 from ..camera_images import compressed_to_rgb, depth_image_to_metres, image_to_rgb, label_image_to_ids
-from ..geometry.intrinsics import finite_distortion, Intrinsics
+from ..geometry.intrinsics import Intrinsics
 
 DEPTH_TOLERANCE_S = 0.02
 THUMBNAIL = (32, 24)
@@ -158,9 +158,9 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
                     continue
             last[ns] = (stamp, thumbnail)
             info = latest_info.get(ns)
-            try:
-                intrinsics = (Intrinsics.from_camera_info(info, rectified=True).scaled_to(rgb.shape[1], rgb.shape[0])
-                              if info is not None and finite_distortion(info) else None)
+            try:     # an unusable CameraInfo (non-finite distortion too) is no CameraInfo
+                intrinsics = (None if info is None else
+                              Intrinsics.from_camera_info(info, rectified=True).scaled_to(rgb.shape[1], rgb.shape[0]))
             except ValueError:
                 intrinsics = None
             stats['frames without CameraInfo'] += intrinsics is None

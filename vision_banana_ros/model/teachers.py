@@ -35,6 +35,7 @@ from ..codecs import CITYSCAPES
 from ..engine.resample import resize_depth, resize_images, resize_normals, seen_intrinsics
 from ..geometry.depth_normals import normals_from_depth
 from ..geometry.intrinsics import Intrinsics
+from ..tasks import TASKS
 
 DISTILLATION_KEY = 'vision_banana.distillation'   # weights metadata: how a student was made
 SOFT_K = 3        # class probabilities kept per pixel: at 320x240, 2 x 3 bytes a pixel = 460 kB a frame
@@ -107,18 +108,16 @@ class Teachers:
 
     def __init__(self, segmentation_model: str | None, depth_model: str | None, unified: str | None,
                  device: str = 'cpu', hf_cache: str | None = None):
-        self.description = describe(segmentation_model, depth_model, unified)
+        describe(segmentation_model, depth_model, unified)    # ValueError when a task has no teacher
         self.device = torch.device(device)
         self.routes = []    # (backend, tasks it answers)
         if segmentation_model or depth_model:
             from ..backends.experts import ExpertsBackend
             experts = ExpertsBackend(segmentation_model, depth_model, self.device, cache_dir=hf_cache)
-            self.routes.append((experts, tuple(t for t in ('segmentation', 'depth', 'normals')
-                                               if t in experts.tasks)))
+            self.routes.append((experts, tuple(t for t in TASKS if t in experts.tasks)))
         if unified is not None:
             from ..backends.unified import UnifiedBackend
-            left = tuple(t for t in ('segmentation', 'depth', 'normals')
-                         if not any(t in tasks for _, tasks in self.routes))
+            left = tuple(t for t in TASKS if not any(t in tasks for _, tasks in self.routes))
             if left:
                 self.routes.append((UnifiedBackend(unified or None, self.device), left))
 

@@ -78,17 +78,17 @@ def output_message(output: Output, header):
         return to_camera_info(output.payload, header)
     if output.kind == 'pose':
         return PoseStamped(header=header, pose=_pose(output.payload.position, output.payload.orientation_xyzw))
+    # clouds and the grid may be published in another frame (target_frame, grid_frame)
+    framed = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
     if output.kind == 'grid':
         grid = output.payload
         rows, columns = grid.cells.shape
         info = MapMetaData(map_load_time=header.stamp, resolution=grid.resolution, width=columns, height=rows,
                            origin=_pose(grid.origin, grid.orientation_xyzw))
-        msg = OccupancyGrid(header=type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id),
-                            info=info)
+        msg = OccupancyGrid(header=framed, info=info)
         msg.data = array.array('b', grid.cells.tobytes())
         return msg
-    cloud_header = type(header)(stamp=header.stamp, frame_id=output.frame_id or header.frame_id)
-    return to_point_cloud2(output.payload, cloud_header)
+    return to_point_cloud2(output.payload, framed)
 
 
 def _pose(position, orientation_xyzw) -> Pose:
