@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
 STAMP  := $(VENV)/.installed
-REQS   := requirements/torch.txt requirements/constraints.txt requirements/base.txt requirements/test.txt setup.py setup.cfg
+REQS   := requirements/torch.txt requirements/constraints.txt requirements/base.txt requirements/test.txt \
+          requirements/serve.txt setup.py setup.cfg
 
 # DDS traffic never leaves this machine during demos and tests.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
@@ -33,6 +34,7 @@ $(STAMP): $(REQS) | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements/torch.txt
 	$(PIP) -r requirements/base.txt -r requirements/test.txt
+	$(PIP) --no-deps -r requirements/serve.txt
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 

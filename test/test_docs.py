@@ -88,7 +88,7 @@ def test_every_vision_banana_command_parses(monkeypatch):
     parsed = []
     for name in [n for n in dir(cli) if n.startswith('_') and callable(getattr(cli, n))]:
         if name in ('_demo', '_bench', '_train', '_ask', '_models', '_eval', '_sweep', '_export', '_world', '_bag',
-                    '_distill'):
+                    '_distill', '_serve'):
             monkeypatch.setattr(cli, name, lambda args: parsed.append(args) or 0)
     monkeypatch.setattr(cli, 'device_name', str)   # `--device cuda` is shown for GPU machines; this one may have none
     commands = shown_commands('vision_banana') + [

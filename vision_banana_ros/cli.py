@@ -57,6 +57,11 @@ def _distill(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serving.server import run
+    return run(args)
+
+
 def _ask(args: argparse.Namespace) -> int:
     from .ask import ask
     print(json.dumps(ask(args.image, args.instruction, args.out, _backend(args, mirror_average=False))))
@@ -306,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .model.distill import add_parser as add_distill  # light: the module imports its work lazily
     add_distill(sub).set_defaults(func=_distill)
+    from .serving.server import add_parser as add_serve
+    add_serve(sub).set_defaults(func=_serve)
 
     ask = sub.add_parser('ask', help='answer text instructions about one image file, as the model does: the painted '
                                      'RGB answer and its decoded labels / depth / normals')

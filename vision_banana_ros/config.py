@@ -45,6 +45,12 @@ class NodeConfig:
     weights: str
     segmentation_model: str
     depth_model: str
+    triton_url: str
+    triton_model: str
+    triton_identity: str
+    triton_timeout_s: float
+    triton_startup_timeout_s: float
+    triton_shared_memory: bool
     device: str
     precision: str
     compile: bool
@@ -283,6 +289,18 @@ def build_backend(config: NodeConfig):
     if config.backend == 'unified':
         return UnifiedBackend(config.weights or None, device, size, config.palette, config.compile,
                               config.mirror_average)
+    if config.backend == 'triton':
+        from .backends.triton import TritonBackend
+        from .model.served import identity
+        expected = config.triton_identity or identity(config.weights or None, config.palette)
+        backend = TritonBackend(config.triton_url, config.triton_model, expected, device, config.palette,
+                                config.mirror_average, config.triton_timeout_s, config.triton_shared_memory,
+                                config.triton_startup_timeout_s)
+        if size and size != backend.processing_size:
+            backend.close()
+            raise _fail('processing_width', f'{size[1]}x{size[0]}: the served model takes '
+                                            f'{backend.processing_size[1]}x{backend.processing_size[0]} (give 0)')
+        return backend
     return ExpertsBackend(config.segmentation_model or None, config.depth_model or None, device, size,
                           config.fallback_hfov_deg, config.palette)
 

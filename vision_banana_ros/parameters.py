@@ -38,15 +38,28 @@ class Param:
 
 PARAMS = (
     # model and engine
-    Param('backend', 'unified', 'inference backend', choices=('unified', 'experts')),
-    Param('weights', '', 'unified: safetensors weights file ("" = the embedded default model)'),
+    Param('backend', 'unified', 'inference backend (triton: the unified network served by a Triton server)',
+          choices=('unified', 'experts', 'triton')),
+    Param('weights', '', 'unified: safetensors weights file ("" = the embedded default model); triton: the '
+          'weights the served model must have'),
     Param('segmentation_model', '', 'experts: Cityscapes segmentation checkpoint, a hub id pulled before '
           '(`vision_banana models pull`) or a local directory'),
     Param('depth_model', '', 'experts: metric depth checkpoint, a hub id pulled before or a local directory'),
+    Param('triton_url', '127.0.0.1:8001', "triton: the server's gRPC address, host:port"),
+    Param('triton_model', 'vision_banana', 'triton: the served model (`vision_banana serve` or a repository of '
+          '`vision_banana export --format triton`)'),
+    Param('triton_identity', '', "triton: the served model's expected vision_banana.identity (\"\" = the hash of "
+          'weights and palette: the node decodes only answers of the model it would run itself)'),
+    Param('triton_timeout_s', 5.0, "triton: longest wait for a batch's answers; later, its frames fail (counted) "
+          'and the next tries back off up to 10 s until the server answers again', low=0.01, high=600.0),
+    Param('triton_startup_timeout_s', 30.0, 'triton: how long configure waits for the server and its model before '
+          'failing', low=0.0, high=3600.0),
+    Param('triton_shared_memory', True, 'triton: pass images and answers through system shared memory when the '
+          'server is on this host (localhost, 127.x)'),
     Param('device', 'auto', 'auto (CUDA when present), cpu, cuda or cuda:N'),
     Param('precision', 'fp32', 'forward-pass precision', choices=('fp32', 'fp16', 'bf16')),
     Param('compile', False, 'unified: torch.compile the network (slow first frames, faster after)'),
-    Param('mirror_average', True, 'unified: answer each image also mirrored left-right in the same batch and '
+    Param('mirror_average', True, 'unified, triton: answer each image also mirrored left-right in the same batch and '
           'average the two answers (better labels, depth and normals for about twice the network time)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
     Param('processing_width', 0, "width images are resized to for inference (0: the backend's own: the weights' "

@@ -74,6 +74,9 @@ class Backend(ABC):
     def models(self) -> list[torch.nn.Module]:
         """The networks this backend runs."""
 
+    def close(self) -> None:
+        """Free what the backend holds outside this process (nothing by default)."""
+
     def diagnostics(self) -> dict[str, str]:
         """Backend-specific values for the node's diagnostics (none by default)."""
         return {}

@@ -74,11 +74,19 @@ class AllTasks(torch.nn.Module):
 
 
 def model_config(name: str, tasks: int, height: int, width: int, params: dict[str, str], max_batch: int = 8,
-                 queue_delay_us: int = 2000, tensorrt: bool = False) -> str:
-    """config.pbtxt of the served network for onnxruntime (checked by Triton's own protobuf schema)."""
+                 queue_delay_us: int = 2000, tensorrt: bool = False, backend: str = 'onnxruntime',
+                 device: str | None = None) -> str:
+    """config.pbtxt of the served network (checked by Triton's own protobuf schema): for onnxruntime (a stock
+    server) or python (`serving`); `device` ('cpu', 'cuda[:N]') pins its one instance, else Triton chooses.
+    """
     from google.protobuf import text_format
     from tritonclient.grpc import model_config_pb2 as pb
-    config = pb.ModelConfig(name=name, backend='onnxruntime', max_batch_size=max_batch)
+    config = pb.ModelConfig(name=name, backend=backend, max_batch_size=max_batch)
+    if device == 'cpu':
+        config.instance_group.add(kind=pb.ModelInstanceGroup.KIND_CPU, count=1)
+    elif device:
+        config.instance_group.add(kind=pb.ModelInstanceGroup.KIND_GPU, count=1,
+                                  gpus=[int(device.partition(':')[2] or 0)])
     config.input.add(name=INPUT, data_type=pb.TYPE_FP32, dims=[3, height, width])
     config.output.add(name=OUTPUT, data_type=pb.TYPE_FP32, dims=[tasks, 3, height, width])
     config.dynamic_batching.preferred_batch_size.extend(sorted({max(1, max_batch // 2), max_batch}))

@@ -199,7 +199,9 @@ class NodeCore:
 
     def _stop_engine(self) -> None:
         if self.engine is not None:
-            if not self.engine.close():
+            if self.engine.close():
+                self.engine.runner.backend.close()
+            else:
                 self.log.warning('inference still running after 2 s: the model is freed once that batch ends')
                 self._draining.append(self.engine)
             self.engine = None
@@ -212,6 +214,7 @@ class NodeCore:
         """
         for engine in self._draining:
             engine.wait()
+            engine.runner.backend.close()
         self._draining = []
 
     def cleanup(self) -> None:

@@ -67,16 +67,28 @@ class VisionBananaNode(Node):
 
     Parameters (`vision_banana_ros.parameters.PARAMS` holds their ranges and choices; dynamic ones may change at
     run time, the others are read-only after start-up):
-    backend (string, default 'unified'): inference backend
-    weights (string, default ''): unified: safetensors weights file ("" = the embedded default model)
+    backend (string, default 'unified'): inference backend (triton: the unified network served by a Triton server)
+    weights (string, default ''): unified: safetensors weights file ("" = the embedded default model); triton: the
+      weights the served model must have
     segmentation_model (string, default ''): experts: Cityscapes segmentation checkpoint, a hub id pulled before
       (`vision_banana models pull`) or a local directory
     depth_model (string, default ''): experts: metric depth checkpoint, a hub id pulled before or a local directory
+    triton_url (string, default '127.0.0.1:8001'): triton: the server's gRPC address, host:port
+    triton_model (string, default 'vision_banana'): triton: the served model (`vision_banana serve` or a repository
+      of `vision_banana export --format triton`)
+    triton_identity (string, default ''): triton: the served model's expected vision_banana.identity ("" = the hash
+      of weights and palette: the node decodes only answers of the model it would run itself)
+    triton_timeout_s (double, default 5.0): triton: longest wait for a batch's answers; later, its frames fail
+      (counted) and the next tries back off up to 10 s until the server answers again
+    triton_startup_timeout_s (double, default 30.0): triton: how long configure waits for the server and its model
+      before failing
+    triton_shared_memory (bool, default True): triton: pass images and answers through system shared memory when the
+      server is on this host (localhost, 127.x)
     device (string, default 'auto'): auto (CUDA when present), cpu, cuda or cuda:N
     precision (string, default 'fp32'): forward-pass precision
     compile (bool, default False): unified: torch.compile the network (slow first frames, faster after)
-    mirror_average (bool, default True): unified: answer each image also mirrored left-right in the same batch and
-      average the two answers (better labels, depth and normals for about twice the network time)
+    mirror_average (bool, default True): unified, triton: answer each image also mirrored left-right in the same
+      batch and average the two answers (better labels, depth and normals for about twice the network time)
     tasks (string_array, default ['segmentation', 'depth', 'normals']): tasks to run at most (outputs nobody
       subscribes to are skipped anyway)
     processing_width (int, default 0): width images are resized to for inference (0: the backend's own: the weights'

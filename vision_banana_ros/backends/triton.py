@@ -1,0 +1,196 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The triton backend: the unified network served by Triton Inference Server (a stock server running the repository
+of `export --format triton`, or `vision_banana serve`), its painted answers decoded here on the node's device by
+the same code as the in-process unified backend (`painted`).
+
+Before it decodes a single answer, and again after every reconnection (a server may come back with another
+model), it checks that the served model's `vision_banana.identity` (a hash of the weights file and the palette,
+written by the export) is the one expected: that of the node's own weights and palette, or `triton_identity`.
+Requests travel over gRPC; with the server on this host their tensors go through system shared memory, so a
+frame is not copied through a socket. When the server is unreachable or slow a request fails within its timeout,
+the engine fails those frames (counted), and the next tries wait a back-off that doubles up to `BACKOFF_MAX_S`, so
+a node keeps running and recovers by itself when the server returns.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from urllib.parse import urlsplit
+
+import numpy as np
+import torch
+
+from .base import Backend
+from .painted import PaintedAnswers
+from ..codecs import CITYSCAPES, Palette
+from ..model.served import CANONICAL_FOCAL, IDENTITY, INPUT, OUTPUT, TASKS
+
+BACKOFF_S, BACKOFF_MAX_S = 0.5, 10.0
+LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
+_regions = itertools.count()
+
+
+class ServerUnavailable(RuntimeError):
+    """The Triton server cannot answer now: unreachable, timed out, or serving another model."""
+
+
+def _is_local(url: str) -> bool:
+    host = urlsplit(url if '//' in url else f'//{url}').hostname or ''
+    return host in LOCAL_HOSTS or host.startswith('127.')
+
+
+class TritonBackend(PaintedAnswers, Backend):
+    """The served unified network at `url` (gRPC host:port) named `model`, expected to have `identity`."""
+
+    name = 'triton'
+
+    def __init__(self, url: str, model: str, identity: str, device: str | torch.device = 'cpu',
+                 palette: Palette = CITYSCAPES, mirror_average: bool = True, timeout_s: float = 5.0,
+                 shared_memory: bool = True, connect_timeout_s: float = 30.0):
+        import tritonclient.grpc as grpc
+        self.device = torch.device(device)
+        self.url, self.model, self.identity = url, model, identity
+        self.palette, self.mirror_average, self.timeout_s = palette, mirror_average, timeout_s
+        self.client = grpc.InferenceServerClient(url)
+        self.shared_memory = shared_memory and _is_local(url)
+        self._regions: dict[str, tuple] = {}
+        self.failed_requests, self.state = 0, 'not connected'
+        self._backoff, self._retry_at = BACKOFF_S, 0.0
+        deadline = time.monotonic() + connect_timeout_s
+        while True:
+            try:
+                self._connect()
+                break
+            except ServerUnavailable as exc:
+                if self.state == 'another model' or time.monotonic() > deadline:
+                    raise ValueError(f'triton_url {url}: {exc}') from None
+                time.sleep(0.5)
+
+    def _connect(self) -> None:
+        """Read the served model's config, check its identity, (re)register shared memory."""
+        from tritonclient.utils import InferenceServerException
+        try:
+            config = self.client.get_model_config(self.model, as_json=True, client_timeout=self.timeout_s)['config']
+        except InferenceServerException as exc:
+            raise ServerUnavailable(f'Triton server {self.url}, model {self.model!r}: {exc.message()}') from None
+        params = {k: v.get('string_value', '') for k, v in config.get('parameters', {}).items()}
+        served = params.get(IDENTITY, '')
+        if served != self.identity:
+            self.state = 'another model'
+            raise ServerUnavailable(f'triton_model {self.model!r} is another model (identity {served[:12] or "none"}'
+                                    f', expected {self.identity[:12]}: the weights and palette differ; serve the '
+                                    "node's weights, or set weights / triton_identity to the served ones)")
+        self.tasks = tuple(params[TASKS].split(','))
+        focal = params.get(CANONICAL_FOCAL, 'none')
+        self.canonical_focal = None if focal == 'none' else json.loads(focal)
+        dims = [int(d) for d in next(i for i in config['input'] if i['name'] == INPUT)['dims']]
+        self.processing_size = self.trained_size = (dims[1], dims[2])
+        self.max_batch = int(config.get('max_batch_size', 0)) or 1
+        self._release_regions()
+        if self.shared_memory:
+            self._register_regions()
+        self.state = 'ready'
+
+    def _register_regions(self) -> None:
+        """System shared memory for a full batch of images and of answers, registered with the server."""
+        import tritonclient.utils.shared_memory as shm
+        height, width = self.processing_size
+        image_bytes = 3 * height * width * 4
+        sizes = {INPUT: self.max_batch * image_bytes, OUTPUT: self.max_batch * len(self.tasks) * image_bytes}
+        for tensor, size in sizes.items():
+            name = f'vision_banana_{os.getpid()}_{next(_regions)}_{tensor}'
+            handle = shm.create_shared_memory_region(name, f'/{name}', size)
+            self.client.register_system_shared_memory(name, f'/{name}', size, client_timeout=self.timeout_s)
+            self._regions[tensor] = (name, handle, size)
+
+    def _release_regions(self) -> None:
+        import tritonclient.utils.shared_memory as shm
+        for name, handle, _ in self._regions.values():
+            try:
+                self.client.unregister_system_shared_memory(name, client_timeout=self.timeout_s)
+            except Exception:  # the server that knew it may be gone: the region goes all the same
+                pass
+            shm.destroy_shared_memory_region(handle)
+        self._regions.clear()
+
+    def _infer(self, images: np.ndarray) -> np.ndarray:
+        """One request of at most max_batch images -> answers N x T x 3 x H x W."""
+        import tritonclient.grpc as grpc
+        import tritonclient.utils.shared_memory as shm
+        request = grpc.InferInput(INPUT, list(images.shape), 'FP32')
+        answer = grpc.InferRequestedOutput(OUTPUT)
+        if not self._regions:
+            request.set_data_from_numpy(images)
+            result = self.client.infer(self.model, [request], outputs=[answer], client_timeout=self.timeout_s)
+            return result.as_numpy(OUTPUT)
+        (in_name, in_handle, _), (out_name, out_handle, _) = self._regions[INPUT], self._regions[OUTPUT]
+        shm.set_shared_memory_region(in_handle, [images])
+        request.set_shared_memory(in_name, images.nbytes)
+        shape = [len(images), len(self.tasks), *images.shape[1:]]
+        answer.set_shared_memory(out_name, int(np.prod(shape)) * 4)
+        self.client.infer(self.model, [request], outputs=[answer], client_timeout=self.timeout_s)
+        return shm.get_contents_as_numpy(out_handle, np.float32, shape).copy()
+
+    def _call(self, images: np.ndarray) -> np.ndarray:
+        """Answers for `images`, in requests of at most max_batch; ServerUnavailable while the server is not."""
+        if self.state != 'ready':
+            if time.monotonic() < self._retry_at:
+                raise ServerUnavailable(f'Triton server {self.url} {self.state}; next try in '
+                                        f'{self._retry_at - time.monotonic():.1f} s')
+        try:
+            if self.state != 'ready':
+                self._connect()
+            answers = np.concatenate([self._infer(images[i:i + self.max_batch])
+                                      for i in range(0, len(images), self.max_batch)])
+        except Exception as exc:
+            self.failed_requests += 1
+            if self.state == 'ready':
+                self.state = 'unreachable'
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(2 * self._backoff, BACKOFF_MAX_S)
+            if isinstance(exc, ServerUnavailable):
+                raise
+            raise ServerUnavailable(f'Triton server {self.url}: {exc}') from None
+        self._backoff = BACKOFF_S
+        return answers
+
+    @torch.inference_mode()
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """Paint the answers of `tasks` on the server (with the mirror images when asked) -> on the device."""
+        if self.mirror_average:
+            images = torch.cat([images, images.flip(-1)])
+        answers = torch.from_numpy(self._call(images.float().cpu().numpy())).to(self.device)
+        return {task: answers[:, self.tasks.index(task)] for task in tasks}
+
+    def models(self) -> list[torch.nn.Module]:
+        """None in this process: the network runs on the server."""
+        return []
+
+    def diagnostics(self) -> dict[str, str]:
+        """Where the server is, whether it answers, and how many requests failed."""
+        values = {'triton_url': self.url, 'triton_model': self.model, 'triton_state': self.state,
+                  'triton_failed_requests': str(self.failed_requests),
+                  'triton_shared_memory': str(bool(self._regions)).lower()}
+        if self.state != 'ready':
+            values['triton_retry_in_s'] = f'{max(0.0, self._retry_at - time.monotonic()):.1f}'
+        return values
+
+    def close(self) -> None:
+        """Unregister and free the shared memory regions, close the connection."""
+        self._release_regions()
+        self.client.close()

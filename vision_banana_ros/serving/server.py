@@ -1,0 +1,204 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""`vision_banana serve`: the unified network behind Triton Inference Server's dynamic batcher, on this machine.
+
+The `tritonserver` the `nvidia-pytriton` wheel bundles runs a model repository written here: the network in
+Triton's Python backend (`python_model`), with the served contract and parameters of `model.served`, so that a
+node's `backend: triton` cannot tell it from a stock server running `export --format triton`. Triton combines the
+requests of all clients into executions of up to `max_batch` images (waiting at most `queue_delay_us` for more).
+
+It listens on 127.0.0.1 unless told otherwise: a server for other machines belongs on a private network or behind a
+TLS-terminating proxy (docs/fleet.md). The Python backend's stub process links libpython: it must find the library
+of the interpreter running this (a venv of one Python 3.11 build next to a system 3.11 of another otherwise fails
+with `RLock._recursion_count`), so that folder leads LD_LIBRARY_PATH, and the interpreter's folder leads PATH (the
+stub takes its Python environment from there). PyTriton's own Python side is not used: it needs numpy < 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]   # the folder holding vision_banana_ros, for the stub's path
+MODEL_PY = 'from vision_banana_ros.serving.python_model import TritonPythonModel  # noqa: F401\n'
+
+
+def _bundled_triton() -> tuple[Path, Path]:
+    """The nvidia-pytriton wheel's tritonserver folder and its shared libraries' folder."""
+    import importlib.util
+    spec = importlib.util.find_spec('pytriton')
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError('vision_banana serve needs the nvidia-pytriton wheel (it bundles tritonserver): '
+                           'pip install --no-deps nvidia-pytriton==0.7.0')
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / 'tritonserver', root.parent / 'nvidia_pytriton.libs'
+
+
+def _environment() -> dict[str, str]:
+    """The server's environment: this interpreter's libpython and folder first, this package importable."""
+    env = dict(os.environ)
+    _, libs = _bundled_triton()
+    library_paths = [sysconfig.get_config_var('LIBDIR') or '', str(libs), env.get('LD_LIBRARY_PATH', '')]
+    env['LD_LIBRARY_PATH'] = ':'.join(p for p in library_paths if p)
+    env['PATH'] = ':'.join([str(Path(sys.executable).parent), env.get('PATH', '')])
+    env['PYTHONPATH'] = ':'.join(p for p in [str(PACKAGE_ROOT), env.get('PYTHONPATH', '')] if p)
+    return env
+
+
+class TritonServer:
+    """A tritonserver process serving the unified network (the embedded weights, or `weights`) as `name` version 1
+    at `size` (width, height; default: the weights' trained size). `start()` returns once the model is ready.
+    """
+
+    def __init__(self, weights: str | Path | None = None, name: str = 'vision_banana', host: str = '127.0.0.1',
+                 grpc_port: int = 8001, http_port: int = 8000, metrics_port: int = 8002, max_batch: int = 8,
+                 queue_delay_us: int = 2000, device: str = 'cpu', size: tuple[int, int] | None = None):
+        from ..model.served import model_config, parameters
+        from ..model.weights import load_network, trained_size
+        network = load_network(weights)
+        self.weights = str(Path(weights).resolve()) if weights else ''
+        self.name, self.host, self.device = name, host, device
+        self.ports = {'grpc': grpc_port, 'http': http_port, 'metrics': metrics_port}
+        height, width = (size[1], size[0]) if size else (trained_size(weights) or (240, 320))
+        self.size = (width, height)
+        self.parameters = parameters(network, weights)
+        self._config = model_config(name, len(network.config.tasks), height, width, {
+            **self.parameters, 'vision_banana.weights': self.weights, 'vision_banana.device': device},
+            max_batch, queue_delay_us, backend='python', device=device)
+        self.process: subprocess.Popen | None = None
+        self.workspace: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """The gRPC address nodes are pointed at (`triton_url`)."""
+        return f'{self.host}:{self.ports["grpc"]}'
+
+    @property
+    def log(self) -> Path:
+        """The server's log file (in its workspace)."""
+        return self.workspace / 'tritonserver.log'
+
+    def _prepare(self) -> list[str]:
+        """Workspace with the server's binaries, this Python's backend stub and the repository; the command."""
+        dist, _ = _bundled_triton()
+        self.workspace = Path(tempfile.mkdtemp(prefix='vision_banana_serve_'))
+        server = self.workspace / 'tritonserver'
+        shutil.copytree(dist, server, ignore=shutil.ignore_patterns('python_backend_stubs'))
+        stub = dist / 'python_backend_stubs' / f'{sys.version_info[0]}.{sys.version_info[1]}'
+        shutil.copy(stub / 'triton_python_backend_stub', server / 'backends' / 'python')
+        model = self.workspace / 'models' / self.name
+        (model / '1').mkdir(parents=True)
+        (model / 'config.pbtxt').write_text(self._config)
+        (model / '1' / 'model.py').write_text(MODEL_PY)
+        answers = 64 << 20   # the stub's shared memory: a batch of answers is tens of MB
+        return [str(server / 'bin' / 'tritonserver'), '--model-repository', str(self.workspace / 'models'),
+                '--backend-directory', str(server / 'backends'), '--cache-directory', str(server / 'caches'),
+                '--grpc-address', self.host, '--grpc-port', str(self.ports['grpc']),
+                '--http-address', self.host, '--http-port', str(self.ports['http']),
+                '--metrics-address', self.host, '--metrics-port', str(self.ports['metrics']),
+                '--backend-config', f'python,shm-region-prefix-name=vision_banana_{os.getpid()}_{id(self)}',
+                '--backend-config', f'python,shm-default-byte-size={answers}',
+                '--backend-config', f'python,shm-growth-byte-size={answers}',
+                '--exit-timeout-secs', '5']
+
+    def start(self, timeout: float = 180.0) -> 'TritonServer':
+        """Start the server; return once the model is ready. RuntimeError with the log's end when it is not."""
+        import tritonclient.grpc as grpc
+        command = self._prepare()
+        with open(self.log, 'wb') as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_environment(),
+                                            start_new_session=True)
+        client = grpc.InferenceServerClient(self.url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if client.is_model_ready(self.name):
+                    return self
+            except Exception:  # not listening yet
+                pass
+            time.sleep(0.2)
+        self.stop()
+        tail = self.log.read_text(errors='replace')[-2000:]
+        raise RuntimeError(f'tritonserver did not get {self.name!r} ready within {timeout:.0f} s; its log ends:\n'
+                           f'{tail}')
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server (in-flight requests finish) and remove its workspace."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.workspace is not None:
+            shutil.rmtree(self.workspace, ignore_errors=True)
+            self.workspace = None
+
+    def __enter__(self) -> 'TritonServer':
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """The `serve` subcommand and its arguments."""
+    from ..cli_arguments import device_name, positive, size_wh
+    serve = sub.add_parser('serve', help='serve the unified network with Triton Inference Server on this machine '
+                                         '(for backend: triton nodes)')
+    serve.add_argument('--weights', help='safetensors weights (default: the embedded model)')
+    serve.add_argument('--model', default='vision_banana', help='served model name (default: %(default)s)')
+    serve.add_argument('--host', default='127.0.0.1',
+                       help='address to listen on (default: %(default)s; 0.0.0.0 for other machines, on a private '
+                            'network or behind TLS only)')
+    serve.add_argument('--grpc-port', type=positive, default=8001, help='gRPC port (default: %(default)s)')
+    serve.add_argument('--http-port', type=positive, default=8000, help='HTTP port (default: %(default)s)')
+    serve.add_argument('--metrics-port', type=positive, default=8002, help='metrics port (default: %(default)s)')
+    serve.add_argument('--max-batch', type=positive, default=8,
+                       help='most images in one execution (default: %(default)s)')
+    serve.add_argument('--queue-delay-us', type=positive, default=2000,
+                       help="dynamic batcher's longest wait for more requests (default: %(default)s)")
+    serve.add_argument('--device', type=device_name, default='cpu', help='cpu or cuda[:N] (default: %(default)s)')
+    serve.add_argument('--size', type=size_wh, help="processing size WxH (default: the weights' trained size)")
+    return serve
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt   # SIGTERM stops the server as Ctrl-C does
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; 0 after a clean stop, 1 when the server exits by itself."""
+    server = TritonServer(args.weights, args.model, args.host, args.grpc_port, args.http_port, args.metrics_port,
+                          args.max_batch, args.queue_delay_us, args.device, args.size)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.start()
+        print(f'vision_banana serve: model {server.name} ({server.size[0]}x{server.size[1]}, identity '
+              f'{server.parameters["vision_banana.identity"][:12]}) on grpc://{server.url}; log {server.log}',
+              flush=True)
+        return 0 if server.process.wait() == 0 else 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
