@@ -1,0 +1,89 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""`backend: triton` against `vision_banana serve` on localhost: the served answers are the in-process ones, the
+identity check refuses another model, and two node processes of two cameras each share one server, which may go
+away and come back mid-stream.
+"""
+import socket
+
+import pytest
+import torch
+
+pytest.importorskip('tritonclient.grpc')
+
+from tiny_model import save_tiny  # noqa: E402, I100
+
+from vision_banana_ros.backends.triton import TritonBackend  # noqa: E402 (after the skip)
+from vision_banana_ros.backends.unified import UnifiedBackend  # noqa: E402
+from vision_banana_ros.model.served import identity  # noqa: E402
+from vision_banana_ros.serving.server import TritonServer  # noqa: E402
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.fixture(scope='module')
+def server(tiny_weights):
+    grpc, http, metrics = free_ports(3)
+    with TritonServer(tiny_weights, grpc_port=grpc, http_port=http, metrics_port=metrics, max_batch=8) as served:
+        yield served
+
+
+@pytest.mark.parametrize('shared_memory', [True, False])
+def test_served_answers_are_the_in_process_ones(server, tiny_weights, shared_memory):
+    remote = TritonBackend(server.url, server.name, identity(tiny_weights), shared_memory=shared_memory,
+                           timeout_s=60)
+    local = UnifiedBackend(tiny_weights)
+    try:
+        assert bool(remote._regions) == shared_memory
+        assert (remote.tasks, remote.processing_size) == (local.tasks, local.processing_size)
+        images = torch.rand(5, 3, *local.processing_size)    # 10 with their mirror images: two requests of 8 at most
+        served = remote.decode(remote.forward(images, remote.tasks), remote.tasks)
+        expected = local.decode(local.forward(images, local.tasks), local.tasks)
+        assert (served.labels == expected.labels).float().mean() >= 0.999
+        assert torch.allclose(served.depth, expected.depth, rtol=1e-4, equal_nan=True)
+        assert torch.allclose(served.normals, expected.normals, atol=1e-4, equal_nan=True)
+        assert remote.diagnostics()['triton_state'] == 'ready'
+    finally:
+        remote.close()
+
+
+def test_another_model_is_refused(server, tmp_path):
+    other = save_tiny(tmp_path / 'other.safetensors', seed=1)
+    with pytest.raises(ValueError, match='triton_url .*another model'):
+        TritonBackend(server.url, server.name, identity(other), connect_timeout_s=0)
+    with pytest.raises(ValueError, match="model 'nothing'"):
+        TritonBackend(server.url, 'nothing', identity(other), connect_timeout_s=0)
+
+
+def test_the_node_configuration_names_what_does_not_fit(server, tiny_weights, tmp_path):
+    from vision_banana_ros.config import build_backend, load_config_file
+    path = tmp_path / 'params.yaml'
+    common = (f'/**:\n  ros__parameters:\n    backend: triton\n    triton_url: {server.url}\n'
+              f'    weights: {tiny_weights}\n')
+    path.write_text(common + '    processing_width: 640\n    processing_height: 480\n')
+    with pytest.raises(ValueError, match='processing_width: 640x480: the served model takes 320x240'):
+        build_backend(load_config_file(path))
+    path.write_text(common)
+    backend = build_backend(load_config_file(path))
+    assert backend.name == 'triton' and backend.processing_size == (240, 320)
+    backend.close()
