@@ -20,7 +20,7 @@
 Plays the bag with /clock (`ros2 bag play --clock`), runs the node with use_sim_time so every output carries the
 bag's stamps, and opens RViz with rviz/vision_banana.rviz (set rviz:=false on a headless machine). Playback starts
 `delay` seconds after launch, once the node has loaded its model; transport:=compressed takes <image>/compressed.
-backend, segmentation_model and depth_model set those node parameters over the config file's when given.
+backend, segmentation_model, depth_model and triton_url set those node parameters over the config file's when given.
 """
 import os
 
@@ -32,7 +32,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
-PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')
+PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model', 'triton_url')
 
 
 def _node(context):
@@ -65,11 +65,13 @@ def generate_launch_description():
                               description='seconds between launch and playback (the node loads its model first)'),
         DeclareLaunchArgument('transport', default_value='raw', description='raw or compressed images in the bag'),
         DeclareLaunchArgument('backend', default_value='',
-                              description="unified or experts (empty: the config file's)"),
+                              description="unified, experts or triton (empty: the config file's)"),
         DeclareLaunchArgument('segmentation_model', default_value='',
                               description='experts: segmentation checkpoint, a hub id pulled before or a directory'),
         DeclareLaunchArgument('depth_model', default_value='',
                               description='experts: metric depth checkpoint, a hub id pulled before or a directory'),
+        DeclareLaunchArgument('triton_url', default_value='',
+                              description="triton: the server's gRPC host:port (empty: the config file's)"),
         ExecuteProcess(cmd=['ros2', 'bag', 'play', bag, '--clock', '--rate', rate,
                             '--delay', LaunchConfiguration('delay')], output='screen'),
         OpaqueFunction(function=_node),

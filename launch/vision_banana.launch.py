@@ -18,10 +18,11 @@
     ros2 launch vision_banana_ros vision_banana.launch.py use_lifecycle:=true autostart:=false
     ros2 launch vision_banana_ros vision_banana.launch.py backend:=experts segmentation_model:=<hub id or dir> \
         depth_model:=<hub id or dir>
+    ros2 launch vision_banana_ros vision_banana.launch.py config:=<share>/config/triton.yaml triton_url:=gpu-box:8001
 
 Arguments: image, camera_info (remaps for the default single camera), config (parameter file), namespace,
 use_lifecycle (run the managed node), autostart (configure and activate the managed node at launch), and backend,
-segmentation_model, depth_model: node parameters that override the config file's when given.
+segmentation_model, depth_model, triton_url: node parameters that override the config file's when given.
 """
 import os
 
@@ -37,7 +38,7 @@ from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
-PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model')
+PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model', 'triton_url')
 
 
 def _nodes(context):
@@ -83,10 +84,12 @@ def generate_launch_description():
         DeclareLaunchArgument('autostart', default_value='true',
                               description='with use_lifecycle: configure and activate at launch'),
         DeclareLaunchArgument('backend', default_value='',
-                              description="unified or experts (empty: the config file's)"),
+                              description="unified, experts or triton (empty: the config file's)"),
         DeclareLaunchArgument('segmentation_model', default_value='',
                               description='experts: segmentation checkpoint, a hub id pulled before or a directory'),
         DeclareLaunchArgument('depth_model', default_value='',
                               description='experts: metric depth checkpoint, a hub id pulled before or a directory'),
+        DeclareLaunchArgument('triton_url', default_value='',
+                              description="triton: the server's gRPC host:port (empty: the config file's)"),
         OpaqueFunction(function=_nodes),
     ])

@@ -177,13 +177,14 @@ def run_launch_file(name: str, arguments: dict, monkeypatch) -> list:
 def _parameter_overrides(node) -> dict:
     config, *rest = node.kwargs['parameters']
     assert isinstance(config, _Configuration) and config.args == ('config',)
-    return {k: v for d in rest for k, v in d.items() if k in ('backend', 'segmentation_model', 'depth_model')}
+    return {k: v for d in rest for k, v in d.items()
+            if k in ('backend', 'segmentation_model', 'depth_model', 'triton_url')}
 
 
 @pytest.mark.parametrize('name', ['vision_banana.launch.py', 'bag_replay.launch.py'])
 def test_backend_and_model_arguments_reach_the_node_only_when_given(name, monkeypatch):
     given = {'backend': 'experts', 'segmentation_model': 'nvidia/segformer-b0-finetuned-cityscapes-1024-1024',
-             'depth_model': '/data/depth_checkpoint'}
+             'depth_model': '/data/depth_checkpoint', 'triton_url': 'gpu-server:8001'}
     required = {'bag': 'my_bag'} if name == 'bag_replay.launch.py' else {}
     nodes = run_launch_file(name, {**required, **given}, monkeypatch)
     assert nodes and all(_parameter_overrides(node) == given for node in nodes)

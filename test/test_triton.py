@@ -14,9 +14,14 @@
 
 """`backend: triton` against `vision_banana serve` on localhost: the served answers are the in-process ones, the
 identity check refuses another model, and two node processes of two cameras each share one server, which may go
-away and come back mid-stream.
+away and come back mid-stream; the fleet page's commands run.
 """
-import socket
+import json
+from pathlib import Path
+import shlex
+import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -28,17 +33,7 @@ from tiny_model import save_tiny  # noqa: E402, I100
 from vision_banana_ros.backends.triton import TritonBackend  # noqa: E402 (after the skip)
 from vision_banana_ros.backends.unified import UnifiedBackend  # noqa: E402
 from vision_banana_ros.model.served import identity  # noqa: E402
-from vision_banana_ros.serving.server import TritonServer  # noqa: E402
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(('127.0.0.1', 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+from vision_banana_ros.serving.server import free_ports, TritonServer  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -87,3 +82,41 @@ def test_the_node_configuration_names_what_does_not_fit(server, tiny_weights, tm
     backend = build_backend(load_config_file(path))
     assert backend.name == 'triton' and backend.processing_size == (240, 320)
     backend.close()
+
+
+def _fleet_commands() -> list[str]:
+    from test_docs import shown_commands
+    lines = [line for page, line in shown_commands('vision_banana') if page == 'docs/fleet.md']
+    assert lines == ['vision_banana serve', 'vision_banana bench --triton'], lines   # both run below
+    return lines
+
+
+def test_the_fleet_page_serve_command_serves_until_sigterm(tiny_weights):
+    grpc, http, metrics = free_ports(3)
+    words = shlex.split(_fleet_commands()[0])
+    command = [str(Path(sys.executable).parent / words[0]), *words[1:], '--weights', str(tiny_weights),
+               '--grpc-port', str(grpc), '--http-port', str(http), '--metrics-port', str(metrics)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith('vision_banana serve: model vision_banana (320x240, identity '
+                               f'{identity(tiny_weights)[:12]}) on grpc://127.0.0.1:{grpc}'), line
+        TritonBackend(f'127.0.0.1:{grpc}', 'vision_banana', identity(tiny_weights), connect_timeout_s=0).close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.mark.slow
+def test_the_fleet_page_bench_command_combines_requests(tiny_weights, capsys):
+    from vision_banana_ros.cli import main
+    words = shlex.split(_fleet_commands()[1])[1:]
+    assert main([*words, '--weights', str(tiny_weights), '--frames', '3', '--camera', '64x48', '--device',
+                 'cpu']) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [r['run'] for r in report['triton']] == ['in-process', 'triton x1', 'triton x2', 'triton x4']
+    assert all(r['frames_per_s'] > 0 for r in report['triton'])
+    assert all(r['requests_per_execution'] >= 1 for r in report['triton'][1:])
+    assert isinstance(report['overhead_ms_per_frame'], float)

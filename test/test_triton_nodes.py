@@ -30,12 +30,11 @@ pytest.importorskip('tritonclient.grpc')
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402, I100 (imported after the skips)
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
-from test_triton import free_ports  # noqa: E402
 
 from vision_banana_ros.backends.unified import UnifiedBackend  # noqa: E402
 from vision_banana_ros.engine import BatchRunner, FrameRequest  # noqa: E402
 from vision_banana_ros.ros.messages import message_bytes  # noqa: E402
-from vision_banana_ros.serving.server import TritonServer  # noqa: E402
+from vision_banana_ros.serving.server import free_ports, TritonServer  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parents[1] / 'config' / 'vision_banana.yaml'
 NODE = Path(sys.executable).parent / 'vision_banana_node'

@@ -40,6 +40,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.soak:
         from .benchmarks import soak
         return soak.main(args)
+    if args.triton:
+        from .benchmarks import triton
+        return triton.main(args)
     if args.world:
         from .benchmarks import world
         return world.main(args.sizes or [(160, 120), (320, 240), (640, 480)])
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument('--codecs', action='store_true', help='codec decode throughput (megapixels/s)')
     what.add_argument('--cloud', action='store_true', help='PointCloud2 payload build time against baselines')
     what.add_argument('--world', action='store_true', help='procedural world render time per frame')
+    what.add_argument('--triton', action='store_true', help='1, 2 and 4 client nodes against one Triton server '
+                                                            '(vision_banana serve), beside the in-process engine')
+    bench.add_argument('--frames', type=positive, default=20, help='--triton: frames per client (default: 20)')
     what.add_argument('--soak', action='store_true', help='the node in this process, 2 cameras at 2x the rate it '
                                                           'sustains, poison frames, parameter and CameraInfo changes')
     bench.add_argument('--minutes', type=positive_number, default=10.0, help='--soak: duration (default: %(default)s)')

@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -40,6 +41,17 @@ import time
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]   # the folder holding vision_banana_ros, for the stub's path
 MODEL_PY = 'from vision_banana_ros.serving.python_model import TritonPythonModel  # noqa: F401\n'
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports free on localhost now (for servers of tests and benchmarks)."""
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 def _bundled_triton() -> tuple[Path, Path]:
