@@ -70,6 +70,19 @@ def test_another_model_is_refused(server, tmp_path):
         TritonBackend(server.url, 'nothing', identity(other), connect_timeout_s=0)
 
 
+def test_a_server_that_cannot_start_says_why(server, tiny_weights, tmp_path):
+    taken = int(server.url.rsplit(':', 1)[1])
+    http, metrics = free_ports(2)
+    with pytest.raises(RuntimeError, match=f'grpc port {taken} on 127.0.0.1 is taken .*: give another --grpc-port'):
+        TritonServer(tiny_weights, grpc_port=taken, http_port=http, metrics_port=metrics).start()
+    broken = tmp_path / 'broken.safetensors'   # loads here, fails in the server: its log says why
+    broken.write_bytes(tiny_weights.read_bytes())
+    server_of_broken = TritonServer(broken, grpc_port=free_ports(1)[0], http_port=http, metrics_port=metrics)
+    broken.write_bytes(b'not safetensors')
+    with pytest.raises(RuntimeError, match="(?s)serving 'vision_banana' exited with code 1:.*broken.safetensors"):
+        server_of_broken.start()
+
+
 def test_the_node_configuration_names_what_does_not_fit(server, tiny_weights, tmp_path):
     from vision_banana_ros.config import build_backend, load_config_file
     path = tmp_path / 'params.yaml'

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+import re
 import shutil
 import signal
 import socket
@@ -135,6 +136,13 @@ class TritonServer:
     def start(self, timeout: float = 180.0) -> 'TritonServer':
         """Start the server; return once the model is ready. RuntimeError with the log's end when it is not."""
         import tritonclient.grpc as grpc
+        for kind, port in self.ports.items():   # another server there would answer the readiness checks below
+            with socket.socket() as probe:
+                try:
+                    probe.bind((self.host, port))
+                except OSError as exc:
+                    raise RuntimeError(f'{kind} port {port} on {self.host} is taken ({exc.strerror}): give another '
+                                       f'--{kind}-port') from None
         command = self._prepare()
         with open(self.log, 'wb') as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_environment(),
@@ -148,10 +156,13 @@ class TritonServer:
             except Exception:  # not listening yet
                 pass
             time.sleep(0.2)
+        # Triton's error lines start with E and the date (E1205 ...), after a wide table of its options
+        lines = self.log.read_text(errors='replace').splitlines()
+        errors = [line for line in lines if re.match(r'E\d{4} |error:', line)] or lines[-5:]
+        why = (f'exited with code {self.process.returncode}' if self.process.poll() is not None
+               else f'was not ready within {timeout:.0f} s')
         self.stop()
-        tail = self.log.read_text(errors='replace')[-2000:]
-        raise RuntimeError(f'tritonserver did not get {self.name!r} ready within {timeout:.0f} s; its log ends:\n'
-                           f'{tail}')
+        raise RuntimeError(f'tritonserver serving {self.name!r} {why}:\n' + '\n'.join(errors[-10:]))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the server (in-flight requests finish) and remove its workspace."""
