@@ -64,7 +64,7 @@ def test_served_answers_are_the_in_process_ones(server, tiny_weights, shared_mem
 
 def test_another_model_is_refused(server, tmp_path):
     other = save_tiny(tmp_path / 'other.safetensors', seed=1)
-    with pytest.raises(ValueError, match='triton_url .*another model'):
+    with pytest.raises(ValueError, match='triton_model .*is another model'):
         TritonBackend(server.url, server.name, identity(other), connect_timeout_s=0)
     with pytest.raises(ValueError, match="model 'nothing'"):
         TritonBackend(server.url, 'nothing', identity(other), connect_timeout_s=0)
@@ -86,10 +86,14 @@ def test_a_server_that_cannot_start_says_why(server, tiny_weights, tmp_path):
 def test_the_node_configuration_names_what_does_not_fit(server, tiny_weights, tmp_path):
     from vision_banana_ros.config import build_backend, load_config_file
     path = tmp_path / 'params.yaml'
-    common = (f'/**:\n  ros__parameters:\n    backend: triton\n    triton_url: {server.url}\n'
-              f'    weights: {tiny_weights}\n')
+    shipped = (Path(__file__).resolve().parents[1] / 'config' / 'triton.yaml').read_text()
+    assert '    triton_url: 127.0.0.1:8001\n' in shipped
+    common = shipped.replace('127.0.0.1:8001', server.url) + f'    weights: {tiny_weights}\n'
     path.write_text(common + '    processing_width: 640\n    processing_height: 480\n')
     with pytest.raises(ValueError, match='processing_width: 640x480: the served model takes 320x240'):
+        build_backend(load_config_file(path))
+    path.write_text(common.replace(str(tiny_weights), str(save_tiny(tmp_path / 'other.safetensors', seed=1))))
+    with pytest.raises(ValueError, match=f'^parameter triton_url: {server.url}: .* is another model'):
         build_backend(load_config_file(path))
     path.write_text(common)
     backend = build_backend(load_config_file(path))

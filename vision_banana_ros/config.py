@@ -293,9 +293,12 @@ def build_backend(config: NodeConfig):
         from .backends.triton import TritonBackend
         from .model.served import identity
         expected = config.triton_identity or identity(config.weights or None, config.palette)
-        backend = TritonBackend(config.triton_url, config.triton_model, expected, device, config.palette,
-                                config.mirror_average, config.triton_timeout_s, config.triton_shared_memory,
-                                config.triton_startup_timeout_s)
+        try:
+            backend = TritonBackend(config.triton_url, config.triton_model, expected, device, config.palette,
+                                    config.mirror_average, config.triton_timeout_s, config.triton_shared_memory,
+                                    config.triton_startup_timeout_s)
+        except ValueError as exc:
+            raise _fail('triton_url', f'{config.triton_url}: {exc}') from None
         if size and size != backend.processing_size:
             backend.close()
             raise _fail('processing_width', f'{size[1]}x{size[0]}: the served model takes '

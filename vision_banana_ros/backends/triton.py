@@ -78,7 +78,7 @@ class TritonBackend(PaintedAnswers, Backend):
                 break
             except ServerUnavailable as exc:
                 if self.state == 'another model' or time.monotonic() > deadline:
-                    raise ValueError(f'triton_url {url}: {exc}') from None
+                    raise ValueError(str(exc)) from None
                 time.sleep(0.5)
 
     def _connect(self) -> None:
