@@ -62,6 +62,39 @@ def test_served_answers_are_the_in_process_ones(server, tiny_weights, shared_mem
         remote.close()
 
 
+def test_served_experts_are_the_in_process_experts_with_each_frames_camera(tmp_path):
+    from tiny_experts import save
+
+    from vision_banana_ros.backends.experts import ExpertsBackend
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.model.served import experts_identity
+    segmentation, depth = str(save('segformer', tmp_path / 'seg')), str(save('depth_anything', tmp_path / 'depth'))
+    grpc, http, metrics = free_ports(3)
+    with TritonServer(grpc_port=grpc, http_port=http, metrics_port=metrics, size=(96, 64),
+                      segmentation_model=segmentation, depth_model=depth) as served:
+        assert served.parameters['vision_banana.backend'] == 'experts'
+        remote = TritonBackend(served.url, served.name, experts_identity(segmentation, depth), timeout_s=60)
+        local = ExpertsBackend(segmentation, depth)
+        images = torch.rand(3, 3, 64, 96)
+        cameras = [None, Intrinsics.from_fov(96, 64, 50.0), Intrinsics.from_fov(96, 64, 110.0)]
+        try:
+            assert remote.tasks == local.tasks and not remote.mirror_average    # as the experts run in-process
+            answers = remote.decode(remote.forward(images, remote.tasks, cameras), remote.tasks, cameras)
+        finally:
+            remote.close()
+    expected = local.decode(local.forward(images, local.tasks), local.tasks, cameras)
+    assert (answers.labels == expected.labels).float().mean() >= 0.999
+    finite = torch.isfinite(expected.depth)
+    assert torch.allclose(answers.depth[finite], expected.depth[finite], rtol=2e-3)    # painted along the walk
+    cosine = (answers.normals * expected.normals).sum(1)
+    valid = torch.isfinite(expected.normals).all(1)
+    assert torch.equal(torch.isfinite(cosine), valid)
+    assert torch.rad2deg(torch.arccos(cosine[valid].clamp(-1, 1))).max() < 0.5
+    # the cameras reached the server: normals of the wide and the narrow lens differ as in-process
+    both = valid[1] & valid[2]
+    assert not torch.allclose(answers.normals[1][:, both], answers.normals[2][:, both], atol=1e-2)
+
+
 def test_another_model_is_refused(server, tmp_path):
     other = save_tiny(tmp_path / 'other.safetensors', seed=1)
     with pytest.raises(ValueError, match='triton_model .*is another model'):
@@ -116,8 +149,8 @@ def test_the_fleet_page_serve_command_serves_until_sigterm(tiny_weights):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = process.stdout.readline()
-        assert line.startswith('vision_banana serve: model vision_banana (320x240, identity '
-                               f'{identity(tiny_weights)[:12]}) on grpc://127.0.0.1:{grpc}'), line
+        assert line.startswith('vision_banana serve: model vision_banana (unified, 320x240, identity '
+                               f'{identity(tiny_weights)}) on grpc://127.0.0.1:{grpc}'), line
         TritonBackend(f'127.0.0.1:{grpc}', 'vision_banana', identity(tiny_weights), connect_timeout_s=0).close()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0

@@ -54,8 +54,11 @@ class Backend(ABC):
     trained_size: tuple[int, int] | None = None  # (height, width) its weights learned at, where they say
 
     @abstractmethod
-    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]):
-        """Images N x 3 x H x W float in [0, 1] at the batch's processing size on `device` -> raw answers."""
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...], intrinsics: list | None = None):
+        """Images N x 3 x H x W float in [0, 1] at the batch's processing size on `device` -> raw answers.
+        `intrinsics` as for `decode`: only a backend whose forward needs the cameras (a served experts model) uses
+        them there.
+        """
 
     @abstractmethod
     def decode(self, raw, tasks: tuple[str, ...], intrinsics: list | None = None) -> DenseOutputs:

@@ -180,7 +180,7 @@ class ExpertsBackend(Backend):
         return pre.pixel_values(images, pre.input_size(*images.shape[-2:], self.processing_size))
 
     @torch.inference_mode()
-    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict:
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...], intrinsics=None) -> dict:
         """Run the experts for `tasks` on a batch; raw scores and depth at the batch's size."""
         raw, size = {'size': tuple(images.shape[-2:])}, tuple(images.shape[-2:])
         if 'segmentation' in tasks:

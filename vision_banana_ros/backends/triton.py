@@ -14,7 +14,9 @@
 
 """The triton backend: the unified network served by Triton Inference Server (a stock server running the repository
 of `export --format triton`, or `vision_banana serve`), its painted answers decoded here on the node's device by
-the same code as the in-process unified backend (`painted`).
+the same code as the in-process unified backend (`painted`). A served experts backend (`vision_banana serve
+--segmentation-model/--depth-model`) answers the same way; it also takes each frame's camera (`intrinsics`), and
+its frames are not mirrored, as the in-process experts backend does not mirror them.
 
 Before it decodes a single answer, and again after every reconnection (a server may come back with another
 model), it checks that the served model's `vision_banana.identity` (a hash of the weights file and the palette,
@@ -38,7 +40,7 @@ import torch
 from .base import Backend
 from .painted import PaintedAnswers
 from ..codecs import CITYSCAPES, Palette
-from ..model.served import CANONICAL_FOCAL, IDENTITY, INPUT, OUTPUT, TASKS
+from ..model.served import BACKEND, CANONICAL_FOCAL, IDENTITY, INPUT, INTRINSICS, OUTPUT, TASKS
 
 BACKOFF_S, BACKOFF_MAX_S = 0.5, 10.0
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
@@ -55,7 +57,7 @@ def _is_local(url: str) -> bool:
 
 
 class TritonBackend(PaintedAnswers, Backend):
-    """The served unified network at `url` (gRPC host:port) named `model`, expected to have `identity`."""
+    """The served model at `url` (gRPC host:port) named `model`, expected to have `identity`."""
 
     name = 'triton'
 
@@ -65,7 +67,7 @@ class TritonBackend(PaintedAnswers, Backend):
         import tritonclient.grpc as grpc
         self.device = torch.device(device)
         self.url, self.model, self.identity = url, model, identity
-        self.palette, self.mirror_average, self.timeout_s = palette, mirror_average, timeout_s
+        self.palette, self.mirror_asked, self.timeout_s = palette, mirror_average, timeout_s
         self.client = grpc.InferenceServerClient(url)
         self.shared_memory = shared_memory and _is_local(url)
         self._regions: dict[str, tuple] = {}
@@ -96,6 +98,8 @@ class TritonBackend(PaintedAnswers, Backend):
                                     f', expected {self.identity[:12]}: the weights and palette differ; serve the '
                                     "node's weights, or set weights / triton_identity to the served ones)")
         self.tasks = tuple(params[TASKS].split(','))
+        self.mirror_average = self.mirror_asked and params.get(BACKEND, 'unified') == 'unified'
+        self.takes_cameras = any(i['name'] == INTRINSICS for i in config['input'])
         focal = params.get(CANONICAL_FOCAL, 'none')
         self.canonical_focal = None if focal == 'none' else json.loads(focal)
         dims = [int(d) for d in next(i for i in config['input'] if i['name'] == INPUT)['dims']]
@@ -128,25 +132,31 @@ class TritonBackend(PaintedAnswers, Backend):
             shm.destroy_shared_memory_region(handle)
         self._regions.clear()
 
-    def _infer(self, images: np.ndarray) -> np.ndarray:
-        """One request of at most max_batch images -> answers N x T x 3 x H x W."""
+    def _infer(self, images: np.ndarray, cameras: np.ndarray) -> np.ndarray:
+        """One request of at most max_batch images (and their cameras, where the model takes them) -> answers
+        N x T x 3 x H x W.
+        """
         import tritonclient.grpc as grpc
         import tritonclient.utils.shared_memory as shm
         request = grpc.InferInput(INPUT, list(images.shape), 'FP32')
+        inputs = [request]
+        if self.takes_cameras:
+            inputs.append(grpc.InferInput(INTRINSICS, list(cameras.shape), 'FP32'))
+            inputs[-1].set_data_from_numpy(cameras)
         answer = grpc.InferRequestedOutput(OUTPUT)
         if not self._regions:
             request.set_data_from_numpy(images)
-            result = self.client.infer(self.model, [request], outputs=[answer], client_timeout=self.timeout_s)
+            result = self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self.timeout_s)
             return result.as_numpy(OUTPUT)
         (in_name, in_handle, _), (out_name, out_handle, _) = self._regions[INPUT], self._regions[OUTPUT]
         shm.set_shared_memory_region(in_handle, [images])
         request.set_shared_memory(in_name, images.nbytes)
         shape = [len(images), len(self.tasks), *images.shape[1:]]
         answer.set_shared_memory(out_name, int(np.prod(shape)) * 4)
-        self.client.infer(self.model, [request], outputs=[answer], client_timeout=self.timeout_s)
+        self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self.timeout_s)
         return shm.get_contents_as_numpy(out_handle, np.float32, shape).copy()
 
-    def _call(self, images: np.ndarray) -> np.ndarray:
+    def _call(self, images: np.ndarray, cameras: np.ndarray) -> np.ndarray:
         """Answers for `images`, in requests of at most max_batch; ServerUnavailable while the server is not."""
         if self.state != 'ready':
             if time.monotonic() < self._retry_at:
@@ -155,7 +165,7 @@ class TritonBackend(PaintedAnswers, Backend):
         try:
             if self.state != 'ready':
                 self._connect()
-            answers = np.concatenate([self._infer(images[i:i + self.max_batch])
+            answers = np.concatenate([self._infer(images[i:i + self.max_batch], cameras[i:i + self.max_batch])
                                       for i in range(0, len(images), self.max_batch)])
         except Exception as exc:
             self.failed_requests += 1
@@ -169,12 +179,24 @@ class TritonBackend(PaintedAnswers, Backend):
         self._backoff = BACKOFF_S
         return answers
 
+    @staticmethod
+    def _cameras(intrinsics: list | None, count: int, width: int, mirrored: bool) -> np.ndarray:
+        """The cameras of `count` images as count x 4 (fx, fy, cx, cy; NaN where unknown), mirrored when asked."""
+        cameras = np.full((count, 4), np.nan, np.float32)
+        for row, camera in zip(cameras, intrinsics or []):
+            if camera is not None:
+                row[:] = (camera.fx, camera.fy, width - 1 - camera.cx if mirrored else camera.cx, camera.cy)
+        return cameras
+
     @torch.inference_mode()
-    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...], intrinsics=None) -> dict[str, torch.Tensor]:
         """Paint the answers of `tasks` on the server (with the mirror images when asked) -> on the device."""
+        count, width = len(images), images.shape[-1]
+        cameras = self._cameras(intrinsics, count, width, mirrored=False)
         if self.mirror_average:
             images = torch.cat([images, images.flip(-1)])
-        answers = torch.from_numpy(self._call(images.float().cpu().numpy())).to(self.device)
+            cameras = np.concatenate([cameras, self._cameras(intrinsics, count, width, mirrored=True)])
+        answers = torch.from_numpy(self._call(images.float().cpu().numpy(), cameras)).to(self.device)
         return {task: answers[:, self.tasks.index(task)] for task in tasks}
 
     def models(self) -> list[torch.nn.Module]:

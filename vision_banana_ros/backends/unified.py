@@ -77,7 +77,7 @@ class UnifiedBackend(PaintedAnswers, Backend):
         return routes
 
     @torch.inference_mode()
-    def forward(self, images: torch.Tensor, tasks: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    def forward(self, images: torch.Tensor, tasks: tuple[str, ...], intrinsics=None) -> dict[str, torch.Tensor]:
         """Paint the answer images of `tasks` for a batch (averaged with the mirror image when asked)."""
         if self.mirror_average:
             images = torch.cat([images, images.flip(-1)])

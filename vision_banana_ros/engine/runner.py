@@ -63,11 +63,11 @@ class BatchRunner:
         size = self.backend.processing_size or requests[0].image.shape[:2]
         images = torch.cat([resize_images(self._upload(r.image), size) for r in requests])
         t_upload = self._sync()
-        with autocast(self.device, self.precision):
-            raw = self.backend.forward(images, tasks)
-        t_forward = self._sync()
         seen = [None if r.intrinsics is None else seen_intrinsics(r.intrinsics, r.image.shape[:2], size)
                 for r in requests]
+        with autocast(self.device, self.precision):
+            raw = self.backend.forward(images, tasks, seen)
+        t_forward = self._sync()
         decoded = self.backend.decode(raw, tasks, seen)
         t_decode = self._sync()
         outputs = [self._to_host(decoded, i, r.image.shape[:2], w) for i, (r, w) in enumerate(zip(requests, wanted))]

@@ -27,6 +27,11 @@ the client checks before it decodes a single answer:
 `vision_banana export --format triton --out REPO` writes a repository for a stock `tritonserver` (onnxruntime
 backend): REPO/<name>/config.pbtxt with dynamic batching and REPO/<name>/<version>/model.onnx, optionally with a
 TensorRT optimisation block for GPU servers.
+
+`vision_banana serve` also serves the experts backend under the same contract (`ExpertAnswers`: their labels,
+metric depth and normals painted with the codecs), with a second input `intrinsics` (batch x 4: fx, fy, cx, cy at
+the served size, NaN where unknown), because metric depth of some experts and normals from depth need each frame's
+camera; `vision_banana.backend` says which backend answers ('unified' or 'experts').
 """
 from __future__ import annotations
 
@@ -40,24 +45,42 @@ from .weights import DEFAULT_WEIGHTS, load_network
 from ..codecs import CITYSCAPES, Palette
 
 IDENTITY, TASKS, CANONICAL_FOCAL = 'vision_banana.identity', 'vision_banana.tasks', 'vision_banana.canonical_focal'
-INPUT, OUTPUT = 'images', 'answers'
+BACKEND = 'vision_banana.backend'
+INPUT, OUTPUT, INTRINSICS = 'images', 'answers', 'intrinsics'
+
+
+def _digest(files: list[Path], palette: Palette) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        with open(path, 'rb') as handle:
+            for block in iter(lambda: handle.read(1 << 20), b''):
+                digest.update(block)
+    digest.update(palette.to_yaml().encode())
+    return digest.hexdigest()
 
 
 def identity(weights: str | Path | None = None, palette: Palette = CITYSCAPES) -> str:
     """SHA-256 (hex) of the weights file (the embedded one for None) and the palette."""
-    digest = hashlib.sha256()
-    with open(Path(weights) if weights else DEFAULT_WEIGHTS, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    digest.update(palette.to_yaml().encode())
-    return digest.hexdigest()
+    return _digest([Path(weights) if weights else DEFAULT_WEIGHTS], palette)
+
+
+def experts_identity(segmentation: str | None, depth: str | None, palette: Palette = CITYSCAPES) -> str:
+    """SHA-256 (hex) of the expert checkpoints' weights and configuration files (hub ids pulled before, or
+    directories; None for a task left out) and the palette.
+    """
+    from ..backends.checkpoints import resolve
+    files = []
+    for name in (segmentation, depth):
+        folder = resolve(name) if name else None
+        files += sorted(folder.glob('*.safetensors')) + sorted(folder.glob('*.json')) if folder else []
+    return _digest(files, palette)
 
 
 def parameters(network, weights: str | Path | None, palette: Palette = CITYSCAPES) -> dict[str, str]:
     """The served model's config parameters for `network` loaded from `weights`."""
     focal = network.canonical_focal
     return {IDENTITY: identity(weights, palette), TASKS: ','.join(network.config.tasks),
-            CANONICAL_FOCAL: 'none' if focal is None else json.dumps(float(focal))}
+            CANONICAL_FOCAL: 'none' if focal is None else json.dumps(float(focal)), BACKEND: 'unified'}
 
 
 class AllTasks(torch.nn.Module):
@@ -73,11 +96,35 @@ class AllTasks(torch.nn.Module):
         return self.network(images, self.task_ids)
 
 
+class ExpertAnswers:
+    """The experts backend answering as the unified network does: labels, metric depth and normals painted with
+    the codecs (RGB in [0, 1]), for a batch of images and their cameras.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    @torch.inference_mode()
+    def __call__(self, images: torch.Tensor, cameras: torch.Tensor) -> torch.Tensor:
+        """Images N x 3 x H x W, cameras N x 4 (fx, fy, cx, cy; NaN unknown) -> answers N x T x 3 x H x W."""
+        from ..codecs import encode_depth_torch, encode_normals_torch
+        from ..geometry import Intrinsics
+        height, width = images.shape[-2:]
+        intrinsics = [Intrinsics(*row.tolist(), width, height) if bool(torch.isfinite(row).all()) else None
+                      for row in cameras.float().cpu()]
+        tasks = self.backend.tasks
+        out = self.backend.decode(self.backend.forward(images, tasks), tasks, intrinsics)
+        painted = {'segmentation': lambda: self.backend.palette.encode_torch(out.labels).float() / 255.0,
+                   'depth': lambda: encode_depth_torch(out.depth), 'normals': lambda: encode_normals_torch(out.normals)}
+        return torch.stack([painted[task]() for task in tasks], dim=1)
+
+
 def model_config(name: str, tasks: int, height: int, width: int, params: dict[str, str], max_batch: int = 8,
                  queue_delay_us: int = 2000, tensorrt: bool = False, backend: str = 'onnxruntime',
-                 device: str | None = None) -> str:
+                 device: str | None = None, intrinsics: bool = False) -> str:
     """config.pbtxt of the served network (checked by Triton's own protobuf schema): for onnxruntime (a stock
-    server) or python (`serving`); `device` ('cpu', 'cuda[:N]') pins its one instance, else Triton chooses.
+    server) or python (`serving`); `device` ('cpu', 'cuda[:N]') pins its one instance, else Triton chooses;
+    `intrinsics` adds that input (the experts).
     """
     from google.protobuf import text_format
     from tritonclient.grpc import model_config_pb2 as pb
@@ -88,6 +135,8 @@ def model_config(name: str, tasks: int, height: int, width: int, params: dict[st
         config.instance_group.add(kind=pb.ModelInstanceGroup.KIND_GPU, count=1,
                                   gpus=[int(device.partition(':')[2] or 0)])
     config.input.add(name=INPUT, data_type=pb.TYPE_FP32, dims=[3, height, width])
+    if intrinsics:
+        config.input.add(name=INTRINSICS, data_type=pb.TYPE_FP32, dims=[4])
     config.output.add(name=OUTPUT, data_type=pb.TYPE_FP32, dims=[tasks, 3, height, width])
     config.dynamic_batching.preferred_batch_size.extend(sorted({max(1, max_batch // 2), max_batch}))
     config.dynamic_batching.max_queue_delay_microseconds = queue_delay_us

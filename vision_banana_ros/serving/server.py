@@ -78,25 +78,40 @@ def _environment() -> dict[str, str]:
 
 
 class TritonServer:
-    """A tritonserver process serving the unified network (the embedded weights, or `weights`) as `name` version 1
-    at `size` (width, height; default: the weights' trained size). `start()` returns once the model is ready.
+    """A tritonserver process serving, as `name` version 1, the unified network (the embedded weights, or
+    `weights`) at `size` (width, height; default: the weights' trained size), or the experts backend
+    (`segmentation_model` and/or `depth_model`: hub ids pulled before, or directories; default size 640x480).
+    `start()` returns once the model is ready.
     """
 
     def __init__(self, weights: str | Path | None = None, name: str = 'vision_banana', host: str = '127.0.0.1',
                  grpc_port: int = 8001, http_port: int = 8000, metrics_port: int = 8002, max_batch: int = 8,
-                 queue_delay_us: int = 2000, device: str = 'cpu', size: tuple[int, int] | None = None):
-        from ..model.served import model_config, parameters
-        from ..model.weights import load_network, trained_size
-        network = load_network(weights)
-        self.weights = str(Path(weights).resolve()) if weights else ''
+                 queue_delay_us: int = 2000, device: str = 'cpu', size: tuple[int, int] | None = None,
+                 segmentation_model: str | None = None, depth_model: str | None = None):
+        from ..model import served
         self.name, self.host, self.device = name, host, device
         self.ports = {'grpc': grpc_port, 'http': http_port, 'metrics': metrics_port}
-        height, width = (size[1], size[0]) if size else (trained_size(weights) or (240, 320))
+        if segmentation_model or depth_model:
+            from ..backends.checkpoints import resolve
+            width, height = size or (640, 480)
+            tasks = ['segmentation'] * bool(segmentation_model) + ['depth', 'normals'] * bool(depth_model)
+            self.parameters = {served.IDENTITY: served.experts_identity(segmentation_model, depth_model),
+                               served.TASKS: ','.join(tasks), served.CANONICAL_FOCAL: 'none',
+                               served.BACKEND: 'experts'}
+            checkpoints = {f'vision_banana.{task}_model': str(resolve(model)) if model else ''
+                           for task, model in (('segmentation', segmentation_model), ('depth', depth_model))}
+        else:
+            from ..model.weights import load_network, trained_size
+            network = load_network(weights)
+            height, width = (size[1], size[0]) if size else (trained_size(weights) or (240, 320))
+            tasks = network.config.tasks
+            self.parameters = served.parameters(network, weights)
+            checkpoints = {'vision_banana.weights': str(Path(weights).resolve()) if weights else ''}
         self.size = (width, height)
-        self.parameters = parameters(network, weights)
-        self._config = model_config(name, len(network.config.tasks), height, width, {
-            **self.parameters, 'vision_banana.weights': self.weights, 'vision_banana.device': device},
-            max_batch, queue_delay_us, backend='python', device=device)
+        self._config = served.model_config(
+            name, len(tasks), height, width, {**self.parameters, **checkpoints, 'vision_banana.device': device},
+            max_batch, queue_delay_us, backend='python', device=device,
+            intrinsics=self.parameters[served.BACKEND] == 'experts')
         self.process: subprocess.Popen | None = None
         self.workspace: Path | None = None
 
@@ -189,7 +204,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     from ..cli_arguments import device_name, positive, size_wh
     serve = sub.add_parser('serve', help='serve the unified network with Triton Inference Server on this machine '
                                          '(for backend: triton nodes)')
-    serve.add_argument('--weights', help='safetensors weights (default: the embedded model)')
+    what = serve.add_mutually_exclusive_group()
+    what.add_argument('--weights', help='safetensors weights of the unified network (default: the embedded model)')
+    what.add_argument('--segmentation-model', help='serve the experts backend: Cityscapes segmentation checkpoint '
+                                                   '(hub id pulled before, or directory)')
+    serve.add_argument('--depth-model', help='serve the experts backend: metric depth checkpoint')
     serve.add_argument('--model', default='vision_banana', help='served model name (default: %(default)s)')
     serve.add_argument('--host', default='127.0.0.1',
                        help='address to listen on (default: %(default)s; 0.0.0.0 for other machines, on a private '
@@ -202,7 +221,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     serve.add_argument('--queue-delay-us', type=positive, default=2000,
                        help="dynamic batcher's longest wait for more requests (default: %(default)s)")
     serve.add_argument('--device', type=device_name, default='cpu', help='cpu or cuda[:N] (default: %(default)s)')
-    serve.add_argument('--size', type=size_wh, help="processing size WxH (default: the weights' trained size)")
+    serve.add_argument('--size', type=size_wh, help="served image size WxH (default: the weights' trained size; "
+                                                    'experts: 640x480)')
     return serve
 
 
@@ -212,14 +232,18 @@ def _interrupt(signum, frame):
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; 0 after a clean stop, 1 when the server exits by itself."""
+    if args.weights and args.depth_model:
+        raise SystemExit('vision_banana serve: --weights (the unified network) or the experts (--segmentation-model, '
+                         '--depth-model), not both')
     server = TritonServer(args.weights, args.model, args.host, args.grpc_port, args.http_port, args.metrics_port,
-                          args.max_batch, args.queue_delay_us, args.device, args.size)
+                          args.max_batch, args.queue_delay_us, args.device, args.size, args.segmentation_model,
+                          args.depth_model)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.start()
-        print(f'vision_banana serve: model {server.name} ({server.size[0]}x{server.size[1]}, identity '
-              f'{server.parameters["vision_banana.identity"][:12]}) on grpc://{server.url}; log {server.log}',
-              flush=True)
+        print(f'vision_banana serve: model {server.name} ({server.parameters["vision_banana.backend"]}, '
+              f'{server.size[0]}x{server.size[1]}, identity {server.parameters["vision_banana.identity"]}) on '
+              f'grpc://{server.url}; log {server.log}', flush=True)
         return 0 if server.process.wait() == 0 else 1
     except KeyboardInterrupt:
         return 0
