@@ -202,8 +202,8 @@ class TritonServer:
 def add_parser(sub) -> argparse.ArgumentParser:
     """The `serve` subcommand and its arguments."""
     from ..cli_arguments import device_name, positive, size_wh
-    serve = sub.add_parser('serve', help='serve the unified network with Triton Inference Server on this machine '
-                                         '(for backend: triton nodes)')
+    serve = sub.add_parser('serve', help='serve the unified network (or the experts) with Triton Inference Server '
+                                         'on this machine, for backend: triton nodes')
     what = serve.add_mutually_exclusive_group()
     what.add_argument('--weights', help='safetensors weights of the unified network (default: the embedded model)')
     what.add_argument('--segmentation-model', help='serve the experts backend: Cityscapes segmentation checkpoint '
@@ -233,8 +233,8 @@ def _interrupt(signum, frame):
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; 0 after a clean stop, 1 when the server exits by itself."""
     if args.weights and args.depth_model:
-        raise SystemExit('vision_banana serve: --weights (the unified network) or the experts (--segmentation-model, '
-                         '--depth-model), not both')
+        raise ValueError('--weights (the unified network) or the experts (--segmentation-model, --depth-model), not '
+                         'both')
     server = TritonServer(args.weights, args.model, args.host, args.grpc_port, args.http_port, args.metrics_port,
                           args.max_batch, args.queue_delay_us, args.device, args.size, args.segmentation_model,
                           args.depth_model)
