@@ -69,12 +69,12 @@ class OutOfMemoryAbove(UnifiedBackend):
         self.limit = limit
         self.sizes = []
 
-    def forward(self, images, tasks):
+    def forward(self, images, tasks, intrinsics=None):
         """Raise torch.OutOfMemoryError for a batch above the limit."""
         self.sizes.append(images.shape[0])
         if images.shape[0] > self.limit:
             raise torch.OutOfMemoryError(f'CUDA out of memory (injected: {images.shape[0]} > {self.limit})')
-        return super().forward(images, tasks)
+        return super().forward(images, tasks, intrinsics)
 
 
 def test_out_of_memory_halves_the_batch_and_every_frame_is_answered(tiny_weights):
