@@ -107,11 +107,11 @@ def main(args) -> int:
                        for i in range(clients)]
             for worker in workers:
                 worker.start()
-            for _ in workers:     # every client warmed up: the statistics count from here
-                ready.get()
+            for _ in workers:     # every client warmed up: the statistics count from here (a client that died
+                ready.get(timeout=600)   # before that ends the bench instead of hanging it)
             before = _statistics(client)
             start.set()
-            answers = [results.get() for _ in workers]
+            answers = [results.get(timeout=3600) for _ in workers]
             for worker in workers:
                 worker.join()
             after = _statistics(client)
