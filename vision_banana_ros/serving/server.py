@@ -153,6 +153,8 @@ class TritonServer:
         import tritonclient.grpc as grpc
         for kind, port in self.ports.items():   # another server there would answer the readiness checks below
             with socket.socket() as probe:
+                # a listener refuses the bind; connections of a server stopped a moment ago (TIME_WAIT) must not
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind((self.host, port))
                 except OSError as exc:
