@@ -295,6 +295,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             bar.close()
     finally:
         reader.close()
+        backend.close()     # a served model's shared memory regions go with the run, as the node frees them
         for line in rejected.lines('skipped') + refused.lines('with'):
             print(line, file=sys.stderr)
         for error in read_errors:

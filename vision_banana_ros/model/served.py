@@ -114,7 +114,8 @@ class ExpertAnswers:
                       for row in cameras.float().cpu()]
         tasks = self.backend.tasks
         out = self.backend.decode(self.backend.forward(images, tasks), tasks, intrinsics)
-        painted = {'segmentation': lambda: self.backend.palette.encode_torch(out.labels).float() / 255.0,
+        # labels are painted exactly by decode already; depth and normals are painted again unrounded
+        painted = {'segmentation': lambda: out.encodings['segmentation'].float() / 255.0,
                    'depth': lambda: encode_depth_torch(out.depth), 'normals': lambda: encode_normals_torch(out.normals)}
         return torch.stack([painted[task]() for task in tasks], dim=1)
 

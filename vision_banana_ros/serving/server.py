@@ -95,11 +95,11 @@ class TritonServer:
             from ..backends.checkpoints import resolve
             width, height = size or (640, 480)
             tasks = ['segmentation'] * bool(segmentation_model) + ['depth', 'normals'] * bool(depth_model)
-            self.parameters = {served.IDENTITY: served.experts_identity(segmentation_model, depth_model),
+            folders = [str(resolve(model)) if model else '' for model in (segmentation_model, depth_model)]
+            self.parameters = {served.IDENTITY: served.experts_identity(*[f or None for f in folders]),
                                served.TASKS: ','.join(tasks), served.CANONICAL_FOCAL: 'none',
                                served.BACKEND: 'experts'}
-            checkpoints = {f'vision_banana.{task}_model': str(resolve(model)) if model else ''
-                           for task, model in (('segmentation', segmentation_model), ('depth', depth_model))}
+            checkpoints = dict(zip(('vision_banana.segmentation_model', 'vision_banana.depth_model'), folders))
         else:
             from ..model.weights import load_network, trained_size
             network = load_network(weights)
