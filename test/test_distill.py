@@ -30,7 +30,7 @@ from vision_banana_ros.model.distill import split_spans
 from vision_banana_ros.model.losses import segmentation_loss
 from vision_banana_ros.model.teachers import DISTILLATION_KEY
 from vision_banana_ros.model.train import TrainingSet
-from vision_banana_ros.model.weights import read_metadata
+from vision_banana_ros.model.weights import read_metadata, trained_size
 from vision_banana_ros.world.dataset import load_sample
 
 SIZE = '64x48'
@@ -138,7 +138,7 @@ def test_expert_teachers_and_their_licences(drive, tmp_path, capsys, monkeypatch
     depth = save('depth_anything', tmp_path / 'depth')
     summary = run(capsys, '--bag', drive, '--segmentation-model', 'nvidia/segformer-b0-finetuned-cityscapes-1024-1024',
                   '--depth-model', depth, '--init', save_tiny(tmp_path / 'tiny.safetensors'),
-                  '--out', tmp_path / 's.safetensors', '--steps', '2', '--procedural-share', '0.2')
+                  '--out', tmp_path / 's.safetensors', '--steps', '2', '--procedural-share', '0.2', '--crop', '32x32')
     by_task = {t['task']: t for t in summary['teachers']}
     assert by_task['segmentation']['commercial'] == 'no' and by_task['depth']['commercial'] == 'unclear'
     assert summary['use'].startswith('non-commercial use only')
@@ -147,6 +147,8 @@ def test_expert_teachers_and_their_licences(drive, tmp_path, capsys, monkeypatch
     assert soft.shape == (48, 64, 6) and set(np.unique(soft[..., :3])) <= set(range(19))
     probabilities = soft[..., 3:].astype(int)
     assert (np.diff(probabilities, axis=-1) <= 0).all() and (probabilities.sum(-1) <= 255 + 2).all()
+    # trained on windows, stored at the student's size
+    assert summary['training']['crop'] == [32, 32] and trained_size(tmp_path / 's.safetensors') == (48, 64)
     # a student of that student inherits the restriction through its weights
     assert teachers.describe(None, None, str(tmp_path / 's.safetensors'))[0]['commercial'] == 'no'
 

@@ -131,7 +131,7 @@ def distill(args: argparse.Namespace) -> dict:
     network = train(data, config, TrainOptions(
         out=work / 'student', minutes=args.minutes, steps=args.steps, batch=args.batch,
         lr=args.lr or (2e-3 if scratch else 3e-4), seed=args.seed, resume=args.resume, init=init, device=args.device,
-        progress=not args.quiet, checkpoint_every=args.checkpoint_every,
+        progress=not args.quiet, checkpoint_every=args.checkpoint_every, crop=args.crop,
         evaluate=progress_agreement if spread else None))
     scored = agreement(network, folder, held_names, size) if held_names else None
     summary = {
@@ -182,6 +182,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                      '%(default)s; 0: teachers only)')
     distill_parser.add_argument('--size', type=size_wh, help="student's size WxH (default: the --init weights' "
                                                              'trained size)')
+    distill_parser.add_argument('--crop', type=size_wh,
+                                help='train on random WxH windows of the frames (steps cost less; both sides '
+                                     'multiples of 32); the student still runs, and is scored, at --size')
     distill_parser.add_argument('--min-interval', type=positive_number, default=0.5,
                                 help='seconds between kept frames of a camera (default: %(default)s)')
     distill_parser.add_argument('--min-change', type=float, default=0.02,
