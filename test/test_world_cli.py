@@ -16,6 +16,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from vision_banana_ros.cli import main
 from vision_banana_ros.world import frame_seed, load_sample, read_dataset, render_frame
@@ -52,3 +53,28 @@ def test_sweep_with_the_ground_lock_adds_locked_and_oracle_tables(tiny_weights, 
     cells = json.loads(capsys.readouterr().out)
     assert all(0 <= c['frames_locked'] <= 1 and 0.0 <= c['delta1_locked'] <= 1.0
                and 0.0 <= c['delta1_median_scaled'] <= 1.0 for c in cells)
+
+
+def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):
+    # the street preset's own range is no change at all: the draw is mapped onto the same range
+    assert np.array_equal(render_frame(5, 64, 48, height_m=(1.0, 2.5)).rgb, render_frame(5, 64, 48).rgb)
+    for preset in ('street', 'wide'):
+        for i in range(6):
+            seed = frame_seed(41, i)
+            default, low = render_frame(seed, 64, 48, preset=preset), render_frame(seed, 64, 48, preset=preset,
+                                                                                  height_m=(0.2, 0.5))
+            assert 0.2 <= low.camera['height_m'] <= 0.5, (preset, i, low.camera)
+            assert low.camera['fov_deg'] == default.camera['fov_deg'], (preset, i)
+    # the command of docs/world.md, smaller
+    out = tmp_path / 'low'
+    assert main(['world', 'render', '--out', str(out), '--count', '3', '--seed', '40', '--preset', 'wide',
+                 '--size', '64x48', '--camera', 'height_m=0.2:0.5', '--camera', 'pitch_deg=-20:5',
+                 '--camera', 'fov_deg=90']) == 0
+    for name in read_dataset(out):
+        camera = load_sample(out, name).camera
+        assert 0.2 <= camera['height_m'] <= 0.5 and -20 <= camera['pitch_deg'] <= 5 and camera['fov_deg'] == 90
+    for bad, says in (('height=1', 'NAME one of'), ('height_m=0.5:0.2', 'LOW <= HIGH'),
+                      ('fov_deg=200', 'within 1..179'), ('pitch_deg=down', 'expected a number')):
+        with pytest.raises(SystemExit, match='2'):
+            main(['world', 'render', '--out', str(tmp_path / 'x'), '--count', '1', '--camera', bad])
+        assert says in capsys.readouterr().err, bad

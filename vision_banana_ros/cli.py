@@ -19,10 +19,9 @@ import argparse
 import itertools
 import json
 from pathlib import Path
-import signal
 import sys
 
-from .cli_arguments import device_name, list_of, not_negative, pairing, positive, positive_number, precision, size_wh
+from .cli_arguments import camera_setting, device_name, list_of, pairing, positive, positive_number, precision, size_wh
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -159,30 +158,14 @@ def _export(args: argparse.Namespace) -> int:
 def _world(args: argparse.Namespace) -> int:
     from .world import write_dataset
     names = write_dataset(args.out, args.count, args.seed, size=args.size, workers=args.workers,
-                          preset=args.preset)
+                          preset=args.preset, **dict(args.camera))
     print(f'wrote {len(names)} frames to {args.out}')
     return 0
 
 
 def _bag(args: argparse.Namespace) -> int:
-    if args.bag_command == 'process':
-        from .bag.process import process_bag
-        summary = process_bag(args.input, args.output, args.config, args.image_topic, args.storage)
-        print(json.dumps(summary))
-        if summary['interrupted']:
-            return 128 + getattr(signal, summary['interrupted'])
-    elif args.bag_command == 'make-sample':
-        from .bag.sample import make_sample
-        width, height = args.size
-        print(make_sample(args.output, args.frames, args.rate, (width, height), args.seed,
-                          not args.no_ground_truth, args.storage, scenes=args.scenes))
-    elif args.bag_command == 'play':
-        from .bag.play import play
-        return play(args.input, args.rate, args.clock, args.loop, args.delay)
-    else:
-        from .bag.record import record
-        return record(args.output, args.topics, args.storage, args.duration)
-    return 0
+    from .bag.cli import run
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,40 +345,14 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
                         help='street: the original distribution; wide: the broad training distribution; holdout: '
                              'appearance the wide preset never shows, for evaluation (default: %(default)s)')
+    render.add_argument('--camera', type=camera_setting, action='append', default=[], metavar='NAME=VALUE|LOW:HIGH',
+                        help="fix one of the preset's camera parameters (fov_deg, height_m, pitch_deg, roll_deg, "
+                             'yaw_deg) or draw it from another range, e.g. height_m=0.2:0.5 for a small robot '
+                             '(repeatable)')
     render.set_defaults(func=_world)
 
-    bag = sub.add_parser('bag', help='rosbag2 tools (sqlite3 and mcap, no ROS distro needed)')
-    bag_sub = bag.add_subparsers(dest='bag_command', required=True)
-    process = bag_sub.add_parser('process', help='run every camera image of a bag through the engine, at full speed')
-    process.add_argument('input')
-    process.add_argument('output')
-    process.add_argument('--config', help='node parameter file (default: the defaults)')
-    process.add_argument('--image-topic', action='append',
-                         help='camera image topic (repeatable; default: every <ns>/image* topic, one per namespace)')
-    process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')
-    sample.add_argument('output')
-    sample.add_argument('--frames', type=positive, default=30)
-    sample.add_argument('--rate', type=float, default=10.0, help='Hz (default: %(default)s)')
-    sample.add_argument('--size', type=size_wh, default=(640, 480), help='WxH (default: 640x480)')
-    sample.add_argument('--seed', type=int, default=7)
-    sample.add_argument('--scenes', type=positive, default=1,
-                        help='streets driven through in turn, the frames shared among them (default: %(default)s)')
-    sample.add_argument('--no-ground-truth', action='store_true', help='leave out the ground-truth topics')
-    sample.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    play = bag_sub.add_parser('play', help='publish a bag with rclpy (like ros2 bag play)')
-    play.add_argument('input')
-    play.add_argument('--rate', type=float, default=1.0)
-    play.add_argument('--clock', action='store_true', help='publish /clock from the bag timestamps')
-    play.add_argument('--loop', action='store_true')
-    play.add_argument('--delay', type=not_negative, default=1.0,
-                      help='seconds for discovery before the first message')
-    record = bag_sub.add_parser('record', help='record topics with rclpy (like ros2 bag record)')
-    record.add_argument('output')
-    record.add_argument('topics', nargs='+')
-    record.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    record.add_argument('--duration', type=positive_number, help='seconds, then stop (default: until Ctrl-C)')
-    bag.set_defaults(func=_bag)
+    from .bag.cli import add_parser as add_bag  # light: the module imports its work lazily
+    add_bag(sub).set_defaults(func=_bag)
 
     args = parser.parse_args(argv)
     try:

@@ -92,3 +92,25 @@ def size_wh(text: str) -> tuple[int, int]:
     if width <= 0 or height <= 0:
         raise argparse.ArgumentTypeError(f'size must be positive, got {text!r}')
     return width, height
+
+
+# What a world camera can be: a lens, a height above the ground and angles the renderer's camera model takes.
+CAMERA_LIMITS = {'fov_deg': (1.0, 179.0), 'height_m': (0.05, 50.0), 'pitch_deg': (-89.0, 89.0),
+                 'roll_deg': (-180.0, 180.0), 'yaw_deg': (-180.0, 180.0)}
+
+
+def camera_setting(text: str) -> tuple[str, float | tuple[float, float]]:
+    """'NAME=VALUE' (fixed) or 'NAME=LOW:HIGH' (drawn uniformly) for one camera parameter of the world."""
+    name, _, value = text.partition('=')
+    if name not in CAMERA_LIMITS or not value:
+        raise argparse.ArgumentTypeError(f'expected NAME=VALUE or NAME=LOW:HIGH with NAME one of '
+                                         f'{", ".join(CAMERA_LIMITS)}, got {text!r}')
+    try:
+        values = [float(part) for part in value.split(':')]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{name}: expected a number or LOW:HIGH, got {value!r}') from None
+    low, high = CAMERA_LIMITS[name]
+    if len(values) > 2 or not all(low <= v <= high for v in values) or values != sorted(values):
+        raise argparse.ArgumentTypeError(f'{name}: {value!r} must be one value or LOW:HIGH (LOW <= HIGH), within '
+                                         f'{low:g}..{high:g}')
+    return name, values[0] if len(values) == 1 else tuple(values)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import lighting
-from .presets import Preset, randomise_appearance
+from .presets import camera_draws, Preset, randomise_appearance
 from .scene import Camera, Scene
 from .shapes import IGNORE, POLE, Shapes, VEGETATION, WALL
 from .textures import hsv, NOISE, TILES
@@ -305,11 +305,10 @@ class Room(Shapes):
 def generate_room(rng: np.random.Generator, width: int, height: int, kind: Preset,
                   overrides: dict) -> tuple[Scene, Camera]:
     """An indoor scene of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges
-    (its height kept 0.3 m under the ceiling); overrides fix camera parameters as on the street.
+    (its height kept 0.3 m under the ceiling); overrides fix camera parameters or give their ranges as on the street.
     """
     room = Room(rng, str(rng.choice(kind.indoor_kinds)))
-    draws = {k: room.u(*r) for k, r in kind.camera.items()}
-    draws.update({k: float(overrides[k]) for k in kind.camera if k in overrides})
+    draws = camera_draws({k: room.u(*r) for k, r in kind.camera.items()}, kind.camera, overrides)
     x = float(overrides.get('x_m', room.camera_x()))
     offset = tuple(room.u(-1, 1) * kind.principal * side for side in (width, height))
     camera = Camera.create(width, height, draws['fov_deg'], min(draws['height_m'], room.height - 0.3),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import lighting
-from .presets import Preset, randomise_appearance
+from .presets import camera_draws, Preset, randomise_appearance
 from .props import StreetProps
 from .scene import Camera, Scene
 from .shapes import BUILDING, FENCE, IGNORE, POLE, ROAD, SIDEWALK, TERRAIN, VEGETATION, WALL
@@ -351,11 +351,10 @@ class OpenSpace(StreetProps):
 def generate_open_space(rng: np.random.Generator, width: int, height: int, kind: Preset,
                         overrides: dict) -> tuple[Scene, Camera]:
     """An open space of one of the preset's kinds and the camera in it, drawn from the preset's camera ranges;
-    overrides fix camera parameters as on the street.
+    overrides fix camera parameters or give their ranges as on the street.
     """
     space = OpenSpace(rng, str(rng.choice(kind.open_kinds)))
-    draws = {k: space.u(*r) for k, r in kind.camera.items()}
-    draws.update({k: float(overrides[k]) for k in kind.camera if k in overrides})
+    draws = camera_draws({k: space.u(*r) for k, r in kind.camera.items()}, kind.camera, overrides)
     x = float(overrides.get('x_m', space.draw_camera_x()))
     offset = tuple(space.u(-1, 1) * kind.principal * side for side in (width, height))
     camera = Camera.create(width, height, draws['fov_deg'], draws['height_m'], draws['pitch_deg'], draws['roll_deg'],

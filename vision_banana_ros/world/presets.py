@@ -81,6 +81,24 @@ PRESETS = {
 }
 
 
+def camera_draws(draws: dict[str, float], ranges: dict, overrides: dict) -> dict[str, float]:
+    """A frame's camera parameters: the preset's `draws` from its `ranges`, with `overrides` applied. An override
+    is a value (the parameter fixed) or a (low, high) range: the preset's draw is then mapped linearly onto it, so
+    that a range changes the camera and nothing else in the frame (the random stream is the same).
+    """
+    draws = dict(draws)
+    for key, value in overrides.items():
+        if key not in ranges:
+            continue
+        if isinstance(value, (tuple, list)):
+            low, high = ranges[key]
+            share = min(max((draws[key] - low) / (high - low), 0.0), 1.0)
+            draws[key] = float(value[0]) + share * (float(value[1]) - float(value[0]))
+        else:
+            draws[key] = float(value)
+    return draws
+
+
 def preset(name: str) -> Preset:
     """The preset called `name`; a ValueError names the known ones."""
     if name not in PRESETS:

@@ -209,8 +209,9 @@ def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool 
                  preset: str = 'street', **overrides) -> Frame:
     """A random street scene from `seed` (same seed, size, preset and options -> identical arrays). `preset`:
     street, wide or holdout (`world.presets`). `noise=False` renders through a clean sensor (same scene and ground
-    truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m) or scene
-    options (curve, junction, traffic): see `scene.generate`.
+    truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m), or give a
+    (low, high) range to draw one of the first five from, or set scene options (curve, junction, traffic): see
+    `scene.generate`.
     """
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')

@@ -32,7 +32,7 @@ import numpy as np
 from . import lighting
 from .lighting import Lighting
 from .mesh import MeshBuilder
-from .presets import Preset, preset, randomise_appearance, STREET_CAMERA
+from .presets import camera_draws, Preset, preset, randomise_appearance, STREET_CAMERA
 from .props import StreetProps
 from .shapes import ROAD, SIDEWALK, TERRAIN
 from .textures import ASPHALT, hsv, Materials, NOISE
@@ -209,7 +209,7 @@ class _Street(StreetProps):
         draws = {k: u(*r) for k, r in ranges.items()}
         if ranges is STREET_CAMERA:   # mostly along the street
             draws['yaw_deg'] = float(np.clip(rng.normal(0, 8), *ranges['yaw_deg']))
-        draws.update({k: float(overrides[k]) for k in ranges if k in overrides})
+        draws = camera_draws(draws, ranges, overrides)
         forward_lanes = [k for k in range(self.lanes) if not self.two_way or -self.hw + (k + 0.5) * self.lane_w > 0]
         on_road = rng.random() >= self.preset.sidewalk
         lane_x = -self.hw + (int(rng.choice(forward_lanes)) + 0.5) * self.lane_w + rng.normal(0, 0.3)
@@ -355,8 +355,8 @@ class _Street(StreetProps):
 def generate(rng: np.random.Generator, width: int, height: int, preset_name: str = 'street',
              **overrides) -> tuple[Scene, Camera]:
     """A random street of a preset (`presets.PRESETS`) and the camera looking at it. Overrides fix camera
-    parameters (keys of `CAMERA_RANGES`, plus x_m) or scene options: curve (1/m, 0 = straight), junction (bool),
-    traffic (bool: vehicles and people).
+    parameters (keys of `CAMERA_RANGES`, plus x_m) or give them a (low, high) range (`presets.camera_draws`), or
+    set scene options: curve (1/m, 0 = straight), junction (bool), traffic (bool: vehicles and people).
     """
     unknown = set(overrides) - set(CAMERA_RANGES) - set(SCENE_OPTIONS)
     if unknown:
