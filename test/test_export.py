@@ -56,3 +56,24 @@ def test_triton_repository_is_a_valid_model_config_with_the_identity(tmp_path, c
     with torch.inference_mode():
         expected = load_network(tiny_weights)(images, torch.arange(3)).numpy()
     np.testing.assert_allclose(session.run(['answers'], {'images': images.numpy()})[0], expected, atol=TOLERANCE)
+
+
+def test_served_experts_paint_unknown_depth_as_unknown_not_far():
+    import torch
+
+    from vision_banana_ros.backends.base import DenseOutputs
+    from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, decode_normals_torch
+    from vision_banana_ros.model.served import paint
+    out = DenseOutputs()
+    out.depth = torch.tensor([[[2.5, float('nan'), float('inf'), 40.0]]])
+    out.normals = torch.tensor([[[[0.0, float('nan'), 0.0, 0.6]], [[0.0, float('nan'), -1.0, 0.0]],
+                                 [[1.0, float('nan'), 0.0, 0.8]]]])
+    out.labels = torch.tensor([[[0, 1, 10, 13]]])
+    out.encodings['segmentation'] = CITYSCAPES.encode_torch(out.labels)
+    painted = paint(out, ('segmentation', 'depth', 'normals'))
+    assert painted.shape == (1, 3, 3, 1, 4)
+    assert torch.equal(CITYSCAPES.decode_torch((painted[:, 0] * 255).round().to(torch.uint8))[0], out.labels)
+    depth = decode_depth_torch(painted[:, 1])
+    assert torch.isnan(depth[0, 0, 1]) and torch.isposinf(depth[0, 0, 2])      # unknown stays unknown, far stays far
+    assert torch.allclose(depth[0, 0, [0, 3]], torch.tensor([2.5, 40.0]), rtol=1e-3)
+    assert torch.allclose(decode_normals_torch(painted[:, 2]), out.normals, atol=1e-6, equal_nan=True)

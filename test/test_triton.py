@@ -86,6 +86,7 @@ def test_served_experts_are_the_in_process_experts_with_each_frames_camera(tmp_p
     assert (answers.labels == expected.labels).float().mean() >= 0.999
     finite = torch.isfinite(expected.depth)
     assert torch.allclose(answers.depth[finite], expected.depth[finite], rtol=2e-3)    # painted along the walk
+    assert torch.equal(torch.isnan(answers.depth), torch.isnan(expected.depth))        # unknown is not far
     cosine = (answers.normals * expected.normals).sum(1)
     valid = torch.isfinite(expected.normals).all(1)
     assert torch.equal(torch.isfinite(cosine), valid)

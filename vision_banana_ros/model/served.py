@@ -107,17 +107,26 @@ class ExpertAnswers:
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor, cameras: torch.Tensor) -> torch.Tensor:
         """Images N x 3 x H x W, cameras N x 4 (fx, fy, cx, cy; NaN unknown) -> answers N x T x 3 x H x W."""
-        from ..codecs import encode_depth_torch, encode_normals_torch
         from ..geometry import Intrinsics
         height, width = images.shape[-2:]
         intrinsics = [Intrinsics(*row.tolist(), width, height) if bool(torch.isfinite(row).all()) else None
                       for row in cameras.float().cpu()]
         tasks = self.backend.tasks
-        out = self.backend.decode(self.backend.forward(images, tasks), tasks, intrinsics)
-        # labels are painted exactly by decode already; depth and normals are painted again unrounded
-        painted = {'segmentation': lambda: out.encodings['segmentation'].float() / 255.0,
-                   'depth': lambda: encode_depth_torch(out.depth), 'normals': lambda: encode_normals_torch(out.normals)}
-        return torch.stack([painted[task]() for task in tasks], dim=1)
+        return paint(self.backend.decode(self.backend.forward(images, tasks), tasks, intrinsics), tasks)
+
+
+def paint(out, tasks: tuple[str, ...]) -> torch.Tensor:
+    """Decoded answers (DenseOutputs) painted again as the network paints them, N x T x 3 x H x W: labels exactly
+    as decode painted them, depth and normals unrounded. Unknown depth (NaN) is painted NaN, which the depth decode
+    returns as NaN: the walk's far end would make it +inf, free space to an obstacle layer (REP 118).
+    """
+    from ..codecs import encode_depth_torch, encode_normals_torch
+
+    def depth() -> torch.Tensor:
+        return encode_depth_torch(out.depth).masked_fill(torch.isnan(out.depth)[:, None], float('nan'))
+    painted = {'segmentation': lambda: out.encodings['segmentation'].float() / 255.0, 'depth': depth,
+               'normals': lambda: encode_normals_torch(out.normals)}   # a NaN normal paints grey, decoded NaN
+    return torch.stack([painted[task]() for task in tasks], dim=1)
 
 
 def model_config(name: str, tasks: int, height: int, width: int, params: dict[str, str], max_batch: int = 8,
