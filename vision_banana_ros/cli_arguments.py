@@ -100,7 +100,7 @@ CAMERA_LIMITS = {'fov_deg': (1.0, 179.0), 'height_m': (0.05, 50.0), 'pitch_deg':
 
 
 def camera_setting(text: str) -> tuple[str, float | tuple[float, float]]:
-    """'NAME=VALUE' (fixed) or 'NAME=LOW:HIGH' (drawn uniformly) for one camera parameter of the world."""
+    """'NAME=VALUE' (fixed) or 'NAME=LOW:HIGH' (drawn from that range) for one camera parameter of the world."""
     name, _, value = text.partition('=')
     if name not in CAMERA_LIMITS or not value:
         raise argparse.ArgumentTypeError(f'expected NAME=VALUE or NAME=LOW:HIGH with NAME one of '
