@@ -271,6 +271,10 @@ def test_class_balance_weights_favour_rare_classes():
     assert weights[sky] == pytest.approx(1.0)           # the median class
     assert weights[pole] == pytest.approx(3.0)          # (9 / 1) ** 0.5
     assert weights[car] == 1.0                          # absent
+    # a set counted in chunks (more rows than one chunk holds) weighs as the same pixels counted at once
+    many = torch.randint(0, 19, (3, 50000, 2), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
+    many[0, :7] = 5
+    assert torch.equal(class_balance_weights(many), class_balance_weights(many.reshape(-1)))
     labels = torch.tensor([0, 0, 5], dtype=torch.uint8).repeat(10)
     one_sided = segmentation_loss(CITYSCAPES.encode_torch(torch.zeros(1, 1, 30, dtype=torch.uint8)).float() / 255,
                                   labels.view(1, 1, 30))
