@@ -162,6 +162,11 @@ def test_errors_are_one_line(drive, tmp_path, capsys):
     assert 'cannot load depth checkpoint' in capsys.readouterr().err
     assert main([*base, '--bag', str(drive), '--teacher', 'unified', '--image-topic', '/nope/image']) == 2
     assert 'has no image topic' in capsys.readouterr().err
+    crop = ['distill', '--out', str(tmp_path / 'c.safetensors'), '--steps', '1', '--init', str(tiny), '--bag',
+            str(drive), '--teacher', 'unified', '--crop', '30x32']
+    assert main(crop) == 2
+    assert 'both sides must be multiples of 32' in capsys.readouterr().err
+    assert not (tmp_path / 'c.distill').exists()     # refused before the teachers label anything
     make_sample(tmp_path / 'one', frames=1, size=(32, 24), progress=False)
     assert main([*base, '--bag', str(tmp_path / 'one'), '--teacher', 'unified']) == 2
     assert 'nothing to hold out' in capsys.readouterr().err

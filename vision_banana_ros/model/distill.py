@@ -91,7 +91,7 @@ def distill(args: argparse.Namespace) -> dict:
     from .distill_cache import cache_folder, cache_key, label_bags, load_labelled
     from .network import NetworkConfig
     from .teachers import describe, DISTILLATION_KEY, inherited_restriction, SOFT_K
-    from .train import train, TrainingSet, TrainOptions
+    from .train import check_crop, train, TrainingSet, TrainOptions
     from .weights import DEFAULT_WEIGHTS, load_network, read_metadata, save_network, trained_size
     out = Path(args.out)
     if out.suffix != '.safetensors':
@@ -105,6 +105,7 @@ def distill(args: argparse.Namespace) -> dict:
     else:
         size = (trained_size(init) if init else None) or (240, 320)
         size = size[::-1]
+    check_crop(args.crop, config.stride)   # before labelling, which may take hours
     unified = None if args.teacher is None else args.teacher.partition(':')[2]
     teachers = describe(args.segmentation_model, args.depth_model, unified)
     key = cache_key(args.bag, args.image_topic, args.depth_topic, args.min_interval, args.min_change,

@@ -55,6 +55,11 @@ class NetworkConfig:
         if not self.tasks or any(t not in TASKS for t in self.tasks):
             raise ValueError(f'network config: tasks must be a non-empty subset of {TASKS}, got {self.tasks}')
 
+    @property
+    def stride(self) -> int:
+        """Input sides that are multiples of this need no padding."""
+        return 2 ** len(self.encoder_widths)
+
     def to_dict(self) -> dict:
         """The configuration as plain values (weights file metadata)."""
         return asdict(self)
@@ -167,7 +172,7 @@ class VisionBananaNet(nn.Module):
     @property
     def stride(self) -> int:
         """Input sides that are multiples of this need no padding."""
-        return 2 ** len(self.config.encoder_widths)
+        return self.config.stride
 
     def forward(self, images: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
         """Answer images (N x T x 3 x H x W) of images of any size (padded to the stride and cropped back)."""

@@ -226,6 +226,15 @@ def _losses(network, images, batch, task_ids, class_weights, device, precision) 
                         for i, task in enumerate(network.config.tasks)])
 
 
+def check_crop(crop: tuple[int, int] | None, stride: int) -> None:
+    """Refuse training windows (W, H) whose sides are not multiples of the network's `stride`."""
+    if crop and any(side % stride for side in crop):
+        # A padded window puts padding in the network's last rows or columns, where the loss never looks; whole
+        # frames at inference put real pixels there, for a network that never learned them (seen: road at 1.6 m
+        # painted 60 m away).
+        raise ValueError(f'--crop {crop[0]}x{crop[1]}: both sides must be multiples of {stride}')
+
+
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
     """Train the unified network of `config` on `data` within the budget and return it."""
     if (options.minutes is None) == (options.steps is None):
@@ -248,12 +257,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
         network.canonical_focal = CANONICAL_FOCAL if options.canonical_depth else None
-    if options.crop and any(side % network.stride for side in options.crop):
-        # A padded window puts padding in the network's last rows or columns, where the loss never looks; whole
-        # frames at inference put real pixels there, for a network that never learned them (seen: road at 1.6 m
-        # painted 60 m away).
-        raise ValueError(f'--crop {options.crop[0]}x{options.crop[1]}: both sides must be multiples of '
-                         f'{network.stride}')
+    check_crop(options.crop, network.stride)
     # Whole frames at inference are best at the size the network saw: it reads a pixel's viewing ray from the
     # frame borders (stage-7 weights, trained at 256x192, lost 1.5 deg of normals run at 320x240).
     trained_size = options.crop[::-1] if options.crop else tuple(data.rgb.shape[1:3])
