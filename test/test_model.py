@@ -211,7 +211,7 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
     rows, cols = np.mgrid[0:h, 0:w]
     frames = []
     for n in range(3):
-        position = (1000 * n + 20 * rows + cols).astype(np.float32)    # says which sample, row and column
+        position = (200 * n + 16 * rows + cols).astype(np.float32)    # which sample, row and column; float16-exact
         normals = np.zeros((h, w, 3), np.float32)
         normals[..., 0] = 0.6
         normals[..., 2] = -0.8
@@ -225,14 +225,19 @@ def test_crops_are_one_window_of_one_sample_in_every_target():
     for depth, labels, normals in zip(batch['depth'], batch['segmentation'], batch['normals']):
         flipped = depth[0, 1] < depth[0, 0]
         window = depth.flip(-1) if flipped else depth
-        sample, corner = divmod(int(window[0, 0]), 1000)
-        top, left = divmod(corner, 20)
+        sample, corner = divmod(int(window[0, 0]), 200)
+        top, left = divmod(corner, 16)
         assert top + 4 <= h and left + 5 <= w
         torch.testing.assert_close(window, torch.from_numpy(frames[sample].depth[top:top + 4, left:left + 5]))
         assert torch.equal(labels, (depth % 19).to(torch.uint8))
         assert torch.allclose(normals[0], torch.full((4, 5), -0.6 if flipped else 0.6), atol=1e-3)  # float16
     with pytest.raises(ValueError, match='crop 17x4'):
         data.batch(2, torch.Generator(), torch.device('cpu'), crop=(17, 4))
+    # draws weigh the samples: one never drawn, one drawn three times as often as the other
+    data.draws = torch.tensor([0.0, 3.0, 1.0])
+    batch = data.batch(4000, torch.Generator().manual_seed(4), torch.device('cpu'), augmented=False)
+    drawn = torch.bincount(batch['depth'].amax(dim=(1, 2)).long() // 200, minlength=3)
+    assert drawn[0] == 0 and 2.6 < drawn[1] / drawn[2] < 3.4
 
 
 def test_training_set_fills_from_a_generator_and_names_what_is_wrong():
@@ -271,10 +276,15 @@ def test_class_balance_weights_favour_rare_classes():
     assert weights[sky] == pytest.approx(1.0)           # the median class
     assert weights[pole] == pytest.approx(3.0)          # (9 / 1) ** 0.5
     assert weights[car] == 1.0                          # absent
-    # a set counted in chunks (more rows than one chunk holds) weighs as the same pixels counted at once
-    many = torch.randint(0, 19, (3, 50000, 2), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
+    # a set counted in chunks (more pixels than one chunk of 2 ** 24 holds) weighs as the same pixels counted at
+    # once, and a map drawn twice as often counts twice
+    many = torch.randint(0, 19, (3, 3000, 2000), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
     many[0, :7] = 5
-    assert torch.equal(class_balance_weights(many), class_balance_weights(many.reshape(-1)))
+    assert torch.equal(class_balance_weights(many), class_balance_weights(many.reshape(1, -1)))
+    assert torch.equal(class_balance_weights(many, draws=torch.tensor([2.0, 1.0, 1.0])),
+                       class_balance_weights(torch.cat([many[:1], many])))
+    assert not torch.equal(class_balance_weights(many, draws=torch.tensor([2.0, 1.0, 1.0])),
+                           class_balance_weights(many))
     labels = torch.tensor([0, 0, 5], dtype=torch.uint8).repeat(10)
     one_sided = segmentation_loss(CITYSCAPES.encode_torch(torch.zeros(1, 1, 30, dtype=torch.uint8)).float() / 255,
                                   labels.view(1, 1, 30))

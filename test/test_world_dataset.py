@@ -93,6 +93,21 @@ def test_training_reads_a_rendered_set_and_names_a_wrong_size(tmp_path, capsys):
     assert (tmp_path / 'b' / 'weights.safetensors').exists()
 
 
+def test_a_training_set_listed_twice_is_loaded_once_and_drawn_twice_as_often(tmp_path):
+    from argparse import Namespace
+
+    from vision_banana_ros.model.experiment import load_training_set
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    for folder, seed in ((first, 4), (second, 5)):
+        assert main(['world', 'render', '--out', str(folder), '--count', '2', '--seed', str(seed),
+                     '--size', '32x24']) == 0
+    args = Namespace(size=(32, 24), render=None, data=f'{first},{second},{first}')
+    data = load_training_set(args)
+    assert len(data) == 4 and data.draws.tolist() == [2.0, 2.0, 1.0, 1.0]
+    assert np.array_equal(data.rgb[2].numpy(), load_sample(second, '000000').rgb)
+    assert load_training_set(Namespace(size=(32, 24), render=None, data=f'{first},{second}')).draws is None
+
+
 def test_not_a_dataset(tmp_path):
     with pytest.raises(ValueError, match='rgb'):
         read_dataset(tmp_path)

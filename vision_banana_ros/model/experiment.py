@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 from pathlib import Path
 
@@ -64,10 +65,16 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
                                  f'{frame.rgb.shape[1]}x{frame.rgb.shape[0]}')
             yield frame
 
-    folders = args.data.split(',')
-    count = sum(len(read_dataset(folder)) for folder in folders)
-    frames = (frame for folder in folders for frame in iter_samples(folder))
-    return TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=count)), count)
+    # A folder listed n times is loaded once and drawn n times as often: a street set counted three times beside
+    # the wide sets took three copies of its frames in memory.
+    times = collections.Counter(args.data.split(','))
+    counts = {folder: len(read_dataset(folder)) for folder in times}
+    frames = (frame for folder in times for frame in iter_samples(folder))
+    data = TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=sum(counts.values()))),
+                                   sum(counts.values()))
+    if any(n > 1 for n in times.values()):
+        data.draws = torch.cat([torch.full((counts[folder],), float(n)) for folder, n in times.items()])
+    return data
 
 
 def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,

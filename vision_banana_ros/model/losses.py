@@ -41,16 +41,22 @@ LOG_DEPTH_RANGE = (0.1, 300.0)  # metres; beyond it the log-depth term is flat (
 
 
 def class_balance_weights(labels: torch.Tensor, palette: Palette = CITYSCAPES, power: float = 0.5,
-                          limit: float = 10.0) -> torch.Tensor:
+                          limit: float = 10.0, draws: torch.Tensor | None = None) -> torch.Tensor:
     """Per palette entry cross-entropy weights (median frequency / frequency) ** power from the label maps of a
-    training set, clipped to [1 / limit, limit]: thin and rare classes (poles, signs, people) count for more
-    than road and sky. Classes absent from the labels get weight 1.
+    training set (N x H x W; each map counted `draws`[i] times where given, as training draws it), clipped to
+    [1 / limit, limit]: thin and rare classes (poles, signs, people) count for more than road and sky. Classes
+    absent from the labels get weight 1.
     """
     counts = torch.zeros(256, dtype=torch.float64)
+    maps = labels.reshape(len(labels), -1)
+    draws = torch.ones(len(maps)) if draws is None else draws.cpu()
     # bincount needs int64: converted a few hundred maps at a time, not the whole set at once (9 GB for 14 800
     # frames at 320x240, on top of the set itself: that ran out of 24 GB)
-    for chunk in labels.reshape(-1, labels.shape[-1]).split(1 << 16):
-        counts += torch.bincount(chunk.reshape(-1).long().cpu(), minlength=256).double()
+    per_chunk = max(1, (1 << 24) // max(1, maps.shape[1]))
+    for chunk, times in zip(maps.split(per_chunk), draws.split(per_chunk)):
+        for value in times.unique():
+            counts += float(value) * torch.bincount(chunk[times == value].reshape(-1).long().cpu(),
+                                                    minlength=256).double()
     counts = counts[torch.as_tensor(palette.ids)]
     present = counts > 0
     if not present.any():
