@@ -166,6 +166,8 @@ def test_errors_are_one_line(drive, tmp_path, capsys):
             str(drive), '--teacher', 'unified', '--crop', '30x32']
     assert main(crop) == 2
     assert 'both sides must be multiples of 32' in capsys.readouterr().err
+    assert main([*crop[:-1], '1024x32']) == 2
+    assert '--crop 1024x32 does not fit in the' in capsys.readouterr().err
     assert not (tmp_path / 'c.distill').exists()     # refused before the teachers label anything
     make_sample(tmp_path / 'one', frames=1, size=(32, 24), progress=False)
     assert main([*base, '--bag', str(tmp_path / 'one'), '--teacher', 'unified']) == 2

@@ -261,6 +261,8 @@ def test_training_refuses_crops_the_network_would_pad(tmp_path):
     data = _synthetic_set(h=64, w=64)
     with pytest.raises(ValueError, match='--crop 32x48: both sides must be multiples of 32'):
         train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 48), progress=False))
+    with pytest.raises(ValueError, match='--crop 96x32 does not fit in the 64x64 frames'):
+        train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(96, 32), progress=False))
     train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 64), progress=False))
     assert trained_size(tmp_path / 'weights.safetensors') == (64, 32)   # what it saw: 32 wide, 64 high
 

@@ -88,6 +88,9 @@ def test_training_reads_a_rendered_set_and_names_a_wrong_size(tmp_path, capsys):
     assert main(['world', 'render', '--out', str(data), '--count', '2', '--seed', '4', '--size', '64x32']) == 0
     assert main(['train', '--data', str(data), '--size', '64x64', '--steps', '1', '--out', str(tmp_path / 'a')]) == 2
     assert 'frames must be 64x64 (--size), found 64x32' in capsys.readouterr().err
+    assert main(['train', '--data', str(tmp_path / 'absent'), '--size', '64x32', '--crop', '96x32', '--steps', '1',
+                 '--out', str(tmp_path / 'a')]) == 2     # refused before any frame is read
+    assert '--crop 96x32 does not fit in the 64x32 frames' in capsys.readouterr().err
     assert main(['train', '--data', str(data), '--size', '64x32', '--steps', '1', '--batch', '2',
                  '--out', str(tmp_path / 'b')]) == 0
     assert (tmp_path / 'b' / 'weights.safetensors').exists()

@@ -105,7 +105,7 @@ def distill(args: argparse.Namespace) -> dict:
     else:
         size = (trained_size(init) if init else None) or (240, 320)
         size = size[::-1]
-    check_crop(args.crop, config.stride)   # before labelling, which may take hours
+    check_crop(args.crop, config.stride, size)   # before labelling, which may take hours
     unified = None if args.teacher is None else args.teacher.partition(':')[2]
     teachers = describe(args.segmentation_model, args.depth_model, unified)
     key = cache_key(args.bag, args.image_topic, args.depth_topic, args.min_interval, args.min_change,

@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from .network import NetworkConfig, parameter_count, VisionBananaNet
-from .train import train, TrainingSet, TrainOptions
+from .train import check_crop, train, TrainingSet, TrainOptions
 from .weights import read_metadata
 from ..tasks import TASKS
 
@@ -97,6 +97,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 
 def run_training(args: argparse.Namespace) -> int:
     """Train the models the arguments ask for and print the report; return 0."""
+    check_crop(args.crop, NetworkConfig().stride, args.size)   # before loading, which may take minutes
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
                           init=args.init, device=args.device, augmented=not args.no_augment,

@@ -233,8 +233,12 @@ def _losses(network, images, batch, task_ids, class_weights, device, precision) 
                         for i, task in enumerate(network.config.tasks)])
 
 
-def check_crop(crop: tuple[int, int] | None, stride: int) -> None:
-    """Refuse training windows (W, H) whose sides are not multiples of the network's `stride`."""
+def check_crop(crop: tuple[int, int] | None, stride: int, size: tuple[int, int]) -> None:
+    """Refuse training windows (W, H) larger than the frames' `size` (W, H) or whose sides are not multiples of
+    the network's `stride`.
+    """
+    if crop and (crop[0] > size[0] or crop[1] > size[1]):
+        raise ValueError(f'--crop {crop[0]}x{crop[1]} does not fit in the {size[0]}x{size[1]} frames (--size)')
     if crop and any(side % stride for side in crop):
         # A padded window puts padding in the network's last rows or columns, where the loss never looks; whole
         # frames at inference put real pixels there, for a network that never learned them (seen: road at 1.6 m
@@ -264,7 +268,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
         network.canonical_focal = CANONICAL_FOCAL if options.canonical_depth else None
-    check_crop(options.crop, network.stride)
+    check_crop(options.crop, network.stride, tuple(data.rgb.shape[2:0:-1]))
     # Whole frames at inference are best at the size the network saw: it reads a pixel's viewing ray from the
     # frame borders (stage-7 weights, trained at 256x192, lost 1.5 deg of normals run at 320x240).
     trained_size = options.crop[::-1] if options.crop else tuple(data.rgb.shape[1:3])
