@@ -20,7 +20,7 @@ import pytest
 
 from vision_banana_ros.world import lighting, render_frame
 from vision_banana_ros.world.indoor import KINDS, Room
-from vision_banana_ros.world.presets import PRESETS, randomise_appearance, STREET_CAMERA, WIDE_CAMERA
+from vision_banana_ros.world.presets import CAMERA_LIMITS, PRESETS, randomise_appearance, STREET_CAMERA, WIDE_CAMERA
 from vision_banana_ros.world.scene import generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
 from vision_banana_ros.world.textures import hsv, Materials, NOISE, STRIPES, TILES
@@ -48,6 +48,13 @@ def test_cameras_fill_the_preset_ranges(preset, ranges):
         assert values.max() - values.min() > 0.6 * (high - low), key
     offsets = [abs(c.cx - (c.width - 1) / 2) / c.width for c in cameras]
     assert max(offsets) <= PRESETS[preset].principal + 1e-9 and max(offsets) > PRESETS[preset].principal / 2
+
+
+def test_every_preset_camera_lies_within_what_a_world_camera_can_be():
+    for preset in PRESETS.values():
+        assert set(preset.camera) == set(CAMERA_LIMITS), preset.name
+        for key, (low, high) in preset.camera.items():
+            assert CAMERA_LIMITS[key][0] <= low <= high <= CAMERA_LIMITS[key][1], (preset.name, key)
 
 
 def test_wide_cameras_reach_what_the_street_never_shows():

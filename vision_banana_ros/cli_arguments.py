@@ -94,13 +94,9 @@ def size_wh(text: str) -> tuple[int, int]:
     return width, height
 
 
-# What a world camera can be: a lens, a height above the ground and angles the renderer's camera model takes.
-CAMERA_LIMITS = {'fov_deg': (1.0, 179.0), 'height_m': (0.05, 50.0), 'pitch_deg': (-89.0, 89.0),
-                 'roll_deg': (-180.0, 180.0), 'yaw_deg': (-180.0, 180.0)}
-
-
 def camera_setting(text: str) -> tuple[str, float | tuple[float, float]]:
     """'NAME=VALUE' (fixed) or 'NAME=LOW:HIGH' (drawn from that range) for one camera parameter of the world."""
+    from .world.presets import CAMERA_LIMITS
     name, _, value = text.partition('=')
     if name not in CAMERA_LIMITS or not value:
         raise argparse.ArgumentTypeError(f'expected NAME=VALUE or NAME=LOW:HIGH with NAME one of '
