@@ -96,6 +96,22 @@ def test_served_experts_are_the_in_process_experts_with_each_frames_camera(tmp_p
     assert not torch.allclose(answers.normals[1][:, both], answers.normals[2][:, both], atol=1e-2)
 
 
+def test_one_served_expert_leaves_the_other_checkpoint_empty(tmp_path):
+    from tiny_experts import save
+
+    from vision_banana_ros.model.served import experts_identity
+    segmentation = str(save('segformer', tmp_path / 'seg'))
+    served = TritonServer(size=(96, 64), segmentation_model=segmentation)   # configured, not started
+    assert served.parameters['vision_banana.identity'] == experts_identity(segmentation, None)
+    assert served.parameters['vision_banana.tasks'] == 'segmentation'
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+    config = text_format.Parse(served._config, model_config_pb2.ModelConfig())
+    assert 'vision_banana.depth_model' in config.parameters
+    assert config.parameters['vision_banana.depth_model'].string_value == ''     # python_model reads None
+    assert config.parameters['vision_banana.segmentation_model'].string_value == str(Path(segmentation).resolve())
+
+
 def test_another_model_is_refused(server, tmp_path):
     other = save_tiny(tmp_path / 'other.safetensors', seed=1)
     with pytest.raises(ValueError, match='triton_model .*is another model'):

@@ -95,11 +95,13 @@ class TritonServer:
             from ..backends.checkpoints import resolve
             width, height = size or (640, 480)
             tasks = ['segmentation'] * bool(segmentation_model) + ['depth', 'normals'] * bool(depth_model)
-            folders = [str(resolve(model)) if model else '' for model in (segmentation_model, depth_model)]
-            self.parameters = {served.IDENTITY: served.experts_identity(*[f or None for f in folders]),
+            folders = [str(resolve(model)) if model else None for model in (segmentation_model, depth_model)]
+            self.parameters = {served.IDENTITY: served.experts_identity(*folders),
                                served.TASKS: ','.join(tasks), served.CANONICAL_FOCAL: 'none',
                                served.BACKEND: 'experts'}
-            checkpoints = dict(zip(('vision_banana.segmentation_model', 'vision_banana.depth_model'), folders))
+            # Triton's config parameters are strings: a missing checkpoint is '' (python_model reads it as None)
+            checkpoints = dict(zip(('vision_banana.segmentation_model', 'vision_banana.depth_model'),
+                                   (folder or '' for folder in folders)))
         else:
             from ..model.weights import load_network, trained_size
             network = load_network(weights)
