@@ -13,15 +13,18 @@
 # limitations under the License.
 
 """Ground-locked scale on procedural frames with exact depth: the lock recovers a known scale factor, the plane
-gives the camera's pitch and roll, and it refuses (unscaled) when it sees too little ground or no single plane.
+gives the camera's pitch and roll, and it refuses (unscaled) when it sees too little ground or no single plane;
+with the camera's mounting known (tf) it locks to that plane without a fit.
 """
 import math
 
 import numpy as np
 import pytest
+from transforms3d.quaternions import mat2quat
 
-from vision_banana_ros.geometry import Intrinsics
-from vision_banana_ros.geometry.ground import fit_ground, GROUND_CLASSES, GroundLock, GroundPlane
+from vision_banana_ros.evaluation.sweep import ground_up
+from vision_banana_ros.geometry import Intrinsics, RigidTransform
+from vision_banana_ros.geometry.ground import camera_mounting, fit_ground, GROUND_CLASSES, GroundLock, GroundPlane
 from vision_banana_ros.world import render_frame
 
 W, H = 160, 120
@@ -114,3 +117,61 @@ def test_the_scale_is_smoothed_in_log_space():
     second = lock.update(frame.depth * 4.0, frame.labels, intrinsics, height)
     # log scale halfway between 1 (the first frame's) and 1/4 (this frame's alone)
     assert first.scale == pytest.approx(1.0, abs=0.01) and second.scale == pytest.approx(0.5, rel=0.02)
+
+
+def test_a_known_mounting_locks_without_a_fit_and_matches_the_world_camera():
+    # street frames: the world camera's pitch and roll are to the horizontal, the ground's where it is flat (the
+    # wide preset's hills and ramps tilt the ground a robot would stand on, and its tf with it)
+    rng = np.random.default_rng(2)
+    errors = []
+    for frame, intrinsics in _frames('street', 40):
+        if not _stands_on_the_most_seen_ground(frame):
+            continue
+        up = ground_up(frame.camera)
+        fitted = GroundLock(smoothing=0.0).update(frame.depth, frame.labels, intrinsics, frame.camera['height_m'])
+        assert math.degrees(math.acos(min(1.0, float(np.dot(fitted.plane.up, up))))) < 1.0   # the same plane
+        factor = float(np.exp(rng.uniform(-0.7, 0.7)))
+        state = GroundLock(smoothing=0.0).update(frame.depth * factor, frame.labels, intrinsics,
+                                                 frame.camera['height_m'], up)
+        assert state.locked, state.reason
+        assert state.plane.up == pytest.approx(up)
+        errors.append(abs(state.scale * factor - 1.0))
+    errors = np.array(errors)
+    assert len(errors) >= 15 and np.median(errors) < 0.005 and (errors < 0.02).mean() >= 0.9
+
+
+def test_a_known_mounting_holds_the_scale_where_the_predicted_ground_is_tilted():
+    # A network's ground often bends away (depth too short near, too long far): a fitted plane tilts with it and
+    # its height is off; with the mounting known, the median ray still gives the scale.
+    frame, intrinsics = next(f for f in _frames('street', 20) if _stands_on_the_most_seen_ground(f[0]))
+    rows = np.arange(H, dtype=np.float32)[:, None]
+    bent = frame.depth * 1.5 * (1.0 + 0.6 * (0.5 - rows / H))     # 1.5x too far on average, far rows more
+    height = frame.camera['height_m']
+    fitted = GroundLock(smoothing=0.0).update(bent, frame.labels, intrinsics, height)
+    known = GroundLock(smoothing=0.0).update(bent, frame.labels, intrinsics, height, ground_up(frame.camera))
+    ground = np.isin(frame.labels, GROUND_CLASSES) & np.isfinite(frame.depth)
+
+    def median_error(state):    # of the ground's depth, as locked
+        return abs(float(np.median(bent[ground] * state.scale / frame.depth[ground])) - 1.0)
+    print(f'ground depth off by {median_error(known):.3f} (known mounting), {median_error(fitted):.3f} (fitted)')
+    assert known.locked and median_error(known) < 0.03 and median_error(fitted) > 0.1
+
+
+def test_a_known_mounting_refuses_ground_that_is_not_on_its_plane():
+    frame, intrinsics = next(_frames('street', 1))
+    everything = np.zeros_like(frame.labels)       # buildings, cars and sky called road
+    depth = np.where(np.isfinite(frame.depth), frame.depth, 80.0)
+    state = GroundLock().update(depth, everything, intrinsics, 1.5, ground_up(frame.camera))
+    assert not state.locked and state.scale == 1.0 and 'not on the known plane' in state.reason
+
+
+def test_the_mounting_comes_from_the_transform_into_the_ground_frame():
+    pitch = math.radians(20.0)          # looking 20 deg down, 1.2 m above base_footprint (x forward, z up)
+    z = np.array([math.cos(pitch), 0.0, -math.sin(pitch)])       # the optical axes in base_footprint
+    x = np.array([0.0, -1.0, 0.0])
+    rotation = np.stack([x, np.cross(z, x), z], axis=1)
+    w, qx, qy, qz = mat2quat(rotation)
+    height, up = camera_mounting(RigidTransform.from_translation_quaternion((0.3, 0.0, 1.2), (qx, qy, qz, w)))
+    assert height == pytest.approx(1.2)
+    assert up == pytest.approx((0.0, -math.cos(pitch), -math.sin(pitch)))
+    assert GroundPlane(up, height, 1.0, 1).pitch_deg == pytest.approx(-20.0)

@@ -131,3 +131,33 @@ def test_the_grid_without_the_lock_fits_the_plane_and_leaves_the_depth_and_statu
     assert h.node.core.label_info == []          # vision_msgs is not installed here: no label_info topic
     level, values = [s for s in h.status('front') if 'ground_pitch_deg' in s[1]][-1]
     assert level == DiagnosticStatus.OK and float(values['ground_scale']) == 1.0
+
+
+def test_the_tf_mounting_gives_the_height_and_the_ground_tilt():
+    # tf2_ros is not installed here: a buffer holding one transform stands in for it (the node calls
+    # lookup_transform(ground_frame, image frame, stamp) and nothing else).
+    from geometry_msgs.msg import TransformStamped
+    from std_msgs.msg import Header
+
+    from vision_banana_ros.ros.scale_lock import _tf_mounting
+
+    class OneTransform:
+        def __init__(self, z, quaternion_xyzw):
+            self.transform = TransformStamped()
+            self.transform.transform.translation.z = z
+            r = self.transform.transform.rotation
+            r.x, r.y, r.z, r.w = quaternion_xyzw
+
+        def lookup_transform(self, target, source, stamp):
+            if (target, source) != ('base_footprint', 'cam_optical'):
+                raise LookupError(f'no transform {target} -> {source}')
+            return self.transform
+
+    config = load_config_file(None)
+    header = Header(frame_id='cam_optical')
+    level = (-0.5, 0.5, -0.5, 0.5)      # REP 103: an optical frame looking along base_footprint's x
+    height, up = _tf_mounting(config, header, OneTransform(0.8, level))
+    assert height == pytest.approx(0.8) and np.allclose(up, (0.0, -1.0, 0.0))
+    assert 'no camera height from tf (base_footprint -> other)' in _tf_mounting(
+        config, Header(frame_id='other'), OneTransform(0.8, level))
+    assert 'is not above base_footprint' in _tf_mounting(config, header, OneTransform(-0.1, level))

@@ -20,7 +20,8 @@ Lichtblick or `ros2 bag play`), `montage_NN.png` every few frames (input | seman
 `grid_NN.png` beside it (the local occupancy grid: forward up, free white, occupied black, unknown grey),
 `accumulated_cloud.ply` (the clouds of the drive in the `world` frame, from /tf), `summary.json`; and prints the
 summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 against the sample's ground truth,
-and delta1 with the depth ground-locked to the camera height that /tf gives (the drive's road is the world's z = 0).
+and delta1 with the depth ground-locked to the camera mounting (height and tilt) that /tf gives, as the node
+locks with tf (the drive's road is the world's z = 0).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from .config import load_config_file
 from .device import resolve_device
 from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import build_cloud, CloudOptions, CloudPayload, Intrinsics, RigidTransform, write_cloud
-from .geometry.ground import GroundLock
+from .geometry.ground import camera_mounting, GroundLock
 from .geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
 from .outputs import configured_ground_lock
 
@@ -88,16 +89,19 @@ class _Locks:
                                  c.obstacle_max_height)
         return occupancy_grid(depth, intrinsics, plane, scale, masks, c.grid_resolution, c.grid_size_m).cells
 
-    def update(self, depth, labels, true_depth, true_labels, intrinsics, height):
-        """Lock this frame's depth (kept in `depth`); returns its grid, or None when no plane was fitted."""
-        state = self.lock.update(depth, labels, intrinsics, height)
+    def update(self, depth, labels, true_depth, true_labels, intrinsics, to_ground: RigidTransform):
+        """Lock this frame's depth (kept in `depth`) to the camera mounting that `to_ground` (image frame to the
+        road's) gives, as the node does with tf; returns its grid, or None when no plane was fitted.
+        """
+        height, up = camera_mounting(to_ground)
+        state = self.lock.update(depth, labels, intrinsics, height, up)
         self.locked += state.locked
         self.depth = depth * np.float32(state.scale)
         if state.plane is None:
             return None
         grid = self._grid(self.depth, labels, intrinsics, state.plane, state.scale)
         truth = GroundLock(self.config.ground_classes, smoothing=0.0).update(true_depth, true_labels, intrinsics,
-                                                                              height)
+                                                                              height, up)
         if truth.plane is not None:
             true_grid = self._grid(true_depth, true_labels, intrinsics, truth.plane, 1.0)
             a, b = grid == FREE, true_grid == FREE
@@ -136,7 +140,9 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
         depth_metrics.update(depth, true_depth)
         info, pose = topics['/camera/depth/camera_info'], topics['/tf']
         intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
-        grid = lock.update(depth, labels, true_depth, true_labels, intrinsics, pose.translation.z)
+        q, t = pose.rotation, pose.translation
+        to_world = RigidTransform.from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+        grid = lock.update(depth, labels, true_depth, true_labels, intrinsics, to_world)
         locked_metrics.update(lock.depth, true_depth)
         if i % MONTAGE_EVERY == 0:
             row = [rgb, _image(topics['/camera/semantic/color']), encode_depth_uint8(depth),
@@ -145,8 +151,6 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
             if grid is not None:
                 Image.fromarray(_grid_image(grid)).save(out / f'grid_{i:02d}.png')
         if i % CLOUD_EVERY == 0:
-            q, t = pose.rotation, pose.translation
-            to_world = RigidTransform.from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
             clouds.append(build_cloud(depth, intrinsics, image=rgb, labels=labels, transform=to_world,
                                       options=CloudOptions(stride=2, max_range=config.cloud_max_range)))
     points = np.concatenate([c.points.reshape(-1) for c in clouds])[None]
@@ -163,7 +167,7 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
           ', '.join(f'{k} {v:.1f}' for k, v in summary['stage_ms_mean'].items()))
     print(f'  against ground truth: mIoU {summary["miou"]:.3f}, depth delta1 {summary["delta1"]:.3f}, '
           f'AbsRel {summary["abs_rel"]:.3f}')
-    print(f'  ground-locked to the camera height from /tf ({lock.locked} of {summary["frames"]} frames locked): '
+    print(f'  ground-locked to the camera mounting from /tf ({lock.locked} of {summary["frames"]} frames locked): '
           f'depth delta1 {summary["delta1_ground_locked"]:.3f}; occupancy grid free cells against the ground '
           f'truth\'s: IoU {summary["grid_free_iou"]}')
     print(f'  wrote {out}/: result_bag/ (mcap), montage_*.png (input | semantic | depth | normals), grid_*.png, '

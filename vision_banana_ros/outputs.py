@@ -99,12 +99,13 @@ def configured_ground_lock(config) -> GroundLock:
     return GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing)
 
 
-def lock_depth(result, lock: GroundLock, camera_height: float | None) -> LockState:
+def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -> LockState:
     """scale_lock ground: rescale the result's depth in place so that the camera stands `camera_height` metres
-    above the ground fitted under it; unscaled when the lock refuses (the state says why) or `camera_height` is
-    None (the plane only, for the navigation outputs).
+    above the ground fitted under it (or the ground whose `up` direction in the image frame the mounting gives);
+    unscaled when the lock refuses (the state says why) or `camera_height` is None (the plane only, for the
+    navigation outputs).
     """
-    state = lock.update(result.depth, result.labels, result.intrinsics, camera_height)
+    state = lock.update(result.depth, result.labels, result.intrinsics, camera_height, up)
     if state.locked:
         result.depth = result.depth * np.float32(state.scale)
     return state

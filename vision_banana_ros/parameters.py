@@ -123,8 +123,9 @@ PARAMS = (
     Param('scale_lock', 'off', "ground: rescale each frame's depth so that the camera stands at its known height "
           'above the ground plane fitted to the pixels of ground_classes (needs segmentation; publishes '
           '<cam>/ground); off: depth as the model gives it', dynamic=True, choices=('off', 'ground')),
-    Param('camera_height_m', 0.0, "scale_lock ground: the camera's height above the ground in metres; 0 = from tf "
-          '(ground_frame -> the image frame at the image stamp)', dynamic=True, low=0.0, high=100.0),
+    Param('camera_height_m', 0.0, "scale_lock ground: the camera's height above the ground in metres (the plane is "
+          'fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at the image stamp; '
+          'the plane is known)', dynamic=True, low=0.0, high=100.0),
     Param('ground_frame', 'base_footprint', 'scale_lock ground with camera_height_m 0: a frame on the ground, z up '
           '(REP 120 base_footprint)', dynamic=True),
     Param('ground_classes', [0, 1, 9], 'Cityscapes train ids of the ground for the scale lock (road, sidewalk, '

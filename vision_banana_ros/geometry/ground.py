@@ -18,6 +18,12 @@ robot knows one number it cannot see: how high its camera is above the ground. T
 least squares on the inliers), and the depth is rescaled so that the camera stands at its known height above that
 plane. The plane also gives the camera's pitch and roll to the ground.
 
+Where the camera's mounting is known as well (tf from a frame on the ground to the image frame gives the ground's
+up direction in the image frame, not only the height), the plane is not fitted: each ground pixel's ray meets the
+known plane at a known depth, and the scale is the median of those depths over the predicted ones. This needs only
+the predicted depth's scale to be right on average, not the tilt of its ground, which a network gets wrong where
+little ground is seen (a low camera, a camera looking up).
+
 Everything here works in the optical frame (x right, y down, z forward) and is scale-free until the known height
 comes in: residuals are measured relative to each point's range, so a fit does not depend on the depth's units.
 """
@@ -30,6 +36,7 @@ import numpy as np
 
 from .backprojection import ray_grids
 from .intrinsics import Intrinsics
+from .transform import RigidTransform
 
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
 PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
@@ -111,6 +118,32 @@ def fit_ground(points: np.ndarray, rng: np.random.Generator, tolerance: float = 
     return GroundPlane(tuple(float(v) for v in normal), float(d), float(inliers.mean()), len(points))
 
 
+def camera_mounting(to_ground: RigidTransform) -> tuple[float, tuple[float, float, float]]:
+    """The camera's height above a frame on the ground (z up, REP 120's base_footprint) and the ground's up
+    direction in the image frame, from the transform of image-frame points into that frame (tf2's
+    lookup_transform(ground_frame, image_frame)).
+    """
+    return float(to_ground.translation[2]), tuple(float(v) for v in to_ground.rotation[2])
+
+
+def known_plane(points: np.ndarray, up, tolerance: float = 1.25) -> GroundPlane | None:
+    """The plane of normal `up` (toward the camera) under `points` (N x 3, optical frame), at the points' median
+    height below the camera: where each point's ray meets the true plane, the depth is the point's times the
+    camera height over the point's height, so the median of those ratios is the camera height over this one.
+    A point is an inlier when its own ratio is within a factor `tolerance` of the median (the plane is not
+    tilted to the points as a fit is, so a predicted ground that bends away still locks where its scale holds);
+    None when no point lies below the camera.
+    """
+    up = np.asarray(up, dtype=np.float64)
+    up = up / np.linalg.norm(up)
+    below = -(points @ up)
+    if not (below > 0).any():
+        return None
+    height = float(np.median(below[below > 0]))
+    inliers = (below > height / tolerance) & (below < height * tolerance)
+    return GroundPlane(tuple(float(v) for v in up), height, float(inliers.mean()), len(points))
+
+
 @dataclass(frozen=True)
 class LockState:
     """What the lock did for one frame: the scale applied to its depth (1.0 when refused) and why."""
@@ -136,9 +169,11 @@ class GroundLock:
         self.log_scale: float | None = None     # smoothed log scale of the frames locked so far
 
     def update(self, depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics,
-               camera_height: float | None) -> LockState:
+               camera_height: float | None, up: tuple[float, float, float] | None = None) -> LockState:
         """The scale for this frame's `depth` (H x W metres as predicted) given its `labels` (H x W train ids);
         with `camera_height` None only the plane (scale 1, not locked: the navigation outputs without the lock).
+        `up`: the ground's unit normal in the image frame where the mounting is known (with `camera_height`): the
+        plane is then that one rather than a fit.
         """
         valid = np.isfinite(depth) & (depth > 0)
         ground = np.isin(labels, self.classes) & valid
@@ -159,10 +194,13 @@ class GroundLock:
         rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
         z = depth[v, u].astype(np.float64)
         points = np.stack([rx[v, u] * z, ry[v, u] * z, z], 1)
-        plane = fit_ground(points, self.rng)
+        if up is not None and camera_height is not None:
+            plane, what = known_plane(points, up), 'on the known plane'
+        else:
+            plane, what = fit_ground(points, self.rng), 'one plane'
         if plane is None or plane.inliers < self.min_inliers:
             share = 0.0 if plane is None else plane.inliers
-            return LockState(1.0, False, f'ground is not one plane ({share:.0%} of its points fit, needs '
+            return LockState(1.0, False, f'ground is not {what} ({share:.0%} of its points fit, needs '
                                          f'{self.min_inliers:.0%})', plane, fraction)
         if camera_height is None:
             return LockState(1.0, False, PLANE_ONLY, plane, fraction)

@@ -139,7 +139,8 @@ class VisionBananaNode(Node):
       its known height above the ground plane fitted to the pixels of ground_classes (needs segmentation;
       publishes <cam>/ground); off: depth as the model gives it
     camera_height_m (double, default 0.0, dynamic): scale_lock ground: the camera's height above the ground in
-      metres; 0 = from tf (ground_frame -> the image frame at the image stamp)
+      metres (the plane is fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at
+      the image stamp; the plane is known)
     ground_frame (string, default 'base_footprint', dynamic): scale_lock ground with camera_height_m 0: a frame on
       the ground, z up (REP 120 base_footprint)
     ground_classes (integer_array, default [0, 1, 9], dynamic): Cityscapes train ids of the ground for the scale

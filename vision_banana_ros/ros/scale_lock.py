@@ -13,7 +13,8 @@
 # limitations under the License.
 
 """scale_lock ground in the node: each camera's GroundLock, rebuilt when the lock's parameters change, and the
-camera's height from camera_height_m or from tf (ground_frame -> the image frame at the image stamp).
+camera's height from camera_height_m or its mounting (height, and the ground's tilt in the image frame) from tf
+(ground_frame -> the image frame at the image stamp).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from rclpy.time import Time
 
 from .camera import Camera
 from ..config import NodeConfig
-from ..geometry.ground import LockState
+from ..geometry.ground import camera_mounting, LockState
+from ..geometry.transform import RigidTransform
 from ..outputs import configured_ground_lock, lock_depth, NAVIGATION_TOPICS
 
 
@@ -32,17 +34,21 @@ def needs_tf(config: NodeConfig) -> bool:
     return config.scale_lock == 'ground' and config.camera_height_m == 0
 
 
-def _tf_height(config: NodeConfig, header, tf_buffer) -> float | str:
-    """The image frame's height above ground_frame at the image stamp, or why there is none."""
+def _tf_mounting(config: NodeConfig, header, tf_buffer) -> tuple[float, tuple] | str:
+    """The image frame's height above ground_frame at the image stamp and the ground's up direction in the
+    image frame, or why there are none.
+    """
     try:
         # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
         t = tf_buffer.lookup_transform(config.ground_frame, header.frame_id, Time.from_msg(header.stamp))
+        q, p = t.transform.rotation, t.transform.translation
+        height, up = camera_mounting(RigidTransform.from_translation_quaternion((p.x, p.y, p.z),
+                                                                                (q.x, q.y, q.z, q.w)))
     except Exception as exc:  # tf2 raises several exception types for missing or stale frames
         return f'no camera height from tf ({config.ground_frame} -> {header.frame_id}): {exc}'
-    height = t.transform.translation.z
     if not height > 0:
         return f'the camera is not above {config.ground_frame} (z = {height:.3f} m)'
-    return height
+    return height, up
 
 
 def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buffer) -> LockState | None:
@@ -57,10 +63,11 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
     settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, configured_ground_lock(config))
-    height = (config.camera_height_m or _tf_height(config, result.header, tf_buffer)) if locking else None
-    if isinstance(height, str):     # no height to lock to: the plane still serves the navigation outputs
+    mounting = ((config.camera_height_m, None) if config.camera_height_m
+                else _tf_mounting(config, result.header, tf_buffer)) if locking else (None, None)
+    if isinstance(mounting, str):     # no height to lock to: the plane still serves the navigation outputs
         state = lock_depth(result, camera.ground_lock[1], None)
-        camera.ground = replace(state, reason=height) if state.plane is not None else state
+        camera.ground = replace(state, reason=mounting) if state.plane is not None else state
     else:
-        camera.ground = lock_depth(result, camera.ground_lock[1], height)
+        camera.ground = lock_depth(result, camera.ground_lock[1], *mounting)
     return camera.ground
