@@ -43,16 +43,18 @@ def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, 
     assert all(0.0 <= c['delta1'] <= 1.0 for c in cells)
 
 
-def test_sweep_with_the_ground_lock_adds_locked_and_oracle_tables(tiny_weights, capsys):
+def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_weights, capsys):
     args = ['sweep', '--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--fovs', '70',
             '--frames', '1', '--frame-size', '64x48', '--ground-lock']
     assert main(args) == 0
     text = capsys.readouterr().out
     assert 'ground-locked to the true camera height' in text and 'true median (oracle)' in text
+    assert 'true camera height and tilt' in text
     assert main(args + ['--json']) == 0
     cells = json.loads(capsys.readouterr().out)
     assert all(0 <= c['frames_locked'] <= 1 and 0.0 <= c['delta1_locked'] <= 1.0
-               and 0.0 <= c['delta1_median_scaled'] <= 1.0 for c in cells)
+               and 0.0 <= c['delta1_locked_mounting'] <= 1.0 and 0.0 <= c['delta1_median_scaled'] <= 1.0
+               for c in cells)
 
 
 def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):
