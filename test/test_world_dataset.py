@@ -20,6 +20,7 @@ from PIL import Image
 import pytest
 
 from vision_banana_ros.cli import main
+from vision_banana_ros.model.weights import read_metadata
 from vision_banana_ros.world import frame_seed, iter_samples, load_sample, read_dataset, render_frame, write_dataset
 from vision_banana_ros.world.dataset import parse_size
 
@@ -94,6 +95,14 @@ def test_training_reads_a_rendered_set_and_names_a_wrong_size(tmp_path, capsys):
     assert main(['train', '--data', str(data), '--size', '64x32', '--steps', '1', '--batch', '2',
                  '--out', str(tmp_path / 'b')]) == 0
     assert (tmp_path / 'b' / 'weights.safetensors').exists()
+    assert main(['train', '--data', str(data), '--size', '64x32', '--steps', '2', '--batch', '2', '--precision',
+                 'bf16', '--out', str(tmp_path / 'c')]) == 0
+    summary = json.loads(read_metadata(tmp_path / 'c' / 'weights.safetensors')['vision_banana.training'])
+    assert summary['steps'] == 2 and np.isfinite(summary['final_loss'])
+    with pytest.raises(SystemExit):      # fp16 would need loss scaling
+        main(['train', '--data', str(data), '--size', '64x32', '--steps', '1', '--precision', 'fp16',
+              '--out', str(tmp_path / 'd')])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err
 
 
 def test_a_training_set_listed_twice_is_loaded_once_and_drawn_twice_as_often(tmp_path):

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 import sys
 
+from . import cli_arguments
 from .cli_arguments import camera_setting, device_name, list_of, pairing, positive, positive_number, precision, size_wh
 
 
@@ -244,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--init', type=Path, help='start from these weights instead of random ones (fine-tuning, '
                                                  'e.g. the embedded model on your own data)')
     train.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
+    cli_arguments.add_training_precision(train)
     train.set_defaults(func=_train)
 
     evaluation = sub.add_parser('eval', help='metrics of a model on a data set directory or a bag with ground truth')

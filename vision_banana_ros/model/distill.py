@@ -132,7 +132,7 @@ def distill(args: argparse.Namespace) -> dict:
     network = train(data, config, TrainOptions(
         out=work / 'student', minutes=args.minutes, steps=args.steps, batch=args.batch,
         lr=args.lr or (2e-3 if scratch else 3e-4), seed=args.seed, resume=args.resume, init=init, device=args.device,
-        progress=not args.quiet, checkpoint_every=args.checkpoint_every, crop=args.crop,
+        progress=not args.quiet, checkpoint_every=args.checkpoint_every, crop=args.crop, precision=args.precision,
         evaluate=progress_agreement if spread else None))
     scored = agreement(network, folder, held_names, size) if held_names else None
     summary = {
@@ -154,7 +154,7 @@ def distill(args: argparse.Namespace) -> dict:
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """The `distill` subcommand and its arguments."""
-    from ..cli_arguments import device_name, positive, positive_number, size_wh
+    from ..cli_arguments import add_training_precision, device_name, positive, positive_number, size_wh
     distill_parser = sub.add_parser('distill', help="teach the unified model a robot's own world from teachers' "
                                                     'answers on its bags')
     distill_parser.add_argument('--bag', action='append', required=True, help='rosbag2 to learn from (repeatable)')
@@ -202,6 +202,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     distill_parser.add_argument('--cache', help='Hugging Face cache holding pulled hub ids (default: the standard '
                                                 'one)')
     distill_parser.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
+    add_training_precision(distill_parser)
     distill_parser.add_argument('--quiet', action='store_true', help='no progress bars')
     return distill_parser
 

@@ -101,6 +101,6 @@ def run_training(args: argparse.Namespace) -> int:
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
                           init=args.init, device=args.device, augmented=not args.no_augment,
-                          canonical_depth=not args.metric_depth)
+                          canonical_depth=not args.metric_depth, precision=args.precision)
     print(json.dumps({**report, 'torch_threads': torch.get_num_threads()}))
     return 0
