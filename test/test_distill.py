@@ -27,6 +27,7 @@ from vision_banana_ros.bag.sample import make_sample
 from vision_banana_ros.cli import main
 from vision_banana_ros.model import teachers
 from vision_banana_ros.model.distill import split_spans
+from vision_banana_ros.model.distill_cache import load_labelled, SKY
 from vision_banana_ros.model.losses import segmentation_loss
 from vision_banana_ros.model.teachers import DISTILLATION_KEY
 from vision_banana_ros.model.train import TrainingSet
@@ -101,6 +102,13 @@ def test_embedded_teacher_teaches_a_tiny_student_and_the_cache_is_reused(drive, 
     held_stamps = {f['stamp_ns'] for f in manifest['frames'] if f['name'] in held}
     assert held_stamps and not held_stamps & set(seen)
     assert trained['frames']['train'] + trained['frames']['held_out'] == 30
+    # the teacher's depth is cached as it answered; where it says sky, training and scoring see no distance
+    folder = next((tmp_path / 'student.distill').glob('cache-*'))
+    name = manifest['frames'][0]['name']
+    raw, sample = load_sample(folder, name), load_labelled(folder, name)
+    sky = raw.labels == SKY
+    assert sky.any() and np.isfinite(raw.depth[sky]).all() and np.isposinf(sample.depth[sky]).all()
+    assert np.array_equal(sample.depth[~sky], raw.depth[~sky], equal_nan=True)
     # the student learned the teacher
     before, after = untrained['agreement_held_out'], trained['agreement_held_out']
     assert after['miou'] > before['miou'] + 0.05 and after['delta1'] > before['delta1'] + 0.1, (before, after)

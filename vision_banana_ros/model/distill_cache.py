@@ -36,10 +36,12 @@ from tqdm import tqdm
 
 from .teachers import fingerprint, Labelled, SOFT_K, Teachers
 from ..bag.frames import camera_frames
+from ..codecs.palette import CITYSCAPES
 from ..world.dataset import load_sample, PARTS, save_sample
 from ..world.render import Frame
 
 VERSION = 1
+SKY = CITYSCAPES.names.index('sky')
 
 
 def _bag_identity(bag: str | Path) -> dict:
@@ -131,9 +133,14 @@ def label_bags(folder: Path, key: dict, teacher_args: dict, batch: int = 4, prog
 
 
 def load_labelled(folder: Path, name: str):
-    """One cached frame as a training sample (a world Frame's fields plus `soft`)."""
+    """One cached frame as a training sample (a world Frame's fields plus `soft`). Where the teachers' labels say
+    sky the depth is +inf (REP 118: too far, no return), as in the world's ground truth and the palette's white:
+    a depth teacher's answer there is no distance (the unified model's near-white reads thousands of metres, an
+    outdoor expert saturates at its range), and neither the student nor its agreement score should take it as one.
+    """
     frame = load_sample(folder, name)
     soft = np.load(folder / 'soft' / f'{name}.npy')
     if soft.shape != (*frame.labels.shape, 2 * SOFT_K):
         raise ValueError(f'{folder}/soft/{name}.npy: shape {soft.shape} does not fit the frame')
-    return SimpleNamespace(**vars(frame), soft=soft)
+    depth = np.where(frame.labels == SKY, np.float32(np.inf), frame.depth)
+    return SimpleNamespace(**{**vars(frame), 'depth': depth}, soft=soft)
