@@ -113,7 +113,7 @@ def test_a_training_set_listed_twice_is_loaded_once_and_drawn_twice_as_often(tmp
     for folder, seed in ((first, 4), (second, 5)):
         assert main(['world', 'render', '--out', str(folder), '--count', '2', '--seed', str(seed),
                      '--size', '32x24']) == 0
-    args = Namespace(size=(32, 24), render=None, data=f'{first},{second},{first}')
+    args = Namespace(size=(32, 24), render=None, data=f'{first},{second},{first}/')   # one folder, two spellings
     data = load_training_set(args)
     assert len(data) == 4 and data.draws.tolist() == [2.0, 2.0, 1.0, 1.0]
     assert np.array_equal(data.rgb[2].numpy(), load_sample(second, '000000').rgb)

@@ -294,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     sweep.add_argument('--no-mirror-average', action='store_true', help="score the network's single answers")
     sweep.add_argument('--ground-lock', action='store_true',
-                       help='also score the depth ground-locked to the true camera height (as scale_lock ground) '
-                            'and, for reference, scaled per frame to the true median')
+                       help='also score the depth ground-locked to the true camera height (as scale_lock ground '
+                            'with camera_height_m), to the true height and tilt (as with tf; the tilt is to the '
+                            'horizontal, the ground only where it is flat, as in the street preset) and, for '
+                            'reference, scaled per frame to the true median')
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
     _add_backend_arguments(sweep)
     sweep.set_defaults(func=_sweep)

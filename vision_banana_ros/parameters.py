@@ -121,8 +121,9 @@ PARAMS = (
           'when tf2 is not available', dynamic=True, unset_type='double_array'),
     # navigation
     Param('scale_lock', 'off', "ground: rescale each frame's depth so that the camera stands at its known height "
-          'above the ground plane fitted to the pixels of ground_classes (needs segmentation; publishes '
-          '<cam>/ground); off: depth as the model gives it', dynamic=True, choices=('off', 'ground')),
+          'above the ground under the pixels of ground_classes (the plane fitted to them, or the one tf gives; '
+          'needs segmentation; publishes <cam>/ground); off: depth as the model gives it', dynamic=True,
+          choices=('off', 'ground')),
     Param('camera_height_m', 0.0, "scale_lock ground: the camera's height above the ground in metres (the plane is "
           'fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at the image stamp; '
           'the plane is known)', dynamic=True, low=0.0, high=100.0),

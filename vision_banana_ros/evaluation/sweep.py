@@ -42,7 +42,7 @@ from ..world import frame_seed, render_frame
 def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, size=(320, 240),
                preset: str = 'street', progress: bool = False, ground_lock: bool = False) -> list[dict]:
     """One row per cell: height_m, pitch_deg, fov_deg, frames, delta1, abs_rel; with `ground_lock` also
-    delta1_locked, frames_locked, delta1_locked_mounting and delta1_median_scaled.
+    delta1_locked, frames_locked, delta1_locked_mounting, frames_locked_mounting and delta1_median_scaled.
     """
     runner = BatchRunner(backend, ('segmentation', 'depth') if ground_lock else ('depth',))
     cells = list(itertools.product(fovs, heights, pitches))
@@ -52,7 +52,7 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                                 pitch_deg=pitch) for i in range(frames)]
         metrics, locked, mounted, median = DepthMetrics(), DepthMetrics(), DepthMetrics(), DepthMetrics()
         results = runner.run([FrameRequest('sweep', s.rgb, intrinsics=camera_of(s)) for s in samples])
-        frames_locked = 0
+        frames_locked = frames_mounted = 0
         for sample, result in zip(samples, results):
             metrics.update(result.depth, sample.depth)
             if ground_lock:
@@ -62,6 +62,7 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                 locked.update(result.depth * np.float32(state.scale), sample.depth)
                 state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, height,
                                                          ground_up(sample.camera))
+                frames_mounted += state.locked
                 mounted.update(result.depth * np.float32(state.scale), sample.depth)
                 valid = np.isfinite(result.depth) & np.isfinite(sample.depth) & (sample.depth > 0)
                 median.update(result.depth * np.float32(np.median(sample.depth[valid] / result.depth[valid])),
@@ -71,7 +72,7 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                'delta1': summary['delta1'], 'abs_rel': summary['abs_rel']}
         if ground_lock:
             row.update(delta1_locked=locked.summary()['delta1'], frames_locked=frames_locked,
-                       delta1_locked_mounting=mounted.summary()['delta1'],
+                       delta1_locked_mounting=mounted.summary()['delta1'], frames_locked_mounting=frames_mounted,
                        delta1_median_scaled=median.summary()['delta1'])
         rows.append(row)
     return rows

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,8 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
 
     # A folder listed n times is loaded once and drawn n times as often: a street set counted three times beside
     # the wide sets took three copies of its frames in memory.
-    times = collections.Counter(args.data.split(','))
+    spelt = {}       # real path -> the first spelling of it
+    times = collections.Counter(spelt.setdefault(os.path.realpath(f), f) for f in args.data.split(','))
     counts = {folder: len(read_dataset(folder)) for folder in times}
     frames = (frame for folder in times for frame in iter_samples(folder))
     data = TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=sum(counts.values()))),

@@ -71,7 +71,7 @@ class TrainingSet:
     @classmethod
     def from_frames(cls, frames, count: int | None = None, soft_k: int = 0) -> 'TrainingSet':
         """`count` frames (all of them when None) at one resolution, each stored into the set as it arrives, so
-        that a generator's frames are never all held as loaded: 6000 frames at 320x240 take 6.5 GB here, where a
+        that a generator's frames are never all held as loaded: 6000 frames at 320x240 take 5.5 GB here, where a
         list of them and its stacked copy ran out of this machine's 24 GB. `soft_k` > 0 keeps soft targets: a
         frame's `soft` (H x W x 2 soft_k), or its labels with probability 1 where it has none (exact ground truth).
         """
@@ -327,7 +327,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     progress.close()
     network.eval()
     summary = {'steps': step, 'seconds': round(time.monotonic() - started), 'batch': options.batch,
-               'samples': len(data), 'crop': options.crop, 'class_balance': options.class_balance,
+               'samples': len(data), 'weighted': data.draws is not None, 'precision': options.precision,
+               'crop': options.crop, 'class_balance': options.class_balance,
                'augmented': options.augmented, 'canonical_depth': options.canonical_depth,
                'final_loss': float(np.mean(history[-5:] or [np.nan]))}
     save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=trained_size,

@@ -56,12 +56,12 @@ class VisionBananaNode(Node):
       <cam>/normals/raw (sensor_msgs/Image): 32FC3 unit normals in the optical frame (NaN invalid)
       <cam>/points (sensor_msgs/PointCloud2): xyz and the fields the cloud_* parameters ask for, in the optical
         frame or target_frame
-      <cam>/ground (geometry_msgs/PoseStamped): with scale_lock ground, the fitted ground plane in the image
-        frame: the point under the camera, z along the plane's normal
+      <cam>/ground (geometry_msgs/PoseStamped): with scale_lock ground, the ground plane (fitted, or from tf) in
+        the image frame: the point under the camera, z along the plane's normal
       <cam>/obstacles (sensor_msgs/PointCloud2): xyz and label of the points that are neither ground nor sky and
-        stand between obstacle_min_height and obstacle_max_height above the fitted ground (for Nav2 to mark)
+        stand between obstacle_min_height and obstacle_max_height above the ground plane (for Nav2 to mark)
       <cam>/ground_points (sensor_msgs/PointCloud2): xyz and label of the ground points (for Nav2 to clear)
-      <cam>/grid (nav_msgs/OccupancyGrid): a local grid on the fitted ground in front of the camera, in the image
+      <cam>/grid (nav_msgs/OccupancyGrid): a local grid on the ground plane in front of the camera, in the image
         frame or grid_frame: obstacles occupied, ground free, the rest unknown
       /diagnostics (diagnostic_msgs/DiagnosticArray): engine and per-camera status every diagnostics_period
 
@@ -136,8 +136,8 @@ class VisionBananaNode(Node):
     target_transform (double_array, default None, dynamic): camera optical frame -> target_frame as [x, y, z, qx,
       qy, qz, qw], used when tf2 is not available
     scale_lock (string, default 'off', dynamic): ground: rescale each frame's depth so that the camera stands at
-      its known height above the ground plane fitted to the pixels of ground_classes (needs segmentation;
-      publishes <cam>/ground); off: depth as the model gives it
+      its known height above the ground under the pixels of ground_classes (the plane fitted to them, or the one
+      tf gives; needs segmentation; publishes <cam>/ground); off: depth as the model gives it
     camera_height_m (double, default 0.0, dynamic): scale_lock ground: the camera's height above the ground in
       metres (the plane is fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at
       the image stamp; the plane is known)

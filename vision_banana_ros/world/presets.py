@@ -52,7 +52,7 @@ WIDE_CAMERA = {
 
 # What a world camera can be (`world render --camera` takes any of it): a lens, a height above the ground and
 # angles the renderer's camera model takes. Every preset's ranges lie within it.
-CAMERA_LIMITS = {'fov_deg': (1.0, 179.0), 'height_m': (0.05, 50.0), 'pitch_deg': (-89.0, 89.0),
+CAMERA_LIMITS = {'fov_deg': (1.0, 170.0), 'height_m': (0.05, 50.0), 'pitch_deg': (-89.0, 89.0),
                  'roll_deg': (-180.0, 180.0), 'yaw_deg': (-180.0, 180.0)}
 
 
