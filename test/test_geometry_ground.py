@@ -155,6 +155,8 @@ def test_a_known_mounting_holds_the_scale_where_the_predicted_ground_is_tilted()
         return abs(float(np.median(bent[ground] * state.scale / frame.depth[ground])) - 1.0)
     print(f'ground depth off by {median_error(known):.3f} (known mounting), {median_error(fitted):.3f} (fitted)')
     assert known.locked and median_error(known) < 0.03 and median_error(fitted) > 0.1
+    # the navigation outputs keep the plane fitted to the predicted ground: its points lie on it
+    assert known.plane == fitted.plane
 
 
 def test_a_known_mounting_refuses_ground_that_is_not_on_its_plane():
