@@ -27,7 +27,6 @@ median depth (an oracle no robot has).
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 from tqdm import tqdm
@@ -35,7 +34,7 @@ from tqdm import tqdm
 from .metrics import DepthMetrics
 from .run import camera_of
 from ..engine import BatchRunner, FrameRequest
-from ..geometry.ground import GroundLock
+from ..geometry.ground import GroundLock, GroundPlane
 from ..world import frame_seed, render_frame
 
 
@@ -79,11 +78,10 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
 
 
 def ground_up(camera: dict) -> tuple[float, float, float]:
-    """The up direction in a world camera's optical frame (GroundPlane's pitch and roll inverted): the ground's
-    where it is flat, as on the street preset's roads.
+    """The up direction in a world camera's optical frame: the ground's where it is flat, as on the street
+    preset's roads.
     """
-    pitch, roll = math.radians(camera['pitch_deg']), math.radians(camera['roll_deg'])
-    return (-math.cos(pitch) * math.sin(roll), -math.cos(pitch) * math.cos(roll), math.sin(pitch))
+    return GroundPlane.up_of(camera['pitch_deg'], camera['roll_deg'])
 
 
 TABLES = {'delta1': 'delta1', 'delta1_locked': 'delta1 ground-locked to the true camera height',

@@ -61,6 +61,12 @@ class GroundPlane:
         """Camera roll about its optical axis to the plane (the world module's convention)."""
         return math.degrees(math.atan2(-self.up[0], -self.up[1]))
 
+    @staticmethod
+    def up_of(pitch_deg: float, roll_deg: float) -> tuple[float, float, float]:
+        """The `up` of a plane the camera sees at this pitch and roll (pitch_deg and roll_deg inverted)."""
+        pitch, roll = math.radians(pitch_deg), math.radians(roll_deg)
+        return (-math.cos(pitch) * math.sin(roll), -math.cos(pitch) * math.cos(roll), math.sin(pitch))
+
     def foot(self) -> np.ndarray:
         """The point of the plane right under the camera."""
         return -self.height * np.asarray(self.up)
@@ -195,17 +201,18 @@ class GroundLock:
         z = depth[v, u].astype(np.float64)
         points = np.stack([rx[v, u] * z, ry[v, u] * z, z], 1)
         fitted = fit_ground(points, self.rng)
+        fits = self._holds(fitted)
         if up is not None and camera_height is not None:
             # The known plane gives the scale. The navigation outputs sort points by their height above the plane
             # fitted to the predicted ground, which bends with the prediction (on the demo drive, stage-19
             # weights, free cells against the truth's: IoU 0.79 on the known plane, 0.86 on the fitted one); the
             # known plane serves them where no plane fits.
             scaling = known_plane(points, up)
-            if scaling is None or scaling.inliers < self.min_inliers:
+            if not self._holds(scaling):
                 return self._refused(scaling, 'on the known plane', fraction)
-            plane = fitted if fitted is not None and fitted.inliers >= self.min_inliers else scaling
+            plane = fitted if fits else scaling
         else:
-            if fitted is None or fitted.inliers < self.min_inliers:
+            if not fits:
                 return self._refused(fitted, 'one plane', fraction)
             plane = scaling = fitted
         if camera_height is None:
@@ -214,6 +221,9 @@ class GroundLock:
         a = self.smoothing
         self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw
         return LockState(math.exp(self.log_scale), True, 'locked', plane, fraction)
+
+    def _holds(self, plane: GroundPlane | None) -> bool:
+        return plane is not None and plane.inliers >= self.min_inliers
 
     def _refused(self, plane: GroundPlane | None, what: str, fraction: float) -> LockState:
         share = 0.0 if plane is None else plane.inliers

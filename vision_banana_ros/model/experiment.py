@@ -71,9 +71,9 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
     spelt = {}       # real path -> the first spelling of it
     times = collections.Counter(spelt.setdefault(os.path.realpath(f), f) for f in args.data.split(','))
     counts = {folder: len(read_dataset(folder)) for folder in times}
+    total = sum(counts.values())
     frames = (frame for folder in times for frame in iter_samples(folder))
-    data = TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=sum(counts.values()))),
-                                   sum(counts.values()))
+    data = TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=total)), total)
     if any(n > 1 for n in times.values()):
         data.draws = torch.cat([torch.full((counts[folder],), float(n)) for folder, n in times.items()])
     return data

@@ -23,9 +23,9 @@ from dataclasses import replace
 from rclpy.time import Time
 
 from .camera import Camera
+from .messages import transform_from_msg
 from ..config import NodeConfig
 from ..geometry.ground import camera_mounting, LockState
-from ..geometry.transform import RigidTransform
 from ..outputs import configured_ground_lock, lock_depth, NAVIGATION_TOPICS
 
 
@@ -41,9 +41,7 @@ def _tf_mounting(config: NodeConfig, header, tf_buffer) -> tuple[float, tuple] |
     try:
         # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
         t = tf_buffer.lookup_transform(config.ground_frame, header.frame_id, Time.from_msg(header.stamp))
-        q, p = t.transform.rotation, t.transform.translation
-        height, up = camera_mounting(RigidTransform.from_translation_quaternion((p.x, p.y, p.z),
-                                                                                (q.x, q.y, q.z, q.w)))
+        height, up = camera_mounting(transform_from_msg(t))
     except Exception as exc:  # tf2 raises several exception types for missing or stale frames
         return f'no camera height from tf ({config.ground_frame} -> {header.frame_id}): {exc}'
     if not height > 0:
