@@ -32,6 +32,7 @@ from tiny_experts import go_offline, hub_cache
 
 from vision_banana_ros.backends.checkpoints import PAIRINGS
 from vision_banana_ros.cli import main
+from vision_banana_ros.model.weights import load_network
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -45,6 +46,7 @@ RUN = {
     'ask': ('docs/model.md', 'vision_banana ask '),
     'render': ('docs/model.md', 'vision_banana world render --out DIR '),
     'train': ('docs/model.md', 'vision_banana train '),
+    'train_deeper': ('docs/model.md', 'vision_banana train --data DIR --out DEEPER '),
     'render_heldout': ('docs/model.md', 'vision_banana world render --out HELDOUT '),
     'eval': ('docs/model.md', 'vision_banana eval '),
     'eval_bag': ('docs/model.md', 'vision_banana eval --bag '),
@@ -183,6 +185,9 @@ def test_model_page_commands_run_in_order(tmp_path, monkeypatch, capsys):
     report = last_json(run(small(shown('train'), {'--minutes': '0.02'}, extra=('--batch', '2')), capsys))
     weights = tmp_path / 'OUT' / 'weights.safetensors'
     assert weights.is_file() and report['OUT']['parameters'] > 0, report
+    deeper = last_json(run(small(shown('train_deeper'), {'--minutes': '0.02'}, extra=('--batch', '2')), capsys))
+    assert deeper['DEEPER']['parameters'] > report['OUT']['parameters'], deeper
+    assert load_network(tmp_path / 'DEEPER' / 'weights.safetensors').config.encoder_blocks == (0, 1, 3, 5, 5)
     run(small(shown('render_heldout'), {'--count': '2'}), capsys)
     assert len(list((tmp_path / 'HELDOUT' / 'rgb').iterdir())) == 2
     metrics = last_json(run(small(shown('eval'), extra=('--weights', str(weights))), capsys))

@@ -13,6 +13,7 @@
 # limitations under the License.
 
 """The unified network, its instructions, weights files and training."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import torch
 from vision_banana_ros.codecs import CITYSCAPES, decode_depth_torch, encode_depth_torch
 from vision_banana_ros.model.instructions import InstructionTable
 from vision_banana_ros.model.losses import class_balance_weights, depth_loss, normals_loss, segmentation_loss
-from vision_banana_ros.model.network import NetworkConfig, parameter_count, VisionBananaNet
+from vision_banana_ros.model.network import deepened, NetworkConfig, parameter_count, VisionBananaNet
 from vision_banana_ros.model.train import _losses, train, TrainingSet, TrainOptions
 from vision_banana_ros.model.weights import (
     CONFIG_KEY,
@@ -356,6 +357,39 @@ def test_training_can_start_from_given_weights(tmp_path):
     with pytest.raises(ValueError, match='--init'):
         train(_synthetic_set(), other, TrainOptions(out=tmp_path / 'x', steps=1, batch=2, init=tiny_weights,
                                                     progress=False))
+
+
+def test_a_deepened_network_answers_as_before_until_its_new_blocks_train():
+    torch.manual_seed(3)
+    net = VisionBananaNet(TINY)
+    with torch.no_grad():   # trained-looking batch norms, so that an identity is not an accident of the defaults
+        for name, value in net.state_dict().items():
+            if value.is_floating_point():
+                value.copy_(torch.rand_like(value) + 0.5 if 'running_var' in name else torch.randn_like(value) * 0.3)
+    net.eval()
+    grown = deepened(net, (0, 1, 2, 3, 1))
+    assert grown.config.encoder_blocks == (0, 1, 2, 3, 1) and not grown.training
+    assert parameter_count(grown) > parameter_count(net)
+    images, ids = torch.rand(2, 3, 64, 96), torch.arange(len(TINY.tasks))
+    with torch.no_grad():
+        torch.testing.assert_close(grown(images, ids), net(images, ids), rtol=0, atol=1e-6)
+    grown.train()
+    grown(images, ids).square().mean().backward()
+    added = grown.encoder[3][2 + TINY.encoder_blocks[3]].body[-1][1].weight   # the scale that starts at zero
+    assert added.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='can only be added'):
+        deepened(net, (0, 1, 0, 1, 1))
+    with pytest.raises(ValueError, match='one count per encoder stage'):
+        deepened(net, (0, 1, 1, 1))
+
+
+def test_training_from_given_weights_adds_the_encoder_blocks_the_config_asks_for(tmp_path):
+    start = save_tiny(tmp_path / 'start.safetensors', seed=1)
+    deeper = dataclasses.replace(TINY, encoder_blocks=(0, 1, 2, 2, 2))
+    tuned = train(_synthetic_set(), deeper, TrainOptions(out=tmp_path / 'deeper', steps=1, batch=2, init=start,
+                                                         progress=False))
+    assert tuned.config == deeper
+    assert load_network(tmp_path / 'deeper' / 'weights.safetensors').config == deeper
 
 
 def test_experts_share_a_step_budget_smaller_than_their_number(tmp_path):

@@ -244,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint')
     train.add_argument('--init', type=Path, help='start from these weights instead of random ones (fine-tuning, '
                                                  'e.g. the embedded model on your own data)')
+    train.add_argument('--encoder-blocks', type=list_of(cli_arguments.count), metavar='N,N,N,N,N',
+                       help='residual blocks per encoder stage (default: 0,1,2,2,2, or those of --init); with --init, '
+                            'more than its network has adds blocks that start as identities, so training resumes '
+                            'from its answers with more capacity')
     train.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     cli_arguments.add_training_precision(train)
     train.set_defaults(func=_train)

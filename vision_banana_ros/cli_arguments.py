@@ -18,15 +18,24 @@ from __future__ import annotations
 import argparse
 
 
-def positive(text: str) -> int:
-    """A whole number of at least 1."""
+def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected a whole number, got {text!r}') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be at least 1, got {value}')
+    if value < least:
+        raise argparse.ArgumentTypeError(f'must be at least {least}, got {value}')
     return value
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    return _whole(text, 1)
+
+
+def count(text: str) -> int:
+    """A whole number, 0 or more."""
+    return _whole(text, 0)
 
 
 def _number(text: str, allow_zero: bool) -> float:

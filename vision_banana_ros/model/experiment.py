@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -27,7 +28,7 @@ from tqdm import tqdm
 
 from .network import NetworkConfig, parameter_count, VisionBananaNet
 from .train import check_crop, train, TrainingSet, TrainOptions
-from .weights import read_metadata
+from .weights import load_network, read_metadata
 from ..tasks import TASKS
 
 
@@ -80,12 +81,11 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
 
 
 def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,
-                 steps: int | None = None, **options) -> dict:
-    """The unified model into `out`, or one expert per task into `out/<task>` sharing the budget equally and
-    holding together about the unified parameter count. `options` go to TrainOptions. Returns, per model folder,
-    its tasks, parameter count and the training summary stored in its weights.
+                 steps: int | None = None, base: NetworkConfig = NetworkConfig(), **options) -> dict:
+    """The unified model of config `base` into `out`, or one expert per task into `out/<task>` sharing the
+    budget equally and holding together about the unified parameter count. `options` go to TrainOptions. Returns,
+    per model folder, its tasks, parameter count and the training summary stored in its weights.
     """
-    base = NetworkConfig()
     jobs = [(out / t, expert_config(base, t, len(TASKS))) for t in TASKS] if experts else [(out, base)]
     share = 1.0 / len(jobs)
     report = {}
@@ -100,7 +100,11 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 def run_training(args: argparse.Namespace) -> int:
     """Train the models the arguments ask for and print the report; return 0."""
     check_crop(args.crop, NetworkConfig().stride, args.size)   # before loading, which may take minutes
-    report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps,
+    # Fine-tuning trains the network of the --init file, deepened where --encoder-blocks asks for more blocks.
+    base = load_network(args.init).config if args.init else NetworkConfig()
+    if args.encoder_blocks:
+        base = dataclasses.replace(base, encoder_blocks=tuple(args.encoder_blocks))
+    report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps, base,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
                           init=args.init, device=args.device, augmented=not args.no_augment,
                           canonical_depth=not args.metric_depth, precision=args.precision)

@@ -29,7 +29,7 @@ shuffle), which keeps full-resolution work to a reshape.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -188,6 +188,25 @@ class VisionBananaNet(nn.Module):
             return torch.tensor([self.config.tasks.index(t) for t in tasks], dtype=torch.long)
         except ValueError:
             raise ValueError(f'this network answers {self.config.tasks}, not {list(tasks)}') from None
+
+
+def deepened(network: VisionBananaNet, encoder_blocks: tuple[int, ...]) -> VisionBananaNet:
+    """A copy of `network` with residual blocks appended to its encoder stages up to `encoder_blocks`, answering
+    exactly as it did: each new block's last batch norm scales by zero, so the block passes its (already
+    rectified) input through until training grows it. Depth added in the coarse stages costs little time and lets
+    a trained network gain capacity without starting again.
+    """
+    before = network.config.encoder_blocks
+    if len(encoder_blocks) != len(before) or any(new < old for new, old in zip(encoder_blocks, before)):
+        raise ValueError(f'encoder blocks {list(encoder_blocks)}: blocks can only be added to those of the network, '
+                         f'{list(before)}, one count per encoder stage')
+    grown = VisionBananaNet(replace(network.config, encoder_blocks=tuple(encoder_blocks)))
+    grown.canonical_focal = network.canonical_focal
+    grown.load_state_dict(network.state_dict(), strict=False)   # the new blocks' tensors are the only ones missing
+    for stage, old in zip(grown.encoder, before):
+        for block in list(stage)[2 + old:]:   # after the stage's strided convolution and its ReLU
+            nn.init.zeros_(block.body[-1][1].weight)
+    return grown.to(next(network.parameters()).device).train(network.training)
 
 
 def parameter_count(module: nn.Module) -> int:

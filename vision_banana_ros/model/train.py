@@ -26,7 +26,7 @@ continues from them; the final weights go to OUT/weights.safetensors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import itertools
 import json
 import math
@@ -41,7 +41,7 @@ from tqdm import tqdm
 from . import augment
 from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
-from .network import NetworkConfig, parameter_count, VisionBananaNet
+from .network import deepened, NetworkConfig, parameter_count, VisionBananaNet
 from .weights import load_network, save_network
 from ..device import autocast
 
@@ -262,6 +262,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     else:
         torch.manual_seed(options.seed)
         network = (load_network(options.init, device) if options.init else VisionBananaNet(config)).to(device).train()
+        if network.config != config and replace(network.config, encoder_blocks=config.encoder_blocks) == config:
+            network = deepened(network, config.encoder_blocks)   # --init with blocks added to its encoder
         if network.config != config:
             raise ValueError(f'--init {options.init}: its network ({network.config.tasks}, widths '
                              f'{network.config.encoder_widths}) is not the one to train ({config.tasks}, widths '
