@@ -216,6 +216,17 @@ def test_config_values_are_type_checked_naming_the_parameter(tmp_path, line, nam
     assert '\n' not in str(error.value)
 
 
+def test_a_config_that_needs_tf_names_the_parameter_for_a_bag_without_it(capsys, tmp_path, config, sample):
+    no_tf = rewrite(sample, tmp_path / 'no_tf', lambda topic, index, raw: None if topic == '/tf' else raw)
+    for line, name in (('scale_lock: ground', 'camera_height_m'), ('grid_frame: odom', 'grid_frame'),
+                       ('target_frame: odom', 'target_frame')):
+        params = tmp_path / 'params.yaml'
+        params.write_text(config.read_text() + f'    {line}\n')
+        rc, summary, lines = run_cli(capsys, no_tf, tmp_path / 'out', '--config', params)
+        assert rc != 0 and summary is None and not (tmp_path / 'out').exists()
+        assert any(f'parameter {name}: ' in line and 'has no /tf or /tf_static' in line for line in lines), lines
+
+
 def test_config_numbers_of_the_other_kind_are_taken(tmp_path):
     path = tmp_path / 'params.yaml'
     path.write_text('/**:\n  ros__parameters:\n    device: cpu\n    max_batch: 2.0\n    max_wait_ms: 7\n'

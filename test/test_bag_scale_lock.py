@@ -13,8 +13,8 @@
 # limitations under the License.
 
 """`bag process` with scale_lock ground: the embedded model's depth on the sample drive is locked to the camera
-height the drive's /tf gives, and each frame's plane is written to
-/camera/ground; on the road the locked depth is right to within a few per cent.
+height the drive's /tf gives (as camera_height_m, or read from the bag's /tf), and each frame's plane is written
+to /camera/ground; on the road the locked depth is right to within a few per cent.
 """
 import numpy as np
 import pytest
@@ -65,6 +65,28 @@ def test_bag_process_locks_the_depth_to_the_camera_height(tmp_path):
     print(f'road scale error unlocked {before:.3f} (delta1 {delta1_before:.3f}), locked {after:.3f} '
           f'(delta1 {delta1_after:.3f})')
     assert after < 0.08 and after <= before + 0.01
+
+
+def test_bag_process_reads_the_mounting_and_the_output_frames_from_the_bags_tf(tmp_path):
+    # camera_height_m 0: the height and the ground's tilt come from tf, here the bag's own /tf (world <- camera
+    # per frame; the road is the world's z = 0), which also moves the clouds and the grid into the world frame.
+    sample_bag = make_sample(tmp_path / 'sample', frames=3, size=(320, 240), progress=False)
+    sample = read(sample_bag)
+    config = tmp_path / 'params.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    device: cpu\n    scale_lock: ground\n    camera_height_m: 0.0\n'
+                      '    ground_frame: world\n    target_frame: world\n    grid_frame: world\n'
+                      '    scale_smoothing: 0.0\n')
+    summary = process_bag(sample_bag, tmp_path / 'out', config_file=config, progress=False)
+    assert summary['ground_locked'] == summary['frames'] == 3
+    out = read(tmp_path / 'out')
+    error, delta1 = _road_scale_error(out, sample)
+    print(f'road scale error locked to the tf mounting {error:.3f} (delta1 {delta1:.3f})')
+    assert error < 0.08
+    for topic in ('points', 'ground_points', 'obstacles', 'grid'):
+        assert {msg.header.frame_id for _, msg in out[f'/camera/{topic}']} == {'world'}, topic
+    for _, cloud in out['/camera/ground_points']:
+        z = np.frombuffer(bytes(cloud.data), np.float32).reshape(-1, cloud.point_step // 4)[:, 2]
+        assert abs(np.median(z)) < 0.15        # the predicted ground lies on the world's ground
 
 
 def test_navigation_outputs_from_predictions_agree_with_the_ground_truth(tmp_path):

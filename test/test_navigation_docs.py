@@ -51,7 +51,7 @@ def test_the_semantic_layer_example_asks_the_node_for_what_the_layer_reads():
     from vision_banana_ros.codecs.palette import CITYSCAPES
     from vision_banana_ros.config import load_config_file
     path = ROOT / 'config' / 'nav2_semantic_layer.yaml'
-    node = load_config_file(path, tf2_available=True)      # its height comes from tf, which robots have
+    node = load_config_file(path, no_tf=None)      # its height comes from tf, which robots have
     assert node.publish_confidence and node.confidence_encoding == 'mono8'
     assert node.cloud_stride == 1 and node.cloud_organized        # pixel-aligned with the labels
     source = yaml.safe_load(path.read_text())['local_costmap']['local_costmap']['ros__parameters'][

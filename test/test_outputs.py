@@ -15,7 +15,7 @@
 """What each output topic needs and carries, without ROS: the node and bag processing share these."""
 import numpy as np
 
-from vision_banana_ros.config import read_config
+from vision_banana_ros.config import NO_TF2, read_config
 from vision_banana_ros.engine.frames import FrameResult
 from vision_banana_ros.geometry import Intrinsics
 from vision_banana_ros.outputs import make_outputs, tasks_for
@@ -23,7 +23,7 @@ from vision_banana_ros.parameters import BY_NAME
 
 
 def _config(**values):
-    return read_config(lambda name: values.get(name, BY_NAME[name].default), tf2_available=False)
+    return read_config(lambda name: values.get(name, BY_NAME[name].default), no_tf=NO_TF2)
 
 
 def test_tasks_follow_the_topics_somebody_listens_to():

@@ -111,6 +111,7 @@ class NodeConfig:
                             organized=self.cloud_organized, with_normals=self.cloud_normals)
 
 
+NO_TF2 = 'tf2_ros is not installed here'   # why the node cannot look transforms up where tf2_ros is missing
 _NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
 
 
@@ -174,8 +175,10 @@ def _train_ids(values: dict, name: str, empty: bool) -> tuple[int, ...]:
     return tuple(int(c) for c in ids)
 
 
-def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig:
-    """`get(name)` returns a parameter's current value. Raises ValueError naming the first bad parameter."""
+def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
+    """`get(name)` returns a parameter's current value; `no_tf` says why no transform can be looked up (None
+    when tf can be read). Raises ValueError naming the first bad parameter.
+    """
     values = {name: _typed(param, get(name)) for name, param in BY_NAME.items()}
     for name, param in BY_NAME.items():
         value = values[name]
@@ -234,19 +237,18 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
             raise _fail('target_transform', str(exc)) from None
         if not values['target_frame']:
             raise _fail('target_transform', 'is given but target_frame is empty')
-    elif values['target_frame'] and not tf2_available:
-        raise _fail('target_frame', f'{values["target_frame"]!r} needs tf2_ros, which is not installed here: '
-                                    'give target_transform instead')
+    elif values['target_frame'] and no_tf:
+        raise _fail('target_frame', f'{values["target_frame"]!r} needs tf, and {no_tf}: give target_transform instead')
     ground_classes = _train_ids(values, 'ground_classes', empty=False)
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
                                            f'({values["obstacle_max_height"]})')
-    if values['grid_frame'] and not tf2_available:
-        raise _fail('grid_frame', f'{values["grid_frame"]!r} needs tf2_ros, which is not installed here: leave it '
-                                  'empty for the grid in the image frame')
-    if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and not tf2_available:
-        raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), but tf2_ros is not '
-                                       'installed here: give the height in metres')
+    if values['grid_frame'] and no_tf:
+        raise _fail('grid_frame', f'{values["grid_frame"]!r} needs tf, and {no_tf}: leave it empty for the grid in '
+                                  'the image frame')
+    if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and no_tf:
+        raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), and {no_tf}: give '
+                                       'the height in metres')
     return NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
                          'cloud_drop_classes': drop_classes, 'target_transform': transform,
                          'ground_classes': ground_classes})
@@ -255,10 +257,11 @@ def read_config(get: Callable[[str], object], tf2_available: bool) -> NodeConfig
 ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them
 
 
-def load_config_file(path: str | Path | None, tf2_available: bool = False) -> NodeConfig:
+def load_config_file(path: str | Path | None, no_tf: str | None = NO_TF2) -> NodeConfig:
     """A node parameter file, as `ros2 run ... --params-file` reads it: the `ros__parameters` of the sections for
     every node (`/**`) and for ours (`vision_banana`, in any namespace: `/front/vision_banana`, `/**/vision_banana`),
     in file order; defaults for what they leave out. rclpy's own parameters (use_sim_time, ...) are ignored.
+    `no_tf` as in read_config (default: tf2_ros is missing, as for the tools that run without a node).
     """
     values = {}
     if path:
@@ -277,7 +280,7 @@ def load_config_file(path: str | Path | None, tf2_available: bool = False) -> No
         unknown = sorted(set(values) - set(BY_NAME))
         if unknown:
             raise ValueError(f'parameter file {path}: unknown parameters {unknown}')
-    return read_config(lambda name: values.get(name, BY_NAME[name].default), tf2_available)
+    return read_config(lambda name: values.get(name, BY_NAME[name].default), no_tf)
 
 
 def build_backend(config: NodeConfig):

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
-from .geometry.ground import GroundLock, LockState
+from .geometry.ground import camera_mounting, GroundLock, LockState
 from .geometry.intrinsics import finite_distortion
 from .geometry.navigation import grid_in_frame, navigation_masks, occupancy_grid
 
@@ -43,6 +43,7 @@ OUTPUT_TASKS = {
     'grid': ('segmentation', 'depth'),
 }
 NAVIGATION_TOPICS = ('obstacles', 'ground_points', 'grid')   # they need the ground plane, locked or not
+CLOUD_TOPICS = ('points', 'obstacles', 'ground_points')      # target_frame moves them
 
 
 _IMAGE_ENCODINGS = {('uint8', 2): ('mono8', 1), ('uint8', 3): ('rgb8', 3), ('float32', 2): ('32FC1', 4),
@@ -109,6 +110,30 @@ def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -
     if state.locked:
         result.depth = result.depth * np.float32(state.scale)
     return state
+
+
+def tf_mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.ndarray] | str:
+    """The image frame's height above `ground_frame` and the ground's up direction in the image frame, from
+    `lookup(target, source)` (the transform target <- source at the image stamp, from tf2 or a bag's tf), or why
+    there are none.
+    """
+    try:
+        height, up = camera_mounting(lookup(ground_frame, image_frame))
+    except Exception as exc:  # tf2 raises several exception types for missing or stale frames
+        return f'no camera height from tf ({ground_frame} -> {image_frame}): {exc}'
+    if not height > 0:
+        return f'the camera is not above {ground_frame} (z = {height:.3f} m)'
+    return height, up
+
+
+def lock_depth_to_mounting(result, lock: GroundLock, mounting: tuple[float, np.ndarray] | str) -> LockState:
+    """lock_depth to a `tf_mounting` (height, up); where it is the reason there is none, the plane is still
+    fitted (for the navigation outputs) and the state gives that reason.
+    """
+    if isinstance(mounting, str):
+        state = lock_depth(result, lock, None)
+        return replace(state, reason=mounting) if state.plane is not None else state
+    return lock_depth(result, lock, *mounting)
 
 
 def tasks_for(topics, config) -> tuple[str, ...]:

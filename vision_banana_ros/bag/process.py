@@ -21,7 +21,9 @@ its namespace `<ns>`. One topic per namespace: of several found, the uncompresse
 taken (rect_color, color, rect, raw); of several named, none. Its intrinsics come from the latest
 `<ns>/camera_info` before the image (the first one for images logged before it), else from `fallback_hfov_deg`
 (such frames are counted). Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
-bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load.
+bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load. What the node
+looks up in tf2 (target_frame, grid_frame, the ground lock's camera mounting) comes from the bag's /tf and
+/tf_static (bag.transforms).
 
 A bad input costs only itself: a message that cannot be read (truncated), a frame under 8 px or an image that does
 not decode is skipped and counted as rejected (one stderr line per topic and reason, with the count); a topic of a
@@ -47,12 +49,22 @@ from tqdm import tqdm
 from . import messages
 from .cameras import depth_encoding, first_camera_infos, messages_until_error, select_cameras
 from .io import open_reader, open_writer, STORAGES
+from .transforms import BagTransforms, read_transforms
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
+from ..geometry.ground import LockState
 from ..geometry.intrinsics import finite_distortion
-from ..outputs import configured_ground_lock, lock_depth, make_outputs, OUTPUT_TASKS
+from ..outputs import (
+    CLOUD_TOPICS,
+    configured_ground_lock,
+    lock_depth,
+    lock_depth_to_mounting,
+    make_outputs,
+    OUTPUT_TASKS,
+    tf_mounting,
+)
 
 
 class _Interrupted(Exception):
@@ -155,17 +167,63 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     return summary
 
 
+def _frame_outputs(result, info, config, transforms: BagTransforms, locks: dict, refused: _Tally,
+                   timestamp: int) -> tuple[dict, LockState | None]:
+    """A frame's outputs as the node builds them, with the bag's tf where the node reads tf2: the clouds in
+    target_frame, the grid in grid_frame, and the camera's mounting for the ground lock with camera_height_m 0.
+    A transform the bag lacks at the frame's stamp costs that frame those outputs (counted as refused); the lock
+    without a mounting leaves the depth unscaled, as the node does.
+    """
+    header = result.header
+
+    def lookup(target, source):
+        return transforms.lookup(target, source, messages.stamp_ns(header))
+    topics, transform, grid_transform = list(OUTPUT_TASKS), None, None
+    if config.target_frame and config.target_transform is None:
+        try:
+            transform = lookup(config.target_frame, header.frame_id)
+        except LookupError as exc:
+            refused.add(result.camera_id, f'no transform to target_frame {config.target_frame}: no clouds',
+                        timestamp, str(exc))
+            topics = [t for t in topics if t not in CLOUD_TOPICS]
+    if config.grid_frame:
+        try:
+            grid_transform = lookup(config.grid_frame, header.frame_id)
+        except LookupError as exc:
+            refused.add(result.camera_id, f'no transform to grid_frame {config.grid_frame}: no grid', timestamp,
+                        str(exc))
+            topics.remove('grid')
+    ground = None
+    if config.scale_lock == 'ground' and result.depth is not None and result.labels is not None:
+        if result.camera_id not in locks:
+            locks[result.camera_id] = configured_ground_lock(config)
+        lock = locks[result.camera_id]
+        ground = (lock_depth(result, lock, config.camera_height_m) if config.camera_height_m else
+                  lock_depth_to_mounting(result, lock, tf_mounting(lookup, config.ground_frame, header.frame_id)))
+    return make_outputs(result, config, topics, transform, info, ground, grid_transform), ground
+
+
 def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, config_file, image_topics,
              progress) -> dict:
-    config = load_config_file(config_file)
+    reader = open_reader(src)
+    try:
+        # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting of the ground lock.
+        transforms = read_transforms(reader)
+        config = load_config_file(config_file, no_tf=None if transforms else f'bag {src} has no /tf or /tf_static')
+    except Exception:
+        reader.close()
+        raise
     if config.cpu_threads:      # the --config file's cpu_threads, as the node takes it
         import torch
         torch.set_num_threads(config.cpu_threads)
-    backend = build_backend(config)
+    try:
+        backend = build_backend(config)
+    except Exception:
+        reader.close()
+        raise
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
     if warning := size_warning(backend):
         print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
-    reader = open_reader(src)
     rejected, refused, read_errors = _Tally(), _Tally(), []
     try:
         cameras = select_cameras(reader, src, image_topics)
@@ -207,17 +265,13 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
-            locks = {}     # scale_lock ground: a GroundLock per camera, with camera_height_m (no tf read here)
+            locks = {}     # scale_lock ground: a GroundLock per camera
 
             def flush():
                 for result, (timestamp, info) in zip(runner.run(pending), logged):
-                    ground = None
-                    if config.scale_lock == 'ground' and result.depth is not None and result.labels is not None:
-                        if result.camera_id not in locks:
-                            locks[result.camera_id] = configured_ground_lock(config)
-                        ground = lock_depth(result, locks[result.camera_id], config.camera_height_m)
-                        stats['ground_locked'] += ground.locked
-                    outputs_of_frame = make_outputs(result, config, OUTPUT_TASKS, camera_info=info, ground=ground)
+                    outputs_of_frame, ground = _frame_outputs(result, info, config, transforms, locks, refused,
+                                                              timestamp)
+                    stats['ground_locked'] += bool(ground is not None and ground.locked)
                     for topic, output in outputs_of_frame.items():
                         name = f'{result.camera_id}/{topic}'
                         msgtype, msg = messages.output_message(output, result.header)

@@ -41,10 +41,10 @@ from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from .qos import camera_info_qos, image_qos, publisher_events, subscription_events
 from .scale_lock import lock_camera_depth, needs_tf
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, NodeConfig, read_config, runnable_tasks, size_warning
+from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
-from ..outputs import make_outputs, tasks_for
+from ..outputs import CLOUD_TOPICS, make_outputs, tasks_for
 from ..parameters import PARAMS
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
@@ -98,7 +98,7 @@ class NodeCore:
     # ---- lifecycle steps -----------------------------------------------------------------------------------
     def configure(self) -> None:
         """Check parameters, load the model, create publishers. ValueError names the bad parameter or file."""
-        self.config = read_config(self._value, tf2_ros is not None)
+        self.config = read_config(self._value, None if tf2_ros else NO_TF2)
         self._start_engine()
         # A LifecycleNode's publishers are lifecycle publishers, off while the node is inactive.
         create = getattr(self.node, 'create_lifecycle_publisher', self.node.create_publisher)
@@ -290,7 +290,7 @@ class NodeCore:
         header, config = result.header, self.config
         topics = camera.subscribed()
         transform = None
-        clouds = [t for t in ('points', 'obstacles', 'ground_points') if t in topics]
+        clouds = [t for t in CLOUD_TOPICS if t in topics]
         if clouds and self._needs_tf(config):
             transform = self._lookup(config.target_frame, header, 'clouds')
             if transform is None:
@@ -360,7 +360,7 @@ class NodeCore:
             return updates[name] if name in updates else self._value(name)
 
         try:
-            config = read_config(current, tf2_ros is not None)
+            config = read_config(current, None if tf2_ros else NO_TF2)
             if self.engine is not None:
                 runnable_tasks(config, self.engine.runner.backend)
         except ValueError as exc:

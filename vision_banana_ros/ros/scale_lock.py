@@ -18,15 +18,13 @@ camera's height from camera_height_m or its mounting (height, and the ground's t
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rclpy.time import Time
 
 from .camera import Camera
 from .messages import transform_from_msg
 from ..config import NodeConfig
-from ..geometry.ground import camera_mounting, LockState
-from ..outputs import configured_ground_lock, lock_depth, NAVIGATION_TOPICS
+from ..geometry.ground import LockState
+from ..outputs import configured_ground_lock, lock_depth, lock_depth_to_mounting, NAVIGATION_TOPICS, tf_mounting
 
 
 def needs_tf(config: NodeConfig) -> bool:
@@ -35,18 +33,13 @@ def needs_tf(config: NodeConfig) -> bool:
 
 
 def _tf_mounting(config: NodeConfig, header, tf_buffer) -> tuple[float, tuple] | str:
-    """The image frame's height above ground_frame at the image stamp and the ground's up direction in the
-    image frame, or why there are none.
+    """The image frame's height above ground_frame and the ground's up direction in the image frame at the image
+    stamp, or why there are none.
     """
-    try:
-        # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
-        t = tf_buffer.lookup_transform(config.ground_frame, header.frame_id, Time.from_msg(header.stamp))
-        height, up = camera_mounting(transform_from_msg(t))
-    except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-        return f'no camera height from tf ({config.ground_frame} -> {header.frame_id}): {exc}'
-    if not height > 0:
-        return f'the camera is not above {config.ground_frame} (z = {height:.3f} m)'
-    return height, up
+    # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
+    def lookup(target, source):
+        return transform_from_msg(tf_buffer.lookup_transform(target, source, Time.from_msg(header.stamp)))
+    return tf_mounting(lookup, config.ground_frame, header.frame_id)
 
 
 def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buffer) -> LockState | None:
@@ -61,11 +54,9 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
     settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, configured_ground_lock(config))
-    mounting = ((config.camera_height_m, None) if config.camera_height_m
-                else _tf_mounting(config, result.header, tf_buffer)) if locking else (None, None)
-    if isinstance(mounting, str):     # no height to lock to: the plane still serves the navigation outputs
-        state = lock_depth(result, camera.ground_lock[1], None)
-        camera.ground = replace(state, reason=mounting) if state.plane is not None else state
+    lock = camera.ground_lock[1]
+    if not locking or config.camera_height_m:
+        camera.ground = lock_depth(result, lock, config.camera_height_m if locking else None)
     else:
-        camera.ground = lock_depth(result, camera.ground_lock[1], *mounting)
+        camera.ground = lock_depth_to_mounting(result, lock, _tf_mounting(config, result.header, tf_buffer))
     return camera.ground
