@@ -210,15 +210,11 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
         # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting of the ground lock.
         transforms = read_transforms(reader)
         config = load_config_file(config_file, no_tf=None if transforms else f'bag {src} has no /tf or /tf_static')
-    except Exception:
-        reader.close()
-        raise
-    if config.cpu_threads:      # the --config file's cpu_threads, as the node takes it
-        import torch
-        torch.set_num_threads(config.cpu_threads)
-    try:
+        if config.cpu_threads:      # the --config file's cpu_threads, as the node takes it
+            import torch
+            torch.set_num_threads(config.cpu_threads)
         backend = build_backend(config)
-    except Exception:
+    except BaseException:   # a bad config, a model that cannot load, or a signal while it loads
         reader.close()
         raise
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
