@@ -34,24 +34,34 @@ TF_TOPICS = ('/tf', '/tf_static')
 
 @dataclass
 class _Edge:
-    """child <- parent: translation and unit quaternion (x, y, z, w) per header stamp (ns)."""
+    """A child frame's pose in its parent (the transform parent <- child): translation and unit quaternion
+    (x, y, z, w), 7 values per header stamp (ns).
+    """
 
     parent: str
     static: bool
     stamps: list[int] = field(default_factory=list)
-    values: list[np.ndarray] = field(default_factory=list)   # 7 each: translation, quaternion
+    values: list[np.ndarray] = field(default_factory=list)
+    _sorted: tuple[np.ndarray, np.ndarray] | None = None   # stamps and values in time order, once looked up
+
+    def append(self, stamp_ns: int, value: np.ndarray) -> None:
+        self.stamps.append(stamp_ns)
+        self.values.append(value)
+        self._sorted = None
 
     def at(self, stamp_ns: int, child: str) -> RigidTransform:
         if self.static:
             value = self.values[-1]
         else:
-            order = np.argsort(self.stamps, kind='stable')
-            stamps = np.asarray(self.stamps)[order]
+            if self._sorted is None:   # a bag's /tf can hold many thousand samples: sorted once, not per lookup
+                order = np.argsort(self.stamps, kind='stable')
+                self._sorted = np.asarray(self.stamps)[order], np.stack(self.values)[order]
+            stamps, values = self._sorted
             index = int(np.searchsorted(stamps, stamp_ns))
             if index < len(stamps) and stamps[index] == stamp_ns:
-                value = self.values[order[index]]
+                value = values[index]
             elif 0 < index < len(stamps):
-                before, after = self.values[order[index - 1]], self.values[order[index]]
+                before, after = values[index - 1], values[index]
                 share = (stamp_ns - stamps[index - 1]) / (stamps[index] - stamps[index - 1])
                 value = np.concatenate([before[:3] + share * (after[:3] - before[:3]),
                                         _slerp(before[3:], after[3:], share)])
@@ -96,8 +106,8 @@ class BagTransforms:
             if edge is None or edge.parent != parent or edge.static != static:
                 edge = self._edges[child] = _Edge(parent, static)
             r, q = t.transform.translation, t.transform.rotation
-            edge.stamps.append(t.header.stamp.sec * 1_000_000_000 + t.header.stamp.nanosec)
-            edge.values.append(np.array([r.x, r.y, r.z, q.x, q.y, q.z, q.w], dtype=np.float64))
+            edge.append(t.header.stamp.sec * 1_000_000_000 + t.header.stamp.nanosec,
+                        np.array([r.x, r.y, r.z, q.x, q.y, q.z, q.w], dtype=np.float64))
 
     def lookup(self, target: str, source: str, stamp_ns: int) -> RigidTransform:
         """The transform target <- source at the stamp (p_target = R p_source + t); LookupError says why there is
