@@ -392,6 +392,15 @@ def test_training_from_given_weights_adds_the_encoder_blocks_the_config_asks_for
     assert load_network(tmp_path / 'deeper' / 'weights.safetensors').config == deeper
 
 
+def test_the_network_to_train_is_the_init_files_deepened_where_asked(tmp_path):
+    from vision_banana_ros.model.experiment import network_config
+    assert network_config(None) == NetworkConfig()
+    assert network_config(None, [0, 1, 3, 5, 5]).encoder_blocks == (0, 1, 3, 5, 5)
+    start = save_tiny(tmp_path / 'start.safetensors')
+    assert network_config(start) == TINY        # the embedded model is deeper than the default: fine-tuning keeps it
+    assert network_config(start, [0, 1, 2, 2, 2]) == dataclasses.replace(TINY, encoder_blocks=(0, 1, 2, 2, 2))
+
+
 def test_experts_share_a_step_budget_smaller_than_their_number(tmp_path):
     from vision_banana_ros.model.experiment import train_models
     report = train_models(_synthetic_set(), tmp_path, experts=True, steps=1, batch=2, progress=False)

@@ -17,7 +17,7 @@ with the recipe of `vision_banana train` (same losses, augmentation, schedule): 
 (OUT/unified), or each of the three experts for SECONDS / 3 (OUT/experts/<task>). Run one process per kind side by
 side to give both the same wall-clock budget on one GPU.
 Usage: python tools/gpu_train.py OUT --models unified|experts --seconds S PACK.zip [PACK.zip ...]
-       [--init WEIGHTS] [--crop WxH] (as in `vision_banana train`)
+       [--init WEIGHTS] [--encoder-blocks N,N,N,N,N] [--crop WxH] (as in `vision_banana train`)
 Packs that are missing are skipped (a pack carried by an earlier call may be gone with its machine).
 
 Measured on an H200 (batch 32, bf16): without --compile the unified model ran ~20 steps/s alone and ~16 steps/s
@@ -39,9 +39,9 @@ import numpy as np
 from PIL import Image
 import torch
 
-from vision_banana_ros.cli import _size as parse_size
+from vision_banana_ros.cli_arguments import size_wh as parse_size
 from vision_banana_ros.codecs import decode_depth, decode_normals
-from vision_banana_ros.model.experiment import train_models
+from vision_banana_ros.model.experiment import network_config, train_models
 from vision_banana_ros.model.train import TrainingSet
 
 _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack per worker process
@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--init', type=Path, help='unified weights to fine-tune instead of random ones')
+    parser.add_argument('--encoder-blocks', type=lambda text: [int(n) for n in text.split(',')],
+                        help='residual blocks per encoder stage (default: those of --init, else 0,1,2,2,2)')
     parser.add_argument('--crop', type=parse_size, help='train on WxH windows')
     parser.add_argument('--workers', type=int, default=4, help='processes decoding the packs')
     parser.add_argument('--compile', action='store_true', help='torch.compile the forward pass and losses')
@@ -93,7 +95,8 @@ def main() -> None:
                'precision': 'bf16' if device.type == 'cuda' else 'fp32', 'compile': args.compile, 'progress': False}
     out = Path(args.out) / args.models
     report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data),
-              **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60, **options)}
+              **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60,
+                             base=network_config(args.init, args.encoder_blocks), **options)}
     print(json.dumps(report), flush=True)
     (out / 'train_report.json').write_text(json.dumps(report, indent=2))
 

@@ -80,6 +80,14 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
     return data
 
 
+def network_config(init: Path | None, encoder_blocks=None) -> NetworkConfig:
+    """The network to train: the --init file's (fine-tuning trains the network it describes), else the default,
+    with `encoder_blocks` residual blocks per encoder stage where given (added to the file's as identities).
+    """
+    base = load_network(init).config if init else NetworkConfig()
+    return dataclasses.replace(base, encoder_blocks=tuple(encoder_blocks)) if encoder_blocks else base
+
+
 def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | None = None,
                  steps: int | None = None, base: NetworkConfig = NetworkConfig(), **options) -> dict:
     """The unified model of config `base` into `out`, or one expert per task into `out/<task>` sharing the
@@ -100,10 +108,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
 def run_training(args: argparse.Namespace) -> int:
     """Train the models the arguments ask for and print the report; return 0."""
     check_crop(args.crop, NetworkConfig().stride, args.size)   # before loading, which may take minutes
-    # Fine-tuning trains the network of the --init file, deepened where --encoder-blocks asks for more blocks.
-    base = load_network(args.init).config if args.init else NetworkConfig()
-    if args.encoder_blocks:
-        base = dataclasses.replace(base, encoder_blocks=tuple(args.encoder_blocks))
+    base = network_config(args.init, args.encoder_blocks)
     report = train_models(load_training_set(args), Path(args.out), args.experts, args.minutes, args.steps, base,
                           batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed, resume=args.resume,
                           init=args.init, device=args.device, augmented=not args.no_augment,

@@ -1,0 +1,42 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""tools/pack_training_set.py and tools/gpu_train.py, run on the CPU: a pack of rendered frames fine-tunes given
+weights, deepened as --encoder-blocks asks.
+"""
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+from tiny_model import save_tiny
+
+from vision_banana_ros.cli import main
+from vision_banana_ros.model.weights import load_network
+
+TOOLS = Path(__file__).resolve().parent.parent / 'tools'
+
+
+def test_gpu_train_fine_tunes_packed_frames_with_added_encoder_blocks(tmp_path):
+    assert main(['world', 'render', '--out', str(tmp_path / 'set'), '--count', '4', '--size', '64x64']) == 0
+    subprocess.run([sys.executable, TOOLS / 'pack_training_set.py', tmp_path / 'set', tmp_path / 'set.zip'], check=True)
+    start = save_tiny(tmp_path / 'start.safetensors')
+    run = subprocess.run([sys.executable, TOOLS / 'gpu_train.py', tmp_path / 'out', tmp_path / 'set.zip', '--models',
+                          'unified', '--seconds', '2', '--device', 'cpu', '--batch', '2', '--workers', '1', '--init',
+                          start, '--encoder-blocks', '0,1,2,2,2'], capture_output=True, text=True, check=True)
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report['frames'] == 4 and report['device'] == 'cpu', report
+    network = load_network(tmp_path / 'out' / 'unified' / 'weights.safetensors')
+    assert network.config.encoder_blocks == (0, 1, 2, 2, 2)
+    assert network.config.encoder_widths == load_network(start).config.encoder_widths
