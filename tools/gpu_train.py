@@ -39,6 +39,7 @@ import numpy as np
 from PIL import Image
 import torch
 
+from vision_banana_ros.cli_arguments import count, list_of
 from vision_banana_ros.cli_arguments import size_wh as parse_size
 from vision_banana_ros.codecs import decode_depth, decode_normals
 from vision_banana_ros.model.experiment import network_config, train_models
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--init', type=Path, help='unified weights to fine-tune instead of random ones')
-    parser.add_argument('--encoder-blocks', type=lambda text: [int(n) for n in text.split(',')],
+    parser.add_argument('--encoder-blocks', type=list_of(count),
                         help='residual blocks per encoder stage (default: those of --init, else 0,1,2,2,2)')
     parser.add_argument('--crop', type=parse_size, help='train on WxH windows')
     parser.add_argument('--workers', type=int, default=4, help='processes decoding the packs')

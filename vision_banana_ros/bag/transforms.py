@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cameras import messages_until_error
+from .messages import stamp_ns
 from ..geometry.transform import RigidTransform
 
 TF_TOPICS = ('/tf', '/tf_static')
@@ -106,8 +107,7 @@ class BagTransforms:
             if edge is None or edge.parent != parent or edge.static != static:
                 edge = self._edges[child] = _Edge(parent, static)
             r, q = t.transform.translation, t.transform.rotation
-            edge.append(t.header.stamp.sec * 1_000_000_000 + t.header.stamp.nanosec,
-                        np.array([r.x, r.y, r.z, q.x, q.y, q.z, q.w], dtype=np.float64))
+            edge.append(stamp_ns(t.header), np.array([r.x, r.y, r.z, q.x, q.y, q.z, q.w], dtype=np.float64))
 
     def lookup(self, target: str, source: str, stamp_ns: int) -> RigidTransform:
         """The transform target <- source at the stamp (p_target = R p_source + t); LookupError says why there is
