@@ -240,6 +240,8 @@ def test_bag_play_is_heard_by_bag_record(tmp_path):
     recorder = subprocess.Popen([str(BIN / 'vision_banana'), *record], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
     try:
+        # The player's --delay covers discovery, not the recorder's start-up (seconds of imports on a loaded CI).
+        assert any('Listening for topics' in line for line in recorder.stderr), 'the recorder never listened'
         play = small(shown('play'))
         play[play.index('my_bag')] = str(tmp_path / 'my_bag')
         subprocess.run([str(BIN / 'vision_banana'), *play, '--delay', '4'], check=True, timeout=60,

@@ -81,7 +81,10 @@ def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: 
                     subscriptions.append(node.create_subscription(
                         msg_class, name, lambda raw, c=connection: writer.write(c, time.time_ns(), raw),
                         _subscription_qos(offered), raw=True))
+                    node.get_logger().info(f"Subscribed to topic '{name}'")
 
+            # As rosbag2 says it: scripts wait for this line before they start their publishers.
+            node.get_logger().info('Listening for topics...')
             # Interrupts are caught inside `with writer`: leaving it by an exception would abort the bag unwritten.
             try:
                 while rclpy.ok() and (duration is None or time.monotonic() - started < duration):
