@@ -242,6 +242,14 @@ def test_optical_frame_to_body_frame_transform():
     np.testing.assert_allclose(same.rotation, to_body.rotation, atol=1e-12)
 
 
+def test_transforms_compose_and_invert_as_points_move():
+    to_body = RigidTransform.from_translation_rpy((0.1, 0.0, 1.2), (-math.pi / 2, 0.0, -math.pi / 2))
+    to_odom = RigidTransform.from_translation_rpy((5.0, -2.0, 0.0), (0.0, 0.05, 0.7))
+    points = torch.tensor([[0.0, 0.0, 4.0], [1.0, -2.0, 3.0]], dtype=torch.float64)
+    torch.testing.assert_close(to_odom.after(to_body).apply(points), to_odom.apply(to_body.apply(points)))
+    torch.testing.assert_close(to_body.inverse().apply(to_body.apply(points)), points)
+
+
 @pytest.mark.parametrize('quaternion, message', [
     ((0.0, 0.0, 0.0, 2.0), 'not normalised'), ((0.0, 0.0, 0.0, 0.0), 'not normalised'),
     ((0.0, 0.0, math.nan, 1.0), 'quaternion'), ((0.0, 1.0), 'quaternion'),

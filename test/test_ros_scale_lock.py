@@ -139,7 +139,8 @@ def test_the_tf_mounting_gives_the_height_and_the_ground_tilt():
     from geometry_msgs.msg import TransformStamped
     from std_msgs.msg import Header
 
-    from vision_banana_ros.ros.scale_lock import _tf_mounting
+    from vision_banana_ros.outputs import tf_mounting
+    from vision_banana_ros.ros.scale_lock import tf_lookup
 
     class OneTransform:
         def __init__(self, z, quaternion_xyzw):
@@ -156,8 +157,11 @@ def test_the_tf_mounting_gives_the_height_and_the_ground_tilt():
     config = load_config_file(None)
     header = Header(frame_id='cam_optical')
     level = (-0.5, 0.5, -0.5, 0.5)      # REP 103: an optical frame looking along base_footprint's x
-    height, up = _tf_mounting(config, header, OneTransform(0.8, level))
+
+    def mounting(buffer, header):
+        return tf_mounting(tf_lookup(buffer, header), config.ground_frame, header.frame_id)
+    height, up = mounting(OneTransform(0.8, level), header)
     assert height == pytest.approx(0.8) and np.allclose(up, (0.0, -1.0, 0.0))
-    assert 'no camera height from tf (base_footprint -> other)' in _tf_mounting(
-        config, Header(frame_id='other'), OneTransform(0.8, level))
-    assert 'is not above base_footprint' in _tf_mounting(config, header, OneTransform(-0.1, level))
+    assert 'no camera height from tf (base_footprint -> other)' in mounting(OneTransform(0.8, level),
+                                                                            Header(frame_id='other'))
+    assert 'is not above base_footprint' in mounting(OneTransform(-0.1, level), header)

@@ -110,6 +110,21 @@ class NodeConfig:
                             outlier_neighbors=self.cloud_outlier_neighbors, color_source=self.cloud_color_source,
                             organized=self.cloud_organized, with_normals=self.cloud_normals)
 
+    @property
+    def clouds_need_tf(self) -> bool:
+        """The clouds go out in target_frame, looked up in tf at each image stamp."""
+        return bool(self.target_frame) and self.target_transform is None
+
+    @property
+    def lock_needs_tf(self) -> bool:
+        """The ground lock takes the camera's mounting (height and tilt) from tf."""
+        return self.scale_lock == 'ground' and self.camera_height_m == 0
+
+    @property
+    def needs_tf(self) -> bool:
+        """Some output looks a transform up: the clouds, the grid in grid_frame, or the lock's mounting."""
+        return self.clouds_need_tf or self.lock_needs_tf or bool(self.grid_frame)
+
 
 NO_TF2 = 'tf2_ros is not installed here'   # why the node cannot look transforms up where tf2_ros is missing
 _NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name

@@ -126,10 +126,14 @@ def tf_mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.
     return height, up
 
 
-def lock_depth_to_mounting(result, lock: GroundLock, mounting: tuple[float, np.ndarray] | str) -> LockState:
-    """lock_depth to a `tf_mounting` (height, up); where it is the reason there is none, the plane is still
-    fitted (for the navigation outputs) and the state gives that reason.
+def lock_depth_as_configured(result, lock: GroundLock, config, lookup) -> LockState:
+    """scale_lock ground: lock_depth to camera_height_m where it is set, else to the camera's mounting from
+    `lookup` (as in tf_mounting: tf2 in the node, the bag's tf in `bag process`). Without a mounting the plane is
+    still fitted (for the navigation outputs) and the state gives the reason.
     """
+    if not config.lock_needs_tf:
+        return lock_depth(result, lock, config.camera_height_m)
+    mounting = tf_mounting(lookup, config.ground_frame, result.header.frame_id)
     if isinstance(mounting, str):
         state = lock_depth(result, lock, None)
         return replace(state, reason=mounting) if state.plane is not None else state

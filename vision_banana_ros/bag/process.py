@@ -49,7 +49,7 @@ from tqdm import tqdm
 from . import messages
 from .cameras import depth_encoding, first_camera_infos, messages_until_error, select_cameras
 from .io import open_reader, open_writer, STORAGES
-from .transforms import BagTransforms, read_transforms
+from .transforms import BagTransforms, read_transforms, TF_TOPICS
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, load_config_file, runnable_tasks, size_warning
 from ..engine import BatchRunner, FrameRequest
@@ -59,11 +59,9 @@ from ..geometry.intrinsics import finite_distortion
 from ..outputs import (
     CLOUD_TOPICS,
     configured_ground_lock,
-    lock_depth,
-    lock_depth_to_mounting,
+    lock_depth_as_configured,
     make_outputs,
     OUTPUT_TASKS,
-    tf_mounting,
 )
 
 
@@ -179,7 +177,7 @@ def _frame_outputs(result, info, config, transforms: BagTransforms, locks: dict,
     def lookup(target, source):
         return transforms.lookup(target, source, messages.stamp_ns(header))
     topics, transform, grid_transform = list(OUTPUT_TASKS), None, None
-    if config.target_frame and config.target_transform is None:
+    if config.clouds_need_tf:
         try:
             transform = lookup(config.target_frame, header.frame_id)
         except LookupError as exc:
@@ -198,8 +196,7 @@ def _frame_outputs(result, info, config, transforms: BagTransforms, locks: dict,
         if result.camera_id not in locks:
             locks[result.camera_id] = configured_ground_lock(config)
         lock = locks[result.camera_id]
-        ground = (lock_depth(result, lock, config.camera_height_m) if config.camera_height_m else
-                  lock_depth_to_mounting(result, lock, tf_mounting(lookup, config.ground_frame, header.frame_id)))
+        ground = lock_depth_as_configured(result, lock, config, lookup)
     return make_outputs(result, config, topics, transform, info, ground, grid_transform), ground
 
 
@@ -208,8 +205,9 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
     reader = open_reader(src)
     try:
         # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting of the ground lock.
-        transforms = read_transforms(reader)
-        config = load_config_file(config_file, no_tf=None if transforms else f'bag {src} has no /tf or /tf_static')
+        has_tf = any(c.topic in TF_TOPICS and c.msgcount for c in reader.connections)
+        config = load_config_file(config_file, no_tf=None if has_tf else f'bag {src} has no /tf or /tf_static')
+        transforms = read_transforms(reader) if config.needs_tf else BagTransforms()
         if config.cpu_threads:      # the --config file's cpu_threads, as the node takes it
             import torch
             torch.set_num_threads(config.cpu_threads)

@@ -81,15 +81,6 @@ def _slerp(q0: np.ndarray, q1: np.ndarray, share: float) -> np.ndarray:
     return (np.sin((1 - share) * angle) * q0 + np.sin(share * angle) * q1) / np.sin(angle)
 
 
-def _compose(a: RigidTransform, b: RigidTransform) -> RigidTransform:
-    """The transform of applying b, then a."""
-    return RigidTransform(a.rotation @ b.rotation, a.rotation @ b.translation + a.translation)
-
-
-def _inverse(a: RigidTransform) -> RigidTransform:
-    return RigidTransform(a.rotation.T, -a.rotation.T @ a.translation)
-
-
 class BagTransforms:
     """The transforms of TFMessages added in any order; `lookup` answers as tf2's lookup_transform."""
 
@@ -119,7 +110,7 @@ class BagTransforms:
         if common is None:
             raise LookupError(f'{source} and {target} are not connected in the tf of the bag '
                               f'(frames: {", ".join(sorted(self.frames()))})')
-        return _compose(_inverse(self._up_to(common, target, stamp_ns)), self._up_to(common, source, stamp_ns))
+        return self._up_to(common, target, stamp_ns).inverse().after(self._up_to(common, source, stamp_ns))
 
     def frames(self) -> set[str]:
         """Every frame named as a parent or a child."""
@@ -140,7 +131,7 @@ class BagTransforms:
         transform = RigidTransform(np.eye(3), np.zeros(3))
         while frame != ancestor:
             edge = self._edges[frame]
-            transform = _compose(edge.at(stamp_ns, frame), transform)
+            transform = edge.at(stamp_ns, frame).after(transform)
             frame = edge.parent
         return transform
 

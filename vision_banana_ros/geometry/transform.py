@@ -57,6 +57,14 @@ class RigidTransform:
         roll, pitch, yaw = _finite_vector(rpy, 3, 'roll, pitch, yaw')
         return cls(euler2mat(roll, pitch, yaw, 'sxyz'), _finite_vector(translation, 3, 'translation (x, y, z)'))
 
+    def after(self, first: RigidTransform) -> RigidTransform:
+        """The transform of applying `first`, then this one (target <- source after source <- first's source)."""
+        return RigidTransform(self.rotation @ first.rotation, self.rotation @ first.translation + self.translation)
+
+    def inverse(self) -> RigidTransform:
+        """The transform the other way: source <- target."""
+        return RigidTransform(self.rotation.T, -self.rotation.T @ self.translation)
+
     def apply(self, points: torch.Tensor) -> torch.Tensor:
         """... x 3 points -> transformed points (NaN stays NaN)."""
         rotation, translation = self._tensors(points)

@@ -39,7 +39,7 @@ from .diagnostics import DiagnosticsPublisher, WARN_PERIOD_S
 from .label_info import publish_label_info
 from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from .qos import camera_info_qos, image_qos, publisher_events, subscription_events
-from .scale_lock import lock_camera_depth, needs_tf
+from .scale_lock import lock_camera_depth
 from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, size_warning
 from ..engine import BatchRunner, Engine, FrameRequest
@@ -114,12 +114,8 @@ class NodeCore:
         self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
         self._listen_to_tf(self.config)
 
-    @staticmethod
-    def _needs_tf(config: NodeConfig) -> bool:
-        return bool(config.target_frame) and config.target_transform is None
-
     def _listen_to_tf(self, config: NodeConfig) -> None:
-        if (self._needs_tf(config) or needs_tf(config) or config.grid_frame) and self.tf_buffer is None:
+        if config.needs_tf and self.tf_buffer is None:
             self.tf_buffer = tf2_ros.Buffer()
             self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
@@ -291,7 +287,7 @@ class NodeCore:
         topics = camera.subscribed()
         transform = None
         clouds = [t for t in CLOUD_TOPICS if t in topics]
-        if clouds and self._needs_tf(config):
+        if clouds and config.clouds_need_tf:
             transform = self._lookup(config.target_frame, header, 'clouds')
             if transform is None:
                 topics = [t for t in topics if t not in clouds]

@@ -24,22 +24,15 @@ from .camera import Camera
 from .messages import transform_from_msg
 from ..config import NodeConfig
 from ..geometry.ground import LockState
-from ..outputs import configured_ground_lock, lock_depth, lock_depth_to_mounting, NAVIGATION_TOPICS, tf_mounting
+from ..outputs import configured_ground_lock, lock_depth, lock_depth_as_configured, NAVIGATION_TOPICS
 
 
-def needs_tf(config: NodeConfig) -> bool:
-    """Whether the lock takes the camera height from tf."""
-    return config.scale_lock == 'ground' and config.camera_height_m == 0
-
-
-def _tf_mounting(config: NodeConfig, header, tf_buffer) -> tuple[float, tuple] | str:
-    """The image frame's height above ground_frame and the ground's up direction in the image frame at the image
-    stamp, or why there are none.
-    """
+def tf_lookup(tf_buffer, header):
+    """`lookup(target, source)` as outputs.tf_mounting takes it: tf2's transform at the image stamp."""
     # No waiting: this is the engine's thread; a camera mount is usually static, so tf has it at any stamp.
     def lookup(target, source):
         return transform_from_msg(tf_buffer.lookup_transform(target, source, Time.from_msg(header.stamp)))
-    return tf_mounting(lookup, config.ground_frame, header.frame_id)
+    return lookup
 
 
 def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buffer) -> LockState | None:
@@ -55,8 +48,8 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, configured_ground_lock(config))
     lock = camera.ground_lock[1]
-    if not locking or config.camera_height_m:
-        camera.ground = lock_depth(result, lock, config.camera_height_m if locking else None)
-    else:
-        camera.ground = lock_depth_to_mounting(result, lock, _tf_mounting(config, result.header, tf_buffer))
+    if locking:
+        camera.ground = lock_depth_as_configured(result, lock, config, tf_lookup(tf_buffer, result.header))
+    else:   # the plane only, for the navigation outputs
+        camera.ground = lock_depth(result, lock, None)
     return camera.ground
