@@ -35,7 +35,8 @@ from PIL import Image
 from .bag.io import open_reader
 from .bag.messages import stamp_ns
 from .bag.process import process_bag
-from .bag.sample import make_sample
+from .bag.sample import make_sample, WORLD_FRAME
+from .bag.transforms import BagTransforms, read_transforms, TF_TOPICS
 from .codecs import encode_depth_uint8
 from .config import load_config_file
 from .device import resolve_device
@@ -56,21 +57,19 @@ def _image(msg) -> np.ndarray:
     return values[..., 0] if channels == 1 else values
 
 
-def _by_stamp(bag: Path) -> dict[int, dict]:
-    """Every message of the bag grouped by header stamp (for /tf, its transform), in stamp order."""
+def _by_stamp(bag: Path) -> tuple[dict[int, dict], BagTransforms]:
+    """The bag's image messages grouped by header stamp, in stamp order, and its tf."""
     frames: dict[int, dict] = {}
     reader = open_reader(bag)
     try:
+        transforms = read_transforms(reader)
         for connection, _, raw in reader.messages():
-            msg = reader.deserialize(raw, connection.msgtype)
-            if connection.topic == '/tf':
-                for t in msg.transforms:
-                    frames.setdefault(stamp_ns(t.header), {})['/tf'] = t.transform
-            else:
+            if connection.topic not in TF_TOPICS:
+                msg = reader.deserialize(raw, connection.msgtype)
                 frames.setdefault(stamp_ns(msg.header), {})[connection.topic] = msg
     finally:
         reader.close()
-    return dict(sorted(frames.items()))
+    return dict(sorted(frames.items())), transforms
 
 
 class _Locks:
@@ -133,15 +132,15 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
     seg, depth_metrics, locked_metrics = SegmentationMetrics(), DepthMetrics(), DepthMetrics()
     lock = _Locks(config)
     clouds = []
-    for i, topics in enumerate(_by_stamp(out / 'result_bag').values()):
+    frames, transforms = _by_stamp(out / 'result_bag')
+    for i, (stamp, topics) in enumerate(frames.items()):
         rgb, labels, depth = (_image(topics[f'/camera/{t}']) for t in ('image', 'semantic/labels', 'depth'))
         true_labels, true_depth = (_image(topics[f'/camera/ground_truth/{t}']) for t in ('labels', 'depth'))
         seg.update(labels, true_labels)
         depth_metrics.update(depth, true_depth)
-        info, pose = topics['/camera/depth/camera_info'], topics['/tf']
+        info = topics['/camera/depth/camera_info']
         intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
-        q, t = pose.rotation, pose.translation
-        to_world = RigidTransform.from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+        to_world = transforms.lookup(WORLD_FRAME, info.header.frame_id, stamp)
         grid = lock.update(depth, labels, true_depth, true_labels, intrinsics, to_world)
         locked_metrics.update(lock.depth, true_depth)
         if i % MONTAGE_EVERY == 0:
