@@ -53,6 +53,16 @@ def test_depth_metrics_known_answers():
     assert m.summary()['delta1'] == pytest.approx((2 / 3 + 0) / 2)  # "infinitely far" is simply wrong
 
 
+def test_median_scaled_delta1_forgives_the_scale_only():
+    truth = np.array([[1.0, 2.0, 4.0, 8.0]], np.float32)
+    m = DepthMetrics()
+    m.update(truth * 1.4, truth)                          # the right shape 1.4x too far
+    m.update(np.array([[1.0, 1.0, 4.0, 16.0]], np.float32), truth)   # a wrong shape, right median
+    s = m.summary()
+    assert s['delta1'] == pytest.approx((0 + 0.5) / 2)
+    assert s['delta1_median_scaled'] == pytest.approx((1 + 0.5) / 2)
+
+
 def test_normal_metrics_known_angles():
     truth = np.array([[[0, 0, -1], [0, 0, -1], [1, 0, 0], [0, 0, 0]]], np.float32)
     c, s = np.cos(np.radians(20)), np.sin(np.radians(20))

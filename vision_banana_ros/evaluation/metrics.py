@@ -70,7 +70,10 @@ class SegmentationMetrics:
 
 
 class DepthMetrics:
-    """Depth accuracy (delta thresholds, AbsRel, RMSE), averaged over frames."""
+    """Depth accuracy (delta thresholds, AbsRel, RMSE), averaged over frames, and delta1 after scaling each frame
+    to the true median (pred x median(true) / median(pred), as monocular depth is scored without metric scale):
+    how much of the error is the scale alone.
+    """
 
     def __init__(self):
         self.rows: list[tuple[float, ...]] = []
@@ -86,12 +89,14 @@ class DepthMetrics:
         p = np.nan_to_num(predicted[valid].astype(np.float64), nan=MIN_DEPTH, posinf=MAX_DEPTH, neginf=MIN_DEPTH)
         p = np.clip(p, MIN_DEPTH, MAX_DEPTH)
         ratio = np.maximum(p / g, g / p)
+        scaled = p * (np.median(g) / np.median(p))
         self.rows.append((*(float(np.mean(ratio < 1.25 ** k)) for k in (1, 2, 3)),
-                          float(np.mean(np.abs(p - g) / g)), float(np.sqrt(np.mean((p - g) ** 2)))))
+                          float(np.mean(np.abs(p - g) / g)), float(np.sqrt(np.mean((p - g) ** 2))),
+                          float(np.mean(np.maximum(scaled / g, g / scaled) < 1.25))))
 
     def summary(self) -> dict[str, float]:
-        """Mean delta1..3, abs_rel and rmse over the frames (NaN when there were none)."""
-        keys = ('delta1', 'delta2', 'delta3', 'abs_rel', 'rmse')
+        """Mean delta1..3, abs_rel, rmse and delta1_median_scaled over the frames (NaN when there were none)."""
+        keys = ('delta1', 'delta2', 'delta3', 'abs_rel', 'rmse', 'delta1_median_scaled')
         if not self.rows:
             return {k: float('nan') for k in keys}
         return dict(zip(keys, map(float, np.mean(np.array(self.rows), axis=0))))

@@ -82,7 +82,8 @@ def format_report(result: dict) -> str:
              f'segmentation  mIoU {result["miou"]:.3f}',
              '  ' + '  '.join(f'{k} {v:.2f}' for k, v in result['per_class_iou'].items()),
              f'depth         delta1 {result["delta1"]:.3f}  delta2 {result["delta2"]:.3f}  '
-             f'delta3 {result["delta3"]:.3f}  AbsRel {result["abs_rel"]:.3f}  RMSE {result["rmse"]:.2f} m',
+             f'delta3 {result["delta3"]:.3f}  AbsRel {result["abs_rel"]:.3f}  RMSE {result["rmse"]:.2f} m  '
+             f'(delta1 scaled to the true median per frame {result["delta1_median_scaled"]:.3f})',
              f'normals       mean {result["normals_mean_deg"]:.1f} deg  median {result["normals_median_deg"]:.1f} deg  '
              f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
              f'<30 {result["normals_within_30"]:.1%}']
