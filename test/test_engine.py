@@ -22,7 +22,7 @@ import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.codecs import depth_to_unit, encode_depth_torch, encode_normals_torch, unit_to_depth
-from vision_banana_ros.device import resolve_device
+from vision_banana_ros.device import precision_warning, resolve_device
 from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest
 from vision_banana_ros.tasks import TASKS
 
@@ -261,3 +261,15 @@ def test_compiled_network_answers_like_the_eager_one(tiny_weights):
     a, b = BatchRunner(eager, TASKS).run(frames)[0], BatchRunner(compiled, TASKS).run(frames)[0]
     assert np.mean(a.labels == b.labels) > 0.999
     np.testing.assert_allclose(a.depth, b.depth, rtol=1e-3)
+
+
+def test_half_precision_on_a_cpu_without_half_units_is_warned_of():
+    cpu = torch.device('cpu')
+    assert precision_warning(cpu, 'fp32') is None
+    for precision, units in (('bf16', torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+                             ('fp16', torch.ops.mkldnn._is_mkldnn_fp16_supported())):
+        warning = precision_warning(cpu, precision)
+        assert (warning is None) == units
+        assert units or (warning.startswith(f'precision {precision}: this CPU') and warning.endswith('use fp32'))
+    with pytest.raises(ValueError, match='precision'):
+        precision_warning(cpu, 'int8')

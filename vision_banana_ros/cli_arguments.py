@@ -81,8 +81,8 @@ def add_training_precision(parser: argparse.ArgumentParser) -> None:
     """--precision of train and distill: fp32, or bf16 autocast (fp16 would need loss scaling)."""
     parser.add_argument('--precision', choices=('fp32', 'bf16'), default='fp32',
                         help='bf16: forward pass in bfloat16 autocast, on GPUs and on CPUs with AVX-512 BF16 or AMX '
-                             'about 1.5 times the steps per second, losses within 0.5 %% of fp32 (default: '
-                             '%(default)s)')
+                             'about 1.5 times the steps per second, losses within 0.5 %% of fp32; CPUs without bf16 '
+                             'units emulate it, over 10 times slower (warned of) (default: %(default)s)')
 
 
 def list_of(item):

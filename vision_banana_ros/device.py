@@ -49,6 +49,20 @@ def check_precision(name: str) -> torch.dtype:
     return PRECISIONS[name]
 
 
+def precision_warning(device: torch.device, precision: str) -> str | None:
+    """Why `precision` runs slowly on `device`, or None: a CPU without bf16 or fp16 units (AVX2 only) emulates
+    the half type, far slower than fp32.
+    """
+    if device.type != 'cpu' or check_precision(precision) == torch.float32:
+        return None
+    units = (torch.ops.mkldnn._is_mkldnn_bf16_supported() if precision == 'bf16' else
+             torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    if units:
+        return None
+    return (f'precision {precision}: this CPU ({torch.backends.cpu.get_cpu_capability()}) has no {precision} units and '
+            f'emulates it, many times slower than fp32 (a training step of the embedded network: over 10x); use fp32')
+
+
 def autocast(device: torch.device, precision: str):
     """Mixed precision for the forward pass; fp32 runs as is."""
     dtype = check_precision(precision)

@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+import sys
 import time
 
 import numpy as np
@@ -43,7 +44,7 @@ from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
 from .network import deepened, NetworkConfig, parameter_count, VisionBananaNet
 from .weights import load_network, save_network
-from ..device import autocast
+from ..device import autocast, precision_warning
 
 
 @dataclass
@@ -251,6 +252,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     if (options.minutes is None) == (options.steps is None):
         raise ValueError('give exactly one training budget: --minutes or --steps')
     device = torch.device(options.device)
+    if warning := precision_warning(device, options.precision):
+        print(f'warning: {warning}', file=sys.stderr)
     data = data.to(device)
     checkpoint = options.out / 'checkpoint'
 
