@@ -26,7 +26,7 @@ from typing import Callable
 
 from .backends.checkpoints import resolve
 from .codecs import load_palette, Palette
-from .device import resolve_device
+from .device import precision_warning, resolve_device
 from .geometry import CloudOptions, RigidTransform
 from .parameters import BY_NAME
 from .tasks import TASKS
@@ -252,21 +252,22 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
             raise _fail('target_transform', str(exc)) from None
         if not values['target_frame']:
             raise _fail('target_transform', 'is given but target_frame is empty')
-    elif values['target_frame'] and no_tf:
-        raise _fail('target_frame', f'{values["target_frame"]!r} needs tf, and {no_tf}: give target_transform instead')
     ground_classes = _train_ids(values, 'ground_classes', empty=False)
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
                                            f'({values["obstacle_max_height"]})')
-    if values['grid_frame'] and no_tf:
-        raise _fail('grid_frame', f'{values["grid_frame"]!r} needs tf, and {no_tf}: leave it empty for the grid in '
+    config = NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
+                           'cloud_drop_classes': drop_classes, 'target_transform': transform,
+                           'ground_classes': ground_classes})
+    if no_tf and config.clouds_need_tf:
+        raise _fail('target_frame', f'{config.target_frame!r} needs tf, and {no_tf}: give target_transform instead')
+    if no_tf and config.grid_frame:
+        raise _fail('grid_frame', f'{config.grid_frame!r} needs tf, and {no_tf}: leave it empty for the grid in '
                                   'the image frame')
-    if values['scale_lock'] == 'ground' and values['camera_height_m'] == 0 and no_tf:
-        raise _fail('camera_height_m', f'0 takes the height from tf ({values["ground_frame"]}), and {no_tf}: give '
+    if no_tf and config.lock_needs_tf:
+        raise _fail('camera_height_m', f'0 takes the height from tf ({config.ground_frame}), and {no_tf}: give '
                                        'the height in metres')
-    return NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
-                         'cloud_drop_classes': drop_classes, 'target_transform': transform,
-                         'ground_classes': ground_classes})
+    return config
 
 
 ROS_NODE_PARAMETERS = ('use_sim_time', 'qos_overrides', 'start_type_description_service')  # every node has them
@@ -335,6 +336,13 @@ def size_warning(backend) -> str | None:
         return None
     return (f'processing_width/processing_height {size[1]}x{size[0]}: the weights were trained at '
             f'{trained[1]}x{trained[0]}; depth and normals are less accurate at other sizes')
+
+
+def startup_warnings(config: NodeConfig, backend) -> list[str]:
+    """What the node and `bag process` warn of when the backend is built: size_warning and a precision the
+    device would emulate.
+    """
+    return [w for w in (size_warning(backend), precision_warning(backend.device, config.precision)) if w]
 
 
 def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:

@@ -51,8 +51,7 @@ from .cameras import depth_encoding, first_camera_infos, messages_until_error, s
 from .io import open_reader, open_writer, STORAGES
 from .transforms import BagTransforms, read_transforms, TF_TOPICS
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, load_config_file, runnable_tasks, size_warning
-from ..device import precision_warning
+from ..config import build_backend, load_config_file, runnable_tasks, startup_warnings
 from ..engine import BatchRunner, FrameRequest
 from ..geometry import Intrinsics
 from ..geometry.ground import LockState
@@ -217,9 +216,8 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
         reader.close()
         raise
     runner = BatchRunner(backend, runnable_tasks(config, backend), config.precision)
-    for warning in (size_warning(backend), precision_warning(backend.device, config.precision)):
-        if warning:
-            print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
+    for warning in startup_warnings(config, backend):
+        print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
     rejected, refused, read_errors = _Tally(), _Tally(), []
     try:
         cameras = select_cameras(reader, src, image_topics)

@@ -41,8 +41,7 @@ from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from .qos import camera_info_qos, image_qos, publisher_events, subscription_events
 from .scale_lock import lock_camera_depth
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, size_warning
-from ..device import precision_warning
+from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, startup_warnings
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import CLOUD_TOPICS, make_outputs, tasks_for
@@ -131,9 +130,8 @@ class NodeCore:
         self._set_cpu_threads(c)
         backend = build_backend(c)
         runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
-        for warning in (size_warning(backend), precision_warning(backend.device, c.precision)):
-            if warning:
-                self.log.warning(warning)
+        for warning in startup_warnings(c, backend):
+            self.log.warning(warning)
         self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
         self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '
                       f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
