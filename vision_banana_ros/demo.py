@@ -36,7 +36,7 @@ from .bag.io import open_reader
 from .bag.messages import stamp_ns
 from .bag.process import process_bag
 from .bag.sample import make_sample, WORLD_FRAME
-from .bag.transforms import BagTransforms, TF_TOPICS
+from .bag.transforms import BagTransforms, read_transforms, TF_TOPICS
 from .codecs import encode_depth_uint8
 from .config import load_config_file
 from .device import resolve_device
@@ -58,16 +58,14 @@ def _image(msg) -> np.ndarray:
 
 
 def _by_stamp(bag: Path) -> tuple[dict[int, dict], BagTransforms]:
-    """The bag's image messages grouped by header stamp, in stamp order, and its tf, in one pass."""
+    """The bag's image messages grouped by header stamp, in stamp order, and its tf."""
     frames: dict[int, dict] = {}
-    transforms = BagTransforms()
     reader = open_reader(bag)
     try:
+        transforms = read_transforms(reader)
         for connection, _, raw in reader.messages():
-            msg = reader.deserialize(raw, connection.msgtype)
-            if connection.topic in TF_TOPICS:
-                transforms.add(msg, static=connection.topic == '/tf_static')
-            else:
+            if connection.topic not in TF_TOPICS:
+                msg = reader.deserialize(raw, connection.msgtype)
                 frames.setdefault(stamp_ns(msg.header), {})[connection.topic] = msg
     finally:
         reader.close()
