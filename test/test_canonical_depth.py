@@ -12,8 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Camera-aware depth: weights that paint canonical depth are scaled by each frame's focal length; older weights
-paint metres and are read as before; training teaches the canonical camera's depth.
+"""Camera-aware depth: weights that paint canonical depth are scaled by each frame's focal length in pixels at the
+processing size; older weights paint metres and are read as before; training teaches the canonical camera's depth
+and keeps its focal length in pixels.
 """
 import json
 
@@ -27,8 +28,9 @@ from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 from vision_banana_ros.model.canonical import CANONICAL_FOCAL, CANONICAL_HFOV_DEG
 from vision_banana_ros.model.network import VisionBananaNet
+from vision_banana_ros.model.served import parameters
 from vision_banana_ros.model.train import train, TrainingSet, TrainOptions
-from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, load_network, read_metadata, save_network
+from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, load_network, read_metadata, save_network, trained_size
 from vision_banana_ros.world import render_frame
 
 
@@ -93,9 +95,49 @@ def test_training_sets_carry_each_frames_focal_length():
     generator = torch.Generator()
     generator.manual_seed(0)
     batch = data.batch(4, generator, torch.device('cpu'), crop=(32, 32), augmented=False)
-    windows = np.array([f.intrinsics['fx'] / 32 for f in frames])    # a 32-pixel window of the same lens
+    pixels = np.array([f.intrinsics['fx'] for f in frames])    # a window shows the frame at its pixel scale
     for focal in batch['focal'].numpy():
-        assert np.abs(windows / focal - 1).min() < 1e-6
+        assert np.abs(pixels / focal - 1).min() < 1e-6
+
+
+def _painted_depth(path, size, colour=0.4):
+    """The metres that one painted depth colour decodes to at processing `size` (height, width), intrinsics unknown."""
+    backend = UnifiedBackend(path, processing_size=size, mirror_average=False)
+    raw = {'depth': torch.full((1, 3, *size), colour)}
+    return backend.decode(raw, ('depth',)).depth[0].numpy()
+
+
+def test_canonical_depth_keeps_its_metres_at_another_processing_size(tmp_path):
+    """The same picture processed at twice the width shows everything twice as large: the network paints half the
+    canonical depth there, so one painted colour must mean twice the metres.
+    """
+    network = VisionBananaNet(TINY)
+    network.canonical_focal = CANONICAL_FOCAL
+    save_network(network, tmp_path / 'w.safetensors', trained_size=(48, 64))
+    at_trained, at_double = (_painted_depth(tmp_path / 'w.safetensors', size) for size in ((48, 64), (96, 128)))
+    np.testing.assert_allclose(at_double.mean() / at_trained.mean(), 2.0, rtol=1e-5)
+    save_network(network, tmp_path / 'unknown.safetensors')      # no trained size: taken as the processing size
+    np.testing.assert_allclose(_painted_depth(tmp_path / 'unknown.safetensors', (96, 128)), at_trained.mean(),
+                               rtol=1e-5)
+
+
+def test_training_keeps_the_canonical_focal_length_in_pixels(tmp_path):
+    small = TrainingSet.from_frames([render_frame(5, 64, 48, preset='wide')])
+    large = TrainingSet.from_frames([render_frame(5, 128, 96, preset='wide')])
+    train(small, TINY, TrainOptions(out=tmp_path / 'small', steps=1, progress=False))
+    grown = train(large, TINY, TrainOptions(out=tmp_path / 'large', steps=1, progress=False, crop=(64, 64),
+                                            init=tmp_path / 'small' / 'weights.safetensors'))
+    assert grown.canonical_focal == pytest.approx(CANONICAL_FOCAL / 2)      # the same 46 pixels, at 128 wide
+    assert trained_size(tmp_path / 'large' / 'weights.safetensors') == (96, 128)    # the frames' size, not the crop's
+
+
+def test_served_models_give_the_canonical_focal_length_at_their_size(weights, tmp_path):
+    network = load_network(weights / 'canonical.safetensors')
+    save_network(network, tmp_path / 'w.safetensors', trained_size=(48, 64))
+    assert json.loads(parameters(network, tmp_path / 'w.safetensors', 128)[CANONICAL_FOCAL_KEY]) == \
+        pytest.approx(CANONICAL_FOCAL / 2)
+    assert json.loads(parameters(network, tmp_path / 'w.safetensors', 64)[CANONICAL_FOCAL_KEY]) == \
+        pytest.approx(CANONICAL_FOCAL)
 
 
 def test_training_records_canonical_depth_unless_told_otherwise(tmp_path):

@@ -265,7 +265,7 @@ def test_training_refuses_crops_the_network_would_pad(tmp_path):
     with pytest.raises(ValueError, match='--crop 96x32 does not fit in the 64x64 frames'):
         train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(96, 32), progress=False))
     train(data, TINY, TrainOptions(out=tmp_path, steps=1, batch=2, crop=(32, 64), progress=False))
-    assert trained_size(tmp_path / 'weights.safetensors') == (64, 32)   # what it saw: 32 wide, 64 high
+    assert trained_size(tmp_path / 'weights.safetensors') == (64, 64)   # its frames' size, at whose scale it saw
 
 
 def test_class_balance_weights_favour_rare_classes():

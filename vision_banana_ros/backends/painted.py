@@ -22,8 +22,9 @@ painted colours, depth along the power transform (two points of the Hilbert walk
 vectors as painted (x mirrored back). The encodings are then the averaged answer painted again.
 
 Answers that paint depth for a canonical camera (`canonical_focal`, `model.canonical`) have each image's depth
-scaled by its camera's focal length (from the intrinsics the engine passes: CameraInfo, else the node's
-fallback_hfov_deg); an image without intrinsics is taken to have the canonical 70 deg field of view.
+scaled by its camera's focal length in pixels at the processing size (from the intrinsics the engine passes:
+CameraInfo, else the node's fallback_hfov_deg), so that a network run at another size than it was trained at keeps
+its metres; an image without intrinsics is taken to have the canonical 70 deg field of view.
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ import torch
 
 from .base import DenseOutputs
 from ..codecs import decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch, encode_depth_uint8_torch
-from ..model.canonical import focal_of
+from ..model.canonical import CANONICAL_FOCAL, focal_of, metres_per_canonical
 
 
 class PaintedAnswers:
-    """Decode for a backend with `palette`, `mirror_average` and `canonical_focal` (None: metres painted)."""
+    """Decode for a backend with `palette`, `mirror_average`, `canonical_focal` (None: metres painted) and
+    `trained_size` (height, width; None where unknown).
+    """
 
     @torch.inference_mode()
     def class_probabilities(self, raw: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -46,11 +49,15 @@ class PaintedAnswers:
             return self.palette.probabilities_torch([rgb, mirrored.flip(-1)])[0]
         return self.palette.probabilities_torch([rgb])[0]
 
-    def _focal_scale(self, intrinsics, count: int, device: torch.device) -> torch.Tensor:
-        """Per image, metres over canonical depth: its focal length over the canonical one (1 where unknown)."""
+    def _focal_scale(self, intrinsics, count: int, width: int, device: torch.device) -> torch.Tensor:
+        """Per image processed at `width`, metres over canonical depth (model.canonical): its focal length over the
+        canonical one, in pixels at that width; the network's trained width where known, else `width`.
+        """
         cameras = intrinsics or [None] * count
-        focal = [self.canonical_focal if c is None else focal_of(c.fx, c.width) for c in cameras]
-        return torch.tensor(focal, device=device)[:, None, None] / self.canonical_focal
+        trained_width = self.trained_size[1] if self.trained_size else width
+        scale = [metres_per_canonical(CANONICAL_FOCAL if c is None else focal_of(c.fx, c.width), width,
+                                      self.canonical_focal, trained_width) for c in cameras]
+        return torch.tensor(scale, device=device)[:, None, None]
 
     @torch.inference_mode()
     def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:
@@ -77,7 +84,8 @@ class PaintedAnswers:
                 if self.canonical_focal is None:
                     out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
                 else:
-                    out.depth = out.depth * self._focal_scale(intrinsics, len(out.depth), out.depth.device)
+                    out.depth = out.depth * self._focal_scale(intrinsics, len(out.depth), out.depth.shape[-1],
+                                                               out.depth.device)
                     out.encodings[task] = encode_depth_uint8_torch(out.depth)
             elif task == 'normals':
                 if mirrored is not None:   # mirroring the image negates x, painted as 2r - 1

@@ -15,11 +15,14 @@
 """Camera-aware metric depth through a canonical camera (the idea of Metric3D).
 
 The same picture taken through a wider lens shows a closer scene: an image alone does not fix metric depth. So the
-network paints depth as a camera with the canonical focal length would measure it (70 deg horizontal field of
-view), and each frame's answer is scaled by its own focal length: depth = canonical depth * focal / CANONICAL.
-Focal lengths here are in units of the image width (fx / width), which a resize of the whole frame keeps.
-Weights record that they paint canonical depth (`vision_banana.canonical_focal`); older weights paint metres
-directly and are decoded as before.
+network paints depth as a camera with the canonical focal length would measure it, and each frame's answer is scaled
+by its own focal length: depth = canonical depth * focal / canonical focal, both in pixels of the network's input.
+Pixels, because what the network reads is how large things look in its input: a window cut from a frame, or the
+frame processed at another size, shows the same scene at the same or another pixel scale, not another lens. The
+weights record the canonical focal length in units of the width they were trained at
+(`vision_banana.canonical_focal` beside `vision_banana.trained_size`); new networks start with the 70 deg camera's
+at the width of their training frames and keep that length in pixels through later training at any size. Older
+weights paint metres directly and are decoded as before.
 """
 from __future__ import annotations
 
@@ -32,3 +35,10 @@ CANONICAL_FOCAL = 0.5 / math.tan(math.radians(CANONICAL_HFOV_DEG) / 2)   # 0.714
 def focal_of(fx: float, width: float) -> float:
     """A focal length in pixels as image widths."""
     return float(fx) / float(width)
+
+
+def metres_per_canonical(focal: float, width: float, canonical_focal: float, trained_width: float) -> float:
+    """Metres over painted canonical depth for a frame processed at `width` pixels with focal length `focal` (image
+    widths), by a network whose canonical focal length is `canonical_focal` widths of its `trained_width`.
+    """
+    return focal * width / (canonical_focal * trained_width)

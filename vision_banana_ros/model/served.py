@@ -22,7 +22,7 @@ the client checks before it decodes a single answer:
 - `vision_banana.identity`: SHA-256 of the weights file's bytes and the palette, so a node never decodes another
   model's answers (or another palette's colours);
 - `vision_banana.tasks`: the task of each answer, in order; `vision_banana.canonical_focal`: the canonical focal
-  length the depth is painted for ("none": metres as seen).
+  length the depth is painted for, in widths of the served images ("none": metres as seen).
 
 `vision_banana export --format triton --out REPO` writes a repository for a stock `tritonserver` (onnxruntime
 backend): REPO/<name>/config.pbtxt with dynamic batching and REPO/<name>/<version>/model.onnx, optionally with a
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import torch
 
-from .weights import DEFAULT_WEIGHTS, load_network
+from .weights import DEFAULT_WEIGHTS, load_network, trained_size
 from ..codecs import CITYSCAPES, Palette
 
 IDENTITY, TASKS, CANONICAL_FOCAL = 'vision_banana.identity', 'vision_banana.tasks', 'vision_banana.canonical_focal'
@@ -76,9 +76,13 @@ def experts_identity(segmentation: str | None, depth: str | None, palette: Palet
     return _digest(files, palette)
 
 
-def parameters(network, weights: str | Path | None, palette: Palette = CITYSCAPES) -> dict[str, str]:
-    """The served model's config parameters for `network` loaded from `weights`."""
-    focal = network.canonical_focal
+def parameters(network, weights: str | Path | None, width: int, palette: Palette = CITYSCAPES) -> dict[str, str]:
+    """The served model's config parameters for `network` loaded from `weights`, served `width` pixels wide (the
+    canonical focal length is given in widths of the served images, which are the size a client processes at).
+    """
+    focal, trained = network.canonical_focal, trained_size(weights)
+    if focal is not None and trained:
+        focal = focal * trained[1] / width
     return {IDENTITY: identity(weights, palette), TASKS: ','.join(network.config.tasks),
             CANONICAL_FOCAL: 'none' if focal is None else json.dumps(float(focal)), BACKEND: 'unified'}
 
@@ -176,7 +180,7 @@ def export_repository(weights: str | Path | None, repository: str | Path, height
                           input_names=[INPUT], output_names=[OUTPUT], opset_version=17, dynamo=False,
                           dynamic_axes={INPUT: {0: 'batch'}, OUTPUT: {0: 'batch'}})
     error = validate_onnx(network, onnx_path, height, width, all_tasks=True)
-    params = parameters(network, weights)
+    params = parameters(network, weights, width)
     (folder / 'config.pbtxt').write_text(model_config(name, len(network.config.tasks), height, width, params,
                                                       max_batch, tensorrt=tensorrt))
     return {'repository': str(repository), 'model': name, 'version': version, 'size': f'{width}x{height}',

@@ -43,7 +43,7 @@ from . import augment
 from .canonical import CANONICAL_FOCAL, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
 from .network import deepened, NetworkConfig, parameter_count, VisionBananaNet
-from .weights import load_network, save_network
+from .weights import load_network, save_network, trained_size
 from ..device import autocast, precision_warning
 
 
@@ -122,11 +122,11 @@ class TrainingSet:
               crop: tuple[int, int] | None = None, augmented: bool = True) -> dict[str, torch.Tensor]:
         """`size` random samples, or random crop = (W, H) windows of them, half of them flipped left-right (normals'
         x negated), augmented (`augment`: zoom, photometric, cut-outs) or only brightness/contrast/colour jittered,
-        on `device`, with each sample's focal length in units of its width ('focal'). Randomness comes from
-        `generator` (on the set's device), so that drawing a batch never waits for the GPU.
+        on `device`, with each sample's focal length in pixels ('focal'). Randomness comes from `generator` (on the
+        set's device), so that drawing a batch never waits for the GPU.
 
-        A window is what a camera with the same focal length and a smaller sensor would see, so its depth and
-        normals stay right; it costs less per step than the whole frame.
+        A window is what a camera with the same focal length in pixels and a smaller sensor would see, so its depth
+        and normals stay right; it costs less per step than the whole frame.
         """
         on_set = generator.device
 
@@ -155,7 +155,7 @@ class TrainingSet:
         mirrored[:, 0].neg_()
         normals = torch.where(flip[:, None, None, None], mirrored, normals)
         batch = {'rgb': rgb, 'segmentation': labels, 'depth': depth, 'normals': normals,
-                 'focal': self.focal[i].to(device) * (width / crop_w)}
+                 'focal': self.focal[i].to(device) * width}
         if self.soft is not None:
             soft = self.soft[window].to(device).permute(0, 3, 1, 2).float()
             batch['soft'] = torch.where(flip[:, None, None, None], soft.flip(-1), soft)
@@ -247,6 +247,17 @@ def check_crop(crop: tuple[int, int] | None, stride: int, size: tuple[int, int])
         raise ValueError(f'--crop {crop[0]}x{crop[1]}: both sides must be multiples of {stride}')
 
 
+def _canonical_focal(network, options: TrainOptions, width: int) -> float:
+    """The canonical focal length, in widths of these `width`-pixel frames, for a network about to train: the one
+    `--init` weights painted for, kept in pixels (they learned how large things look at that length), else the
+    70 deg camera's.
+    """
+    earlier = trained_size(options.init) if options.init and network.canonical_focal else None
+    if earlier is None:
+        return CANONICAL_FOCAL
+    return network.canonical_focal * earlier[1] / width
+
+
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
     """Train the unified network of `config` on `data` within the budget and return it."""
     if (options.minutes is None) == (options.steps is None):
@@ -255,6 +266,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     if warning := precision_warning(device, options.precision):
         print(f'warning: {warning}', file=sys.stderr)
     data = data.to(device)
+    height, width = data.rgb.shape[1:3]
     checkpoint = options.out / 'checkpoint'
 
     def make_optimizer(params):
@@ -272,11 +284,12 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              f'{network.config.encoder_widths}) is not the one to train ({config.tasks}, widths '
                              f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
-        network.canonical_focal = CANONICAL_FOCAL if options.canonical_depth else None
-    check_crop(options.crop, network.stride, tuple(data.rgb.shape[2:0:-1]))
-    # Whole frames at inference are best at the size the network saw: it reads a pixel's viewing ray from the
-    # frame borders (stage-7 weights, trained at 256x192, lost 1.5 deg of normals run at 320x240).
-    trained_size = options.crop[::-1] if options.crop else tuple(data.rgb.shape[1:3])
+        network.canonical_focal = _canonical_focal(network, options, width) if options.canonical_depth else None
+    check_crop(options.crop, network.stride, (width, height))
+    # Weights record the frames' size, windows or not: whole frames at inference are best at the size the network
+    # saw (it reads a pixel's viewing ray from the frame borders; stage-7 weights, trained at 256x192, lost 1.5 deg
+    # of normals run at 320x240), and windows show things at the frames' pixel scale.
+    frame_size = (height, width)
     generator = torch.Generator(device=data.rgb.device)
     generator.manual_seed(options.seed + step)
     task_ids = torch.arange(len(network.config.tasks), device=device)
@@ -301,7 +314,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
             group['lr'] = options.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * done))
         batch = data.batch(options.batch, generator, device, options.crop, options.augmented)
         if network.canonical_focal is not None:   # the depth the canonical camera would measure
-            batch['depth'] = batch['depth'] * (network.canonical_focal / batch['focal'])[:, None, None]
+            batch['depth'] = batch['depth'] * (network.canonical_focal * width / batch['focal'])[:, None, None]
         images = batch['rgb'].contiguous(memory_format=torch.channels_last)
         losses = objective(network, images, batch, task_ids, class_weights, device, options.precision)
         optimizer.zero_grad(set_to_none=True)
@@ -322,7 +335,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         if step % options.checkpoint_every == 0:
             _save_checkpoint(checkpoint, network, optimizer, {'step': step, 'elapsed_s': time.monotonic() - started,
                                                               'loss': float(np.mean(history[-5:] or [np.nan]))},
-                             trained_size)
+                             frame_size)
             if options.evaluate:
                 shown.update({k: f'{v:.3f}' for k, v in options.evaluate(network.eval()).items()})
                 network.train()
@@ -336,6 +349,6 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                'crop': options.crop, 'class_balance': options.class_balance,
                'augmented': options.augmented, 'canonical_depth': options.canonical_depth,
                'final_loss': float(np.mean(history[-5:] or [np.nan]))}
-    save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=trained_size,
+    save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=frame_size,
                  extra_metadata={'vision_banana.training': json.dumps(summary)})
     return network

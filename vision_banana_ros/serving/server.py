@@ -107,7 +107,7 @@ class TritonServer:
             network = load_network(weights)
             height, width = (size[1], size[0]) if size else (trained_size(weights) or (240, 320))
             tasks = network.config.tasks
-            self.parameters = served.parameters(network, weights)
+            self.parameters = served.parameters(network, weights, width)
             checkpoints = {'vision_banana.weights': str(Path(weights).resolve()) if weights else ''}
         self.size = (width, height)
         self._config = served.model_config(
