@@ -116,6 +116,9 @@ def test_canonical_depth_keeps_its_metres_at_another_processing_size(tmp_path):
     save_network(network, tmp_path / 'w.safetensors', trained_size=(48, 64))
     at_trained, at_double = (_painted_depth(tmp_path / 'w.safetensors', size) for size in ((48, 64), (96, 128)))
     np.testing.assert_allclose(at_double.mean() / at_trained.mean(), 2.0, rtol=1e-5)
+    save_network(network, tmp_path / 'other.safetensors', trained_size=(96, 128))
+    mixed = _painted_depth([tmp_path / 'w.safetensors', tmp_path / 'other.safetensors'], (96, 128))
+    np.testing.assert_allclose(mixed, at_double, rtol=1e-6)       # the depth network's (the first) trained width
     save_network(network, tmp_path / 'unknown.safetensors')      # no trained size: taken as the processing size
     np.testing.assert_allclose(_painted_depth(tmp_path / 'unknown.safetensors', (96, 128)), at_trained.mean(),
                                rtol=1e-5)

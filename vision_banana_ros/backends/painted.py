@@ -36,9 +36,11 @@ from ..model.canonical import CANONICAL_FOCAL, focal_of, metres_per_canonical
 
 
 class PaintedAnswers:
-    """Decode for a backend with `palette`, `mirror_average`, `canonical_focal` (None: metres painted) and
-    `trained_size` (height, width; None where unknown).
+    """Decode for a backend with `palette`, `mirror_average` and `canonical_focal` (None: metres painted), in widths
+    of `canonical_width` pixels (the depth network's trained width; None: the processed images' width).
     """
+
+    canonical_width: int | None = None
 
     @torch.inference_mode()
     def class_probabilities(self, raw: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -51,12 +53,11 @@ class PaintedAnswers:
 
     def _focal_scale(self, intrinsics, count: int, width: int, device: torch.device) -> torch.Tensor:
         """Per image processed at `width`, metres over canonical depth (model.canonical): its focal length over the
-        canonical one, in pixels at that width; the network's trained width where known, else `width`.
+        canonical one, in pixels at that width.
         """
         cameras = intrinsics or [None] * count
-        trained_width = self.trained_size[1] if self.trained_size else width
         scale = [metres_per_canonical(CANONICAL_FOCAL if c is None else focal_of(c.fx, c.width), width,
-                                      self.canonical_focal, trained_width) for c in cameras]
+                                      self.canonical_focal, self.canonical_width or width) for c in cameras]
         return torch.tensor(scale, device=device)[:, None, None]
 
     @torch.inference_mode()

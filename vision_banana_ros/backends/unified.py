@@ -44,22 +44,23 @@ class UnifiedBackend(PaintedAnswers, Backend):
                  processing_size: tuple[int, int] | None = None, palette: Palette = CITYSCAPES,
                  compile: bool = False, mirror_average: bool = True):  # noqa: A002 (the `compile` node parameter)
         self.device = torch.device(device)
-        paths = weights if isinstance(weights, (list, tuple)) else [weights]
+        sources = weights if isinstance(weights, (list, tuple)) else [weights]
         # A network object serves as it is (a student being trained), on the backend's device.
-        self.networks = [path.to(self.device).eval() if isinstance(path, torch.nn.Module)
-                         else load_network(path, self.device) for path in paths]
-        paths = [path for path in paths if not isinstance(path, torch.nn.Module)]
+        self.networks = [source.to(self.device).eval() if isinstance(source, torch.nn.Module)
+                         else load_network(source, self.device) for source in sources]
         if compile:  # torch.compile in place: the first batch of each new shape pays the compilation
             for network in self.networks:
                 network.compile(dynamic=True)
         self.tasks = tuple(dict.fromkeys(t for n in self.networks for t in n.config.tasks))
-        sizes = {trained_size(path) for path in paths} - {None}
-        self.trained_size = sizes.pop() if len(sizes) == 1 else None   # networks trained at different sizes: none
+        sizes = [None if isinstance(source, torch.nn.Module) else trained_size(source) for source in sources]
+        known = set(sizes) - {None}
+        self.trained_size = known.pop() if len(known) == 1 else None   # networks trained at different sizes: none
         self.processing_size = tuple(processing_size or self.trained_size or DEFAULT_PROCESSING_SIZE)
         self.palette = palette
         self.mirror_average = mirror_average
-        depth = [n for n in self.networks if 'depth' in n.config.tasks]
-        self.canonical_focal = depth[0].canonical_focal if depth else None
+        depth = [(n, size) for n, size in zip(self.networks, sizes) if 'depth' in n.config.tasks]
+        self.canonical_focal = depth[0][0].canonical_focal if depth else None
+        self.canonical_width = depth[0][1][1] if depth and depth[0][1] else None
 
     def models(self) -> list[torch.nn.Module]:
         """The loaded unified networks."""

@@ -17,7 +17,8 @@
 A weights file holds the network's tensors plus, in the safetensors metadata, the `NetworkConfig` it was built
 with, so a file is self-describing: `load_network(path)` needs nothing else, the frame size it was trained at,
 which inference defaults to, and, for weights that paint depth for a canonical camera (`model.canonical`), its focal
-length, kept on the loaded network as `canonical_focal` (None: the network paints metres directly).
+length in widths of that frame size, kept on the loaded network as `canonical_focal` (None: the network paints
+metres directly).
 """
 from __future__ import annotations
 
