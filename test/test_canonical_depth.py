@@ -29,7 +29,7 @@ from vision_banana_ros.geometry.intrinsics import Intrinsics
 from vision_banana_ros.model.canonical import CANONICAL_FOCAL, CANONICAL_HFOV_DEG
 from vision_banana_ros.model.network import VisionBananaNet
 from vision_banana_ros.model.served import parameters
-from vision_banana_ros.model.train import train, TrainingSet, TrainOptions
+from vision_banana_ros.model.train import canonical_depth, train, TrainingSet, TrainOptions
 from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, load_network, read_metadata, save_network, trained_size
 from vision_banana_ros.world import render_frame
 
@@ -76,7 +76,7 @@ def test_canonical_depth_scales_with_the_focal_length(weights, mirror_average):
     np.testing.assert_allclose(d_none, d_canonical, rtol=1e-5)     # unknown intrinsics: the canonical camera
     np.testing.assert_allclose(d_wide / d_canonical, wide.fx / canonical.fx, rtol=1e-4)
     np.testing.assert_allclose(d_tele / d_canonical, tele.fx / canonical.fx, rtol=1e-4)
-    # a camera resized or cropped keeps fx / width: the same scale
+    # a camera resized keeps fx / width: the same scale
     half = Intrinsics(wide.fx * 2, wide.fy * 2, wide.cx * 2, wide.cy * 2, 128, 96)
     np.testing.assert_allclose(_depths(weights / 'canonical.safetensors', [half], mirror_average)[0], d_wide,
                                rtol=1e-4)
@@ -98,6 +98,17 @@ def test_training_sets_carry_each_frames_focal_length():
     pixels = np.array([f.intrinsics['fx'] for f in frames])    # a window shows the frame at its pixel scale
     for focal in batch['focal'].numpy():
         assert np.abs(pixels / focal - 1).min() < 1e-6
+
+
+def test_windows_and_whole_frames_teach_the_same_canonical_depth():
+    frame = render_frame(1, 64, 48, preset='wide')
+    data = TrainingSet.from_frames([frame])
+    generator = torch.Generator()
+    generator.manual_seed(0)
+    for crop in (None, (32, 32)):
+        batch = data.batch(2, generator, torch.device('cpu'), crop=crop, augmented=False)
+        expected = batch['depth'] * CANONICAL_FOCAL * 64 / frame.intrinsics['fx']
+        torch.testing.assert_close(canonical_depth(batch, CANONICAL_FOCAL, 64), expected, equal_nan=True)
 
 
 def _painted_depth(path, size, colour=0.4):
@@ -132,6 +143,17 @@ def test_training_keeps_the_canonical_focal_length_in_pixels(tmp_path):
                                             init=tmp_path / 'small' / 'weights.safetensors'))
     assert grown.canonical_focal == pytest.approx(CANONICAL_FOCAL / 2)      # the same 46 pixels, at 128 wide
     assert trained_size(tmp_path / 'large' / 'weights.safetensors') == (96, 128)    # the frames' size, not the crop's
+    # a checkpoint written at 64 wide, resumed on 128-wide frames
+    train(small, TINY, TrainOptions(out=tmp_path / 'resumed', steps=1, checkpoint_every=1, progress=False))
+    resumed = train(large, TINY, TrainOptions(out=tmp_path / 'resumed', steps=2, resume=True, progress=False))
+    assert resumed.canonical_focal == pytest.approx(CANONICAL_FOCAL / 2)
+    # weights that do not record their size keep their own canonical focal length
+    network = VisionBananaNet(TINY)
+    network.canonical_focal = 0.5
+    save_network(network, tmp_path / 'unsized.safetensors')
+    kept = train(large, TINY, TrainOptions(out=tmp_path / 'kept', steps=1, progress=False,
+                                           init=tmp_path / 'unsized.safetensors'))
+    assert kept.canonical_focal == pytest.approx(0.5)
 
 
 def test_served_models_give_the_canonical_focal_length_at_their_size(weights, tmp_path):

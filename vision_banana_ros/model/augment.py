@@ -16,7 +16,7 @@
 
 - `zoom`: a random window of the frame, enlarged back to the frame's size — a longer lens on the same scene. Depth
   (optical z) and normals (directions in the optical frame) do not change with the window; the focal length in
-  units of the image width grows by the enlargement, which `focal` carries along (camera-aware depth needs it).
+  pixels grows by the enlargement, which `focal` carries along (camera-aware depth needs it).
 - `photometric`: brightness, contrast and colour (white balance), gamma/exposure, grey frames (mono8 cameras),
   blur and motion blur, sensor noise and JPEG re-compression: pixels only, the ground truth is untouched.
 - `cut_out`: rectangles of noise or colour pasted over the image, like an occluder nobody labelled: the ground truth
@@ -41,8 +41,8 @@ def _uniform(generator: torch.Generator, low: float, high: float, *shape: int) -
 
 def zoom(batch: dict[str, torch.Tensor], generator: torch.Generator, share: float = 0.5,
          most: float = 1.6) -> dict[str, torch.Tensor]:
-    """A `share` of the frames enlarged by 1..`most` about a random window; `batch['focal']` (focal length / image
-    width) multiplied by the enlargement.
+    """A `share` of the frames enlarged by 1..`most` about a random window; `batch['focal']` (focal length in
+    pixels) multiplied by the enlargement.
     """
     rgb = batch['rgb']
     n, device = len(rgb), rgb.device

@@ -247,15 +247,23 @@ def check_crop(crop: tuple[int, int] | None, stride: int, size: tuple[int, int])
         raise ValueError(f'--crop {crop[0]}x{crop[1]}: both sides must be multiples of {stride}')
 
 
-def _canonical_focal(network, options: TrainOptions, width: int) -> float:
-    """The canonical focal length, in widths of these `width`-pixel frames, for a network about to train: the one
-    `--init` weights painted for, kept in pixels (they learned how large things look at that length), else the
-    70 deg camera's.
+def _canonical_focal(network, weights: Path | None, width: int) -> float:
+    """The canonical focal length, in widths of these `width`-pixel frames, for a network loaded from `weights`
+    (None: a new one) about to train: the one it painted for, kept in pixels (it learned how large things look at
+    that length; read in widths of the weights' trained size, or of these frames where the file does not say), else
+    the 70 deg camera's.
     """
-    earlier = trained_size(options.init) if options.init and network.canonical_focal else None
-    if earlier is None:
+    if network.canonical_focal is None:
         return CANONICAL_FOCAL
-    return network.canonical_focal * earlier[1] / width
+    earlier = trained_size(weights) if weights else None
+    return network.canonical_focal * earlier[1] / width if earlier else network.canonical_focal
+
+
+def canonical_depth(batch: dict[str, torch.Tensor], canonical_focal: float, width: int) -> torch.Tensor:
+    """The batch's depth as the canonical camera (`canonical_focal` widths of `width`-pixel frames) would measure it:
+    times the canonical focal length over each sample's own, both in pixels.
+    """
+    return batch['depth'] * (canonical_focal * width / batch['focal'])[:, None, None]
 
 
 def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> VisionBananaNet:
@@ -274,6 +282,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
     if options.resume and (checkpoint / 'state.json').exists():
         network, state = _load_checkpoint(checkpoint, make_optimizer, device)
         optimizer, step, elapsed = state['optimizer'], state['step'], state['elapsed_s']
+        if network.canonical_focal is not None:   # a checkpoint may have been written at another size
+            network.canonical_focal = _canonical_focal(network, checkpoint / 'weights.safetensors', width)
     else:
         torch.manual_seed(options.seed)
         network = (load_network(options.init, device) if options.init else VisionBananaNet(config)).to(device).train()
@@ -284,7 +294,7 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                              f'{network.config.encoder_widths}) is not the one to train ({config.tasks}, widths '
                              f'{config.encoder_widths})')
         optimizer, step, elapsed = make_optimizer(network.parameters()), 0, 0.0
-        network.canonical_focal = _canonical_focal(network, options, width) if options.canonical_depth else None
+        network.canonical_focal = _canonical_focal(network, options.init, width) if options.canonical_depth else None
     check_crop(options.crop, network.stride, (width, height))
     # Weights record the frames' size, windows or not: whole frames at inference are best at the size the network
     # saw (it reads a pixel's viewing ray from the frame borders; stage-7 weights, trained at 256x192, lost 1.5 deg
@@ -313,8 +323,8 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
         for group in optimizer.param_groups:
             group['lr'] = options.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * done))
         batch = data.batch(options.batch, generator, device, options.crop, options.augmented)
-        if network.canonical_focal is not None:   # the depth the canonical camera would measure
-            batch['depth'] = batch['depth'] * (network.canonical_focal * width / batch['focal'])[:, None, None]
+        if network.canonical_focal is not None:
+            batch['depth'] = canonical_depth(batch, network.canonical_focal, width)
         images = batch['rgb'].contiguous(memory_format=torch.channels_last)
         losses = objective(network, images, batch, task_ids, class_weights, device, options.precision)
         optimizer.zero_grad(set_to_none=True)

@@ -120,7 +120,8 @@ def load_network(path: str | Path | None = None, device: str | torch.device = 'c
         network.load_state_dict(load_file(str(path), device='cpu'), strict=True)
         focal = json.loads(metadata.get(CANONICAL_FOCAL_KEY, 'null'))
         if focal is not None and not (isinstance(focal, (int, float)) and 0 < focal < 100):
-            raise ValueError(f'{CANONICAL_FOCAL_KEY} metadata {focal!r} is not a focal length in image widths')
+            raise ValueError(f'{CANONICAL_FOCAL_KEY} metadata {focal!r} is not a focal length in widths of the '
+                             'trained size')
         network.canonical_focal = focal
     except FileNotFoundError:
         raise ValueError(f'weights file {path} does not exist') from None
