@@ -235,16 +235,17 @@ def test_bag_play_is_heard_by_bag_record(tmp_path):
     sample = small(shown('make_sample'), extra=('--frames', '5', '--size', '64x48'))
     sample[sample.index('my_bag')] = str(tmp_path / 'my_bag')
     assert main(sample) == 0
-    record = small(shown('record'), {'--duration': '12'})
+    record = small(shown('record'), {'--duration': '20'})
     record[record.index('my_recording')] = str(tmp_path / 'my_recording')
     recorder = subprocess.Popen([str(BIN / 'vision_banana'), *record], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
     try:
-        # The player's --delay covers discovery, not the recorder's start-up (seconds of imports on a loaded CI).
+        # The player's --delay covers discovery (the recorder finding the player's topics and subscribing: over 4 s
+        # on a loaded CI once), not the recorder's start-up (seconds of imports).
         assert any('Listening for topics' in line for line in recorder.stderr), 'the recorder never listened'
         play = small(shown('play'))
         play[play.index('my_bag')] = str(tmp_path / 'my_bag')
-        subprocess.run([str(BIN / 'vision_banana'), *play, '--delay', '4'], check=True, timeout=60,
+        subprocess.run([str(BIN / 'vision_banana'), *play, '--delay', '8'], check=True, timeout=60,
                        capture_output=True)
         assert recorder.wait(timeout=60) == 0, recorder.stderr.read()
     finally:
