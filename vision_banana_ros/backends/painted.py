@@ -32,7 +32,7 @@ import torch
 
 from .base import DenseOutputs
 from ..codecs import decode_depth_pooled_torch, decode_depth_torch, decode_normals_torch, encode_depth_uint8_torch
-from ..model.canonical import CANONICAL_FOCAL, focal_of, metres_per_canonical
+from ..model.canonical import CANONICAL_FOCAL, canonical_focal_at, focal_of
 
 
 class PaintedAnswers:
@@ -56,9 +56,9 @@ class PaintedAnswers:
         canonical one, in pixels at that width.
         """
         cameras = intrinsics or [None] * count
-        scale = [metres_per_canonical(CANONICAL_FOCAL if c is None else focal_of(c.fx, c.width), width,
-                                      self.canonical_focal, self.canonical_width or width) for c in cameras]
-        return torch.tensor(scale, device=device)[:, None, None]
+        canonical = canonical_focal_at(self.canonical_focal, self.canonical_width or width, width)
+        focal = [CANONICAL_FOCAL if c is None else focal_of(c.fx, c.width) for c in cameras]
+        return torch.tensor(focal, device=device)[:, None, None] / canonical
 
     @torch.inference_mode()
     def decode(self, raw: dict[str, torch.Tensor], tasks: tuple[str, ...], intrinsics=None) -> DenseOutputs:

@@ -58,9 +58,11 @@ class UnifiedBackend(PaintedAnswers, Backend):
         self.processing_size = tuple(processing_size or self.trained_size or DEFAULT_PROCESSING_SIZE)
         self.palette = palette
         self.mirror_average = mirror_average
-        depth = [(n, size) for n, size in zip(self.networks, sizes) if 'depth' in n.config.tasks]
-        self.canonical_focal = depth[0][0].canonical_focal if depth else None
-        self.canonical_width = depth[0][1][1] if depth and depth[0][1] else None
+        # Depth comes from the first network that answers it (`_routes`), read at its own trained width.
+        depth, depth_size = next(((n, s) for n, s in zip(self.networks, sizes) if 'depth' in n.config.tasks),
+                                 (None, None))
+        self.canonical_focal = depth.canonical_focal if depth else None
+        self.canonical_width = depth_size[1] if depth_size else None
 
     def models(self) -> list[torch.nn.Module]:
         """The loaded unified networks."""

@@ -37,8 +37,8 @@ def focal_of(fx: float, width: float) -> float:
     return float(fx) / float(width)
 
 
-def metres_per_canonical(focal: float, width: float, canonical_focal: float, trained_width: float) -> float:
-    """Metres over painted canonical depth for a frame processed at `width` pixels with focal length `focal` (image
-    widths), by a network whose canonical focal length is `canonical_focal` widths of its `trained_width`.
+def canonical_focal_at(canonical_focal: float, trained_width: float, width: float) -> float:
+    """A canonical focal length of `canonical_focal` widths of `trained_width` pixels, in widths of `width` pixels:
+    the same length in pixels.
     """
-    return focal * width / (canonical_focal * trained_width)
+    return canonical_focal * trained_width / width

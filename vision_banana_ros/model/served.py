@@ -41,6 +41,7 @@ from pathlib import Path
 
 import torch
 
+from .canonical import canonical_focal_at
 from .weights import DEFAULT_WEIGHTS, load_network, trained_size
 from ..codecs import CITYSCAPES, Palette
 
@@ -82,7 +83,7 @@ def parameters(network, weights: str | Path | None, width: int, palette: Palette
     """
     focal, trained = network.canonical_focal, trained_size(weights)
     if focal is not None and trained:
-        focal = focal * trained[1] / width
+        focal = canonical_focal_at(focal, trained[1], width)
     return {IDENTITY: identity(weights, palette), TASKS: ','.join(network.config.tasks),
             CANONICAL_FOCAL: 'none' if focal is None else json.dumps(float(focal)), BACKEND: 'unified'}
 

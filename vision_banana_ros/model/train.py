@@ -40,7 +40,7 @@ import torch
 from tqdm import tqdm
 
 from . import augment
-from .canonical import CANONICAL_FOCAL, focal_of
+from .canonical import CANONICAL_FOCAL, canonical_focal_at, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
 from .network import deepened, NetworkConfig, parameter_count, VisionBananaNet
 from .weights import load_network, save_network, trained_size
@@ -256,7 +256,7 @@ def _canonical_focal(network, weights: Path | None, width: int) -> float:
     if network.canonical_focal is None:
         return CANONICAL_FOCAL
     earlier = trained_size(weights) if weights else None
-    return network.canonical_focal * earlier[1] / width if earlier else network.canonical_focal
+    return canonical_focal_at(network.canonical_focal, earlier[1], width) if earlier else network.canonical_focal
 
 
 def canonical_depth(batch: dict[str, torch.Tensor], canonical_focal: float, width: int) -> torch.Tensor:
