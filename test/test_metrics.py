@@ -28,6 +28,8 @@ def test_miou_on_a_hand_made_case():
     # road: tp 4, fp 1, fn 0 -> 4/5; sidewalk: tp 2, fn 1 -> 2/3; the ignore pixel counts for nothing.
     assert iou == pytest.approx({'road': 4 / 5, 'sidewalk': 2 / 3})
     assert m.miou() == pytest.approx((4 / 5 + 2 / 3) / 2)
+    assert m.pixel_accuracy() == pytest.approx(6 / 7)
+    assert np.isnan(SegmentationMetrics().pixel_accuracy())
 
 
 def test_iou_accumulates_over_the_set_and_ignore_predictions_are_misses():
@@ -35,6 +37,7 @@ def test_iou_accumulates_over_the_set_and_ignore_predictions_are_misses():
     m.update(np.array([[2, 2]], np.uint8), np.array([[2, 2]], np.uint8))
     m.update(np.array([[255, 2]], np.uint8), np.array([[2, 2]], np.uint8))
     assert m.per_class_iou() == {'building': pytest.approx(3 / 4)}
+    assert m.pixel_accuracy() == pytest.approx(3 / 4)
     with pytest.raises(ValueError, match='shape'):
         m.update(np.zeros((2, 2), np.uint8), np.zeros((2, 3), np.uint8))
 

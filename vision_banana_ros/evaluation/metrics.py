@@ -68,6 +68,13 @@ class SegmentationMetrics:
         ious = list(self.per_class_iou().values())
         return float(np.mean(ious)) if ious else float('nan')
 
+    def pixel_accuracy(self) -> float:
+        """Share of the labelled ground-truth pixels given their class (NaN when there are none). Unlike mIoU it
+        weighs classes by their area, so a rare class seen in a few pixels cannot dominate it.
+        """
+        total = self.confusion.sum() + self.missed.sum()
+        return float(np.trace(self.confusion) / total) if total else float('nan')
+
 
 class DepthMetrics:
     """Depth accuracy (delta thresholds, AbsRel, RMSE), averaged over frames, and delta1 after scaling each frame

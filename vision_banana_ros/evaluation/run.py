@@ -61,7 +61,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
     if not frames:
         raise ValueError('no samples to evaluate')
     n = normals.summary()
-    return {'frames': frames, 'miou': seg.miou(), 'per_class_iou': seg.per_class_iou(), **depth.summary(),
+    return {'frames': frames, 'miou': seg.miou(), 'pixel_accuracy': seg.pixel_accuracy(),
+            'per_class_iou': seg.per_class_iou(), **depth.summary(),
             'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
             'normals_within_11_25': n['within_11_25'], 'normals_within_22_5': n['within_22_5'],
             'normals_within_30': n['within_30']}
@@ -79,7 +80,7 @@ def camera_of(sample) -> Intrinsics | None:
 def format_report(result: dict) -> str:
     """The evaluation result as the lines `vision_banana evaluate` prints."""
     lines = [f'frames {result["frames"]}',
-             f'segmentation  mIoU {result["miou"]:.3f}',
+             f'segmentation  mIoU {result["miou"]:.3f}  pixel accuracy {result["pixel_accuracy"]:.3f}',
              '  ' + '  '.join(f'{k} {v:.2f}' for k, v in result['per_class_iou'].items()),
              f'depth         delta1 {result["delta1"]:.3f}  delta2 {result["delta2"]:.3f}  '
              f'delta3 {result["delta3"]:.3f}  AbsRel {result["abs_rel"]:.3f}  RMSE {result["rmse"]:.2f} m  '

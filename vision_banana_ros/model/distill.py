@@ -79,8 +79,9 @@ def agreement(network, folder: Path, names: list[str], size: tuple[int, int]) ->
     started = time.perf_counter()
     result = evaluate(backend, (load_labelled(folder, n) for n in names))
     seconds = time.perf_counter() - started
-    return {'miou': result['miou'], 'delta1': result['delta1'], 'abs_rel': result['abs_rel'],
-            'normals_mean_deg': result['normals_mean_deg'], 'frames': len(names),
+    return {'miou': result['miou'], 'pixel_agreement': result['pixel_accuracy'], 'delta1': result['delta1'],
+            'abs_rel': result['abs_rel'], 'normals_mean_deg': result['normals_mean_deg'],
+            'per_class_iou': result['per_class_iou'], 'frames': len(names),
             'student_fps': round(len(names) / seconds, 2)}
 
 
@@ -128,7 +129,8 @@ def distill(args: argparse.Namespace) -> dict:
 
     def progress_agreement(network):
         scored = agreement(network, folder, spread, size)
-        return {'agree_miou': scored['miou'], 'agree_delta1': scored['delta1']}
+        return {'agree_miou': scored['miou'], 'agree_pixels': scored['pixel_agreement'],
+                'agree_delta1': scored['delta1']}
     network = train(data, config, TrainOptions(
         out=work / 'student', minutes=args.minutes, steps=args.steps, batch=args.batch,
         lr=args.lr or (2e-3 if scratch else 3e-4), seed=args.seed, resume=args.resume, init=init, device=args.device,
