@@ -128,3 +128,19 @@ def test_a_bag_with_ground_truth_scores_as_its_frames_do(tiny_weights, tmp_path,
     make_sample(tmp_path / 'plain', frames=2, size=(32, 24), ground_truth=False, progress=False)
     assert main(['eval', '--bag', str(tmp_path / 'plain')]) == 2
     assert 'no <camera>/ground_truth/labels or /depth topic' in capsys.readouterr().err
+
+
+def test_rendered_sets_are_also_scored_by_kind_of_place(tiny_weights, tmp_path, capsys):
+    """The world's renders say what place they show; eval scores each kind apart, and the kinds make up the set."""
+    root = tmp_path / 'wide'
+    write_dataset(root, 8, seed=5, size=(48, 36), progress=False, preset='wide')
+    kinds = [load_sample(root, f'{i:06d}').scene for i in range(8)]
+    result = _eval(capsys, '--data', root, '--weights', tiny_weights)
+    parts = result['by_scene']
+    assert sorted(parts) == sorted(set(kinds)) and {k: p['frames'] for k, p in parts.items()} == {
+        k: kinds.count(k) for k in kinds}
+    # Depth metrics are means over frames: the kinds' means, weighted by their frames, give the set's.
+    assert sum(p['delta1'] * p['frames'] for p in parts.values()) / 8 == pytest.approx(result['delta1'], abs=1e-9)
+    assert main(['eval', '--size', '64x64', '--data', str(root), '--weights', str(tiny_weights)]) == 0
+    report = capsys.readouterr().out
+    assert 'by kind of place' in report and all(f'  {k} ' in report for k in parts)

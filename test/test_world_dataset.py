@@ -34,7 +34,7 @@ def test_round_trip(tmp_path):
         for part in ('rgb', 'labels', 'depth', 'normals'):
             np.testing.assert_array_equal(getattr(got, part), getattr(want, part), err_msg=part)
         assert got.intrinsics == pytest.approx(want.intrinsics) and got.seed == frame_seed(5, i)
-        assert got.camera == pytest.approx(want.camera)
+        assert got.camera == pytest.approx(want.camera) and got.scene == want.scene == 'street'
     assert Image.open(tmp_path / 'rgb' / '000000.png').mode == 'RGB'
     assert Image.open(tmp_path / 'labels' / '000000.png').mode == 'L'
     depth, normals = np.load(tmp_path / 'depth' / '000000.npy'), np.load(tmp_path / 'normals' / '000000.npy')

@@ -26,28 +26,50 @@ from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
 
 
+class _Scores:
+    """The metrics of one set of frames, accumulated frame by frame."""
+
+    def __init__(self):
+        self.seg, self.depth, self.normals, self.frames = SegmentationMetrics(), DepthMetrics(), NormalMetrics(), 0
+
+    def update(self, result, sample) -> None:
+        self.frames += 1
+        if result.labels is not None:
+            self.seg.update(result.labels, sample.labels)
+        if result.depth is not None:
+            self.depth.update(result.depth, sample.depth)
+        if result.normals is not None:
+            self.normals.update(result.normals, sample.normals)
+
+    def summary(self) -> dict:
+        n = self.normals.summary()
+        return {'frames': self.frames, 'miou': self.seg.miou(), 'pixel_accuracy': self.seg.pixel_accuracy(),
+                'per_class_iou': self.seg.per_class_iou(), **self.depth.summary(),
+                'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
+                'normals_within_11_25': n['within_11_25'], 'normals_within_22_5': n['within_22_5'],
+                'normals_within_30': n['within_30']}
+
+
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
     through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
     them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
-    others, and of a task with no valid ground truth in the set, are NaN. No samples: ValueError.
+    others, and of a task with no valid ground truth in the set, are NaN. Where samples say what kind of place
+    they show (`scene`, as the world's renders do), 'by_scene' holds the same metrics for each kind. No samples:
+    ValueError.
     """
     if batch_size < 1:
         raise ValueError(f'batch size must be at least 1, got {batch_size}')
     runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks))
-    seg, depth, normals = SegmentationMetrics(), DepthMetrics(), NormalMetrics()
-    frames = 0
+    whole, by_scene = _Scores(), {}
 
     def flush(batch):
         requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s) if intrinsics else None) for s in batch]
         for sample, result in zip(batch, runner.run(requests)):
-            if result.labels is not None:
-                seg.update(result.labels, sample.labels)
-            if result.depth is not None:
-                depth.update(result.depth, sample.depth)
-            if result.normals is not None:
-                normals.update(result.normals, sample.normals)
+            whole.update(result, sample)
+            if scene := getattr(sample, 'scene', None):
+                by_scene.setdefault(scene, _Scores()).update(result, sample)
 
     batch = []
     for sample in tqdm(samples, disable=not progress, unit='frame', desc='eval'):
@@ -55,17 +77,14 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
             flush(batch)
             batch = []
         batch.append(sample)
-        frames += 1
     if batch:
         flush(batch)
-    if not frames:
+    if not whole.frames:
         raise ValueError('no samples to evaluate')
-    n = normals.summary()
-    return {'frames': frames, 'miou': seg.miou(), 'pixel_accuracy': seg.pixel_accuracy(),
-            'per_class_iou': seg.per_class_iou(), **depth.summary(),
-            'normals_mean_deg': n['mean_deg'], 'normals_median_deg': n['median_deg'],
-            'normals_within_11_25': n['within_11_25'], 'normals_within_22_5': n['within_22_5'],
-            'normals_within_30': n['within_30']}
+    result = whole.summary()
+    if by_scene:
+        result['by_scene'] = {scene: by_scene[scene].summary() for scene in sorted(by_scene)}
+    return result
 
 
 def camera_of(sample) -> Intrinsics | None:
@@ -88,12 +107,19 @@ def format_report(result: dict) -> str:
              f'normals       mean {result["normals_mean_deg"]:.1f} deg  median {result["normals_median_deg"]:.1f} deg  '
              f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
              f'<30 {result["normals_within_30"]:.1%}']
+    if 'by_scene' in result:
+        lines.append('by kind of place')
+    for scene, part in result.get('by_scene', {}).items():
+        lines.append(f'  {scene:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  delta1 {part["delta1"]:.3f} '
+                     f'(scaled {part["delta1_median_scaled"]:.3f})  AbsRel {part["abs_rel"]:.3f}  '
+                     f'normals {part["normals_mean_deg"]:.1f} deg')
     return '\n'.join(lines)
 
 
 def to_json(result: dict) -> str:
     """One JSON object; a metric that could not be measured (NaN) is null, as JSON has no NaN."""
     def finite(v):
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
         return None if isinstance(v, float) and not math.isfinite(v) else v
-    return json.dumps({k: {c: finite(x) for c, x in v.items()} if isinstance(v, dict) else finite(v)
-                       for k, v in result.items()}, allow_nan=False)
+    return json.dumps(finite(result), allow_nan=False)

@@ -19,7 +19,8 @@
     DIR/depth/<name>.npy        float32 metres H x W, non-finite or <= 0 = invalid (the world writes +inf on sky)
     DIR/normals/<name>.npy      float32 H x W x 3 unit normals (optical frame, toward the camera), all-zero = invalid
     DIR/intrinsics/<name>.json  {"fx": .., "fy": .., "cx": .., "cy": ..}          (optional)
-    DIR/camera/<name>.json      the world's camera parameters and frame seed     (optional, world renders only)
+    DIR/camera/<name>.json      the world's camera parameters, frame seed and kind of place (optional, world
+                                renders only)
 
 Names are zero-padded frame indices (000123). Frame i of a dataset made with seed S is rendered from
 `frame_seed(S, i)`, so datasets made with different seeds share no frame.
@@ -81,7 +82,8 @@ def save_sample(out_dir: str | Path, name: str, frame: Frame) -> None:
     if frame.intrinsics is not None:
         (out / 'intrinsics' / f'{name}.json').write_text(json.dumps(frame.intrinsics))
     if frame.camera:
-        (out / 'camera' / f'{name}.json').write_text(json.dumps({**frame.camera, 'seed': frame.seed}))
+        (out / 'camera' / f'{name}.json').write_text(json.dumps({**frame.camera, 'seed': frame.seed,
+                                                                  'scene': frame.scene}))
 
 
 def _render_one(job: tuple) -> tuple[str, Frame]:
@@ -178,5 +180,5 @@ def load_sample(root: str | Path, name: str) -> Frame:
     intr_file, cam_file = root / 'intrinsics' / f'{name}.json', root / 'camera' / f'{name}.json'
     intrinsics = _read_json(intr_file) if intr_file.exists() else None
     camera = _read_json(cam_file) if cam_file.exists() else {}
-    seed = camera.pop('seed', None)
-    return Frame(rgb, labels.astype(np.uint8), depth, normals, intrinsics, camera, seed)
+    seed, scene = camera.pop('seed', None), camera.pop('scene', None)
+    return Frame(rgb, labels.astype(np.uint8), depth, normals, intrinsics, camera, seed, scene)

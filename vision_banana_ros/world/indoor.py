@@ -317,4 +317,4 @@ def generate_room(rng: np.random.Generator, width: int, height: int, kind: Prese
     light = lighting.draw(kind.indoor_lighting, rng)
     if kind.textures:
         randomise_appearance(room.mat, kind.textures, rng)
-    return Scene.from_builder(room.mb, room.mat, light), camera
+    return Scene.from_builder(room.mb, room.mat, light, kind=room.kind), camera

@@ -367,4 +367,4 @@ def generate_open_space(rng: np.random.Generator, width: int, height: int, kind:
         space.mat.shine[space.wet_material] = space.u(0.3, 0.7)
     if kind.textures:
         randomise_appearance(space.mat, kind.textures, rng)
-    return Scene.from_builder(space.mb, space.mat, light), camera
+    return Scene.from_builder(space.mb, space.mat, light, kind=space.kind), camera

@@ -47,6 +47,7 @@ class Frame:
     intrinsics: dict | None  # fx, fy, cx, cy
     camera: dict = field(default_factory=dict)   # the camera's parameters (Camera.as_dict()), when known
     seed: int | None = None
+    scene: str | None = None     # the kind of place (`Scene.kind`), when known
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def render(scene: Scene, camera: Camera, sensor: Sensor = Sensor(), shadows: boo
     image[sky] = sky_radiance(light, dirs[sky] / length[sky, None])
     rgb = _sensor(image.reshape(h, w, 3), sensor)
     return Frame(rgb, labels.reshape(h, w), depth.reshape(h, w), normals.reshape(h, w, 3), camera.intrinsics,
-                 camera.as_dict())
+                 camera.as_dict(), scene=scene.kind)
 
 
 def _sensor(image: np.ndarray, s: Sensor) -> np.ndarray:

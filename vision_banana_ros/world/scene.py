@@ -114,6 +114,7 @@ class Scene:
     lighting: Lighting = field(default_factory=Lighting)
     curve: float = 0.0
     curve_start: float = 0.0
+    kind: str = 'street'        # what kind of place: street, lane, avenue, an open space's or an indoor kind
 
     def bend_offset(self, y: np.ndarray) -> np.ndarray:
         """How far the bend shears a point at y sideways (metres)."""
@@ -121,11 +122,11 @@ class Scene:
 
     @classmethod
     def from_builder(cls, builder: MeshBuilder, materials: Materials, lighting: Lighting | None = None,
-                     curve: float = 0.0, curve_start: float = 0.0) -> 'Scene':
+                     curve: float = 0.0, curve_start: float = 0.0, kind: str = 'street') -> 'Scene':
         """The builder's mesh with its materials, the bend applied to the vertices."""
         verts, tris, mat, label = builder.build()
         scene = cls(verts.astype(np.float32), tris, mat, label, materials.arrays(), lighting or Lighting(),
-                    float(curve), float(curve_start))
+                    float(curve), float(curve_start), kind)
         if curve:
             scene.vertices[:, 0] += scene.bend_offset(verts[:, 1]).astype(np.float32)
         return scene
@@ -161,7 +162,7 @@ class _Street(StreetProps):
         self.y_end = u(50, 140) if rng.random() < 0.25 else None
         self.traffic = overrides.get('traffic', True)
         self.urban = rng.random() < 0.6
-        self.narrow = False
+        self.narrow, self.kind = False, 'street'
         if self.preset.street_kinds:
             self._street_kind()
         self.sides = {s: self._side_params(s) for s in (-1, 1)}
@@ -177,6 +178,7 @@ class _Street(StreetProps):
             self.lanes, self.lane_w, self.two_way = int(self.rng.choice([5, 6])), self.u(3.0, 3.7), True
         self.hw = self.lanes * self.lane_w / 2
         self.narrow = kind == 'narrow'
+        self.kind = {'ordinary': 'street', 'narrow': 'lane', 'avenue': 'avenue'}[str(kind)]
 
     def _side_params(self, s: int) -> dict:
         rng, u = self.rng, self.u
@@ -241,7 +243,7 @@ class _Street(StreetProps):
             self.vehicles()
             self.crossing_people()
         self.flush()
-        return Scene.from_builder(self.mb, self.mat, self._lighting(), self.curve, self.curve_start)
+        return Scene.from_builder(self.mb, self.mat, self._lighting(), self.curve, self.curve_start, self.kind)
 
     def _lighting(self) -> Lighting:
         """The preset's lighting; beyond the street preset also fog, a wet road and randomised appearance."""
