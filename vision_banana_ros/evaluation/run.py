@@ -109,10 +109,10 @@ def format_report(result: dict) -> str:
              f'<30 {result["normals_within_30"]:.1%}']
     if 'by_scene' in result:
         lines.append('by kind of place')
-    for scene, part in result.get('by_scene', {}).items():
-        lines.append(f'  {scene:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  delta1 {part["delta1"]:.3f} '
-                     f'(scaled {part["delta1_median_scaled"]:.3f})  AbsRel {part["abs_rel"]:.3f}  '
-                     f'normals {part["normals_mean_deg"]:.1f} deg')
+        for scene, part in result['by_scene'].items():
+            lines.append(f'  {scene:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  '
+                         f'delta1 {part["delta1"]:.3f} (scaled {part["delta1_median_scaled"]:.3f})  '
+                         f'AbsRel {part["abs_rel"]:.3f}  normals {part["normals_mean_deg"]:.1f} deg')
     return '\n'.join(lines)
 
 

@@ -162,7 +162,7 @@ class _Street(StreetProps):
         self.y_end = u(50, 140) if rng.random() < 0.25 else None
         self.traffic = overrides.get('traffic', True)
         self.urban = rng.random() < 0.6
-        self.narrow, self.kind = False, 'street'
+        self.kind = 'street'
         if self.preset.street_kinds:
             self._street_kind()
         self.sides = {s: self._side_params(s) for s in (-1, 1)}
@@ -171,21 +171,19 @@ class _Street(StreetProps):
         """Narrow one-lane lanes between buildings (an old town) or wide avenues of 5-6 lanes, beside ordinary
         streets.
         """
-        kind = self.rng.choice(['ordinary', 'narrow', 'avenue'], p=[0.6, 0.2, 0.2])
-        if kind == 'narrow':
+        self.kind = str(self.rng.choice(['street', 'lane', 'avenue'], p=[0.6, 0.2, 0.2]))
+        if self.kind == 'lane':
             self.lanes, self.lane_w, self.two_way = 1, self.u(3.0, 4.2), False
-        elif kind == 'avenue':
+        elif self.kind == 'avenue':
             self.lanes, self.lane_w, self.two_way = int(self.rng.choice([5, 6])), self.u(3.0, 3.7), True
         self.hw = self.lanes * self.lane_w / 2
-        self.narrow = kind == 'narrow'
-        self.kind = {'ordinary': 'street', 'narrow': 'lane', 'avenue': 'avenue'}[str(kind)]
 
     def _side_params(self, s: int) -> dict:
         rng, u = self.rng, self.u
         verge = u(0.8, 2.5) if rng.random() < 0.25 else 0.0
         walk = u(1.5, 5.0)
         front = str(rng.choice(['building', 'wall', 'fence', 'hedge', 'open'], p=[0.45, 0.15, 0.15, 0.1, 0.15]))
-        if self.narrow:   # an old-town lane: a narrow pavement, houses right behind it
+        if self.kind == 'lane':   # an old-town lane: a narrow pavement, houses right behind it
             verge, walk, front = 0.0, u(0.6, 1.8), 'building'
         setback = 0.0 if front == 'building' else (u(8, 30) if front == 'open' else u(2, 12))
         walk0 = self.hw + verge
