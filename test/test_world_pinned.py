@@ -17,7 +17,9 @@
 Moving code must not move a pixel: every recipe draws from the frame's one random generator, so a draw added,
 dropped or reordered anywhere reshapes the rest of the scene. The arrays are stored rather than hashed because
 open3d's ray caster may round a hit differently on another CPU; the comparison allows that on a few pixels.
-The fixture was written with `np.savez_compressed('test/data/world_pinned.npz', **pinned_arrays())`.
+The fixture was written with `np.savez_compressed('test/data/world_pinned.npz', **pinned_arrays())`, and written
+again when wide and holdout frames gained fine surface detail (their colours moved; labels, depth and normals
+did not).
 """
 from pathlib import Path
 

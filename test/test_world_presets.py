@@ -21,6 +21,7 @@ import pytest
 from vision_banana_ros.world import lighting, render_frame
 from vision_banana_ros.world.indoor import KINDS, Room
 from vision_banana_ros.world.presets import CAMERA_LIMITS, PRESETS, randomise_appearance, STREET_CAMERA, WIDE_CAMERA
+from vision_banana_ros.world.render import render, Sensor
 from vision_banana_ros.world.scene import generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
 from vision_banana_ros.world.textures import hsv, Materials, NOISE, STRIPES, TILES
@@ -86,6 +87,42 @@ def test_the_holdout_split_shows_what_training_never_does():
     for seed in range(40):
         used |= set(generate(np.random.default_rng(seed), 64, 48, 'wide')[0].materials['kind'].tolist())
     assert STRIPES not in used
+
+
+def _pixel_detail(rgb: np.ndarray) -> np.ndarray:
+    """How much each pixel differs from the mean of its 3x3 neighbourhood (grey levels)."""
+    grey = rgb.astype(np.float32).mean(-1)
+    pad = np.pad(grey, 1, mode='edge')
+    local = sum(pad[i:i + grey.shape[0], j:j + grey.shape[1]] for i in range(3) for j in range(3)) / 9
+    return np.abs(grey - local)
+
+
+def test_surface_detail_roughens_near_surfaces_and_moves_no_geometry():
+    scene, camera = generate(np.random.default_rng(5), 160, 120, 'wide')
+    smooth = render(scene, camera, Sensor())
+    scene.materials['detail'][:] = 0.5
+    rough = render(scene, camera, Sensor())
+    for name in ('labels', 'depth', 'normals'):
+        np.testing.assert_array_equal(getattr(rough, name), getattr(smooth, name))
+    near = rough.depth < 4
+    far = np.isfinite(rough.depth) & (rough.depth > 40)
+    assert near.mean() > 0.1 and far.mean() > 0.02
+    # Near surfaces show grain where they were smooth; far away every octave has faded (no aliasing, same tone).
+    assert _pixel_detail(rough.rgb)[near].mean() > 1.3 * _pixel_detail(smooth.rgb)[near].mean()
+    far_change = np.abs(rough.rgb.astype(int) - smooth.rgb)[far]
+    assert far_change.mean() < 1.0
+
+
+def test_wide_frames_draw_their_detail_from_a_stream_of_their_own():
+    """The same scene and sensor as without detail (test_world_pinned keeps street frames as they were)."""
+    assert PRESETS['street'].surface_detail == 0 < PRESETS['wide'].surface_detail == PRESETS['holdout'].surface_detail
+    rng = np.random.default_rng(7)
+    scene, camera = generate(rng, 64, 48, 'wide')
+    smooth = render(scene, camera, Sensor.random(rng))
+    frame = render_frame(7, 64, 48, preset='wide')
+    np.testing.assert_array_equal(frame.labels, smooth.labels)
+    np.testing.assert_array_equal(frame.depth, smooth.depth)
+    assert np.abs(frame.rgb.astype(int) - smooth.rgb).mean() > 0.2
 
 
 @pytest.mark.parametrize('kind', lighting.TRAINING_KINDS + lighting.HELD_OUT_KINDS + lighting.INDOOR_KINDS)

@@ -19,9 +19,10 @@
 - `wide`: what a robot's camera may see, for training: any height from a small ground robot to a truck, any
   pitch, roll and yaw within reason, lenses from tele to wide angle, an off-centre principal point; appearance that
   no class owns (a share of the materials, up to all of them, gets a random colour and a random texture from a
-  pool shared by every class, or a flat colour); five lighting kinds, fog and wet roads; narrow lanes and wide
-  avenues beside ordinary streets; a fifth of the frames indoors (rooms, corridors and warehouses) and a fifth in
-  open spaces (parking lots, plazas with steps and ramps, rural roads over hills: `world.open_spaces`).
+  pool shared by every class, or a flat colour) and fine detail down to the pixel at any distance; five lighting
+  kinds, fog and wet roads; narrow lanes and wide avenues beside ordinary streets; a fifth of the frames indoors
+  (rooms, corridors and warehouses) and a fifth in open spaces (parking lots, plazas with steps and ramps, rural
+  roads over hills: `world.open_spaces`).
 - `holdout`: the wide cameras and streets, with a texture family (stripes), lighting kinds (sodium night, colour
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.
@@ -74,15 +75,17 @@ class Preset:
     indoor_lighting: str = 'indoor'    # their lighting kind
     open_spaces: float = 0.0           # share of frames in open spaces (`world.open_spaces`)
     open_kinds: tuple[str, ...] = ('parking', 'plaza', 'rural')
+    surface_detail: float = 0.0        # most fine surface detail a frame draws (`draw_surface_detail`); 0 = none
 
 
 PRESETS = {
     'street': Preset('street', STREET_CAMERA, principal=0.02, sidewalk=0.15),
     'wide': Preset('wide', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
-                   textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True, indoor=0.2, open_spaces=0.2),
+                   textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True, indoor=0.2, open_spaces=0.2,
+                   surface_detail=0.6),
     'holdout': Preset('holdout', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=HELD_OUT_KINDS,
                       textures=(STRIPES,), fog=0.2, wet=0.2, street_kinds=True, indoor=0.25,
-                      indoor_kinds=('garage',), indoor_lighting='indoor_tinted'),
+                      indoor_kinds=('garage',), indoor_lighting='indoor_tinted', surface_detail=0.6),
 }
 
 
@@ -109,6 +112,14 @@ def preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f'unknown world preset {name!r}; known: {", ".join(PRESETS)}')
     return PRESETS[name]
+
+
+def draw_surface_detail(materials: dict, amplitude: float, rng: np.random.Generator) -> None:
+    """Fine surface detail in place (`Materials.arrays()`'s `detail`): a frame draws its amplitude up to
+    `amplitude` and each material a share of it, so that smooth and rough surfaces meet at every distance.
+    """
+    detail = materials['detail']
+    detail[:] = rng.uniform(0.0, amplitude) * rng.uniform(0.0, 1.0, len(detail))
 
 
 def _random_colour(rng: np.random.Generator) -> np.ndarray:

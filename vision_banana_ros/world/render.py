@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .presets import draw_surface_detail, PRESETS
 from .scene import Camera, generate, Lighting, MAX_DISTANCE_M, Scene
 from .shapes import SKY
 from .textures import albedo, sample_noise
@@ -218,6 +219,9 @@ def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool 
         raise ValueError(f'seed must be non-negative, got {seed}')
     rng = np.random.default_rng(int(seed))
     scene, camera = generate(rng, width, height, preset, **overrides)
+    amplitude = PRESETS[preset].surface_detail
+    if amplitude:   # drawn from a stream of its own, so that the frame's other draws stay as they were
+        draw_surface_detail(scene.materials, amplitude, np.random.default_rng((int(seed), 1)))
     sensor = Sensor.random(rng)
     frame = render(scene, camera, sensor if noise else Sensor(), shadows=shadows)
     frame.seed = int(seed)

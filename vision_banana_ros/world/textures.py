@@ -136,7 +136,8 @@ class Materials:
         """The materials as arrays per field, for the renderer."""
         return {'kind': np.array(self.kind, dtype=np.int32), 'colors': np.array(self.colors, dtype=np.float32),
                 'params': np.array(self.params, dtype=np.float32), 'origin': np.array(self.origin, dtype=np.float32),
-                'shine': np.array(self.shine, dtype=np.float32), 'emit': np.array(self.emit, dtype=np.float32)}
+                'shine': np.array(self.shine, dtype=np.float32), 'emit': np.array(self.emit, dtype=np.float32),
+                'detail': np.zeros(len(self.kind), dtype=np.float32)}   # presets.draw_surface_detail sets it
 
 
 def planar_coords(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -248,6 +249,32 @@ def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     return out
 
 
+# Texel frequencies (per metre: 11 cm down to 1.6 mm) of the fine surface detail. Each octave fades once a pixel
+# covers its texels, so at any distance the finest octaves a pixel resolves show, with equal amplitudes (a 1/f
+# spectrum, as natural images have): how much detail a pixel shows no longer says how far its surface is.
+_DETAIL_OCTAVES = (9.1, 37.0, 151.0, 613.0)
+
+
+def _value_noise(u: np.ndarray, v: np.ndarray, salt: int) -> np.ndarray:
+    """Bilinearly interpolated random values on the integer lattice, zero mean: detail at the texel scale only
+    (the fractal `noise_texture` puts its power at the coarse end).
+    """
+    i, j = np.floor(u), np.floor(v)
+    fu, fv = (u - i).astype(np.float32), (v - j).astype(np.float32)
+    top = hash01(i, j, salt) * (1 - fu) + hash01(i + 1, j, salt) * fu
+    bottom = hash01(i, j + 1, salt) * (1 - fu) + hash01(i + 1, j + 1, salt) * fu
+    return (top * (1 - fv) + bottom * fv - np.float32(0.5)) * np.float32(2.0)
+
+
+def _surface_detail(u, v, fp, amplitude):
+    """Multiplicative albedo detail at every scale a pixel resolves: `amplitude` per material and hit point."""
+    total = np.zeros(len(fp), dtype=np.float32)
+    for k, f in enumerate(_DETAIL_OCTAVES):
+        fade = np.clip(1.5 - fp * f, 0.0, 1.0)
+        total += fade * _value_noise(u * f, v * f, 977 + k)
+    return np.clip(1.0 + amplitude * total, 0.2, None)
+
+
 def albedo(mats: dict[str, np.ndarray], m: np.ndarray, p: np.ndarray, n: np.ndarray, fp: np.ndarray):
     """Albedo (N,3 linear), shine (N,) and emission fraction (N,) of N hit points with materials m, unbent
     world positions p, world normals n and footprints fp (metres per pixel on the surface).
@@ -278,4 +305,7 @@ def albedo(mats: dict[str, np.ndarray], m: np.ndarray, p: np.ndarray, n: np.ndar
             out[s] = _stripes(c, par, u, v, f)
         else:   # GLASS
             out[s] = c[:, 0]
+        detail = mats['detail'][ms]
+        if k != GLASS and detail.any():
+            out[s] *= _surface_detail(u, v, f, detail)[:, None]
     return out, shine, mats['emit'][m]
