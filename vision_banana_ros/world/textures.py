@@ -148,15 +148,20 @@ def planar_coords(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.where(ground, p[:, 0], along), np.where(ground, p[:, 1], p[:, 2])
 
 
+def _texel_fade(fp, texels_per_m):
+    """Weight of detail at `texels_per_m` on a surface a pixel covers `fp` metres of: 1 while a texel spans two
+    pixels or more, fading to 0 once a pixel covers 1.5 texels (finer detail would alias).
+    """
+    return np.clip(1.5 - fp * texels_per_m, 0.0, 1.0)
+
+
 def _noise_mix(c, par, u, v, fp):
     """Two-colour noise: par = (texels/m along u, along v, contrast, fine noise amplitude)."""
     su, sv, contrast, fine = par[:, 0], par[:, 1], par[:, 2], par[:, 3]
     n1 = sample_noise(u * su * 0.25 + 31.0, v * sv * 0.25 + 17.0)
     t = np.clip(0.5 + contrast * n1, 0.0, 1.0)[:, None]
     col = c[:, 0] * (1 - t) + c[:, 1] * t
-    # Fine grain fades once a pixel covers several texels.
-    fade = np.clip(1.5 - fp * np.maximum(su, sv), 0.0, 1.0)
-    grain = 1.0 + fine * fade * sample_noise(u * su, v * sv)
+    grain = 1.0 + fine * _texel_fade(fp, np.maximum(su, sv)) * sample_noise(u * su, v * sv)
     return col * np.clip(grain, 0.2, None)[:, None]
 
 
@@ -227,7 +232,7 @@ def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     along = np.where(orient > 0, p[:, 0], p[:, 1])
     across = np.where(orient > 0, p[:, 1] - origin[:, 1], p[:, 0])
     base = c[:, 0] * (1 + 0.18 * sample_noise(u_noise * 0.6 + 90.0, v_noise * 0.6)
-                      + 0.08 * np.clip(1.5 - fp * 4, 0, 1) * sample_noise(u_noise * 5.0, v_noise * 5.0))[:, None]
+                      + 0.08 * _texel_fade(fp, 4) * sample_noise(u_noise * 5.0, v_noise * 5.0))[:, None]
     k = np.clip(np.rint((across + hw) / lane_w), 1, np.maximum(lanes - 1, 1))
     d = np.abs(across - (-hw + k * lane_w))
     is_centre = k == np.floor(lanes / 2)
@@ -249,9 +254,10 @@ def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     return out
 
 
-# Texel frequencies (per metre: 11 cm down to 1.6 mm) of the fine surface detail. Each octave fades once a pixel
-# covers its texels, so at any distance the finest octaves a pixel resolves show, with equal amplitudes (a 1/f
-# spectrum, as natural images have): how much detail a pixel shows no longer says how far its surface is.
+# Texel frequencies (per metre: 11 cm down to 1.6 mm) of the fine surface detail. Each octave fades as a pixel
+# comes to cover its texels (`_texel_fade`), so at any distance the finest octaves a pixel resolves show, with
+# equal amplitudes (a 1/f spectrum, as natural images have): how much detail a pixel shows no longer says how far
+# its surface is.
 _DETAIL_OCTAVES = (9.1, 37.0, 151.0, 613.0)
 
 
@@ -270,8 +276,7 @@ def _surface_detail(u, v, fp, amplitude):
     """Multiplicative albedo detail at every scale a pixel resolves: `amplitude` per material and hit point."""
     total = np.zeros(len(fp), dtype=np.float32)
     for k, f in enumerate(_DETAIL_OCTAVES):
-        fade = np.clip(1.5 - fp * f, 0.0, 1.0)
-        total += fade * _value_noise(u * f, v * f, 977 + k)
+        total += _texel_fade(fp, f) * _value_noise(u * f, v * f, 977 + k)
     return np.clip(1.0 + amplitude * total, 0.2, None)
 
 
