@@ -20,7 +20,14 @@ import pytest
 
 from vision_banana_ros.world import lighting, render_frame
 from vision_banana_ros.world.indoor import KINDS, Room
-from vision_banana_ros.world.presets import CAMERA_LIMITS, PRESETS, randomise_appearance, STREET_CAMERA, WIDE_CAMERA
+from vision_banana_ros.world.presets import (
+    CAMERA_LIMITS,
+    draw_free_pose,
+    PRESETS,
+    randomise_appearance,
+    STREET_CAMERA,
+    WIDE_CAMERA,
+)
 from vision_banana_ros.world.render import render, Sensor
 from vision_banana_ros.world.scene import generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
@@ -62,6 +69,27 @@ def test_wide_cameras_reach_what_the_street_never_shows():
     wide = _cameras('wide')
     assert min(c.height_m for c in wide) < 0.5 and max(c.fov_deg for c in wide) > 112
     assert min(c.pitch_deg for c in wide) < -25 and max(abs(c.roll_deg) for c in wide) > 8
+
+
+def test_a_quarter_of_wide_cameras_turn_freely_and_only_the_camera_moves():
+    share = PRESETS['wide'].free_pose
+    turned = [seed for seed in range(200) if draw_free_pose(share, np.random.default_rng((seed, 2)))]
+    assert 0.18 < len(turned) / 200 < 0.32
+    assert PRESETS['street'].free_pose == 0 < PRESETS['wide'].free_pose == PRESETS['holdout'].free_pose
+    cameras = [render_frame(seed, 32, 24, preset='wide').camera for seed in turned[:40]]
+    pitches, rolls = np.array([c['pitch_deg'] for c in cameras]), np.array([c['roll_deg'] for c in cameras])
+    assert pitches.min() < -60 and pitches.max() > 60 and np.abs(rolls).max() > 120 and np.abs(rolls).min() < 90
+    # The free pose is a pitch and roll given to the frame, drawn from a stream of its own: the same frame drawn
+    # with that pitch and roll fixed is the same arrays.
+    seed = turned[0]
+    frame = render_frame(seed, 64, 48, preset='wide')
+    fixed = render_frame(seed, 64, 48, preset='wide', pitch_deg=frame.camera['pitch_deg'],
+                         roll_deg=frame.camera['roll_deg'])
+    for name in ('rgb', 'labels', 'depth'):
+        np.testing.assert_array_equal(getattr(frame, name), getattr(fixed, name))
+    # A caller who fixes or ranges the pitch or roll (a robot's mounting) keeps the preset's draw for the other.
+    mounted = render_frame(seed, 64, 48, preset='wide', pitch_deg=(-20, 5)).camera
+    assert -20 <= mounted['pitch_deg'] <= 5 and abs(mounted['roll_deg']) <= WIDE_CAMERA['roll_deg'][1]
 
 
 def test_randomised_materials_take_the_pool_and_keep_shine_and_glow():
@@ -116,7 +144,7 @@ def test_surface_detail_roughens_near_surfaces_and_moves_no_geometry():
 def test_wide_frames_draw_their_detail_from_a_stream_of_their_own():
     """The same scene and sensor as without detail (test_world_pinned keeps street frames as they were)."""
     assert PRESETS['street'].surface_detail == 0 < PRESETS['wide'].surface_detail == PRESETS['holdout'].surface_detail
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(7)   # frame 7 draws no free pose (those come from a stream of their own too)
     scene, camera = generate(rng, 64, 48, 'wide')
     smooth = render(scene, camera, Sensor.random(rng))
     frame = render_frame(7, 64, 48, preset='wide')

@@ -22,7 +22,7 @@
   pool shared by every class, or a flat colour) and fine detail down to the pixel at any distance; five lighting
   kinds, fog and wet roads; narrow lanes and wide avenues beside ordinary streets; a fifth of the frames indoors
   (rooms, corridors and warehouses) and a fifth in open spaces (parking lots, plazas with steps and ramps, rural
-  roads over hills: `world.open_spaces`).
+  roads over hills: `world.open_spaces`); a quarter of the cameras turned freely (`draw_free_pose`).
 - `holdout`: the wide cameras and streets, with a texture family (stripes), lighting kinds (sodium night, colour
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.
@@ -76,16 +76,18 @@ class Preset:
     open_spaces: float = 0.0           # share of frames in open spaces (`world.open_spaces`)
     open_kinds: tuple[str, ...] = ('parking', 'plaza', 'rural')
     surface_detail: float = 0.0        # most fine surface detail a frame draws (`draw_surface_detail`); 0 = none
+    free_pose: float = 0.0             # share of frames whose camera is turned freely (`draw_free_pose`)
 
 
 PRESETS = {
     'street': Preset('street', STREET_CAMERA, principal=0.02, sidewalk=0.15),
     'wide': Preset('wide', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
                    textures=(NOISE, TILES), fog=0.2, wet=0.2, street_kinds=True, indoor=0.2, open_spaces=0.2,
-                   surface_detail=0.6),
+                   surface_detail=0.6, free_pose=0.25),
     'holdout': Preset('holdout', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=HELD_OUT_KINDS,
                       textures=(STRIPES,), fog=0.2, wet=0.2, street_kinds=True, indoor=0.25,
-                      indoor_kinds=('garage',), indoor_lighting='indoor_tinted', surface_detail=0.6),
+                      indoor_kinds=('garage',), indoor_lighting='indoor_tinted', surface_detail=0.6,
+                      free_pose=0.25),
 }
 
 
@@ -120,6 +122,20 @@ def draw_surface_detail(materials: dict, amplitude: float, rng: np.random.Genera
     """
     detail = materials['detail']
     detail[:] = rng.uniform(0.0, amplitude) * rng.uniform(0.0, 1.0, len(detail))
+
+
+# A freely turned camera: any pitch the camera model takes, any roll. Robots mount cameras like that: rotated a
+# quarter turn (Spot's body cameras), on a wrist looking down at the floor, looking up at a ceiling's fiducials.
+FREE_POSE = {'pitch_deg': CAMERA_LIMITS['pitch_deg'], 'roll_deg': CAMERA_LIMITS['roll_deg']}
+
+
+def draw_free_pose(share: float, rng: np.random.Generator) -> dict[str, float]:
+    """Camera overrides for a freely turned camera in `share` of the frames, else none. Every value is drawn either
+    way, so that the stream `rng` yields the same for every frame.
+    """
+    turned = rng.random() < share
+    pose = {key: float(rng.uniform(*limits)) for key, limits in FREE_POSE.items()}
+    return pose if turned else {}
 
 
 def _random_colour(rng: np.random.Generator) -> np.ndarray:

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .presets import draw_surface_detail, PRESETS
+from .presets import draw_free_pose, draw_surface_detail, FREE_POSE
+from .presets import preset as preset_named
 from .scene import Camera, generate, Lighting, MAX_DISTANCE_M, Scene
 from .shapes import SKY
 from .textures import albedo, sample_noise
@@ -218,8 +219,12 @@ def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool 
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')
     rng = np.random.default_rng(int(seed))
+    kind = preset_named(preset)
+    # Also from a stream of its own. A caller who fixes or ranges the pitch or roll describes a mounting: theirs stays.
+    if kind.free_pose and not FREE_POSE.keys() & overrides.keys():
+        overrides = {**overrides, **draw_free_pose(kind.free_pose, np.random.default_rng((int(seed), 2)))}
     scene, camera = generate(rng, width, height, preset, **overrides)
-    amplitude = PRESETS[preset].surface_detail
+    amplitude = kind.surface_detail
     if amplitude:   # drawn from a stream of its own, so that the frame's other draws stay as they were
         draw_surface_detail(scene.materials, amplitude, np.random.default_rng((int(seed), 1)))
     sensor = Sensor.random(rng)
