@@ -90,6 +90,13 @@ def test_a_quarter_of_wide_cameras_turn_freely_and_only_the_camera_moves():
     # A caller who fixes or ranges the pitch or roll (a robot's mounting) keeps the preset's draw for the other.
     mounted = render_frame(seed, 64, 48, preset='wide', pitch_deg=(-20, 5)).camera
     assert -20 <= mounted['pitch_deg'] <= 5 and abs(mounted['roll_deg']) <= WIDE_CAMERA['roll_deg'][1]
+    mounted = render_frame(seed, 64, 48, preset='wide', roll_deg=0).camera
+    low, high = WIDE_CAMERA['pitch_deg']
+    assert mounted['roll_deg'] == 0 and low <= mounted['pitch_deg'] <= high
+    # The holdout preset turns the same frames; the street preset never does.
+    assert render_frame(seed, 32, 24, preset='holdout').camera['roll_deg'] == frame.camera['roll_deg']
+    street = [render_frame(s, 32, 24).camera for s in turned[:5]]
+    assert all(abs(c['roll_deg']) <= STREET_CAMERA['roll_deg'][1] for c in street)
 
 
 def test_randomised_materials_take_the_pool_and_keep_shine_and_glow():

@@ -356,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--camera', type=camera_setting, action='append', default=[], metavar='NAME=VALUE|LOW:HIGH',
                         help="fix one of the preset's camera parameters (fov_deg, height_m, pitch_deg, roll_deg, "
                              'yaw_deg) or draw it from another range, e.g. height_m=0.2:0.5 for a small robot '
-                             '(repeatable)')
+                             "(repeatable); giving pitch_deg or roll_deg turns off the preset's freely turned "
+                             'cameras')
     render.set_defaults(func=_world)
 
     from .bag.cli import add_parser as add_bag  # light: the module imports its work lazily

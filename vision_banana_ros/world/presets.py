@@ -22,7 +22,8 @@
   pool shared by every class, or a flat colour) and fine detail down to the pixel at any distance; five lighting
   kinds, fog and wet roads; narrow lanes and wide avenues beside ordinary streets; a fifth of the frames indoors
   (rooms, corridors and warehouses) and a fifth in open spaces (parking lots, plazas with steps and ramps, rural
-  roads over hills: `world.open_spaces`); a quarter of the cameras turned freely (`draw_free_pose`).
+  roads over hills: `world.open_spaces`); a quarter of the cameras turned freely (`draw_free_pose`, which
+  `render_frame` applies).
 - `holdout`: the wide cameras and streets, with a texture family (stripes), lighting kinds (sodium night, colour
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.

@@ -214,7 +214,8 @@ def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool 
     street, wide or holdout (`world.presets`). `noise=False` renders through a clean sensor (same scene and ground
     truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m), or give a
     (low, high) range to draw one of the first five from, or set scene options (curve, junction, traffic): see
-    `scene.generate`.
+    `scene.generate`. The wide and holdout presets turn a share of the cameras freely (`presets.draw_free_pose`)
+    unless the pitch or roll is overridden.
     """
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')
