@@ -25,6 +25,7 @@ from vision_banana_ros.cli import main
 from vision_banana_ros.model.network import NetworkConfig, VisionBananaNet
 from vision_banana_ros.model.weights import save_network
 from vision_banana_ros.world import load_sample, write_dataset
+from vision_banana_ros.world.presets import camera_pose
 
 
 def _refuse_nan(token):
@@ -130,11 +131,14 @@ def test_a_bag_with_ground_truth_scores_as_its_frames_do(tiny_weights, tmp_path,
     assert 'no <camera>/ground_truth/labels or /depth topic' in capsys.readouterr().err
 
 
-def test_rendered_sets_are_also_scored_by_kind_of_place(tiny_weights, tmp_path, capsys):
-    """The world's renders say what place they show; eval scores each kind apart, and the kinds make up the set."""
+def test_rendered_sets_are_also_scored_by_kind_of_place_and_camera_pose(tiny_weights, tmp_path, capsys):
+    """The world's renders say what place they show and how their camera stood; eval scores each kind and each
+    pose apart, and the kinds make up the set.
+    """
     root = tmp_path / 'wide'
     write_dataset(root, 8, seed=5, size=(48, 36), progress=False, preset='wide')
     kinds = [load_sample(root, f'{i:06d}').scene for i in range(8)]
+    poses = [camera_pose(load_sample(root, f'{i:06d}').camera) for i in range(8)]
     result = _eval(capsys, '--data', root, '--weights', tiny_weights)
     parts = result['by_scene']
     assert sorted(parts) == sorted(set(kinds)) and {k: p['frames'] for k, p in parts.items()} == {
@@ -144,3 +148,6 @@ def test_rendered_sets_are_also_scored_by_kind_of_place(tiny_weights, tmp_path, 
     assert main(['eval', '--size', '64x64', '--data', str(root), '--weights', str(tiny_weights)]) == 0
     report = capsys.readouterr().out
     assert 'by kind of place' in report and all(f'  {k} ' in report for k in parts)
+    assert {'turned', 'upright'} == set(poses)   # frame 1 of seed 5 turns freely
+    assert {k: p['frames'] for k, p in result['by_pose'].items()} == {k: poses.count(k) for k in poses}
+    assert 'by camera pose' in report and '  turned ' in report

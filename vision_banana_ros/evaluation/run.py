@@ -24,6 +24,12 @@ from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 from ..engine import BatchRunner, FrameRequest
 from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
+from ..world.presets import camera_pose
+
+# How a result is broken down where samples say it: the kind of place they show (`scene`, as the world's renders
+# do) and whether their camera was upright or turned freely (the world's camera parameters).
+GROUPS = {'by_scene': lambda sample: getattr(sample, 'scene', None),
+          'by_pose': lambda sample: camera_pose(getattr(sample, 'camera', None) or {})}
 
 
 class _Scores:
@@ -56,20 +62,21 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
     them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
     others, and of a task with no valid ground truth in the set, are NaN. Where samples say what kind of place
-    they show (`scene`, as the world's renders do), 'by_scene' holds the same metrics for each kind. No samples:
-    ValueError.
+    they show, 'by_scene' holds the same metrics for each kind, and where they give their camera's angles,
+    'by_pose' for upright and turned cameras (GROUPS). No samples: ValueError.
     """
     if batch_size < 1:
         raise ValueError(f'batch size must be at least 1, got {batch_size}')
     runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks))
-    whole, by_scene = _Scores(), {}
+    whole, parts = _Scores(), {key: {} for key in GROUPS}
 
     def flush(batch):
         requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s) if intrinsics else None) for s in batch]
         for sample, result in zip(batch, runner.run(requests)):
             whole.update(result, sample)
-            if scene := getattr(sample, 'scene', None):
-                by_scene.setdefault(scene, _Scores()).update(result, sample)
+            for key, group_of in GROUPS.items():
+                if group := group_of(sample):
+                    parts[key].setdefault(group, _Scores()).update(result, sample)
 
     batch = []
     for sample in tqdm(samples, disable=not progress, unit='frame', desc='eval'):
@@ -82,8 +89,9 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
     if not whole.frames:
         raise ValueError('no samples to evaluate')
     result = whole.summary()
-    if by_scene:
-        result['by_scene'] = {scene: by_scene[scene].summary() for scene in sorted(by_scene)}
+    for key, groups in parts.items():
+        if groups:
+            result[key] = {group: groups[group].summary() for group in sorted(groups)}
     return result
 
 
@@ -107,10 +115,10 @@ def format_report(result: dict) -> str:
              f'normals       mean {result["normals_mean_deg"]:.1f} deg  median {result["normals_median_deg"]:.1f} deg  '
              f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
              f'<30 {result["normals_within_30"]:.1%}']
-    if 'by_scene' in result:
-        lines.append('by kind of place')
-        for scene, part in result['by_scene'].items():
-            lines.append(f'  {scene:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  '
+    for key, title in (('by_scene', 'by kind of place'), ('by_pose', 'by camera pose')):
+        lines.extend([title] if key in result else [])
+        for group, part in result.get(key, {}).items():
+            lines.append(f'  {group:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  '
                          f'delta1 {part["delta1"]:.3f} (scaled {part["delta1_median_scaled"]:.3f})  '
                          f'AbsRel {part["abs_rel"]:.3f}  normals {part["normals_mean_deg"]:.1f} deg')
     return '\n'.join(lines)

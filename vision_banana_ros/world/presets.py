@@ -130,6 +130,17 @@ def draw_surface_detail(materials: dict, amplitude: float, rng: np.random.Genera
 FREE_POSE = {'pitch_deg': CAMERA_LIMITS['pitch_deg'], 'roll_deg': CAMERA_LIMITS['roll_deg']}
 
 
+def camera_pose(camera: dict) -> str | None:
+    """'upright' where a camera's pitch and roll lie within the wide preset's upright ranges, else 'turned'
+    (`draw_free_pose`); None for a camera whose angles are not known.
+    """
+    if 'pitch_deg' not in camera or 'roll_deg' not in camera:
+        return None
+    (pitch_low, pitch_high), (roll_low, roll_high) = WIDE_CAMERA['pitch_deg'], WIDE_CAMERA['roll_deg']
+    upright = pitch_low <= camera['pitch_deg'] <= pitch_high and roll_low <= camera['roll_deg'] <= roll_high
+    return 'upright' if upright else 'turned'
+
+
 def draw_free_pose(share: float, rng: np.random.Generator) -> dict[str, float]:
     """Camera overrides for a freely turned camera in `share` of the frames, else none. Every value is drawn either
     way, so that the stream `rng` yields the same for every frame.
