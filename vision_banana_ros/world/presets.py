@@ -142,9 +142,7 @@ def camera_pose(camera: dict) -> str | None:
 
 
 def draw_free_pose(share: float, rng: np.random.Generator) -> dict[str, float]:
-    """Camera overrides for a freely turned camera in `share` of the frames, else none. Every value is drawn either
-    way, so that the stream `rng` yields the same for every frame.
-    """
+    """Camera overrides (pitch and roll) for a freely turned camera in `share` of the frames, else none."""
     turned = rng.random() < share
     pose = {key: float(rng.uniform(*limits)) for key, limits in FREE_POSE.items()}
     return pose if turned else {}
