@@ -116,7 +116,8 @@ def format_report(result: dict) -> str:
              f'<11.25 {result["normals_within_11_25"]:.1%}  <22.5 {result["normals_within_22_5"]:.1%}  '
              f'<30 {result["normals_within_30"]:.1%}']
     for key, title in (('by_scene', 'by kind of place'), ('by_pose', 'by camera pose')):
-        lines.extend([title] if key in result else [])
+        if key in result:
+            lines.append(title)
         for group, part in result.get(key, {}).items():
             lines.append(f'  {group:<10} {part["frames"]:4d} frames  mIoU {part["miou"]:.3f}  '
                          f'delta1 {part["delta1"]:.3f} (scaled {part["delta1_median_scaled"]:.3f})  '
