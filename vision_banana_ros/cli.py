@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                        help='horizontal fields of view in degrees (default: %(default)s)')
     sweep.add_argument('--frames', type=positive, default=4, help='frames per cell (default: %(default)s)')
     sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
-    sweep.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
+    sweep.add_argument('--preset', choices=('street', 'wide', 'holdout', 'indoor'), default='street',
                        help='world preset the frames come from (default: %(default)s)')
     sweep.add_argument('--frame-size', type=size_wh, default=(320, 240),
                        help='rendered frame size WxH (default: 320x240)')
@@ -350,9 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
     render.add_argument('--workers', type=positive, default=1, help='rendering processes (default: %(default)s)')
-    render.add_argument('--preset', choices=('street', 'wide', 'holdout'), default='street',
+    render.add_argument('--preset', choices=('street', 'wide', 'holdout', 'indoor'), default='street',
                         help='street: the original distribution; wide: the broad training distribution; holdout: '
-                             'appearance the wide preset never shows, for evaluation (default: %(default)s)')
+                             'appearance the wide preset never shows, for evaluation; indoor: the wide preset '
+                             "indoors only, with things within the camera's reach (default: %(default)s)")
     render.add_argument('--camera', type=camera_setting, action='append', default=[], metavar='NAME=VALUE|LOW:HIGH',
                         help="fix one of the preset's camera parameters (fov_deg, height_m, pitch_deg, roll_deg, "
                              'yaw_deg) or draw it from another range, e.g. height_m=0.2:0.5 for a small robot '

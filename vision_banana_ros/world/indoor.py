@@ -22,13 +22,16 @@ so segmentation learns nothing there while depth and normals are taught everywhe
 
 Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes, plants), `corridor` (1.6-3.2 m
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
-and `garage` (2.3-3 m high, pillars, parked cars).
+and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
+a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
+now and then a table just in front of it and a person at arm's length holding up a board.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import lighting
+from .mesh import yaw_matrix
 from .presets import camera_draws, Preset, randomise_appearance
 from .scene import Camera, Scene
 from .shapes import IGNORE, POLE, Shapes, VEGETATION, WALL
@@ -70,16 +73,60 @@ class Room(Shapes):
             return False
         return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied)
 
-    def build(self, camera_x: float, height_m: float) -> None:
-        """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m`."""
+    def build(self, camera_x: float, height_m: float, close_range: bool = False) -> None:
+        """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m`; with
+        `close_range`, things within the camera's reach as well (`close_range`).
+        """
         self.camera_height = height_m
         self._shell()
+        if close_range:
+            self.close_range(camera_x)
         recipe = {'room': self._room, 'corridor': self._corridor, 'warehouse': self._warehouse,
                   'garage': self._garage}[self.kind]
         recipe(camera_x)
         for _ in range(int(self.rng.poisson(1.0 if self.kind != 'garage' else 0.6))):
             self._place_person(camera_x)
         self.flush()
+
+    def close_range(self, camera_x: float) -> None:
+        """Things within reach of the camera, which the furniture keeps clear of: a table just in front of it
+        (a third of the scenes), a person at arm's length holding up a board (a quarter), and small things on the
+        floor all around it (toys, tools, cups, boxes of 4-30 cm): the close, busy views of a desk camera, a
+        gripper looking down or a small robot, where nothing else in the world comes nearer than 0.8 m.
+        """
+        if self.rng.random() < 1 / 3:
+            sx, sy = self.u(0.6, 1.6), self.u(0.5, 0.9)
+            x, y = camera_x + self.u(-0.3, 0.3), self.u(0.3, 0.7) + sy / 2
+            if self._claim(x - sx / 2, x + sx / 2, y - sy / 2, y + sy / 2):
+                self._table_at(x, y, sx, sy, self.u(0.68, 0.78))
+        if self.rng.random() < 0.25:
+            x, y = camera_x + self.u(-0.4, 0.4), self.u(0.6, 1.4)
+            if self._claim(x - 0.35, x + 0.35, y - 0.3, y + 0.3):
+                self.person(x, y, 0.0, np.pi + self.u(-0.4, 0.4))
+                w, h, z = self.u(0.4, 1.0), self.u(0.3, 0.8), self.u(0.9, 1.3)
+                board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
+                self.box(x - w / 2, x + w / 2, y - 0.3, y - 0.28, z - h / 2, z + h / 2, board, IGNORE)
+        for _ in range(int(self.rng.poisson(25))):
+            s = self.u(0.04, 0.3)
+            x, y = camera_x + self.u(-1.5, 1.5), self.u(-0.5, 2.5)
+            clear_of_camera = abs(x - camera_x) > s + 0.15 or abs(y) > s + 0.15   # its mount stands there
+            if not (clear_of_camera and self._claim(x - s, x + s, y - s, y + s)):
+                continue
+            colour = self._solid(0.2, 0.9) if self.rng.random() < 0.6 else self.mat.flat(
+                hsv(self.u(0, 360), self.u(0.6, 1.0), self.u(0.4, 0.9)), noise=0.03, shine=self.u(0, 0.3))
+            h = s * self.u(0.3, 1.5)
+            if self.rng.random() < 0.5:
+                self.rbox((x, y, h / 2), (s, s * self.u(0.4, 1.0), h), yaw_matrix(self.u(0, np.pi)), colour, IGNORE)
+            else:
+                self.cylinder((x, y, 0.0), (x, y, h), s / 2, colour, colour, IGNORE)
+
+    def _claim(self, x0: float, x1: float, y0: float, y1: float) -> bool:
+        """Claim a footprint inside the room and clear of everything placed so far (not of the camera)."""
+        inside = x0 > self.x0 + 0.05 and x1 < self.x1 - 0.05 and y0 > self.y0 + 0.05 and y1 < self.y1 - 0.05
+        if inside and all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied):
+            self.occupied.append((x0, x1, y0, y1))
+            return True
+        return False
 
     # -- materials --------------------------------------------------------------------------------------
 
@@ -207,9 +254,11 @@ class Room(Shapes):
     def _table(self, camera_x: float) -> None:
         sx, sy, h = self.u(0.6, 2.0), self.u(0.6, 1.2), self.u(0.68, 0.78)
         spot = self._try(camera_x, sx, sy)
-        if not spot:
-            return
-        x, y = spot
+        if spot:
+            self._table_at(*spot, sx, sy, h)
+
+    def _table_at(self, x: float, y: float, sx: float, sy: float, h: float) -> None:
+        """A table of sx by sy metres and h high centred at (x, y), with clutter on it."""
         top, leg = self._solid(), self._solid(0.05, 0.6)
         self.box(x - sx / 2, x + sx / 2, y - sy / 2, y + sy / 2, h - 0.04, h, top, IGNORE)
         for dx in (-1, 1):
@@ -313,7 +362,7 @@ def generate_room(rng: np.random.Generator, width: int, height: int, kind: Prese
     offset = tuple(room.u(-1, 1) * kind.principal * side for side in (width, height))
     camera = Camera.create(width, height, draws['fov_deg'], min(draws['height_m'], room.height - 0.3),
                            draws['pitch_deg'], draws['roll_deg'], draws['yaw_deg'], x, 0.0, offset)
-    room.build(x, camera.height_m)
+    room.build(x, camera.height_m, kind.close_range)
     light = lighting.draw(kind.indoor_lighting, rng)
     if kind.textures:
         randomise_appearance(room.mat, kind.textures, rng)

@@ -27,6 +27,9 @@
 - `holdout`: the wide cameras and streets, with a texture family (stripes), lighting kinds (sodium night, colour
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.
+- `indoor`: the wide preset's rooms, corridors and warehouses only, with things within the camera's reach (small
+  things on the floor, a table just in front, a person at arm's length holding up a board): the close views of a
+  desk camera, a gripper or a small robot indoors, which the wide preset never draws nearer than 0.8 m.
 """
 from __future__ import annotations
 
@@ -78,6 +81,7 @@ class Preset:
     open_kinds: tuple[str, ...] = ('parking', 'plaza', 'rural')
     surface_detail: float = 0.0        # most fine surface detail a frame draws (`draw_surface_detail`); 0 = none
     free_pose: float = 0.0             # share of frames whose camera is turned freely (`draw_free_pose`)
+    close_range: bool = False          # indoors, things within the camera's reach (`indoor.Room.close_range`)
 
 
 PRESETS = {
@@ -89,6 +93,8 @@ PRESETS = {
                       textures=(STRIPES,), fog=0.2, wet=0.2, street_kinds=True, indoor=0.25,
                       indoor_kinds=('garage',), indoor_lighting='indoor_tinted', surface_detail=0.6,
                       free_pose=0.25),
+    'indoor': Preset('indoor', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
+                     textures=(NOISE, TILES), indoor=1.0, surface_detail=0.6, free_pose=0.25, close_range=True),
 }
 
 
