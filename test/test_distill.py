@@ -25,13 +25,14 @@ import torch
 
 from vision_banana_ros.bag.sample import make_sample
 from vision_banana_ros.cli import main
-from vision_banana_ros.model import teachers
+from vision_banana_ros.model import distill, teachers
 from vision_banana_ros.model.distill import split_spans
 from vision_banana_ros.model.distill_cache import load_labelled, SKY
 from vision_banana_ros.model.losses import segmentation_loss
 from vision_banana_ros.model.teachers import DISTILLATION_KEY
 from vision_banana_ros.model.train import TrainingSet
 from vision_banana_ros.model.weights import read_metadata, trained_size
+from vision_banana_ros.world import dataset
 from vision_banana_ros.world.dataset import load_sample
 
 SIZE = '64x48'
@@ -50,6 +51,20 @@ def run(capsys, *args) -> dict:
     assert code == 0, err
     assert 'weights:=' in err
     return json.loads(out)
+
+
+def test_procedural_frames_are_rendered_again_once_the_world_changes(tmp_path, monkeypatch):
+    digest = dataset.source_digest()
+    assert len(digest) == 12 and digest == dataset.source_digest()
+    (tmp_path / 'procedural-wide-32x24-1-seed3' / 'rgb').mkdir(parents=True)   # a cache named before digests
+    folder, names = distill._procedural(tmp_path, 1, (32, 24), 3)
+    assert folder.name.endswith(f'-world{digest}') and names == ['000000']
+    stamp = (folder / 'rgb' / '000000.png').stat().st_mtime_ns
+    assert distill._procedural(tmp_path, 1, (32, 24), 3)[0] == folder                   # reused as it is
+    assert (folder / 'rgb' / '000000.png').stat().st_mtime_ns == stamp
+    monkeypatch.setattr(dataset, 'source_digest', lambda: 'f' * 12)                      # the world changed
+    changed, _ = distill._procedural(tmp_path, 1, (32, 24), 3)
+    assert changed != folder and [p.name for p in tmp_path.iterdir()] == [changed.name]
 
 
 def test_split_spans_holds_out_whole_time_spans_of_each_bag():

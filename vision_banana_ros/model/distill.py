@@ -57,13 +57,18 @@ def split_spans(frames: list[dict], holdout: float, spans: int = SPANS) -> tuple
 
 
 def _procedural(work: Path, count: int, size: tuple[int, int], seed: int) -> tuple[Path, list[str]]:
-    """`count` frames of the wide world at `size` (w, h), rendered once into `work`."""
-    from ..world.dataset import read_dataset, write_dataset
-    folder = work / f'procedural-wide-{size[0]}x{size[1]}-{count}-seed{seed}'
+    """`count` frames of the wide world at `size` (w, h), rendered once into `work`, and again once the world's
+    code has changed (the folder is named by its `source_digest`; the same frames from an older world are removed).
+    """
+    import shutil
+
+    from ..world.dataset import read_dataset, source_digest, write_dataset
+    name = f'procedural-wide-{size[0]}x{size[1]}-{count}-seed{seed}'
+    folder = work / f'{name}-world{source_digest()}'
     if not (folder / 'rgb').is_dir() or len(read_dataset(folder)) != count:
-        if folder.exists():
-            import shutil
-            shutil.rmtree(folder)
+        for stale in [work / name, *work.glob(f'{name}-world*')]:
+            if stale.exists():
+                shutil.rmtree(stale)
         write_dataset(folder, count, seed, size=size, preset='wide', progress=False)
     return folder, read_dataset(folder)
 

@@ -28,6 +28,7 @@ Names are zero-padded frame indices (000123). Frame i of a dataset made with see
 from __future__ import annotations
 
 from collections.abc import Iterator
+import hashlib
 import json
 from pathlib import Path
 
@@ -46,6 +47,16 @@ def frame_seed(seed: int, index: int) -> int:
     if seed < 0 or index < 0:
         raise ValueError(f'seed and index must be non-negative, got {seed}, {index}')
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def source_digest() -> str:
+    """12 hex digits of the world's source code: frames rendered by a cache keyed with it are still what the
+    world renders (a change to any of its modules, however small, gives a new digest).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob('*.py')):
+        digest.update(path.name.encode() + b'\0' + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def parse_size(size) -> tuple[int, int] | str:
