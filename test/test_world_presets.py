@@ -191,12 +191,17 @@ def test_indoor_frames_are_closed_rooms_labelled_where_cityscapes_can(preset):
     assert set(np.unique(frame.labels)) <= {WALL, PERSON, POLE, VEGETATION, CAR, IGNORE}
 
 
-def test_the_indoor_preset_is_the_wide_one_indoors():
+def test_the_indoor_preset_is_the_wide_one_indoors_within_reach(monkeypatch):
     wide, indoor = PRESETS['wide'], PRESETS['indoor']
     assert indoor.indoor == 1.0 and indoor.close_range and not wide.close_range
     assert (indoor.camera, indoor.textures, indoor.free_pose) == (wide.camera, wide.textures, wide.free_pose)
+    reached = []
+    monkeypatch.setattr(Room, 'close_range', lambda room, x: reached.append(room.kind))
     kinds = {generate(np.random.default_rng(seed), 64, 48, 'indoor')[0].kind for seed in range(30)}
-    assert kinds == set(indoor.indoor_kinds)
+    assert kinds == set(indoor.indoor_kinds) and len(reached) == 30
+    for seed in range(40):
+        generate(np.random.default_rng(seed), 64, 48, 'wide')
+    assert len(reached) == 30      # the wide preset's rooms never
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -206,8 +211,10 @@ def test_close_range_puts_things_within_reach_and_none_on_the_camera(kind):
         room = Room(np.random.default_rng(seed), kind)
         x = room.camera_x()
         room.build(x, 0.3, close_range=True)
-        for x0, x1, y0, y1 in room.occupied:
+        for i, (x0, x1, y0, y1) in enumerate(room.occupied):
             assert x1 < x - 0.15 or x0 > x + 0.15 or y1 < -0.15 or y0 > 0.15    # clear of the camera's mount
+            for a, b, c, d in room.occupied[i + 1:]:                             # and of each other
+                assert x1 < a or x0 > b or y1 < c or y0 > d
             near += abs((x0 + x1) / 2 - x) < 0.5 and 0.0 < (y0 + y1) / 2 < 0.8
     assert near >= 5      # the furniture alone keeps that zone empty (tested below)
 

@@ -24,7 +24,7 @@ Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes,
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it and a person at arm's length holding up a board.
+now and then a table just in front of it or a person at arm's length holding up a board.
 """
 from __future__ import annotations
 
@@ -79,31 +79,33 @@ class Room(Shapes):
         """
         self.camera_height = height_m
         self._shell()
-        if close_range:
-            self.close_range(camera_x)
         recipe = {'room': self._room, 'corridor': self._corridor, 'warehouse': self._warehouse,
                   'garage': self._garage}[self.kind]
         recipe(camera_x)
+        if close_range:     # after the furniture, whose shelving claims its rows whatever stands there
+            self.close_range(camera_x)
         for _ in range(int(self.rng.poisson(1.0 if self.kind != 'garage' else 0.6))):
             self._place_person(camera_x)
         self.flush()
 
     def close_range(self, camera_x: float) -> None:
-        """Things within reach of the camera, which the furniture keeps clear of: a table just in front of it
-        (a third of the scenes), a person at arm's length holding up a board (a quarter), and small things on the
-        floor all around it (toys, tools, cups, boxes of 4-30 cm): the close, busy views of a desk camera, a
-        gripper looking down or a small robot, where nothing else in the world comes nearer than 0.8 m.
+        """Things within reach of the camera, where the furniture leaves the floor clear (0.5 m to each side, from
+        0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes) or a person at arm's length
+        holding up a board (a quarter), and small things on the floor all around it (25 tries at boxes and
+        cylinders of 4-30 cm where there is room): the close, busy views of a desk camera, a gripper looking down or
+        a small robot.
         """
-        if self.rng.random() < 1 / 3:
+        near = self.rng.choice(['table', 'person', 'none'], p=[1 / 3, 1 / 4, 5 / 12])
+        if near == 'table':
             sx, sy = self.u(0.6, 1.6), self.u(0.5, 0.9)
             x, y = camera_x + self.u(-0.3, 0.3), self.u(0.3, 0.7) + sy / 2
             if self._claim(x - sx / 2, x + sx / 2, y - sy / 2, y + sy / 2):
                 self._table_at(x, y, sx, sy, self.u(0.68, 0.78))
-        if self.rng.random() < 0.25:
-            x, y = camera_x + self.u(-0.4, 0.4), self.u(0.6, 1.4)
-            if self._claim(x - 0.35, x + 0.35, y - 0.3, y + 0.3):
+        elif near == 'person':
+            x, y, w = camera_x + self.u(-0.4, 0.4), self.u(0.6, 1.4), self.u(0.4, 1.0)
+            if self._claim(x - max(0.35, w / 2), x + max(0.35, w / 2), y - 0.3, y + 0.3):
                 self.person(x, y, 0.0, np.pi + self.u(-0.4, 0.4))
-                w, h, z = self.u(0.4, 1.0), self.u(0.3, 0.8), self.u(0.9, 1.3)
+                h, z = self.u(0.3, 0.8), self.u(0.9, 1.3)
                 board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
                 self.box(x - w / 2, x + w / 2, y - 0.3, y - 0.28, z - h / 2, z + h / 2, board, IGNORE)
         for _ in range(int(self.rng.poisson(25))):

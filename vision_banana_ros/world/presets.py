@@ -28,8 +28,8 @@
   cast) and an indoor scene kind (parking garages) that the wide preset never draws: an evaluation split for
   appearance nobody trained on.
 - `indoor`: the wide preset's rooms, corridors and warehouses only, with things within the camera's reach (small
-  things on the floor, a table just in front, a person at arm's length holding up a board): the close views of a
-  desk camera, a gripper or a small robot indoors, which the wide preset never draws nearer than 0.8 m.
+  things on the floor, a table just in front or a person at arm's length holding up a board), where the wide
+  preset's furniture leaves the floor clear: the close views of a desk camera, a gripper or a small robot indoors.
 """
 from __future__ import annotations
 
