@@ -17,7 +17,16 @@
 import numpy as np
 import pytest
 
-from vision_banana_ros.world import ABSENT_CLASSES, Camera, Lighting, render, render_frame, Scene, WORLD_CLASSES
+from vision_banana_ros.world import (
+    ABSENT_CLASSES,
+    Camera,
+    Lighting,
+    render,
+    render_frame,
+    Scene,
+    Sensor,
+    WORLD_CLASSES,
+)
 from vision_banana_ros.world.mesh import MeshBuilder
 from vision_banana_ros.world.shapes import BUILDING, ROAD, SKY
 from vision_banana_ros.world.textures import Materials
@@ -71,6 +80,42 @@ def test_wall_facing_the_camera(pitch, roll, yaw):
     rays = np.stack([(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z], 1)
     world = rays @ cam.rotation.T + cam.position
     np.testing.assert_allclose(world[:, 1], 10.0, atol=2e-4)
+
+
+def test_indoor_lamps_light_what_is_near_and_leave_shadows_and_corners_darker():
+    # A floor under one lamp 2.5 m up, seen from above; the same floor with a 0.5 m cube 1 m beside the lamp.
+    def floor(cube: bool, lamps: bool):
+        mb, mats = MeshBuilder(), Materials()
+        grey = mats.flat((0.5, 0.5, 0.5))
+        mb.add_boxes([[0, 0, -0.5]], [[40, 40, 1.0]], grey, ROAD)
+        if cube:
+            mb.add_boxes([[1.0, 0, 0.25]], [[0.5, 0.5, 0.5]], grey, BUILDING)
+        light = Lighting((0, 0, 1), (0, 0, 0), (0.3, 0.3, 0.3), (0, 0, 0), (0, 0, 0), 0.0, (0, 0, 0), 1e4,
+                         lamps=((0.0, 0.0, 2.5),) if lamps else (), lamp_rgb=(2.0, 2.0, 2.0))
+        cam = Camera.create(161, 161, fov_deg=120, height_m=2.0, pitch_deg=-89.0, roll_deg=0.0, yaw_deg=0.0, x_m=2.0)
+        frame = render(Scene.from_builder(mb, mats, light), cam, Sensor(key=0.18))
+        world = _world_points(frame, cam)
+
+        def brightness(x, y, radius=0.06):
+            near = (np.hypot(world[..., 0] - x, world[..., 1] - y) < radius) & (world[..., 2] < 0.01)
+            assert near.sum() >= 3, (x, y)
+            return frame.rgb[near].mean()
+        return brightness
+
+    open_floor, with_cube = floor(cube=False, lamps=True), floor(cube=True, lamps=True)
+    assert open_floor(0.0, -0.5) > open_floor(0.0, -2.5) * 1.15         # inverse-square falloff (after gamma)
+    assert with_cube(1.4, 0.0) < open_floor(1.4, 0.0) * 0.8            # the cube's shadow, away from the lamp
+    assert 0.8 < with_cube(1.0, 0.4) / open_floor(1.0, 0.4) < 0.98     # beside it, lit but less bounce light
+    assert with_cube(0.0, 1.4) == pytest.approx(open_floor(0.0, 1.4), abs=3)   # and far from it nothing changes
+    outdoors = floor(cube=False, lamps=False)                          # without lamps the floor is evenly lit
+    assert abs(outdoors(0.0, -0.5) - outdoors(0.0, -2.5)) < 3
+
+
+def _world_points(frame, cam) -> np.ndarray:
+    v, u = np.mgrid[:frame.depth.shape[0], :frame.depth.shape[1]]
+    z = frame.depth
+    rays = np.stack([(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z], -1)
+    return rays @ cam.rotation.T + cam.position
 
 
 def test_sky_is_label_10_with_invalid_depth_and_zero_normals():

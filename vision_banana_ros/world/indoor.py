@@ -28,6 +28,8 @@ now and then a table just in front of it or a person at arm's length holding up 
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from . import lighting
@@ -60,6 +62,7 @@ class Room(Shapes):
         self.y0 = -self.u(0.5, 3.0)                 # the wall behind the camera
         self.y1 = self.y0 + self.length
         self.occupied: list[tuple] = []             # footprints (x0, x1, y0, y1) already used
+        self.lamps: list[tuple] = []                # the ceiling lamps' (x, y, z), which light the room
 
     def camera_x(self) -> float:
         """A random camera position across the room's width."""
@@ -175,6 +178,7 @@ class Room(Shapes):
         for y in np.arange(y0 + step / 2, y1, step):
             for x in np.arange(x0 + step / 2, x1, step):
                 self.box(x - 0.3, x + 0.3, y - 0.6, y + 0.6, h - 0.04, h - 0.001, lamp, IGNORE)
+                self.lamps.append((float(x), float(y), h - 0.05))    # just under the glowing panel
         # Doors along the side walls: slabs standing just proud of the wall.
         for _ in range(int(self.rng.poisson(self.length / 8))):
             y, s = self.u(y0 + 1, y1 - 1), self.rng.choice([-1, 1])
@@ -365,7 +369,7 @@ def generate_room(rng: np.random.Generator, width: int, height: int, kind: Prese
     camera = Camera.create(width, height, draws['fov_deg'], min(draws['height_m'], room.height - 0.3),
                            draws['pitch_deg'], draws['roll_deg'], draws['yaw_deg'], x, 0.0, offset)
     room.build(x, camera.height_m, kind.close_range)
-    light = lighting.draw(kind.indoor_lighting, rng)
+    light = dataclasses.replace(lighting.draw(kind.indoor_lighting, rng), lamps=tuple(room.lamps))
     if kind.textures:
         randomise_appearance(room.mat, kind.textures, rng)
     return Scene.from_builder(room.mb, room.mat, light, kind=room.kind), camera

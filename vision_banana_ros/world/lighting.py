@@ -16,7 +16,8 @@
 draws from.
 
 `classic` is the street preset's daylight (sunny or overcast); the other kinds broaden it for training (`day`,
-`overcast`, `hard_sun`, `dusk`, `night`, and `indoor`: no sun, warm or cool lamp light from above) or are kept for
+`overcast`, `hard_sun`, `dusk`, `night`, and `indoor`: no sun, warm or cool light from the room's ceiling lamps and
+its bounce off every surface, `Lighting.lamps`) or are kept for
 the held-out appearance split only (`sodium`: night under orange street lights; `tinted`: daylight through a strong
 colour cast no white balance removes; `indoor_tinted`: the same indoors). Lamps glow by themselves (their material's
 `emit`), so a night scene still shows them.
@@ -44,6 +45,8 @@ class Lighting:
     clouds: float = 0.0                        # cover 0..1
     cloud_rgb: tuple = (1.2, 1.2, 1.25)
     fog_m: float = 1000.0                      # distance at which haze reaches 63 %
+    lamps: tuple = ()                          # indoors: ceiling lamps' (x, y, z), shining down
+    lamp_rgb: tuple = (0.0, 0.0, 0.0)          # each lamp's intensity: radiance at 1 m straight below it
 
 
 def _sun(rng: np.random.Generator, elevation_deg: tuple[float, float]) -> tuple[tuple, np.ndarray]:
@@ -116,9 +119,9 @@ def draw(kind: str, rng: np.random.Generator) -> Lighting:
         tint /= tint.mean()
         base = classic(rng) if kind == 'tinted' else draw('indoor', rng)
         return _scaled(base, tint * u(0.8, 1.2), tint, tint)
-    if kind == 'indoor':     # the ceiling hides the sky: lamp light from above, warm or cool white
+    if kind == 'indoor':     # the ceiling hides the sky: lamps (placed by the room) and their bounce light
         white = (np.array([1.0, u(0.85, 1.0), u(0.65, 1.0)]) if rng.random() < 0.6
                  else np.array([u(0.85, 1.0), 1.0, u(0.95, 1.1)]))
         return Lighting((0.0, 0.0, 1.0), (0.0, 0.0, 0.0), tuple(white * u(0.6, 1.6)), (0.0, 0.0, 0.0),
-                        (0.0, 0.0, 0.0), 0.0, (0.0, 0.0, 0.0), 1.0e4)
+                        (0.0, 0.0, 0.0), 0.0, (0.0, 0.0, 0.0), 1.0e4, lamp_rgb=tuple(white * u(1.0, 6.0)))
     raise ValueError(f'unknown lighting kind {kind!r}; known: {TRAINING_KINDS + HELD_OUT_KINDS + INDOOR_KINDS}')

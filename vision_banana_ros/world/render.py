@@ -21,9 +21,11 @@ from the first hit alone, so it is exact for the pixel centre:
   depth    z of the hit in the optical frame (not the ray length), metres; +inf on sky
   normals  the hit triangle's normal turned toward the camera, in the optical frame (x right, y down,
            z forward); all-zero on sky
-The RGB image is shaded (sun with shadows, sky ambient, specular and sky reflection on paint and glass, haze)
-and then goes through a simulated sensor (auto-exposure with a random bias, white balance, vignetting, optional
-blur, tone curve, gamma, gaussian noise): none of that touches the ground truth.
+The RGB image is shaded (sun with shadows, sky ambient; indoors ceiling lamps with inverse-square falloff and the
+nearest lamp's shadows, and their bounce light less where ambient occlusion rays find something within 0.6 m;
+specular and sky reflection on paint and glass, haze) and then goes through a simulated sensor (auto-exposure with
+a random bias, white balance, vignetting, optional blur, tone curve, gamma, gaussian noise): none of that touches
+the ground truth.
 """
 from __future__ import annotations
 
@@ -95,6 +97,9 @@ def sky_radiance(light: Lighting, d: np.ndarray) -> np.ndarray:
     return col
 
 
+LAMPS_LIT = 64
+
+
 def _raycaster(scene: Scene):
     import open3d as o3d  # imported here so that `import vision_banana_ros.world` stays light
     caster = o3d.t.geometry.RaycastingScene()
@@ -156,9 +161,13 @@ def render(scene: Scene, camera: Camera, sensor: Sensor = Sensor(), shadows: boo
             lit[test[occluded]] = False
     sun_rgb = np.asarray(light.sun_rgb, dtype=np.float32)
     direct = np.where(lit, ndl, 0.0).astype(np.float32)
-    color = alb * (direct[:, None] * sun_rgb
-                   + (0.6 + 0.4 * n[:, 2:3]) * np.asarray(light.ambient_rgb, dtype=np.float32)
-                   + (0.04 * sun[2]) * (1.0 - n[:, 2:3]) * sun_rgb)
+    ambient_rgb = np.asarray(light.ambient_rgb, dtype=np.float32)
+    if light.lamps:     # indoors the lamps' light bounces off every surface: it reaches a ceiling as a floor
+        ambient = (_lamp_light(p, n, light, origin, caster, tensor, nthreads)
+                   + 0.8 * _unoccluded(p, n, caster, tensor, nthreads)[:, None] * ambient_rgb)
+    else:               # outdoors the sky lights from above
+        ambient = (0.6 + 0.4 * n[:, 2:3]) * ambient_rgb
+    color = alb * (direct[:, None] * sun_rgb + ambient + (0.04 * sun[2]) * (1.0 - n[:, 2:3]) * sun_rgb)
     color += alb * (emit * 3.0)[:, None]
     # Paint and glass: a sun highlight and the sky mirrored, stronger at grazing angles (Schlick-like).
     shiny = np.nonzero(shine > 0)[0]
@@ -182,6 +191,55 @@ def render(scene: Scene, camera: Camera, sensor: Sensor = Sensor(), shadows: boo
     rgb = _sensor(image.reshape(h, w, 3), sensor)
     return Frame(rgb, labels.reshape(h, w), depth.reshape(h, w), normals.reshape(h, w, 3), camera.intrinsics,
                  camera.as_dict(), scene=scene.kind)
+
+
+def _lamp_light(p: np.ndarray, n: np.ndarray, light: Lighting, camera_position: np.ndarray, caster, tensor,
+                nthreads: int) -> np.ndarray:
+    """Linear radiance (N, 3) that ceiling lamps shed on points `p` with normals `n`: each lamp a small panel
+    shining down (cosine at the lamp and at the surface, inverse-square falloff softened within 0.5 m), the nearest
+    lamp's light blocked where something stands between (one shadow ray per point: the shadow that shows). Only
+    the LAMPS_LIT lamps nearest the camera shine (a warehouse has hundreds), so the far end of a hall is dimmer.
+    """
+    lamps = np.asarray(light.lamps, dtype=np.float32)
+    lamps = lamps[np.argsort(((lamps - camera_position) ** 2).sum(1))[:LAMPS_LIT]]
+    total, nearest = np.empty(len(p), dtype=np.float32), np.empty(len(p), dtype=np.int64)
+    for start in range(0, len(p), 8192):    # (points x lamps) blocks through matrix products
+        q, m = p[start:start + 8192], n[start:start + 8192]
+        d2 = np.maximum((q * q).sum(1)[:, None] - 2 * q @ lamps.T + (lamps * lamps).sum(1)[None], 1e-6)
+        towards = np.maximum(m @ lamps.T - (m * q).sum(1)[:, None], 0.0)     # n . (lamp - p)
+        below = np.maximum(lamps[None, :, 2] - q[:, 2:3], 0.0)               # the panel faces down
+        total[start:start + 8192] = (towards * below / d2 / (d2 + 0.25)).sum(1)
+        nearest[start:start + 8192] = d2.argmin(1)
+    # The nearest lamp's share, removed where its shadow ray (stopping short of the panel) hits something.
+    to_nearest = lamps[nearest] - p
+    d2 = np.einsum('ij,ij->i', to_nearest, to_nearest)
+    share = (np.maximum(np.einsum('ij,ij->i', n, to_nearest), 0.0) * np.maximum(to_nearest[:, 2], 0.0) / d2
+             / (d2 + 0.25))
+    rays = np.concatenate([p + n * 0.02, to_nearest], 1).astype(np.float32)
+    blocked = caster.test_occlusions(tensor.from_numpy(rays), tnear=0.0, tfar=0.98, nthreads=nthreads).numpy()
+    total -= np.where(blocked, share, 0.0)
+    return np.maximum(total, 0.0)[:, None] * np.asarray(light.lamp_rgb, dtype=np.float32)
+
+
+def _unoccluded(p: np.ndarray, n: np.ndarray, caster, tensor, nthreads: int, rays: int = 6,
+                reach_m: float = 0.6) -> np.ndarray:
+    """Ambient occlusion: the share of `rays` cosine-distributed directions around each normal that leave
+    within `reach_m` unblocked (corners, the floor under a table and the gaps between boxes get less bounce light).
+    The directions are a fixed pattern turned into each normal's frame, so the image has no random speckle.
+    """
+    k = np.arange(rays, dtype=np.float32)
+    radius, angle = np.sqrt((k + 0.5) / rays), k * np.float32(2.39996)     # golden-angle disc, cosine-weighted
+    local = np.stack([radius * np.cos(angle), radius * np.sin(angle), np.sqrt(1 - radius ** 2)], 1)
+    helper = np.where(np.abs(n[:, 2:3]) < 0.9, np.float32([0, 0, 1]), np.float32([1, 0, 0]))
+    tangent = np.cross(helper, n)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    bitangent = np.cross(n, tangent)
+    free = np.zeros(len(p), dtype=np.float32)
+    for x, y, z in local:
+        direction = (tangent * x + bitangent * y + n * z) * np.float32(reach_m)
+        test = np.concatenate([p + n * 0.01, direction], 1).astype(np.float32)
+        free += ~caster.test_occlusions(tensor.from_numpy(test), tnear=0.0, tfar=1.0, nthreads=nthreads).numpy()
+    return 0.3 + 0.7 * free / rays
 
 
 def _sensor(image: np.ndarray, s: Sensor) -> np.ndarray:
