@@ -17,10 +17,10 @@ draws from.
 
 `classic` is the street preset's daylight (sunny or overcast); the other kinds broaden it for training (`day`,
 `overcast`, `hard_sun`, `dusk`, `night`, and `indoor`: no sun, warm or cool light from the room's ceiling lamps and
-its bounce off every surface, `Lighting.lamps`) or are kept for
-the held-out appearance split only (`sodium`: night under orange street lights; `tinted`: daylight through a strong
-colour cast no white balance removes; `indoor_tinted`: the same indoors). Lamps glow by themselves (their material's
-`emit`), so a night scene still shows them.
+its bounce off every surface, `Lighting.lamps`) or are kept for the held-out appearance split only (`sodium`: night
+under orange street lights; `tinted`: daylight through a strong colour cast no white balance removes;
+`indoor_tinted`: the same indoors). Lamps glow by themselves (their material's `emit`), so a night scene still shows
+them.
 """
 from __future__ import annotations
 

@@ -97,7 +97,7 @@ def sky_radiance(light: Lighting, d: np.ndarray) -> np.ndarray:
     return col
 
 
-LAMPS_LIT = 64
+LAMPS_LIT = 64     # the lamps that light an indoor frame, those nearest the camera (`_lamp_light`)
 
 
 def _raycaster(scene: Scene):
