@@ -70,9 +70,12 @@ class Room(Shapes):
 
     def free(self, x0: float, x1: float, y0: float, y1: float, camera_x: float) -> bool:
         """Whether a footprint is inside the room, clear of the camera and of everything placed so far."""
+        clear_of_camera = x1 < camera_x - 0.5 or x0 > camera_x + 0.5 or y1 < -0.6 or y0 > 0.8
+        return clear_of_camera and self._room_for(x0, x1, y0, y1)
+
+    def _room_for(self, x0: float, x1: float, y0: float, y1: float) -> bool:
+        """Whether a footprint is inside the room and clear of everything placed so far."""
         if x0 < self.x0 + 0.05 or x1 > self.x1 - 0.05 or y0 < self.y0 + 0.05 or y1 > self.y1 - 0.05:
-            return False
-        if not (x1 < camera_x - 0.5 or x0 > camera_x + 0.5 or y1 < -0.6 or y0 > 0.8):
             return False
         return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied)
 
@@ -126,9 +129,8 @@ class Room(Shapes):
                 self.cylinder((x, y, 0.0), (x, y, h), s / 2, colour, colour, IGNORE)
 
     def _claim(self, x0: float, x1: float, y0: float, y1: float) -> bool:
-        """Claim a footprint inside the room and clear of everything placed so far (not of the camera)."""
-        inside = x0 > self.x0 + 0.05 and x1 < self.x1 - 0.05 and y0 > self.y0 + 0.05 and y1 < self.y1 - 0.05
-        if inside and all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied):
+        """Claim a footprint if the room has room for it (`_room_for`; the camera's clearance is the caller's)."""
+        if self._room_for(x0, x1, y0, y1):
             self.occupied.append((x0, x1, y0, y1))
             return True
         return False
