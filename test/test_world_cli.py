@@ -18,9 +18,10 @@ import json
 import numpy as np
 import pytest
 
-from vision_banana_ros.cli import main
+from vision_banana_ros.cli import main, WORLD_PRESETS
 from vision_banana_ros.evaluation.sweep import TABLES
 from vision_banana_ros.world import frame_seed, load_sample, read_dataset, render_frame
+from vision_banana_ros.world.presets import PRESETS
 
 
 def test_world_render_holdout_preset(tmp_path):
@@ -32,6 +33,7 @@ def test_world_render_holdout_preset(tmp_path):
 
 
 def test_world_render_indoor_preset(tmp_path):
+    assert WORLD_PRESETS == tuple(PRESETS)      # what --preset offers is every preset the world has
     assert main(['world', 'render', '--out', str(tmp_path / 'i'), '--count', '2', '--seed', '32',
                  '--preset', 'indoor', '--size', '64x48']) == 0
     for name in read_dataset(tmp_path / 'i'):

@@ -24,6 +24,9 @@ import sys
 from . import cli_arguments
 from .cli_arguments import camera_setting, device_name, list_of, pairing, positive, positive_number, precision, size_wh
 
+# world.presets.PRESETS by name: spelt out so that parsing arguments loads no world code
+WORLD_PRESETS = ('street', 'wide', 'holdout', 'indoor')
+
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                        help='horizontal fields of view in degrees (default: %(default)s)')
     sweep.add_argument('--frames', type=positive, default=4, help='frames per cell (default: %(default)s)')
     sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
-    sweep.add_argument('--preset', choices=('street', 'wide', 'holdout', 'indoor'), default='street',
+    sweep.add_argument('--preset', choices=WORLD_PRESETS, default='street',
                        help='world preset the frames come from (default: %(default)s)')
     sweep.add_argument('--frame-size', type=size_wh, default=(320, 240),
                        help='rendered frame size WxH (default: 320x240)')
@@ -350,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--seed', type=int, default=0, help='dataset seed (default: %(default)s)')
     render.add_argument('--size', default='320x240', help="WxH or 'random' (default: %(default)s)")
     render.add_argument('--workers', type=positive, default=1, help='rendering processes (default: %(default)s)')
-    render.add_argument('--preset', choices=('street', 'wide', 'holdout', 'indoor'), default='street',
+    render.add_argument('--preset', choices=WORLD_PRESETS, default='street',
                         help='street: the original distribution; wide: the broad training distribution; holdout: '
                              'appearance the wide preset never shows, for evaluation; indoor: the wide preset '
                              "indoors only, with things within the camera's reach (default: %(default)s)")
