@@ -20,8 +20,9 @@ open3d's ray caster may round a hit differently on another CPU; the comparison a
 The fixture was written with `np.savez_compressed('test/data/world_pinned.npz', **pinned_arrays())`, and written
 again when wide and holdout frames gained fine surface detail (their colours moved; labels, depth and normals
 did not), when a quarter of their cameras began to turn freely (the two wide frames here are among them; the
-street and holdout frames stayed the same arrays), and when indoor scenes gained lamp light and ambient occlusion
-(the indoor frame's colours moved; its labels, depth and normals did not).
+street and holdout frames stayed the same arrays), when indoor scenes gained lamp light and ambient occlusion
+(the indoor frame's colours moved; its labels, depth and normals did not), and when rooms gained printed sheets and
+light tracks (the indoor frame is another room now; the other three stayed the same arrays).
 """
 from pathlib import Path
 

@@ -31,7 +31,7 @@ from vision_banana_ros.world.presets import (
 from vision_banana_ros.world.render import render, Sensor
 from vision_banana_ros.world.scene import generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
-from vision_banana_ros.world.textures import hsv, Materials, NOISE, STRIPES, TILES
+from vision_banana_ros.world.textures import hsv, Materials, NOISE, PRINT, STRIPES, TILES
 
 
 def _cameras(preset, count=150):
@@ -217,6 +217,32 @@ def test_close_range_puts_things_within_reach_and_none_on_the_camera(kind):
                 assert x1 < a or x0 > b or y1 < c or y0 > d
             near += abs((x0 + x1) / 2 - x) < 0.5 and 0.0 < (y0 + y1) / 2 < 0.8
     assert near >= 5      # the furniture alone keeps that zone empty (tested below)
+
+
+def test_prints_hang_flat_on_the_walls_lie_on_tables_and_tracks_hang_under_the_ceiling():
+    on_walls = on_tables = tracks = 0
+    for seed in range(20):
+        room = Room(np.random.default_rng(seed), 'room')
+        room.build(room.camera_x(), 1.0)
+        verts, tris, mats, labels = room.mb.build()
+        kind, emit = np.array(room.mat.kind), np.array(room.mat.emit)
+        printed = kind[mats] == PRINT
+        for t in np.flatnonzero(printed & (labels == WALL)):     # within 1 cm of a wall, off the floor
+            x, y, z = verts[tris[t]].T
+            near_wall = np.minimum.reduce([np.abs(x - room.x0), np.abs(x - room.x1), np.abs(y - room.y0),
+                                           np.abs(y - room.y1)])
+            assert near_wall.max() <= 0.0101 and z.min() >= 0.5 and z.max() <= room.height - 0.1
+            assert (x >= room.x0).all() and (x <= room.x1).all() and (y >= room.y0).all() and (y <= room.y1).all()
+        for t in np.flatnonzero(printed & (labels == IGNORE)):   # a sheet 3 mm thick on a table top
+            z = verts[tris[t], 2]
+            assert 0.68 <= z.min() and z.max() - z.min() <= 0.0031 and z.max() <= 0.7831
+        on_walls += (printed & (labels == WALL)).any()
+        on_tables += (printed & (labels == IGNORE)).any()
+        lens = np.flatnonzero(emit[mats] > 0)        # the lamps' panels and the spots' lenses
+        panels = verts[tris[lens], 2].min() >= room.height - 0.041
+        tracks += not panels
+        assert verts[tris[lens], 2].min() >= room.height - 0.3
+    assert on_walls >= 15 and on_tables >= 3 and 3 <= tracks <= 14
 
 
 @pytest.mark.parametrize('kind', KINDS)

@@ -29,7 +29,7 @@ from vision_banana_ros.world import (
 )
 from vision_banana_ros.world.mesh import MeshBuilder
 from vision_banana_ros.world.shapes import BUILDING, ROAD, SKY
-from vision_banana_ros.world.textures import Materials
+from vision_banana_ros.world.textures import albedo, Materials, PRINT, PRINT_STYLES
 
 
 def _wall_scene(distance: float) -> Scene:
@@ -109,6 +109,44 @@ def test_indoor_lamps_light_what_is_near_and_leave_shadows_and_corners_darker():
     assert with_cube(0.0, 1.4) == pytest.approx(open_floor(0.0, 1.4), abs=3)   # and far from it nothing changes
     outdoors = floor(cube=False, lamps=False)                          # without lamps the floor is evenly lit
     assert abs(outdoors(0.0, -0.5) - outdoors(0.0, -2.5)) < 3
+
+
+def test_printed_sheets_show_tags_checkers_and_posters_and_fade_far_away():
+    # Three 4 x 3-cell sheets of 10 cm cells on a wall facing -y (texture u along x, v along z), origin at 0.
+    mats = Materials()
+    ink, paper, accent = (0.05, 0.05, 0.05), (0.9, 0.9, 0.9), (0.9, 0.1, 0.1)
+    for style in PRINT_STYLES:
+        mats.add(PRINT, ink, paper, accent, (0.1, 4, 3, PRINT_STYLES.index(style)))
+    table = mats.arrays()
+    linear = {name: np.float32(c) ** 2.2 for name, c in (('ink', ink), ('paper', paper), ('accent', accent))}
+
+    def colours(style, u, v, footprint=1e-4):
+        u, v = np.broadcast_arrays(np.asarray(u, np.float64), np.asarray(v, np.float64))
+        p = np.stack([u.ravel(), np.zeros(u.size), v.ravel()], -1)
+        n = np.tile([0.0, -1.0, 0.0], (u.size, 1))
+        m = np.full(u.size, PRINT_STYLES.index(style))
+        return albedo(table, m, p, n, np.full(u.size, footprint, np.float32))[0]
+
+    def is_(name, values):
+        return np.isclose(values, linear[name], rtol=1e-4).all(-1)
+
+    centres = (np.arange(4) + 0.5) * 0.1
+    checker = is_('ink', colours('checker', centres[:, None], centres[None, :3])).reshape(4, 3)
+    assert checker[::2, ::2].all() and checker[1::2, 1::2].all()
+    assert not checker[1::2, ::2].any() and not checker[::2, 1::2].any()
+    # Each tag: a white margin (the outer tenth of its cell), a black ring inside it, random bits within.
+    tenth = (np.arange(10) + 0.5) * 0.01
+    tag = colours('tags', 0.1 + tenth[:, None], 0.1 + tenth[None, :]).reshape(10, 10, 3)
+    assert is_('paper', tag[0]).all() and is_('paper', tag[:, 9]).all()
+    assert is_('ink', tag[1, 1:9]).all() and is_('ink', tag[1:9, 8]).all()
+    bits = is_('ink', tag[2:8, 2:8])
+    assert 6 < bits.sum() < 30 and (bits | is_('paper', tag[2:8, 2:8])).all()
+    poster = colours('poster', centres[:, None], centres[None, :3])
+    shares = [is_(name, poster).sum() for name in ('ink', 'paper', 'accent')]
+    assert sum(shares) == 12 and min(shares) >= 1
+    assert is_('paper', colours('checker', [-0.05, 0.45], [0.15, 0.15])).all()        # paper around the sheet
+    far = colours('checker', centres, 0.15, footprint=0.5)                              # a pixel covers cells
+    assert np.allclose(far, (linear['ink'] + linear['paper']) / 2, rtol=1e-4)
 
 
 def _world_points(frame, cam) -> np.ndarray:

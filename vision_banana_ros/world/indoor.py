@@ -24,7 +24,9 @@ Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes,
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it or a person at arm's length holding up a board.
+now and then a table just in front of it or a person at arm's length holding up a board. Every kind hangs printed
+sheets on its walls (fiducial tag boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs
+a track of spot lights under some rooms' and corridors' ceilings.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from .mesh import yaw_matrix
 from .presets import camera_draws, Preset, randomise_appearance
 from .scene import Camera, Scene
 from .shapes import IGNORE, POLE, Shapes, VEGETATION, WALL
-from .textures import hsv, NOISE, TILES
+from .textures import hsv, NOISE, PRINT, PRINT_STYLES, TILES
 
 KINDS = ('room', 'corridor', 'warehouse', 'garage')
 SIZES = {   # (width x, length y, height z) ranges in metres
@@ -88,6 +90,9 @@ class Room(Shapes):
         recipe = {'room': self._room, 'corridor': self._corridor, 'warehouse': self._warehouse,
                   'garage': self._garage}[self.kind]
         recipe(camera_x)
+        self._wall_prints()
+        if self.kind in ('room', 'corridor') and self.rng.random() < 0.4:
+            self._light_track()
         if close_range:     # after the furniture, whose shelving claims its rows whatever stands there
             self.close_range(camera_x)
         for _ in range(int(self.rng.poisson(1.0 if self.kind != 'garage' else 0.6))):
@@ -112,7 +117,10 @@ class Room(Shapes):
             if self._claim(x - max(0.35, w / 2), x + max(0.35, w / 2), y - 0.3, y + 0.3):
                 self.person(x, y, 0.0, np.pi + self.u(-0.4, 0.4))
                 h, z = self.u(0.3, 0.8), self.u(0.9, 1.3)
-                board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
+                if self.rng.random() < 0.5:     # a calibration target or tag board shown to the camera
+                    board = self._print(str(self.rng.choice(PRINT_STYLES[:2])), w, h, (x - w / 2, y - 0.3, z - h / 2))
+                else:
+                    board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
                 self.box(x - w / 2, x + w / 2, y - 0.3, y - 0.28, z - h / 2, z + h / 2, board, IGNORE)
         for _ in range(int(self.rng.poisson(25))):
             s = self.u(0.04, 0.3)
@@ -161,6 +169,27 @@ class Room(Shapes):
         """Furniture, boxes, doors: a flat colour with a little grain."""
         return self.mat.flat(hsv(self.u(0, 360), self.u(0, 0.7), self.u(lo, hi)), noise=self.u(0.02, 0.1))
 
+    def _print(self, style: str, width: float, height: float, corner: tuple, facing: str = 'y') -> int:
+        """A printed sheet of `style` (textures.PRINT_STYLES) filling about `width` x `height` metres of a surface
+        facing along `facing` (x, y: upright, its height along z; z: lying flat, its height along y) from `corner`,
+        the least x, y, z it covers; its cells drawn to suit the style: tags of 8-30 cm, checker squares of
+        2-12 cm, poster blocks of 5-40 cm.
+        """
+        u = self.u
+        cell = {'tags': u(0.08, 0.3), 'checker': u(0.02, 0.12), 'poster': u(0.05, 0.4)}[style]
+        cells_u, cells_v = max(1, int(width / cell)), max(1, int(height / cell))
+        margin_u, margin_v = (width - cells_u * cell) / 2, (height - cells_v * cell) / 2
+        ink = hsv(u(0, 360), u(0, 0.3), u(0.02, 0.2))
+        paper = hsv(u(0, 360), u(0, 0.15), u(0.75, 0.97))
+        accent = hsv(u(0, 360), u(0.4, 1.0), u(0.3, 0.95))
+        if style == 'poster':
+            ink, paper = hsv(u(0, 360), u(0.3, 1.0), u(0.1, 0.9)), hsv(u(0, 360), u(0, 1.0), u(0.3, 0.97))
+        # The texture's coordinates run along the surface (textures.planar_coords): the pattern, centred, starts a
+        # margin in along both.
+        shift = {'x': (0.0, margin_u, margin_v), 'y': (margin_u, 0.0, margin_v), 'z': (margin_u, margin_v, 0.0)}[facing]
+        return self.mat.add(PRINT, ink, paper, accent, (cell, cells_u, cells_v, PRINT_STYLES.index(style)),
+                            origin=tuple(c + d for c, d in zip(corner, shift)), shine=u(0, 0.3))
+
     # -- the shell ---------------------------------------------------------------------------------------
 
     def _shell(self) -> None:
@@ -187,6 +216,46 @@ class Room(Shapes):
             x = x0 if s < 0 else x1
             door_h = min(self.u(2.0, 2.3), h - 0.05)
             self.box(min(x, x - s * 0.04), max(x, x - s * 0.04), y - 0.45, y + 0.45, 0.0, door_h, self._solid(), IGNORE)
+
+    def _wall_prints(self) -> None:
+        """Posters, tag boards and calibration targets on the walls, about one per 7 m of wall (at most 12 on
+        average): printed patterns, which rooms and robot labs are full of, 1 cm proud of the wall and labelled
+        as it.
+        """
+        walls = ((self.x0, 'x', 1), (self.x1, 'x', -1), (self.y0, 'y', 1), (self.y1, 'y', -1))   # plane, facing, in
+        spans = np.array([self.length, self.length, self.width, self.width])
+        for _ in range(int(self.rng.poisson(min(12.0, spans.sum() / 7)))):
+            plane, facing, inward = walls[int(self.rng.choice(4, p=spans / spans.sum()))]
+            style = str(self.rng.choice(PRINT_STYLES, p=[0.35, 0.3, 0.35]))
+            w, h = self.u(0.3, 1.6), self.u(0.3, 1.2)
+            lo, hi = (self.y0, self.y1) if facing == 'x' else (self.x0, self.x1)
+            if hi - lo < w + 0.2 or self.height < h + 0.6:
+                continue
+            a, z = self.u(lo + 0.1, hi - 0.1 - w), self.u(0.5, self.height - 0.1 - h)
+            t0, t1 = sorted((plane, plane + inward * 0.01))
+            corner = (t0, a, z) if facing == 'x' else (a, t0, z)
+            extent = (t0, t1, a, a + w) if facing == 'x' else (a, a + w, t0, t1)
+            self.box(*extent, z, z + h, self._print(style, w, h, corner, facing), WALL)
+
+    def _light_track(self) -> None:
+        """A track of spot lights under the ceiling (offices, shops, labs): a rail of 1.5-6 m along or across the
+        room with 3-8 spots hanging from it at random tilts, their lenses glowing.
+        """
+        rail = self.mat.flat(hsv(0, 0, self.u(0.05, 0.95)), noise=0.02, shine=0.2)
+        lens = self.mat.flat(hsv(50, 0.05, 0.95), noise=0.0, emit=1.0)
+        along_y = self.rng.random() < 0.6
+        lo, hi = (self.y0, self.y1) if along_y else (self.x0, self.x1)
+        across_lo, across_hi = (self.x0, self.x1) if along_y else (self.y0, self.y1)
+        length = min(self.u(1.5, 6.0), hi - lo - 0.4)
+        a, c, z = self.u(lo + 0.2, hi - 0.2 - length), self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.04
+        if along_y:
+            self.box(c - 0.02, c + 0.02, a, a + length, z, self.height, rail, IGNORE)
+        else:
+            self.box(a, a + length, c - 0.02, c + 0.02, z, self.height, rail, IGNORE)
+        for t in a + length * np.linspace(0.1, 0.9, int(self.rng.integers(3, 9))):
+            top = np.array((c, t, z) if along_y else (t, c, z))
+            drop = np.array((self.u(-0.08, 0.08), self.u(-0.08, 0.08), -self.u(0.1, 0.2)))
+            self.cylinder(top, top + drop, self.u(0.025, 0.045), rail, lens, IGNORE)
 
     # -- kinds ---------------------------------------------------------------------------------------------
 
@@ -277,6 +346,11 @@ class Room(Shapes):
             s = self.u(0.08, min(0.35, sx / 2, sy / 2))
             cx, cy = self.u(x - sx / 2 + s, x + sx / 2 - s), self.u(y - sy / 2 + s, y + sy / 2 - s)
             self.box(cx - s / 2, cx + s / 2, cy - s / 2, cy + s / 2, h, h + self.u(0.03, 0.35), self._solid(), IGNORE)
+        if self.rng.random() < 0.3:     # a printed sheet or board lying on it
+            w, d = self.u(0.2, max(0.2, sx - 0.1)), self.u(0.2, max(0.2, sy - 0.1))
+            cx, cy = self.u(x - sx / 2, x + sx / 2 - w), self.u(y - sy / 2, y + sy / 2 - d)
+            sheet = self._print(str(self.rng.choice(PRINT_STYLES)), w, d, (cx, cy, h), facing='z')
+            self.box(cx, cx + w, cy, cy + d, h, h + 0.003, sheet, IGNORE)
 
     def _chair(self, camera_x: float) -> None:
         spot = self._try(camera_x, 0.5, 0.5)

@@ -19,7 +19,7 @@ curve), the surface normal and the pixel's footprint on the surface (metres per 
 lane markings) are box-filtered analytically with that footprint so that they fade to their mean colour
 far away instead of flickering. Each class has its own texture family; colours are given in sRGB [0, 1]
 and stored linear. STRIPES is used only by the held-out appearance split (`world.presets`): no training frame
-shows it.
+shows it. PRINT is what robot labs and shops print and hang up: fiducial tag grids, checkerboards and posters.
 """
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ import colorsys
 import numpy as np
 
 # Texture kinds.
-NOISE, TILES, FACADE, ASPHALT, GLASS, STRIPES = range(6)
-N_KINDS = 6
+NOISE, TILES, FACADE, ASPHALT, GLASS, STRIPES, PRINT = range(7)
+N_KINDS = 7
+PRINT_STYLES = ('tags', 'checker', 'poster')
+_TAG_CELLS = 10     # a tag across: a white margin, a black border and 6 x 6 data bits, a cell each side
 N_PARAMS = 12
 
 _NOISE_SIZE = 256
@@ -223,6 +225,34 @@ def _stripes(c, par, u, v, fp):
     return col * (1 + amp * sample_noise(u * 4.0, v * 4.0))[:, None]
 
 
+def _print(c, par, u, v, fp, salt):
+    """A printed sheet of `cells_u` x `cells_v` cells of `cell` metres from the material's origin, paper around it:
+    par = (cell, cells_u, cells_v, style index in PRINT_STYLES). `tags`: each cell a fiducial tag (a black square
+    ring around 6 x 6 random bits, as AprilTag or ArUco boards); `checker`: a calibration checkerboard; `poster`:
+    blocks of the three colours. c = (ink, paper, accent). Detail finer than a pixel fades to the sheet's mean.
+    """
+    cell, nu, nv, style = (par[:, k] for k in range(4))
+    cu, cv = u / cell, v / cell
+    inside = (cu >= 0) & (cu < nu) & (cv >= 0) & (cv < nv)
+    iu, iv = np.floor(cu), np.floor(cv)
+    # Tags: position within the tag in tenths of a cell; 0 and 9 margin, 1 and 8 border, 2..7 bits.
+    su, sv = np.floor((cu - iu) * _TAG_CELLS), np.floor((cv - iv) * _TAG_CELLS)
+    ring = np.minimum(np.minimum(su, sv), np.minimum(_TAG_CELLS - 1 - su, _TAG_CELLS - 1 - sv))
+    bits = hash01(iu * _TAG_CELLS + su, iv * _TAG_CELLS + sv, salt) < 0.5
+    tag_ink = (ring == 1) | ((ring >= 2) & bits)
+    checker_ink = np.mod(iu + iv, 2) == 0
+    block = hash01(iu, iv, salt + 7)
+    ink = np.where(style == 0, tag_ink, checker_ink) & inside
+    out = np.where(ink[:, None], c[:, 0], c[:, 1])
+    poster = (style == 2) & inside
+    out = np.where(poster[:, None], np.where((block < 1 / 3)[:, None], c[:, 0],
+                                             np.where((block < 2 / 3)[:, None], c[:, 1], c[:, 2])), out)
+    mean = np.where((style == 2)[:, None], (c[:, 0] + c[:, 1] + c[:, 2]) / 3, (c[:, 0] + c[:, 1]) / 2)
+    finest = np.where(style == 0, _TAG_CELLS / cell, 1 / cell)
+    keep = np.where(inside, _texel_fade(fp, finest), 1.0)[:, None]
+    return out * keep + np.where(inside[:, None], mean, c[:, 1]) * (1 - keep)
+
+
 def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
     """Road: asphalt with lane markings. par = (orientation 0: along y / 1: along x, half width, lane width,
     lanes, dash length, gap length, edge lines (0/1), centre style (0 dashed, 1 solid, 2 double),
@@ -308,6 +338,8 @@ def albedo(mats: dict[str, np.ndarray], m: np.ndarray, p: np.ndarray, n: np.ndar
             out[s] = _asphalt(c, par, ps, origin, u, v, f)
         elif k == STRIPES:
             out[s] = _stripes(c, par, u, v, f)
+        elif k == PRINT:
+            out[s] = _print(c, par, u, v, f, ms)
         else:   # GLASS
             out[s] = c[:, 0]
         detail = mats['detail'][ms]
