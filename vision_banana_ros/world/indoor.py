@@ -247,7 +247,8 @@ class Room(Shapes):
         lo, hi = (self.y0, self.y1) if along_y else (self.x0, self.x1)
         across_lo, across_hi = (self.x0, self.x1) if along_y else (self.y0, self.y1)
         length = min(self.u(1.5, 6.0), hi - lo - 0.4)
-        a, c, z = self.u(lo + 0.2, hi - 0.2 - length), self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.04
+        a = self.u(lo + 0.2, max(lo + 0.2, hi - 0.2 - length))     # max: a rail as long as the room, rounded
+        c, z = self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.04
         if along_y:
             self.box(c - 0.02, c + 0.02, a, a + length, z, self.height, rail, IGNORE)
         else:
