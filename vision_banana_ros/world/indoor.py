@@ -218,9 +218,8 @@ class Room(Shapes):
             self.box(min(x, x - s * 0.04), max(x, x - s * 0.04), y - 0.45, y + 0.45, 0.0, door_h, self._solid(), IGNORE)
 
     def _wall_prints(self) -> None:
-        """Posters, tag boards and calibration targets on the walls, about one per 7 m of wall (at most 12 on
-        average): printed patterns, which rooms and robot labs are full of, 1 cm proud of the wall and labelled
-        as it.
+        """Posters, tag boards and calibration targets on the walls, about one per 7 m of wall (12 on average at
+        most): printed patterns, which rooms and robot labs are full of, 1 cm proud of the wall and labelled as it.
         """
         walls = ((self.x0, 'x', 1), (self.x1, 'x', -1), (self.y0, 'y', 1), (self.y1, 'y', -1))   # plane, facing, in
         spans = np.array([self.length, self.length, self.width, self.width])
@@ -348,7 +347,7 @@ class Room(Shapes):
             cx, cy = self.u(x - sx / 2 + s, x + sx / 2 - s), self.u(y - sy / 2 + s, y + sy / 2 - s)
             self.box(cx - s / 2, cx + s / 2, cy - s / 2, cy + s / 2, h, h + self.u(0.03, 0.35), self._solid(), IGNORE)
         if self.rng.random() < 0.3:     # a printed sheet or board lying on it
-            w, d = self.u(0.2, max(0.2, sx - 0.1)), self.u(0.2, max(0.2, sy - 0.1))
+            w, d = self.u(0.2, sx - 0.1), self.u(0.2, sy - 0.1)    # tables are at least 0.6 x 0.5 m
             cx, cy = self.u(x - sx / 2, x + sx / 2 - w), self.u(y - sy / 2, y + sy / 2 - d)
             sheet = self._print(str(self.rng.choice(PRINT_STYLES)), w, d, (cx, cy, h), facing='z')
             self.box(cx, cx + w, cy, cy + d, h, h + 0.003, sheet, IGNORE)
