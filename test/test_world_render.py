@@ -29,7 +29,7 @@ from vision_banana_ros.world import (
 )
 from vision_banana_ros.world.mesh import MeshBuilder
 from vision_banana_ros.world.shapes import BUILDING, ROAD, SKY
-from vision_banana_ros.world.textures import albedo, Materials, PRINT, PRINT_STYLES
+from vision_banana_ros.world.textures import albedo, Materials, PRINT, PRINT_STYLES, TILES
 
 
 def _wall_scene(distance: float) -> Scene:
@@ -147,6 +147,21 @@ def test_printed_sheets_show_tags_checkers_and_posters_and_fade_far_away():
     assert is_('paper', colours('checker', [-0.05, 0.45], [0.15, 0.15])).all()        # paper around the sheet
     far = colours('checker', centres, 0.15, footprint=0.5)                              # a pixel covers cells
     assert np.allclose(far, (linear['ink'] + linear['paper']) / 2, rtol=1e-4)
+
+
+def test_tiles_whose_joints_are_wider_than_their_period_are_all_joint():
+    # Randomised appearance can draw a 5.3 cm row period with 5.7 cm joints; seen from afar, the joints' mean
+    # coverage once went above 1 and made the colour negative, and a whole frame black.
+    mats = Materials()
+    mats.add(TILES, (0.6, 0.5, 0.4), (0.2, 0.2, 0.2), (0.6, 0.5, 0.4), (1.31, 0.053, 0.0, 0.057, 0.08, 0.0))
+    n = 200
+    p = np.stack([np.linspace(0, 3, n), np.zeros(n), np.linspace(0, 2, n)], -1)
+    for footprint in (0.001, 0.05, 0.3):     # near, where the nearest joint covers part of a pixel, far
+        colour = albedo(mats.arrays(), np.zeros(n, int), p, np.tile([0.0, -1.0, 0.0], (n, 1)),
+                        np.full(n, footprint, np.float32))[0]
+        assert (colour >= np.float32(0.2) ** 2.2 * 0.999).all() and (colour <= np.float32(0.6) ** 2.2).all()
+        if footprint != 0.05:
+            assert np.allclose(colour, np.float32(0.2) ** 2.2, rtol=1e-4), footprint
 
 
 def _world_points(frame, cam) -> np.ndarray:

@@ -88,12 +88,12 @@ def line_coverage(d: np.ndarray, half_width, footprint: np.ndarray) -> np.ndarra
 
 def _periodic_lines(coord: np.ndarray, period, half_width, footprint: np.ndarray) -> np.ndarray:
     """Coverage of lines at every multiple of `period`, fading to the mean coverage once a footprint spans
-    several periods.
+    several periods. Lines wider than their period (randomised tiles can draw them) cover everything.
     """
     d = np.abs(coord - np.rint(coord / period) * period)
     exact = line_coverage(d, half_width, footprint)
     fade = np.clip(footprint / period - 0.5, 0.0, 1.0)
-    return exact * (1 - fade) + (2 * half_width / period) * fade
+    return exact * (1 - fade) + np.minimum(2 * half_width / period, 1.0) * fade
 
 
 def hsv(h: float, s: float, v: float) -> np.ndarray:
