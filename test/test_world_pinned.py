@@ -22,7 +22,8 @@ again when wide and holdout frames gained fine surface detail (their colours mov
 did not), when a quarter of their cameras began to turn freely (the two wide frames here are among them; the
 street and holdout frames stayed the same arrays), when indoor scenes gained lamp light and ambient occlusion
 (the indoor frame's colours moved; its labels, depth and normals did not), and when rooms gained printed sheets and
-light tracks (the indoor frame is another room now; the other three stayed the same arrays).
+light tracks (the wide indoor frame, a camera turned up at a ceiling, changed colours only; two frames of the indoor
+preset were added, one with a tag board on a wall, one with a light track).
 """
 from pathlib import Path
 
@@ -32,8 +33,8 @@ import pytest
 from vision_banana_ros.world import render_frame
 
 FIXTURE = Path(__file__).parent / 'data' / 'world_pinned.npz'
-# (preset, seed): streets with fences, walls, poles, signs, trees, people and vehicles; one indoor frame.
-FRAMES = (('street', 2), ('wide', 0), ('holdout', 1), ('wide', 3))
+# (preset, seed): streets with fences, walls, poles, signs, trees, people and vehicles; three indoor frames.
+FRAMES = (('street', 2), ('wide', 0), ('holdout', 1), ('wide', 3), ('indoor', 8), ('indoor', 31))
 WIDTH, HEIGHT = 96, 72
 NAMES = ('rgb', 'labels', 'depth', 'normals')
 # Share of pixels that may differ (a triangle edge hit on the other side on another CPU): 0.5 %, 35 pixels.

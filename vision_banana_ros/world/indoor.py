@@ -176,14 +176,14 @@ class Room(Shapes):
         2-12 cm, poster blocks of 5-40 cm.
         """
         u = self.u
-        cell = {'tags': u(0.08, 0.3), 'checker': u(0.02, 0.12), 'poster': u(0.05, 0.4)}[style]
-        cells_u, cells_v = max(1, int(width / cell)), max(1, int(height / cell))
+        cell = min({'tags': u(0.08, 0.3), 'checker': u(0.02, 0.12), 'poster': u(0.05, 0.4)}[style], width, height)
+        cells_u, cells_v = int(width / cell), int(height / cell)     # at least one: no cell is larger than the sheet
         margin_u, margin_v = (width - cells_u * cell) / 2, (height - cells_v * cell) / 2
-        ink = hsv(u(0, 360), u(0, 0.3), u(0.02, 0.2))
-        paper = hsv(u(0, 360), u(0, 0.15), u(0.75, 0.97))
-        accent = hsv(u(0, 360), u(0.4, 1.0), u(0.3, 0.95))
         if style == 'poster':
             ink, paper = hsv(u(0, 360), u(0.3, 1.0), u(0.1, 0.9)), hsv(u(0, 360), u(0, 1.0), u(0.3, 0.97))
+        else:
+            ink, paper = hsv(u(0, 360), u(0, 0.3), u(0.02, 0.2)), hsv(u(0, 360), u(0, 0.15), u(0.75, 0.97))
+        accent = hsv(u(0, 360), u(0.4, 1.0), u(0.3, 0.95))
         # The texture's coordinates run along the surface (textures.planar_coords): the pattern, centred, starts a
         # margin in along both.
         shift = {'x': (0.0, margin_u, margin_v), 'y': (margin_u, 0.0, margin_v), 'z': (margin_u, margin_v, 0.0)}[facing]
@@ -219,18 +219,24 @@ class Room(Shapes):
 
     def _wall_prints(self) -> None:
         """Posters, tag boards and calibration targets on the walls, about one per 7 m of wall (12 on average at
-        most): printed patterns, which rooms and robot labs are full of, 1 cm proud of the wall and labelled as it.
+        most), none over another: printed patterns, which rooms and robot labs are full of, 1 cm proud of the wall
+        and labelled as it.
         """
         walls = ((self.x0, 'x', 1), (self.x1, 'x', -1), (self.y0, 'y', 1), (self.y1, 'y', -1))   # plane, facing, in
         spans = np.array([self.length, self.length, self.width, self.width])
+        hung = []      # (wall, along from, to, z from, to) of the sheets so far
         for _ in range(int(self.rng.poisson(min(12.0, spans.sum() / 7)))):
-            plane, facing, inward = walls[int(self.rng.choice(4, p=spans / spans.sum()))]
+            k = int(self.rng.choice(4, p=spans / spans.sum()))
+            plane, facing, inward = walls[k]
             style = str(self.rng.choice(PRINT_STYLES, p=[0.35, 0.3, 0.35]))
             w, h = self.u(0.3, 1.6), self.u(0.3, 1.2)
             lo, hi = (self.y0, self.y1) if facing == 'x' else (self.x0, self.x1)
             if hi - lo < w + 0.2 or self.height < h + 0.6:
                 continue
             a, z = self.u(lo + 0.1, hi - 0.1 - w), self.u(0.5, self.height - 0.1 - h)
+            if any(j == k and a < a1 and a + w > a0 and z < z1 and z + h > z0 for j, a0, a1, z0, z1 in hung):
+                continue    # sheets in one plane would flicker where they overlap
+            hung.append((k, a, a + w, z, z + h))
             t0, t1 = sorted((plane, plane + inward * 0.01))
             corner = (t0, a, z) if facing == 'x' else (a, t0, z)
             extent = (t0, t1, a, a + w) if facing == 'x' else (a, a + w, t0, t1)
@@ -238,7 +244,7 @@ class Room(Shapes):
 
     def _light_track(self) -> None:
         """A track of spot lights under the ceiling (offices, shops, labs): a rail of 1.5-6 m along or across the
-        room with 3-8 spots hanging from it at random tilts, their lenses glowing.
+        room (shorter across a narrow one) with 3-8 spots hanging from it at random tilts, their lenses glowing.
         """
         rail = self.mat.flat(hsv(0, 0, self.u(0.05, 0.95)), noise=0.02, shine=0.2)
         lens = self.mat.flat(hsv(50, 0.05, 0.95), noise=0.0, emit=1.0)
@@ -247,7 +253,7 @@ class Room(Shapes):
         across_lo, across_hi = (self.x0, self.x1) if along_y else (self.y0, self.y1)
         length = min(self.u(1.5, 6.0), hi - lo - 0.4)
         a = self.u(lo + 0.2, max(lo + 0.2, hi - 0.2 - length))     # max: a rail as long as the room, rounded
-        c, z = self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.04
+        c, z = self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.05      # below the lamps' panels
         if along_y:
             self.box(c - 0.02, c + 0.02, a, a + length, z, self.height, rail, IGNORE)
         else:

@@ -32,6 +32,8 @@ NOISE, TILES, FACADE, ASPHALT, GLASS, STRIPES, PRINT = range(7)
 N_KINDS = 7
 PRINT_STYLES = ('tags', 'checker', 'poster')
 _TAG_CELLS = 10     # a tag across: a white margin, a black border and 6 x 6 data bits, a cell each side
+_TAG_INSIDE_INK = (28 + 36 / 2) / 64            # ink share inside a tag's margin: its ring and half its bits
+_TAG_INK = (28 + 36 / 2) / _TAG_CELLS ** 2      # and over the whole tag
 N_PARAMS = 12
 
 _NOISE_SIZE = 256
@@ -91,7 +93,7 @@ def _periodic_lines(coord: np.ndarray, period, half_width, footprint: np.ndarray
     several periods. Lines wider than their period (randomised tiles can draw them) cover everything.
     """
     d = np.abs(coord - np.rint(coord / period) * period)
-    exact = line_coverage(d, half_width, footprint)
+    exact = np.where(2 * half_width >= period, 1.0, line_coverage(d, half_width, footprint))
     fade = np.clip(footprint / period - 0.5, 0.0, 1.0)
     return exact * (1 - fade) + np.minimum(2 * half_width / period, 1.0) * fade
 
@@ -228,8 +230,9 @@ def _stripes(c, par, u, v, fp):
 def _print(c, par, u, v, fp, salt):
     """A printed sheet of `cells_u` x `cells_v` cells of `cell` metres from the material's origin, paper around it:
     par = (cell, cells_u, cells_v, style index in PRINT_STYLES). `tags`: each cell a fiducial tag (a black square
-    ring around 6 x 6 random bits, as AprilTag or ArUco boards); `checker`: a calibration checkerboard; `poster`:
-    blocks of the three colours. c = (ink, paper, accent). Detail finer than a pixel fades to the sheet's mean.
+    ring around 6 x 6 random bits in a white margin, as AprilTag or ArUco boards); `checker`: a calibration
+    checkerboard; `poster`: blocks of the three colours. c = (ink, paper, accent). Detail finer than a pixel fades
+    to its mean: a tag's bits first (a grey square in the white margin is left), then the cells.
     """
     cell, nu, nv, style = (par[:, k] for k in range(4))
     cu, cv = u / cell, v / cell
@@ -239,18 +242,16 @@ def _print(c, par, u, v, fp, salt):
     su, sv = np.floor((cu - iu) * _TAG_CELLS), np.floor((cv - iv) * _TAG_CELLS)
     ring = np.minimum(np.minimum(su, sv), np.minimum(_TAG_CELLS - 1 - su, _TAG_CELLS - 1 - sv))
     bits = hash01(iu * _TAG_CELLS + su, iv * _TAG_CELLS + sv, salt) < 0.5
-    tag_ink = (ring == 1) | ((ring >= 2) & bits)
-    checker_ink = np.mod(iu + iv, 2) == 0
-    block = hash01(iu, iv, salt + 7)
-    ink = np.where(style == 0, tag_ink, checker_ink) & inside
-    out = np.where(ink[:, None], c[:, 0], c[:, 1])
-    poster = (style == 2) & inside
-    out = np.where(poster[:, None], np.where((block < 1 / 3)[:, None], c[:, 0],
-                                             np.where((block < 2 / 3)[:, None], c[:, 1], c[:, 2])), out)
-    mean = np.where((style == 2)[:, None], (c[:, 0] + c[:, 1] + c[:, 2]) / 3, (c[:, 0] + c[:, 1]) / 2)
-    finest = np.where(style == 0, _TAG_CELLS / cell, 1 / cell)
-    keep = np.where(inside, _texel_fade(fp, finest), 1.0)[:, None]
-    return out * keep + np.where(inside[:, None], mean, c[:, 1]) * (1 - keep)
+    keep_bits, keep_cells = _texel_fade(fp, _TAG_CELLS / cell), _texel_fade(fp, 1 / cell)
+    tag = ((ring == 1) | ((ring >= 2) & bits)) * keep_bits + np.where(ring >= 1, _TAG_INSIDE_INK, 0) * (1 - keep_bits)
+    tag = tag * keep_cells + _TAG_INK * (1 - keep_cells)
+    checker = (np.mod(iu + iv, 2) == 0) * keep_cells + 0.5 * (1 - keep_cells)
+    ink = np.where(inside, np.where(style == 0, tag, checker), 0.0)[:, None]
+    sheet = c[:, 1] * (1 - ink) + c[:, 0] * ink
+    block = hash01(iu, iv, salt + 7)[:, None]
+    blocks = np.where(block < 1 / 3, c[:, 0], np.where(block < 2 / 3, c[:, 1], c[:, 2]))
+    poster = blocks * keep_cells[:, None] + (c[:, 0] + c[:, 1] + c[:, 2]) / 3 * (1 - keep_cells[:, None])
+    return np.where(((style == 2) & inside)[:, None], poster, sheet)
 
 
 def _asphalt(c, par, p, origin, u_noise, v_noise, fp):
