@@ -41,6 +41,14 @@ def test_world_render_indoor_preset(tmp_path):
         assert frame.scene in ('room', 'corridor', 'warehouse') and np.isfinite(frame.depth).all()
 
 
+def test_world_render_reach_preset(tmp_path):
+    assert main(['world', 'render', '--out', str(tmp_path / 'r'), '--count', '2', '--seed', '33',
+                 '--preset', 'reach', '--size', '64x48']) == 0
+    for name in read_dataset(tmp_path / 'r'):
+        frame = load_sample(tmp_path / 'r', name)
+        assert frame.scene in ('room', 'corridor', 'warehouse') and frame.camera['height_m'] <= 1.5
+
+
 def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, capsys):
     args = ['sweep', '--weights', str(tiny_weights), '--heights', '0.3,3', '--pitches=-30,10', '--fovs', '60,100',
             '--frames', '1', '--frame-size', '64x48']

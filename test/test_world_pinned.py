@@ -23,7 +23,9 @@ did not), when a quarter of their cameras began to turn freely (the two wide fra
 street and holdout frames stayed the same arrays), when indoor scenes gained lamp light and ambient occlusion
 (the indoor frame's colours moved; its labels, depth and normals did not), and when rooms gained printed sheets and
 light tracks (the wide indoor frame, a camera turned up at a ceiling, changed colours only; two frames of the indoor
-preset were added, one with a tag board on a wall, one with a light track).
+preset were added, one with a tag board on a wall, one with a light track), and when close-range rooms gained tape
+on the floor and sheets on the ceiling (the indoor preset's two frames moved: what a room draws after them did; a
+frame of the reach preset was added, a camera looking down at a carpet).
 """
 from pathlib import Path
 
@@ -33,8 +35,8 @@ import pytest
 from vision_banana_ros.world import render_frame
 
 FIXTURE = Path(__file__).parent / 'data' / 'world_pinned.npz'
-# (preset, seed): streets with fences, walls, poles, signs, trees, people and vehicles; three indoor frames.
-FRAMES = (('street', 2), ('wide', 0), ('holdout', 1), ('wide', 3), ('indoor', 8), ('indoor', 31))
+# (preset, seed): streets with fences, walls, poles, signs, trees, people and vehicles; four indoor frames.
+FRAMES = (('street', 2), ('wide', 0), ('holdout', 1), ('wide', 3), ('indoor', 8), ('indoor', 31), ('reach', 2))
 WIDTH, HEIGHT = 96, 72
 NAMES = ('rgb', 'labels', 'depth', 'normals')
 # Share of pixels that may differ (a triangle edge hit on the other side on another CPU): 0.5 %, 35 pixels.

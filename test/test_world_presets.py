@@ -15,6 +15,8 @@
 """World presets: the street preset stays the original distribution; wide and holdout broaden cameras, appearance,
 light and scene kinds, and the holdout split shows what the wide preset never does.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,7 @@ from vision_banana_ros.world.presets import (
     draw_free_pose,
     PRESETS,
     randomise_appearance,
+    REACH_CAMERA,
     STREET_CAMERA,
     WIDE_CAMERA,
 )
@@ -43,7 +46,7 @@ def test_the_street_preset_is_the_default():
     assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.depth, b.depth)
 
 
-@pytest.mark.parametrize('preset, ranges', [('street', STREET_CAMERA), ('wide', WIDE_CAMERA)])
+@pytest.mark.parametrize('preset, ranges', [('street', STREET_CAMERA), ('wide', WIDE_CAMERA), ('reach', REACH_CAMERA)])
 def test_cameras_fill_the_preset_ranges(preset, ranges):
     cameras = _cameras(preset)
     for key, (low, high) in ranges.items():
@@ -204,6 +207,14 @@ def test_the_indoor_preset_is_the_wide_one_indoors_within_reach(monkeypatch):
     assert len(reached) == 30      # the wide preset's rooms never
 
 
+def test_the_reach_preset_is_the_indoor_one_seen_from_near_the_floor():
+    indoor, reach = PRESETS['indoor'], PRESETS['reach']
+    assert dataclasses.replace(reach, name='indoor', camera=indoor.camera) == indoor
+    assert reach.camera['height_m'] == (0.2, 1.5) and reach.camera['pitch_deg'] == (-89.0, 60.0)
+    pitches = np.array([c.pitch_deg for c in _cameras('reach', 100)])
+    assert (pitches < -60).sum() >= 10 and (pitches > 30).sum() >= 10    # straight down at the floor, up at a board
+
+
 @pytest.mark.parametrize('kind', KINDS)
 def test_close_range_puts_things_within_reach_and_none_on_the_camera(kind):
     near = 0
@@ -248,6 +259,40 @@ def test_prints_hang_flat_on_the_walls_lie_on_tables_and_tracks_hang_under_the_c
         tracks += not panels
         assert verts[tris[lens], 2].min() >= room.height - 0.3
     assert on_walls >= 15 and on_tables >= 3 and 3 <= tracks <= 14
+
+
+def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
+    tapes = ceilings = 0
+    for seed in range(20):
+        room = Room(np.random.default_rng(seed), 'room')
+        x = room.camera_x()
+        room.build(x, 1.0, close_range=True)
+        verts, tris, mats, labels = room.mb.build()
+        kind = np.array(room.mat.kind)
+        strips, sheets = [], []
+        for m in np.unique(mats):
+            x_, y_, z_ = verts[tris[mats == m]].reshape(-1, 3).T
+            box = (x_.min(), x_.max(), y_.min(), y_.max(), z_.min(), z_.max())
+            if z_.min() >= 0.0 and z_.max() <= 0.0061:                  # a strip of tape, 2-6 mm thick
+                assert (labels[mats == m] == IGNORE).all()
+                assert min(box[1] - box[0], box[3] - box[2]) <= 0.1001 and max(box[1] - box[0], box[3] - box[2]) >= 0.2
+                strips.append(box)
+            elif kind[m] == PRINT and z_.min() >= room.height - 0.0101:    # a sheet taped to the ceiling
+                assert (labels[mats == m] == IGNORE).all() and z_.max() <= room.height
+                sheets.append(box)
+        for box in strips + sheets:
+            assert room.x0 < box[0] and box[1] < room.x1 and room.y0 < box[2] and box[3] < room.y1
+        for i, a in enumerate(strips):               # crossing strips differ in thickness: the upper one shows
+            for b in strips[i + 1:]:
+                assert a[5] != b[5]
+        panels = [(lx - 0.3, lx + 0.3, ly - 0.6, ly + 0.6) for lx, ly, _ in room.lamps]
+        for i, a in enumerate(sheets):               # none over another or over a lamp's panel (they would flicker)
+            for b in sheets[i + 1:] + panels:
+                assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2]
+            assert abs((a[0] + a[1]) / 2 - x) <= 2.0 and -0.5 <= (a[2] + a[3]) / 2 <= 4.0
+        tapes += bool(strips)
+        ceilings += bool(sheets)
+    assert 5 <= tapes <= 15 and 4 <= ceilings <= 15
 
 
 @pytest.mark.parametrize('kind', KINDS)

@@ -25,7 +25,7 @@ from . import cli_arguments
 from .cli_arguments import camera_setting, device_name, list_of, pairing, positive, positive_number, precision, size_wh
 
 # world.presets.PRESETS by name: spelt out so that parsing arguments loads no world code
-WORLD_PRESETS = ('street', 'wide', 'holdout', 'indoor')
+WORLD_PRESETS = ('street', 'wide', 'holdout', 'indoor', 'reach')
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -356,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument('--preset', choices=WORLD_PRESETS, default='street',
                         help='street: the original distribution; wide: the broad training distribution; holdout: '
                              'appearance the wide preset never shows, for evaluation; indoor: the wide preset '
-                             "indoors only, with things within the camera's reach (default: %(default)s)")
+                             "indoors only, with things within the camera's reach; reach: the indoor preset seen "
+                             'from 0.2-1.5 m up, looking down at the floor or up (default: %(default)s)')
     render.add_argument('--camera', type=camera_setting, action='append', default=[], metavar='NAME=VALUE|LOW:HIGH',
                         help="fix one of the preset's camera parameters (fov_deg, height_m, pitch_deg, roll_deg, "
                              'yaw_deg) or draw it from another range, e.g. height_m=0.2:0.5 for a small robot '

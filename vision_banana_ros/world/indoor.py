@@ -24,7 +24,8 @@ Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes,
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it or a person at arm's length holding up a board. Every kind hangs printed
+now and then a table just in front of it or a person at arm's length holding up a board, in half the scenes tape on
+the floor and in half tags taped on the ceiling. Every kind hangs printed
 sheets on its walls (fiducial tag boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs
 a track of spot lights under some rooms' and corridors' ceilings.
 """
@@ -104,7 +105,7 @@ class Room(Shapes):
         0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes) or a person at arm's length
         holding up a board (a quarter), and small things on the floor all around it (25 tries at boxes and
         cylinders of 4-30 cm where there is room): the close, busy views of a desk camera, a gripper looking down or
-        a small robot.
+        a small robot; then, each in half the scenes, sheets taped on the ceiling and tape on the floor.
         """
         near = self.rng.choice(['table', 'person', 'none'], p=[1 / 3, 1 / 4, 5 / 12])
         if near == 'table':
@@ -135,6 +136,59 @@ class Room(Shapes):
                 self.rbox((x, y, h / 2), (s, s * self.u(0.4, 1.0), h), yaw_matrix(self.u(0, np.pi)), colour, IGNORE)
             else:
                 self.cylinder((x, y, 0.0), (x, y, h), s / 2, colour, colour, IGNORE)
+        if self.rng.random() < 0.5:
+            self._ceiling_prints(camera_x)
+        if self.rng.random() < 0.5:
+            self._floor_tape(camera_x)
+
+    def _ceiling_prints(self, camera_x: float) -> None:
+        """1-6 sheets taped to the ceiling over and ahead of the camera, most of them tag boards (the landmarks a
+        fiducial-SLAM camera looks up at), 0.2-0.8 m across and 1 cm thick, none over another or a lamp's panel;
+        ignore, as the ceiling.
+        """
+        taken = [(x - 0.3, x + 0.3, y - 0.6, y + 0.6) for x, y, _ in self.lamps]    # the panels' footprints
+        z = self.height - 0.01
+        for _ in range(int(self.rng.integers(1, 7))):
+            style = str(self.rng.choice(PRINT_STYLES, p=[0.6, 0.2, 0.2]))
+            w, h = self.u(0.2, 0.8), self.u(0.2, 0.8)
+            x0, y0 = camera_x + self.u(-2.0, 2.0) - w / 2, self.u(-0.5, 4.0) - h / 2
+            x1, y1 = x0 + w, y0 + h
+            inside = self.x0 + 0.05 < x0 and x1 < self.x1 - 0.05 and self.y0 + 0.05 < y0 and y1 < self.y1 - 0.05
+            if not inside or any(x0 < b and x1 > a and y0 < d and y1 > c for a, b, c, d in taken):
+                continue
+            taken.append((x0, x1, y0, y1))
+            self.box(x0, x1, y0, y1, z, self.height, self._print(style, w, h, (x0, y0, z), 'z'), IGNORE)
+
+    def _floor_tape(self, camera_x: float) -> None:
+        """1-4 strips of tape on the floor around the camera (3-10 cm wide, 1-6 m long, along or across the room,
+        some as a pair marking a lane's edges): the markings of labs and warehouses; ignore, as the floor. Each
+        strip a millimetre thicker than the last, so that where two cross the upper one shows, not both.
+        """
+        u, rng = self.u, self.rng
+        strips = []
+        for _ in range(int(rng.integers(1, 5))):
+            colour = hsv(float(rng.choice([0, 50, 120, 210])), u(0.7, 1.0), u(0.5, 0.95)) if rng.random() < 0.7 \
+                else hsv(0, 0, float(rng.choice([0.05, 0.95])))
+            look = colour, u(0.01, 0.05), u(0, 0.3)     # a lane's two edges: one tape
+            width, length, along_y = u(0.03, 0.1), u(1.0, 6.0), rng.random() < 0.5
+            across, middle = camera_x + u(-1.5, 1.5), u(-0.3, 2.5)
+            lanes = [0.0, u(0.6, 1.5)] if rng.random() < 0.3 else [0.0]
+            for offset in lanes:
+                c = across + offset if along_y else middle + offset
+                a0, a1 = (middle if along_y else across) - length / 2, (middle if along_y else across) + length / 2
+                strips.append((along_y, c, a0, a1, width, look))
+        for k, (along_y, c, a0, a1, width, (colour, noise, shine)) in enumerate(strips):
+            lo, hi = (self.y0, self.y1) if along_y else (self.x0, self.x1)
+            side_lo, side_hi = (self.x0, self.x1) if along_y else (self.y0, self.y1)
+            a0, a1 = max(a0, lo + 0.05), min(a1, hi - 0.05)
+            if a1 - a0 < 0.2 or not side_lo + 0.05 < c - width / 2 < c + width / 2 < side_hi - 0.05:
+                continue
+            top = 0.002 + 0.001 * k
+            material = self.mat.flat(colour, noise=noise, shine=shine)
+            if along_y:
+                self.box(c - width / 2, c + width / 2, a0, a1, 0.0, top, material, IGNORE)
+            else:
+                self.box(a0, a1, c - width / 2, c + width / 2, 0.0, top, material, IGNORE)
 
     def _claim(self, x0: float, x1: float, y0: float, y1: float) -> bool:
         """Claim a footprint if the room has room for it (`_room_for`; the camera's clearance is the caller's)."""

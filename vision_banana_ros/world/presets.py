@@ -30,6 +30,9 @@
 - `indoor`: the wide preset's rooms, corridors and warehouses only, with things within the camera's reach (small
   things on the floor, a table just in front or a person at arm's length holding up a board), where the wide
   preset's furniture leaves the floor clear: the close views of a desk camera, a gripper or a small robot indoors.
+- `reach`: the indoor preset seen by cameras within reach of the floor (0.2-1.5 m up), pitched anywhere from
+  straight down to 60 degrees up: a wrist camera over the floor or a table, a desk camera looking up at a board held
+  over it or at the ceiling's tags.
 """
 from __future__ import annotations
 
@@ -53,6 +56,11 @@ WIDE_CAMERA = {
     'pitch_deg': (-35.0, 15.0),
     'roll_deg': (-12.0, 12.0),
     'yaw_deg': (-30.0, 30.0),
+}
+REACH_CAMERA = {   # a wrist, desk or small robot's camera: near the floor, looking down at it or up past what is held
+    **WIDE_CAMERA,
+    'height_m': (0.2, 1.5),
+    'pitch_deg': (-89.0, 60.0),
 }
 
 # What a world camera can be (`world render --camera` takes any of it): a lens, a height above the ground and
@@ -95,6 +103,8 @@ PRESETS = {
                       free_pose=0.25),
     'indoor': Preset('indoor', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
                      textures=(NOISE, TILES), indoor=1.0, surface_detail=0.6, free_pose=0.25, close_range=True),
+    'reach': Preset('reach', REACH_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
+                    textures=(NOISE, TILES), indoor=1.0, surface_detail=0.6, free_pose=0.25, close_range=True),
 }
 
 
