@@ -25,9 +25,9 @@ wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of she
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
 now and then a table just in front of it or a person at arm's length holding up a board, in half the scenes tape on
-the floor and in half tags taped on the ceiling. Every kind hangs printed
-sheets on its walls (fiducial tag boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs
-a track of spot lights under some rooms' and corridors' ceilings.
+the floor and in half tags taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag boards,
+checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some rooms'
+and corridors' ceilings.
 """
 from __future__ import annotations
 
