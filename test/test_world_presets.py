@@ -263,7 +263,7 @@ def test_prints_hang_flat_on_the_walls_lie_on_tables_and_tracks_hang_under_the_c
 
 def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
     tapes = ceilings = 0
-    for seed in range(20):
+    for seed in range(24):      # seed 22 would tape a sheet across a light track's rail
         room = Room(np.random.default_rng(seed), 'room')
         x = room.camera_x()
         room.build(x, 1.0, close_range=True)
@@ -273,7 +273,7 @@ def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
         for m in np.unique(mats):
             x_, y_, z_ = verts[tris[mats == m]].reshape(-1, 3).T
             box = (x_.min(), x_.max(), y_.min(), y_.max(), z_.min(), z_.max())
-            if z_.min() >= 0.0 and z_.max() <= 0.0061:                  # a strip of tape, 2-6 mm thick
+            if z_.min() >= 0.0 and z_.max() <= 0.0091:                  # a strip of tape, 2-9 mm thick
                 assert (labels[mats == m] == IGNORE).all()
                 assert min(box[1] - box[0], box[3] - box[2]) <= 0.1001 and max(box[1] - box[0], box[3] - box[2]) >= 0.2
                 strips.append(box)
@@ -286,13 +286,13 @@ def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
             for b in strips[i + 1:]:
                 assert a[5] != b[5]
         panels = [(lx - 0.3, lx + 0.3, ly - 0.6, ly + 0.6) for lx, ly, _ in room.lamps]
-        for i, a in enumerate(sheets):               # none over another or over a lamp's panel (they would flicker)
-            for b in sheets[i + 1:] + panels:
+        for i, a in enumerate(sheets):               # none over another, a lamp's panel (flicker) or a track's rail
+            for b in sheets[i + 1:] + panels + room.rails:
                 assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2]
             assert abs((a[0] + a[1]) / 2 - x) <= 2.0 and -0.5 <= (a[2] + a[3]) / 2 <= 4.0
         tapes += bool(strips)
         ceilings += bool(sheets)
-    assert 5 <= tapes <= 15 and 4 <= ceilings <= 15
+    assert 6 <= tapes <= 18 and 5 <= ceilings <= 18
 
 
 @pytest.mark.parametrize('kind', KINDS)

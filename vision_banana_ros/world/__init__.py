@@ -16,7 +16,7 @@
 no rclpy.
 
 `render_frame(seed, width, height, preset=...)` ray-casts a random scene (open3d's CPU RaycastingScene) of a preset
-(`presets`: street, wide, holdout, indoor) into a `Frame`: RGB,
+(`presets`: street, wide, holdout, indoor, reach) into a `Frame`: RGB,
 Cityscapes train ids, metric depth (optical-frame z, +inf on sky) and unit normals (optical frame, toward the
 camera, zero on sky). `write_dataset` / `read_dataset` / `load_sample` / `iter_samples` handle the on-disk format
 (docs/world.md).
@@ -24,8 +24,8 @@ camera, zero on sky). `write_dataset` / `read_dataset` / `load_sample` / `iter_s
 Classes: the world contains road 0, sidewalk 1, building 2, wall 3, fence 4, pole 5, traffic sign 7,
 vegetation 8 (tree trunks and crowns, hedges, bushes), terrain 9 (grass, dirt), sky 10, person 11, car 13,
 truck 14 and bus 15. It never contains traffic light 6, rider 12, train 16, motorcycle 17 or bicycle 18. Streets
-never write the ignore id 255; indoor scenes (wide, holdout and indoor presets) label with it what Cityscapes has no
-class for (floors, ceilings, furniture).
+never write the ignore id 255; indoor scenes (every preset but street) label with it what Cityscapes has no class
+for (floors, ceilings, furniture).
 """
 from .dataset import frame_seed, iter_samples, load_sample, read_dataset, write_dataset
 from .render import Frame, render, render_frame, Sensor

@@ -25,9 +25,9 @@ wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of she
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
 now and then a table just in front of it or a person at arm's length holding up a board, in half the scenes tape on
-the floor and in half tags taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag boards,
-checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some rooms'
-and corridors' ceilings.
+the floor and in about 40 % tags taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
+boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some
+rooms' and corridors' ceilings.
 """
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ class Room(Shapes):
         self.y1 = self.y0 + self.length
         self.occupied: list[tuple] = []             # footprints (x0, x1, y0, y1) already used
         self.lamps: list[tuple] = []                # the ceiling lamps' (x, y, z), which light the room
+        self.rails: list[tuple] = []                # the light tracks' footprints (x0, x1, y0, y1) under the ceiling
 
     def camera_x(self) -> float:
         """A random camera position across the room's width."""
@@ -105,7 +106,7 @@ class Room(Shapes):
         0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes) or a person at arm's length
         holding up a board (a quarter), and small things on the floor all around it (25 tries at boxes and
         cylinders of 4-30 cm where there is room): the close, busy views of a desk camera, a gripper looking down or
-        a small robot; then, each in half the scenes, sheets taped on the ceiling and tape on the floor.
+        a small robot; then, each in half the scenes, tries at sheets taped on the ceiling and tape on the floor.
         """
         near = self.rng.choice(['table', 'person', 'none'], p=[1 / 3, 1 / 4, 5 / 12])
         if near == 'table':
@@ -142,11 +143,11 @@ class Room(Shapes):
             self._floor_tape(camera_x)
 
     def _ceiling_prints(self, camera_x: float) -> None:
-        """1-6 sheets taped to the ceiling over and ahead of the camera, most of them tag boards (the landmarks a
-        fiducial-SLAM camera looks up at), 0.2-0.8 m across and 1 cm thick, none over another or a lamp's panel;
-        ignore, as the ceiling.
+        """Up to 6 sheets taped to the ceiling over and ahead of the camera (1-6 tries), most of them tag boards
+        (the landmarks a fiducial-SLAM camera looks up at), 0.2-0.8 m across and 1 cm thick, none over another, a
+        lamp's panel or a light track; ignore, as the ceiling.
         """
-        taken = [(x - 0.3, x + 0.3, y - 0.6, y + 0.6) for x, y, _ in self.lamps]    # the panels' footprints
+        taken = [(x - 0.3, x + 0.3, y - 0.6, y + 0.6) for x, y, _ in self.lamps] + self.rails
         z = self.height - 0.01
         for _ in range(int(self.rng.integers(1, 7))):
             style = str(self.rng.choice(PRINT_STYLES, p=[0.6, 0.2, 0.2]))
@@ -160,9 +161,10 @@ class Room(Shapes):
             self.box(x0, x1, y0, y1, z, self.height, self._print(style, w, h, (x0, y0, z), 'z'), IGNORE)
 
     def _floor_tape(self, camera_x: float) -> None:
-        """1-4 strips of tape on the floor around the camera (3-10 cm wide, 1-6 m long, along or across the room,
-        some as a pair marking a lane's edges): the markings of labs and warehouses; ignore, as the floor. Each
-        strip a millimetre thicker than the last, so that where two cross the upper one shows, not both.
+        """1-4 tapes on the floor around the camera (strips of 3-10 cm wide, 1-6 m long, along or across the room;
+        a third of them a pair of strips marking a lane's edges, so up to 8 strips): the markings of labs and
+        warehouses; ignore, as the floor. Each strip a millimetre thicker than the last (2-9 mm), so that where two
+        cross the upper one shows, not both.
         """
         u, rng = self.u, self.rng
         strips = []
@@ -308,10 +310,8 @@ class Room(Shapes):
         length = min(self.u(1.5, 6.0), hi - lo - 0.4)
         a = self.u(lo + 0.2, max(lo + 0.2, hi - 0.2 - length))     # max: a rail as long as the room, rounded
         c, z = self.u(across_lo + 0.3, across_hi - 0.3), self.height - 0.05      # below the lamps' panels
-        if along_y:
-            self.box(c - 0.02, c + 0.02, a, a + length, z, self.height, rail, IGNORE)
-        else:
-            self.box(a, a + length, c - 0.02, c + 0.02, z, self.height, rail, IGNORE)
+        self.rails.append((c - 0.02, c + 0.02, a, a + length) if along_y else (a, a + length, c - 0.02, c + 0.02))
+        self.box(*self.rails[-1], z, self.height, rail, IGNORE)
         for t in a + length * np.linspace(0.1, 0.9, int(self.rng.integers(3, 9))):
             top = np.array((c, t, z) if along_y else (t, c, z))
             drop = np.array((self.u(-0.08, 0.08), self.u(-0.08, 0.08), -self.u(0.1, 0.2)))

@@ -269,11 +269,11 @@ def _sensor(image: np.ndarray, s: Sensor) -> np.ndarray:
 def render_frame(seed: int, width: int = 320, height: int = 240, *, noise: bool = True, shadows: bool = True,
                  preset: str = 'street', **overrides) -> Frame:
     """A random street scene from `seed` (same seed, size, preset and options -> identical arrays). `preset`:
-    street, wide, holdout or indoor (`world.presets`). `noise=False` renders through a clean sensor (same scene and
-    ground truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m), or give a
-    (low, high) range to draw one of the first five from, or set scene options (curve, junction, traffic): see
-    `scene.generate`. The wide, holdout and indoor presets turn a share of the cameras freely
-    (`presets.draw_free_pose`) unless the pitch or roll is overridden.
+    street, wide, holdout, indoor or reach (`world.presets`). `noise=False` renders through a clean sensor (same scene
+    and ground truth). Overrides fix camera parameters (fov_deg, height_m, pitch_deg, roll_deg, yaw_deg, x_m), or give
+    a (low, high) range to draw one of the first five from, or set scene options (curve, junction, traffic): see
+    `scene.generate`. Every preset but street turns a share of the cameras freely (`presets.draw_free_pose`) unless
+    the pitch or roll is overridden.
     """
     if int(seed) < 0:
         raise ValueError(f'seed must be non-negative, got {seed}')
