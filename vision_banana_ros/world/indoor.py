@@ -77,11 +77,13 @@ class Room(Shapes):
         clear_of_camera = x1 < camera_x - 0.5 or x0 > camera_x + 0.5 or y1 < -0.6 or y0 > 0.8
         return clear_of_camera and self._room_for(x0, x1, y0, y1)
 
-    def _room_for(self, x0: float, x1: float, y0: float, y1: float) -> bool:
-        """Whether a footprint is inside the room and clear of everything placed so far."""
+    def _room_for(self, x0: float, x1: float, y0: float, y1: float, taken: list | None = None) -> bool:
+        """Whether a footprint is inside the room and clear of everything placed so far (of `taken`, footprints
+        under the ceiling, where given).
+        """
         if x0 < self.x0 + 0.05 or x1 > self.x1 - 0.05 or y0 < self.y0 + 0.05 or y1 > self.y1 - 0.05:
             return False
-        return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in self.occupied)
+        return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in (self.occupied if taken is None else taken))
 
     def build(self, camera_x: float, height_m: float, close_range: bool = False) -> None:
         """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m`; with
@@ -154,8 +156,7 @@ class Room(Shapes):
             w, h = self.u(0.2, 0.8), self.u(0.2, 0.8)
             x0, y0 = camera_x + self.u(-2.0, 2.0) - w / 2, self.u(-0.5, 4.0) - h / 2
             x1, y1 = x0 + w, y0 + h
-            inside = self.x0 + 0.05 < x0 and x1 < self.x1 - 0.05 and self.y0 + 0.05 < y0 and y1 < self.y1 - 0.05
-            if not inside or any(x0 < b and x1 > a and y0 < d and y1 > c for a, b, c, d in taken):
+            if not self._room_for(x0, x1, y0, y1, taken):
                 continue
             taken.append((x0, x1, y0, y1))
             self.box(x0, x1, y0, y1, z, self.height, self._print(style, w, h, (x0, y0, z), 'z'), IGNORE)
@@ -167,30 +168,28 @@ class Room(Shapes):
         cross the upper one shows, not both.
         """
         u, rng = self.u, self.rng
-        strips = []
+        strips = 0
         for _ in range(int(rng.integers(1, 5))):
             colour = hsv(float(rng.choice([0, 50, 120, 210])), u(0.7, 1.0), u(0.5, 0.95)) if rng.random() < 0.7 \
                 else hsv(0, 0, float(rng.choice([0.05, 0.95])))
-            look = colour, u(0.01, 0.05), u(0, 0.3)     # a lane's two edges: one tape
+            noise, shine = u(0.01, 0.05), u(0, 0.3)     # a lane's two edges: one tape
             width, length, along_y = u(0.03, 0.1), u(1.0, 6.0), rng.random() < 0.5
             across, middle = camera_x + u(-1.5, 1.5), u(-0.3, 2.5)
             lanes = [0.0, u(0.6, 1.5)] if rng.random() < 0.3 else [0.0]
+            y_span, x_span = (self.y0, self.y1), (self.x0, self.x1)
+            (lo, hi), (side_lo, side_hi) = (y_span, x_span) if along_y else (x_span, y_span)
+            centre, side = (middle, across) if along_y else (across, middle)    # along the strip, across it
+            a0, a1 = max(centre - length / 2, lo + 0.05), min(centre + length / 2, hi - 0.05)
             for offset in lanes:
-                c = across + offset if along_y else middle + offset
-                a0, a1 = (middle if along_y else across) - length / 2, (middle if along_y else across) + length / 2
-                strips.append((along_y, c, a0, a1, width, look))
-        for k, (along_y, c, a0, a1, width, (colour, noise, shine)) in enumerate(strips):
-            lo, hi = (self.y0, self.y1) if along_y else (self.x0, self.x1)
-            side_lo, side_hi = (self.x0, self.x1) if along_y else (self.y0, self.y1)
-            a0, a1 = max(a0, lo + 0.05), min(a1, hi - 0.05)
-            if a1 - a0 < 0.2 or not side_lo + 0.05 < c - width / 2 < c + width / 2 < side_hi - 0.05:
-                continue
-            top = 0.002 + 0.001 * k
-            material = self.mat.flat(colour, noise=noise, shine=shine)
-            if along_y:
-                self.box(c - width / 2, c + width / 2, a0, a1, 0.0, top, material, IGNORE)
-            else:
-                self.box(a0, a1, c - width / 2, c + width / 2, 0.0, top, material, IGNORE)
+                c, top = side + offset, 0.002 + 0.001 * strips
+                strips += 1
+                if a1 - a0 < 0.2 or not side_lo + 0.05 < c - width / 2 < c + width / 2 < side_hi - 0.05:
+                    continue
+                material = self.mat.flat(colour, noise=noise, shine=shine)
+                if along_y:
+                    self.box(c - width / 2, c + width / 2, a0, a1, 0.0, top, material, IGNORE)
+                else:
+                    self.box(a0, a1, c - width / 2, c + width / 2, 0.0, top, material, IGNORE)
 
     def _claim(self, x0: float, x1: float, y0: float, y1: float) -> bool:
         """Claim a footprint if the room has room for it (`_room_for`; the camera's clearance is the caller's)."""

@@ -36,7 +36,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,9 +103,8 @@ PRESETS = {
                       free_pose=0.25),
     'indoor': Preset('indoor', WIDE_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
                      textures=(NOISE, TILES), indoor=1.0, surface_detail=0.6, free_pose=0.25, close_range=True),
-    'reach': Preset('reach', REACH_CAMERA, principal=0.05, sidewalk=0.3, lighting=TRAINING_KINDS,
-                    textures=(NOISE, TILES), indoor=1.0, surface_detail=0.6, free_pose=0.25, close_range=True),
 }
+PRESETS['reach'] = replace(PRESETS['indoor'], name='reach', camera=REACH_CAMERA)
 
 
 def camera_draws(draws: dict[str, float], ranges: dict, overrides: dict) -> dict[str, float]:
