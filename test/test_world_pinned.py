@@ -25,7 +25,8 @@ street and holdout frames stayed the same arrays), when indoor scenes gained lam
 light tracks (the wide indoor frame, a camera turned up at a ceiling, changed colours only; two frames of the indoor
 preset were added, one with a tag board on a wall, one with a light track), and when close-range rooms gained tape
 on the floor and sheets on the ceiling (the indoor preset's two frames moved: what a room draws after them did; a
-frame of the reach preset was added, a camera looking down at a carpet).
+frame of the reach preset was added, a camera looking down at a carpet), and when close-range rooms gained a board
+in view (the same three frames moved; the reach frame's camera now looks down at a board on the floor).
 """
 from pathlib import Path
 

@@ -32,7 +32,7 @@ from vision_banana_ros.world.presets import (
     WIDE_CAMERA,
 )
 from vision_banana_ros.world.render import render, Sensor
-from vision_banana_ros.world.scene import generate
+from vision_banana_ros.world.scene import Camera, generate
 from vision_banana_ros.world.shapes import CAR, IGNORE, PERSON, POLE, VEGETATION, WALL
 from vision_banana_ros.world.textures import hsv, Materials, NOISE, PRINT, STRIPES, TILES
 
@@ -199,7 +199,7 @@ def test_the_indoor_preset_is_the_wide_one_indoors_within_reach(monkeypatch):
     assert indoor.indoor == 1.0 and indoor.close_range and not wide.close_range
     assert (indoor.camera, indoor.textures, indoor.free_pose) == (wide.camera, wide.textures, wide.free_pose)
     reached = []
-    monkeypatch.setattr(Room, 'close_range', lambda room, x: reached.append(room.kind))
+    monkeypatch.setattr(Room, 'close_range', lambda room, x, view: reached.append(room.kind))
     kinds = {generate(np.random.default_rng(seed), 64, 48, 'indoor')[0].kind for seed in range(30)}
     assert kinds == set(indoor.indoor_kinds) and len(reached) == 30
     for seed in range(40):
@@ -293,6 +293,53 @@ def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
         tapes += bool(strips)
         ceilings += bool(sheets)
     assert 6 <= tapes <= 18 and 5 <= ceilings <= 18
+
+
+@pytest.mark.parametrize('pitch', [-80.0, -20.0, 0.0, 30.0, 70.0])
+def test_a_board_in_view_faces_the_camera_within_reach_with_whole_prints(pitch):
+    placed, turned = 0, 0
+    for seed in range(16):
+        room = Room(np.random.default_rng(seed), 'room')
+        x = room.camera_x()
+        room.camera_height = 1.5 if pitch > 45 else 0.8       # high enough to reach the ceiling's lights
+        room._shell()
+        view = Camera.create(64, 48, 60.0, room.camera_height, pitch, 0.0, room.u(-180, 180)).rotation[:, 2]
+        room._board_in_view(x, view)
+        if not room.rboxes:
+            continue        # it would have left the room
+        placed += 1
+        eye = np.array([x, 0.0, room.camera_height])
+        (centre, (w, h, t), axes, faces, label), *sheets = room.rboxes
+        normal = axes[:, 2]
+        assert label == IGNORE and np.allclose(axes.T @ axes, np.eye(3)) and np.linalg.det(axes) > 0
+        assert normal @ (eye - centre) > 0.2                            # faces the camera, 0.2 m or more away
+        if pitch < -45:                                                  # on the floor, above any tape (9 mm)
+            assert normal[2] == 1 and centre[2] == pytest.approx(t / 2) and t >= 0.012
+        elif pitch > 45:                                                 # held flat, clear of the light tracks
+            assert normal[2] == -1 and centre[2] + t / 2 <= room.height - 0.34
+        else:                                                            # upright, at most 35° off a wall's plane
+            off = np.degrees(np.arctan2(normal[1], normal[0])) % 90
+            assert normal[2] == 0 and min(off, 90 - off) <= 35.0001 and 0.3 <= (centre - eye) @ view <= 1.3
+            assert 0 <= centre[2] - h / 2 and centre[2] + h / 2 <= room.height
+            turned += min(off, 90 - off) > 20
+        spans = []
+        for sheet_centre, (sw, sh, _), sheet_axes, _, _ in sheets:      # taped on the camera side, on the board
+            a, b, lift = (sheet_centre - centre) @ axes
+            assert np.allclose(sheet_axes, axes) and lift == pytest.approx(t / 2 + 0.001)
+            assert abs(a) + sw / 2 <= w / 2 and abs(b) + sh / 2 <= h / 2
+            assert all(abs(a - a2) >= (sw + sw2) / 2 or abs(b - b2) >= (sh + sh2) / 2 for a2, b2, sw2, sh2 in spans)
+            spans.append((a, b, sw, sh))
+        for c, (sw, sh, _), _, (m, *_), _ in room.rboxes:     # every print's cells lie on its sheet and fill it
+            if room.mat.kind[m] != PRINT:
+                continue
+            corners = c + np.array([[i * sw / 2, j * sh / 2, 0] for i in (-1, 1) for j in (-1, 1)]) @ axes.T
+            plane = [k for k in range(3) if k != np.argmax(np.abs(normal))]
+            cell, cells_u, cells_v = room.mat.params[m][:3]
+            lo, hi = corners[:, plane].min(axis=0), corners[:, plane].max(axis=0)
+            start, end = room.mat.origin[m][plane], room.mat.origin[m][plane] + cell * np.array([cells_u, cells_v])
+            assert (lo - 1e-9 <= start).all() and (start <= lo + cell / 2).all()      # margins under half a cell
+            assert (end <= hi + 1e-9).all() and (hi - cell / 2 <= end).all()
+    assert placed >= 10 and (turned >= 2 if abs(pitch) < 45 else True)
 
 
 @pytest.mark.parametrize('kind', KINDS)

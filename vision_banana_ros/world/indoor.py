@@ -24,8 +24,9 @@ Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes,
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it or a person at arm's length holding up a board, in half the scenes tape on
-the floor and in about 40 % tags taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
+now and then a table just in front of it or a person at arm's length holding up a board, in a third a board held
+in view (or lying under a camera looking down), in half the scenes tape on the floor and in about 40 % tags taped on
+the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
 boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some
 rooms' and corridors' ceilings.
 """
@@ -85,9 +86,10 @@ class Room(Shapes):
             return False
         return all(x1 < a or x0 > b or y1 < c or y0 > d for a, b, c, d in (self.occupied if taken is None else taken))
 
-    def build(self, camera_x: float, height_m: float, close_range: bool = False) -> None:
-        """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m`; with
-        `close_range`, things within the camera's reach as well (`close_range`).
+    def build(self, camera_x: float, height_m: float, close_range: bool = False,
+              view: tuple = (0.0, 1.0, 0.0)) -> None:
+        """Build the room's shell and the furniture of its kind, the camera at `camera_x`, `height_m` looking along
+        `view` (a unit vector); with `close_range`, things within the camera's reach as well (`close_range`).
         """
         self.camera_height = height_m
         self._shell()
@@ -98,17 +100,18 @@ class Room(Shapes):
         if self.kind in ('room', 'corridor') and self.rng.random() < 0.4:
             self._light_track()
         if close_range:     # after the furniture, whose shelving claims its rows whatever stands there
-            self.close_range(camera_x)
+            self.close_range(camera_x, np.asarray(view, dtype=np.float64))
         for _ in range(int(self.rng.poisson(1.0 if self.kind != 'garage' else 0.6))):
             self._place_person(camera_x)
         self.flush()
 
-    def close_range(self, camera_x: float) -> None:
-        """Things within reach of the camera, where the furniture leaves the floor clear (0.5 m to each side, from
-        0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes) or a person at arm's length
-        holding up a board (a quarter), and small things on the floor all around it (25 tries at boxes and
-        cylinders of 4-30 cm where there is room): the close, busy views of a desk camera, a gripper looking down or
-        a small robot; then, each in half the scenes, tries at sheets taped on the ceiling and tape on the floor.
+    def close_range(self, camera_x: float, view: np.ndarray) -> None:
+        """Things within reach of the camera (looking along `view`), where the furniture leaves the floor clear
+        (0.5 m to each side, from 0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes)
+        or a person at arm's length holding up a board (a quarter); in a third, a board held in view
+        (`_board_in_view`); small things on the floor all around it (25 tries at boxes and cylinders of 4-30 cm
+        where there is room): the close, busy views of a desk camera, a gripper looking down or a small robot; then,
+        each in half the scenes, tries at sheets taped on the ceiling and tape on the floor.
         """
         near = self.rng.choice(['table', 'person', 'none'], p=[1 / 3, 1 / 4, 5 / 12])
         if near == 'table':
@@ -126,6 +129,8 @@ class Room(Shapes):
                 else:
                     board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
                 self.box(x - w / 2, x + w / 2, y - 0.3, y - 0.28, z - h / 2, z + h / 2, board, IGNORE)
+        if self.rng.random() < 1 / 3:
+            self._board_in_view(camera_x, view)
         for _ in range(int(self.rng.poisson(25))):
             s = self.u(0.04, 0.3)
             x, y = camera_x + self.u(-1.5, 1.5), self.u(-0.5, 2.5)
@@ -143,6 +148,73 @@ class Room(Shapes):
             self._ceiling_prints(camera_x)
         if self.rng.random() < 0.5:
             self._floor_tape(camera_x)
+
+    def _board_in_view(self, camera_x: float, view: np.ndarray) -> None:
+        """A board 0.35-1.3 m along the camera's view, facing it: held upright in front of a camera looking across
+        the room (turned up to 35° off the wall it is most parallel to), held flat over one looking up, laid on the
+        floor under one looking down (a camera pitched past 45°). Cardboard with 1-4 tag sheets taped on its
+        camera side (40 %), a tag board or checkerboard (30 %) or plain (30 %): what is shown to a desk camera or
+        lies under a gripper. 0.3-1 m by 0.25-0.8 m, 5-10 mm thick (on the floor 12-20 mm, above any tape; held
+        flat, at least 0.35 m under the ceiling, clear of the light tracks); its footprint is claimed, and it is left
+        out where that is taken or would leave the room; ignore.
+        """
+        u = self.u
+        w, h, r = u(0.3, 1.0), u(0.25, 0.8), u(0.35, 1.3)
+        eye = np.array([camera_x, 0.0, self.camera_height])
+        if abs(view[2]) < np.sin(np.radians(45)):      # upright, its width along the wall plane it turns from
+            heading = np.arctan2(-view[1], -view[0]) + u(-0.35, 0.35)     # the board's normal, back at the camera
+            square = np.round(heading / (np.pi / 2)) * np.pi / 2
+            normal_angle = square + np.clip(heading - square, -np.radians(35), np.radians(35))
+            normal = np.array([np.cos(normal_angle), np.sin(normal_angle), 0.0])
+            centre = eye + r * view
+            centre[2] = np.clip(centre[2], h / 2 + 0.02, self.height - h / 2 - 0.02)
+            axes = np.column_stack([np.cross((0.0, 0.0, 1.0), normal), (0.0, 0.0, 1.0), normal])
+            thickness = u(0.005, 0.01)
+        else:
+            if u(0, 1) < 0.5:
+                w, h = h, w
+            below = view[2] < 0
+            centre = eye + r * view if not below else eye + view * self.camera_height / -view[2]
+            thickness = u(0.012, 0.02) if below else u(0.005, 0.01)
+            centre[2] = thickness / 2 if below else min(centre[2], self.height - 0.35)   # under any light track
+            normal = np.array([0.0, 0.0, 1.0 if below else -1.0])
+            axes = np.column_stack([(1.0, 0.0, 0.0), np.cross(normal, (1.0, 0.0, 0.0)), normal])
+        corners = centre + np.array([[sx * w / 2, sy * h / 2, 0.0] for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
+        x0, y0 = corners[:, :2].min(axis=0) - thickness
+        x1, y1 = corners[:, :2].max(axis=0) + thickness
+        if not self._claim(x0, x1, y0, y1):
+            return
+        kind = self.rng.choice(['cardboard', 'print', 'plain'], p=[0.4, 0.3, 0.3])
+        if kind == 'print':
+            face = self._print_on(str(self.rng.choice(PRINT_STYLES[:2])), w, h, centre, axes)
+        elif kind == 'cardboard':
+            face = self.mat.flat(hsv(u(25, 38), u(0.35, 0.6), u(0.45, 0.75)), noise=0.06)
+        else:
+            face = self._solid(0.3, 0.95)
+        self.rbox(centre, (w, h, thickness), axes, face, IGNORE)
+        if kind != 'cardboard':
+            return
+        taped: list[tuple] = []
+        for _ in range(int(self.rng.integers(1, 5))):
+            sw, sh = u(0.15, min(0.4, w - 0.04)), u(0.15, min(0.4, h - 0.04))
+            a, b = u(-w / 2 + sw / 2 + 0.02, w / 2 - sw / 2 - 0.02), u(-h / 2 + sh / 2 + 0.02, h / 2 - sh / 2 - 0.02)
+            if any(abs(a - a2) < (sw + sw2) / 2 and abs(b - b2) < (sh + sh2) / 2 for a2, b2, sw2, sh2 in taped):
+                continue
+            taped.append((a, b, sw, sh))
+            at = centre + axes @ (a, b, thickness / 2 + 0.001)     # on the camera side, 1 mm proud
+            self.rbox(at, (sw, sh, 0.002), axes, self._print_on('tags', sw, sh, at, axes), IGNORE)
+
+    def _print_on(self, style: str, width: float, height: float, centre: np.ndarray, axes: np.ndarray) -> int:
+        """`_print` for a sheet of `width` x `height` centred at `centre` with its width, height and normal along
+        `axes`' columns: printed as seen along the world axis nearest the normal (textures.planar_coords), which
+        stretches a sheet turned by up to 35° from it by at most 1 / cos 35°, its cells still whole.
+        """
+        facing = 'xyz'[int(np.argmax(np.abs(axes[:, 2])))]
+        corners = centre + np.array([[sx * width / 2, sy * height / 2, 0.0]
+                                     for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
+        plane = {'x': (1, 2), 'y': (0, 2), 'z': (0, 1)}[facing]      # the axes its print runs along
+        return self._print(style, *(hi[k] - lo[k] for k in plane), tuple(lo), facing)
 
     def _ceiling_prints(self, camera_x: float) -> None:
         """Up to 6 sheets taped to the ceiling over and ahead of the camera (1-6 tries), most of them tag boards
@@ -503,7 +575,7 @@ def generate_room(rng: np.random.Generator, width: int, height: int, kind: Prese
     offset = tuple(room.u(-1, 1) * kind.principal * side for side in (width, height))
     camera = Camera.create(width, height, draws['fov_deg'], min(draws['height_m'], room.height - 0.3),
                            draws['pitch_deg'], draws['roll_deg'], draws['yaw_deg'], x, 0.0, offset)
-    room.build(x, camera.height_m, kind.close_range)
+    room.build(x, camera.height_m, kind.close_range, tuple(camera.rotation[:, 2]))
     light = dataclasses.replace(lighting.draw(kind.indoor_lighting, rng), lamps=tuple(room.lamps))
     if kind.textures:
         randomise_appearance(room.mat, kind.textures, rng)
