@@ -295,32 +295,33 @@ def test_close_range_tapes_the_floor_and_tapes_sheets_to_the_ceiling():
     assert 6 <= tapes <= 18 and 5 <= ceilings <= 18
 
 
-@pytest.mark.parametrize('pitch', [-80.0, -20.0, 0.0, 30.0, 70.0])
-def test_a_board_in_view_faces_the_camera_within_reach_with_whole_prints(pitch):
+@pytest.mark.parametrize('pitch', [-80.0, -50.0, -20.0, 0.0, 30.0, 70.0])
+def test_a_board_in_view_faces_the_camera_on_its_line_of_sight_with_whole_prints(pitch):
     placed, turned = 0, 0
-    for seed in range(16):
+    for seed in range(24):
         room = Room(np.random.default_rng(seed), 'room')
         x = room.camera_x()
-        room.camera_height = 1.5 if pitch > 45 else 0.8       # high enough to reach the ceiling's lights
+        room.camera_height = room.u(0.2, room.height - 0.3)       # as high as generate_room puts cameras
         room._shell()
         view = Camera.create(64, 48, 60.0, room.camera_height, pitch, 0.0, room.u(-180, 180)).rotation[:, 2]
         room._board_in_view(x, view)
         if not room.rboxes:
-            continue        # it would have left the room
+            continue        # no distance fits, or it would have left the room
         placed += 1
         eye = np.array([x, 0.0, room.camera_height])
         (centre, (w, h, t), axes, faces, label), *sheets = room.rboxes
-        normal = axes[:, 2]
+        normal, along = axes[:, 2], (centre - eye) @ view
         assert label == IGNORE and np.allclose(axes.T @ axes, np.eye(3)) and np.linalg.det(axes) > 0
-        assert normal @ (eye - centre) > 0.2                            # faces the camera, 0.2 m or more away
+        assert np.allclose(eye + along * view, centre) and normal @ (eye - centre) > 0.2     # in sight, facing it
         if pitch < -45:                                                  # on the floor, above any tape (9 mm)
-            assert normal[2] == 1 and centre[2] == pytest.approx(t / 2) and t >= 0.012
-        elif pitch > 45:                                                 # held flat, clear of the light tracks
-            assert normal[2] == -1 and centre[2] + t / 2 <= room.height - 0.34
-        else:                                                            # upright, at most 35° off a wall's plane
+            assert normal[2] == 1 and centre[2] == pytest.approx(t / 2) and t >= 0.012 and along <= 2.5
+        else:                                                            # held, under the ceiling's lights
+            assert 0.35 <= along <= 1.3 and centre[2] + max(h / 2 if normal[2] == 0 else 0, t / 2) <= room.height - 0.35
+        if pitch > 45:
+            assert normal[2] == -1
+        elif pitch > -45:                                                # upright, at most 35° off a wall's plane
             off = np.degrees(np.arctan2(normal[1], normal[0])) % 90
-            assert normal[2] == 0 and min(off, 90 - off) <= 35.0001 and 0.3 <= (centre - eye) @ view <= 1.3
-            assert 0 <= centre[2] - h / 2 and centre[2] + h / 2 <= room.height
+            assert normal[2] == 0 and min(off, 90 - off) <= 35.0001 and centre[2] - h / 2 >= 0.02
             turned += min(off, 90 - off) > 20
         spans = []
         for sheet_centre, (sw, sh, _), sheet_axes, _, _ in sheets:      # taped on the camera side, on the board
@@ -329,17 +330,18 @@ def test_a_board_in_view_faces_the_camera_within_reach_with_whole_prints(pitch):
             assert abs(a) + sw / 2 <= w / 2 and abs(b) + sh / 2 <= h / 2
             assert all(abs(a - a2) >= (sw + sw2) / 2 or abs(b - b2) >= (sh + sh2) / 2 for a2, b2, sw2, sh2 in spans)
             spans.append((a, b, sw, sh))
-        for c, (sw, sh, _), _, (m, *_), _ in room.rboxes:     # every print's cells lie on its sheet and fill it
+        for c, (sw, sh, st), _, (m, *_), _ in room.rboxes:    # every print's cells lie on its face and fill it
             if room.mat.kind[m] != PRINT:
                 continue
-            corners = c + np.array([[i * sw / 2, j * sh / 2, 0] for i in (-1, 1) for j in (-1, 1)]) @ axes.T
+            face = c + normal * st / 2
+            corners = face + np.array([[i * sw / 2, j * sh / 2, 0] for i in (-1, 1) for j in (-1, 1)]) @ axes.T
             plane = [k for k in range(3) if k != np.argmax(np.abs(normal))]
             cell, cells_u, cells_v = room.mat.params[m][:3]
             lo, hi = corners[:, plane].min(axis=0), corners[:, plane].max(axis=0)
             start, end = room.mat.origin[m][plane], room.mat.origin[m][plane] + cell * np.array([cells_u, cells_v])
             assert (lo - 1e-9 <= start).all() and (start <= lo + cell / 2).all()      # margins under half a cell
             assert (end <= hi + 1e-9).all() and (hi - cell / 2 <= end).all()
-    assert placed >= 10 and (turned >= 2 if abs(pitch) < 45 else True)
+    assert placed >= 8 and (turned >= 2 if abs(pitch) < 45 else True)
 
 
 @pytest.mark.parametrize('kind', KINDS)

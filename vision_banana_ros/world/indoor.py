@@ -24,9 +24,9 @@ Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes,
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
 and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
 a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it or a person at arm's length holding up a board, in a third a board held
-in view (or lying under a camera looking down), in half the scenes tape on the floor and in about 40 % tags taped on
-the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
+now and then a table just in front of it or a person at arm's length holding up a board, in about a quarter a board
+held in view (or lying under a camera looking down), in half the scenes tape on the floor and in about 40 % tags
+taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
 boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some
 rooms' and corridors' ceilings.
 """
@@ -108,7 +108,7 @@ class Room(Shapes):
     def close_range(self, camera_x: float, view: np.ndarray) -> None:
         """Things within reach of the camera (looking along `view`), where the furniture leaves the floor clear
         (0.5 m to each side, from 0.6 m behind to 0.8 m ahead): a table just in front of it (a third of the scenes)
-        or a person at arm's length holding up a board (a quarter); in a third, a board held in view
+        or a person at arm's length holding up a board (a quarter); in half, a try at a board in view
         (`_board_in_view`); small things on the floor all around it (25 tries at boxes and cylinders of 4-30 cm
         where there is room): the close, busy views of a desk camera, a gripper looking down or a small robot; then,
         each in half the scenes, tries at sheets taped on the ceiling and tape on the floor.
@@ -129,7 +129,7 @@ class Room(Shapes):
                 else:
                     board = self._solid(0.5, 0.95) if self.rng.random() < 0.5 else self._wall_material()
                 self.box(x - w / 2, x + w / 2, y - 0.3, y - 0.28, z - h / 2, z + h / 2, board, IGNORE)
-        if self.rng.random() < 1 / 3:
+        if self.rng.random() < 0.5:
             self._board_in_view(camera_x, view)
         for _ in range(int(self.rng.poisson(25))):
             s = self.u(0.04, 0.3)
@@ -150,34 +150,54 @@ class Room(Shapes):
             self._floor_tape(camera_x)
 
     def _board_in_view(self, camera_x: float, view: np.ndarray) -> None:
-        """A board 0.35-1.3 m along the camera's view, facing it: held upright in front of a camera looking across
-        the room (turned up to 35° off the wall it is most parallel to), held flat over one looking up, laid on the
-        floor under one looking down (a camera pitched past 45°). Cardboard with 1-4 tag sheets taped on its
-        camera side (40 %), a tag board or checkerboard (30 %) or plain (30 %): what is shown to a desk camera or
-        lies under a gripper. 0.3-1 m by 0.25-0.8 m, 5-10 mm thick (on the floor 12-20 mm, above any tape; held
-        flat, at least 0.35 m under the ceiling, clear of the light tracks); its footprint is claimed, and it is left
-        out where that is taken or would leave the room; ignore.
+        """A board in the camera's line of sight, facing it: held upright 0.35-1.3 m in front of a camera looking
+        across the room (turned up to 35° off the wall plane it is most parallel to; 2 cm or more over the floor, clear
+        of any tape), held flat 0.35-1.3 m over one looking up, or lying on the floor where the line of sight of one
+        looking down meets it, up to 2.5 m away (a camera pitched past 45°). Cardboard with 1-4 tag sheets taped on
+        its camera side (40 %), a tag board or checkerboard (30 %) or plain (30 %): what is shown to a desk camera
+        or lies under a gripper. 0.3-1 m by 0.25-0.8 m, 5-10 mm thick (on the floor 12-20 mm, above any tape); held
+        ones at least 0.35 m under the ceiling, clear of its lamps and light tracks. Its footprint is claimed; it is
+        left out where no distance fits, the footprint is taken or it would leave the room; ignore.
         """
         u = self.u
-        w, h, r = u(0.3, 1.0), u(0.25, 0.8), u(0.35, 1.3)
+        w, h = u(0.3, 1.0), u(0.25, 0.8)
         eye = np.array([camera_x, 0.0, self.camera_height])
-        if abs(view[2]) < np.sin(np.radians(45)):      # upright, its width along the wall plane it turns from
-            heading = np.arctan2(-view[1], -view[0]) + u(-0.35, 0.35)     # the board's normal, back at the camera
-            square = np.round(heading / (np.pi / 2)) * np.pi / 2
-            normal_angle = square + np.clip(heading - square, -np.radians(35), np.radians(35))
-            normal = np.array([np.cos(normal_angle), np.sin(normal_angle), 0.0])
-            centre = eye + r * view
-            centre[2] = np.clip(centre[2], h / 2 + 0.02, self.height - h / 2 - 0.02)
-            axes = np.column_stack([np.cross((0.0, 0.0, 1.0), normal), (0.0, 0.0, 1.0), normal])
-            thickness = u(0.005, 0.01)
-        else:
-            if u(0, 1) < 0.5:
+        upright = abs(view[2]) < np.sin(np.radians(45))
+        if view[2] < 0 and not upright:
+            if self.rng.random() < 0.5:
                 w, h = h, w
-            below = view[2] < 0
-            centre = eye + r * view if not below else eye + view * self.camera_height / -view[2]
-            thickness = u(0.012, 0.02) if below else u(0.005, 0.01)
-            centre[2] = thickness / 2 if below else min(centre[2], self.height - 0.35)   # under any light track
-            normal = np.array([0.0, 0.0, 1.0 if below else -1.0])
+            thickness = u(0.012, 0.02)
+            r = (self.camera_height - thickness / 2) / -view[2]     # its centre half its thickness up
+            if r > 2.5:
+                return
+            normal = np.array([0.0, 0.0, 1.0])
+        else:
+            thickness = u(0.005, 0.01)
+            ceiling = self.height - 0.35     # below the lamps' panels and the spots hanging from light tracks
+            if upright:
+                heading = np.arctan2(-view[1], -view[0]) + u(-0.35, 0.35)     # its normal, back at the camera
+                square = np.round(heading / (np.pi / 2)) * np.pi / 2
+                normal_angle = square + np.clip(heading - square, -np.radians(35), np.radians(35))
+                normal = np.array([np.cos(normal_angle), np.sin(normal_angle), 0.0])
+                low, high = h / 2 + 0.02, ceiling - h / 2     # its centre's height
+            else:
+                if self.rng.random() < 0.5:
+                    w, h = h, w
+                normal = np.array([0.0, 0.0, -1.0])
+                low, high = -np.inf, ceiling - thickness / 2
+            near, far = 0.35, 1.3
+            if abs(view[2]) > 1e-6:     # the distances along the view at which its centre's height fits
+                a, b = sorted(((low - eye[2]) / view[2], (high - eye[2]) / view[2]))
+                near, far = max(near, a), min(far, b)
+            elif not low <= eye[2] <= high:
+                return
+            if near > far:
+                return
+            r = u(near, far)
+        centre = eye + r * view
+        if upright:     # its width edge level
+            axes = np.column_stack([np.cross((0.0, 0.0, 1.0), normal), (0.0, 0.0, 1.0), normal])
+        else:
             axes = np.column_stack([(1.0, 0.0, 0.0), np.cross(normal, (1.0, 0.0, 0.0)), normal])
         corners = centre + np.array([[sx * w / 2, sy * h / 2, 0.0] for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
         x0, y0 = corners[:, :2].min(axis=0) - thickness
@@ -186,11 +206,9 @@ class Room(Shapes):
             return
         kind = self.rng.choice(['cardboard', 'print', 'plain'], p=[0.4, 0.3, 0.3])
         if kind == 'print':
-            face = self._print_on(str(self.rng.choice(PRINT_STYLES[:2])), w, h, centre, axes)
-        elif kind == 'cardboard':
-            face = self.mat.flat(hsv(u(25, 38), u(0.35, 0.6), u(0.45, 0.75)), noise=0.06)
+            face = self._print_on(str(self.rng.choice(PRINT_STYLES[:2])), w, h, centre + normal * thickness / 2, axes)
         else:
-            face = self._solid(0.3, 0.95)
+            face = self._cardboard() if kind == 'cardboard' else self._solid(0.3, 0.95)
         self.rbox(centre, (w, h, thickness), axes, face, IGNORE)
         if kind != 'cardboard':
             return
@@ -201,13 +219,14 @@ class Room(Shapes):
             if any(abs(a - a2) < (sw + sw2) / 2 and abs(b - b2) < (sh + sh2) / 2 for a2, b2, sw2, sh2 in taped):
                 continue
             taped.append((a, b, sw, sh))
-            at = centre + axes @ (a, b, thickness / 2 + 0.001)     # on the camera side, 1 mm proud
-            self.rbox(at, (sw, sh, 0.002), axes, self._print_on('tags', sw, sh, at, axes), IGNORE)
+            at = centre + axes @ (a, b, thickness / 2 + 0.001)     # 2 mm thick, its back on the camera side's face
+            self.rbox(at, (sw, sh, 0.002), axes, self._print_on('tags', sw, sh, at + normal * 0.001, axes), IGNORE)
 
     def _print_on(self, style: str, width: float, height: float, centre: np.ndarray, axes: np.ndarray) -> int:
         """`_print` for a sheet of `width` x `height` centred at `centre` with its width, height and normal along
-        `axes`' columns: printed as seen along the world axis nearest the normal (textures.planar_coords), which
-        stretches a sheet turned by up to 35° from it by at most 1 / cos 35°, its cells still whole.
+        `axes`' columns, `centre` on its printed face: printed as seen along the world axis nearest the normal
+        (textures.planar_coords), which stretches a sheet turned by up to 35° from it by at most 1 / cos 35°, its
+        cells still whole.
         """
         facing = 'xyz'[int(np.argmax(np.abs(axes[:, 2])))]
         corners = centre + np.array([[sx * width / 2, sy * height / 2, 0.0]
@@ -295,6 +314,9 @@ class Room(Shapes):
     def _solid(self, lo: float = 0.1, hi: float = 0.9) -> int:
         """Furniture, boxes, doors: a flat colour with a little grain."""
         return self.mat.flat(hsv(self.u(0, 360), self.u(0, 0.7), self.u(lo, hi)), noise=self.u(0.02, 0.1))
+
+    def _cardboard(self) -> int:
+        return self.mat.flat(hsv(self.u(25, 38), self.u(0.35, 0.6), self.u(0.45, 0.75)), noise=0.06)
 
     def _print(self, style: str, width: float, height: float, corner: tuple, facing: str = 'y') -> int:
         """A printed sheet of `style` (textures.PRINT_STYLES) filling about `width` x `height` metres of a surface
@@ -517,7 +539,7 @@ class Room(Shapes):
             wood = self.mat.flat(hsv(self.u(25, 40), self.u(0.3, 0.6), self.u(0.4, 0.7)), noise=0.1)
             self.box(x - s * 0.75, x + s * 0.75, y - s * 0.75, y + s * 0.75, 0.0, 0.14, wood, IGNORE)
             z = 0.14
-        cardboard = self.mat.flat(hsv(self.u(25, 38), self.u(0.35, 0.6), self.u(0.45, 0.75)), noise=0.06)
+        cardboard = self._cardboard()
         for _ in range(stack):
             h = s * self.u(0.6, 1.0)
             if z + h > self.height - 0.2:
