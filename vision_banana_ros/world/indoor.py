@@ -22,13 +22,12 @@ so segmentation learns nothing there while depth and normals are taught everywhe
 
 Kinds: `room` (an office or flat: 3-9 x 3-12 m, tables, chairs, cabinets, boxes, plants), `corridor` (1.6-3.2 m
 wide, 12-40 m long, doors, bins), `warehouse` (14-36 m, 5-10 m high, rows of shelving with boxes, pallets, posts)
-and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on
-a gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera,
-now and then a table just in front of it or a person at arm's length holding up a board, in about a quarter a board
-held in view (or lying under a camera looking down), in half the scenes tape on the floor and in about 40 % tags
-taped on the ceiling. Every kind hangs printed sheets on its walls (fiducial tag
-boards, checkerboards, posters: `textures.PRINT`), puts some on tables, and hangs a track of spot lights under some
-rooms' and corridors' ceilings.
+and `garage` (2.3-3 m high, pillars, parked cars). A preset with `close_range` adds what a camera at a desk, on a
+gripper or on a small robot sees within reach (`Room.close_range`): small things on the floor around the camera, now
+and then a table just in front of it or a person at arm's length holding up a board, in about a quarter a board held
+in view (or lying under a camera looking down), in half the scenes tape on the floor and in about 40 % tags taped on
+the ceiling. Every kind hangs printed sheets on its walls (fiducial tag boards, checkerboards, posters:
+`textures.PRINT`), puts some on tables, and hangs a track of spot lights under some rooms' and corridors' ceilings.
 """
 from __future__ import annotations
 
