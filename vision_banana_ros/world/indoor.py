@@ -198,7 +198,7 @@ class Room(Shapes):
             axes = np.column_stack([np.cross((0.0, 0.0, 1.0), normal), (0.0, 0.0, 1.0), normal])
         else:
             axes = np.column_stack([(1.0, 0.0, 0.0), np.cross(normal, (1.0, 0.0, 0.0)), normal])
-        corners = centre + np.array([[sx * w / 2, sy * h / 2, 0.0] for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
+        corners = _corners(centre, w, h, axes)
         x0, y0 = corners[:, :2].min(axis=0) - thickness
         x1, y1 = corners[:, :2].max(axis=0) + thickness
         if not self._claim(x0, x1, y0, y1):
@@ -228,8 +228,7 @@ class Room(Shapes):
         cells still whole.
         """
         facing = 'xyz'[int(np.argmax(np.abs(axes[:, 2])))]
-        corners = centre + np.array([[sx * width / 2, sy * height / 2, 0.0]
-                                     for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
+        corners = _corners(centre, width, height, axes)
         lo, hi = corners.min(axis=0), corners.max(axis=0)
         plane = {'x': (1, 2), 'y': (0, 2), 'z': (0, 1)}[facing]      # the axes its print runs along
         return self._print(style, *(hi[k] - lo[k] for k in plane), tuple(lo), facing)
@@ -583,6 +582,13 @@ class Room(Shapes):
         spot = self._try(camera_x, 0.6, 0.6)
         if spot:
             self.person(spot[0], spot[1], 0.0, self.u(0, 2 * np.pi))
+
+
+def _corners(centre: np.ndarray, width: float, height: float, axes: np.ndarray) -> np.ndarray:
+    """The 4 x 3 corners of a `width` x `height` rectangle centred at `centre`, its sides along `axes`' first two
+    columns.
+    """
+    return centre + np.array([[sx * width / 2, sy * height / 2, 0.0] for sx in (-1, 1) for sy in (-1, 1)]) @ axes.T
 
 
 def generate_room(rng: np.random.Generator, width: int, height: int, kind: Preset,
