@@ -12,59 +12,98 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The world commands docs/world.md shows, run through the CLI (smaller counts and sizes)."""
+"""The world commands docs/world.md shows, taken from the page and run through the CLI with smaller counts and
+sizes.
+"""
 import json
+import shlex
 
 import numpy as np
 import pytest
+from test_docs import shown_commands
 
 from vision_banana_ros.cli import main, WORLD_PRESETS
 from vision_banana_ros.evaluation.sweep import TABLES
 from vision_banana_ros.world import frame_seed, load_sample, read_dataset, render_frame
+from vision_banana_ros.world.dataset import frame_size
 from vision_banana_ros.world.presets import PRESETS
+
+SMALL_FRAMES = ('--size', '64x48')
+
+
+def page_line(start: str, changes: dict[str, str], page: str = 'docs/world.md') -> list[str]:
+    """The arguments of the one command of `page` that starts with `start`, with each option in `changes` (which
+    must be in the line) given its new value.
+    """
+    lines = [line for shown_on, line in shown_commands('vision_banana') if shown_on == page
+             and line.startswith(start)]
+    assert len(lines) == 1, (start, lines)
+    words = shlex.split(lines[0])[1:]
+    for option, value in changes.items():
+        assert option in words, (lines[0], option)
+        words[words.index(option) + 1] = value
+    return words
+
+
+def test_every_command_of_the_world_page_is_run():
+    starts = ('vision_banana world render --out HOLDOUT ', 'vision_banana world render --out INDOOR ',
+              'vision_banana world render --out REACH ', 'vision_banana world render --out LOW ',
+              'vision_banana world render --out DIR ', 'vision_banana sweep ')
+    lines = [line for page, line in shown_commands('vision_banana') if page == 'docs/world.md']
+    assert sorted(lines) == sorted(line for line in lines if line.startswith(starts)) and len(lines) == len(starts)
 
 
 def test_world_render_holdout_preset(tmp_path):
-    assert main(['world', 'render', '--out', str(tmp_path / 'h'), '--count', '2', '--seed', '30',
-                 '--preset', 'holdout', '--size', '64x48']) == 0
+    assert main(page_line('vision_banana world render --out HOLDOUT ', {'--out': str(tmp_path / 'h'),
+                                                                         '--count': '2'}) + list(SMALL_FRAMES)) == 0
     assert read_dataset(tmp_path / 'h') == ['000000', '000001']
     expected = render_frame(frame_seed(30, 1), 64, 48, preset='holdout')
     assert np.array_equal(load_sample(tmp_path / 'h', '000001').rgb, expected.rgb)
 
 
+def test_world_render_random_sizes_in_processes_as_in_one(tmp_path):
+    out = tmp_path / 'd'
+    assert main(page_line('vision_banana world render --out DIR ', {'--out': str(out), '--count': '3'})) == 0
+    for index, name in enumerate(read_dataset(out)):
+        seed = frame_seed(7, index)
+        width, height = frame_size('random', seed)
+        assert np.array_equal(load_sample(out, name).rgb, render_frame(seed, width, height).rgb), name
+
+
 def test_world_render_indoor_preset(tmp_path):
     assert WORLD_PRESETS == tuple(PRESETS)      # what --preset offers is every preset the world has
-    assert main(['world', 'render', '--out', str(tmp_path / 'i'), '--count', '2', '--seed', '32',
-                 '--preset', 'indoor', '--size', '64x48']) == 0
+    assert main(page_line('vision_banana world render --out INDOOR ', {'--out': str(tmp_path / 'i'),
+                                                                        '--count': '2'}) + list(SMALL_FRAMES)) == 0
     for name in read_dataset(tmp_path / 'i'):
         frame = load_sample(tmp_path / 'i', name)
         assert frame.scene in ('room', 'corridor', 'warehouse') and np.isfinite(frame.depth).all()
 
 
 def test_world_render_reach_preset(tmp_path):
-    assert main(['world', 'render', '--out', str(tmp_path / 'r'), '--count', '2', '--seed', '33',
-                 '--preset', 'reach', '--size', '64x48']) == 0
+    assert main(page_line('vision_banana world render --out REACH ', {'--out': str(tmp_path / 'r'),
+                                                                       '--count': '2'}) + list(SMALL_FRAMES)) == 0
     for name in read_dataset(tmp_path / 'r'):
         frame = load_sample(tmp_path / 'r', name)
         assert frame.scene in ('room', 'corridor', 'warehouse') and frame.camera['height_m'] <= 1.5
 
 
 def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, capsys):
-    args = ['sweep', '--weights', str(tiny_weights), '--heights', '0.3,3', '--pitches=-30,10', '--fovs', '60,100',
-            '--frames', '1', '--frame-size', '64x48']
+    args = page_line('vision_banana sweep ', {'--heights': '0.3,3', '--frames': '1'}) + [
+        '--weights', str(tiny_weights), '--frame-size', '64x48']
     assert main(args) == 0
     text = capsys.readouterr().out
     assert text.count('horizontal field of view') == 2 and 'worst cell' in text
     assert main(args + ['--json']) == 0
     cells = json.loads(capsys.readouterr().out)
     assert {(c['height_m'], c['pitch_deg'], c['fov_deg']) for c in cells} == {
-        (h, p, f) for h in (0.3, 3.0) for p in (-30.0, 10.0) for f in (60.0, 100.0)}
+        (h, p, f) for h in (0.3, 3.0) for p in (-30.0, -15.0, 0.0, 10.0) for f in (60.0, 100.0)}
     assert all(0.0 <= c['delta1'] <= 1.0 for c in cells)
 
 
 def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_weights, capsys):
-    args = ['sweep', '--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--fovs', '70',
-            '--frames', '1', '--frame-size', '64x48', '--ground-lock']
+    # docs/navigation.md's command over fewer cells
+    args = page_line('vision_banana sweep --ground-lock', {'--frames': '1'}, 'docs/navigation.md') + [
+        '--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--frame-size', '64x48']
     assert main(args) == 0
     text = capsys.readouterr().out
     for title in TABLES.values():
@@ -86,11 +125,9 @@ def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):
                                                                                   height_m=(0.2, 0.5))
             assert 0.2 <= low.camera['height_m'] <= 0.5, (preset, i, low.camera)
             assert low.camera['fov_deg'] == default.camera['fov_deg'], (preset, i)
-    # the command of docs/world.md, smaller
     out = tmp_path / 'low'
-    assert main(['world', 'render', '--out', str(out), '--count', '3', '--seed', '40', '--preset', 'wide',
-                 '--size', '64x48', '--camera', 'height_m=0.2:0.5', '--camera', 'pitch_deg=-20:5',
-                 '--camera', 'fov_deg=90']) == 0
+    assert main(page_line('vision_banana world render --out LOW ', {'--out': str(out), '--count': '3'})
+                + list(SMALL_FRAMES)) == 0
     for name in read_dataset(out):
         camera = load_sample(out, name).camera
         assert 0.2 <= camera['height_m'] <= 0.5 and -20 <= camera['pitch_deg'] <= 5 and camera['fov_deg'] == 90
