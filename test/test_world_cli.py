@@ -16,11 +16,11 @@
 sizes.
 """
 import json
-import shlex
 
 import numpy as np
 import pytest
 from test_docs import shown_commands
+from test_docs_commands import small
 
 from vision_banana_ros.cli import main, WORLD_PRESETS
 from vision_banana_ros.evaluation.sweep import TABLES
@@ -31,18 +31,13 @@ from vision_banana_ros.world.presets import PRESETS
 SMALL_FRAMES = ('--size', '64x48')
 
 
-def page_line(start: str, changes: dict[str, str], page: str = 'docs/world.md') -> list[str]:
-    """The arguments of the one command of `page` that starts with `start`, with each option in `changes` (which
-    must be in the line) given its new value.
-    """
+def page_line(start: str, changes: dict[str, str], extra: tuple[str, ...] = (), page: str = 'docs/world.md'
+              ) -> list[str]:
+    """The arguments of the one command of `page` that starts with `start`, made small (test_docs_commands.small)."""
     lines = [line for shown_on, line in shown_commands('vision_banana') if shown_on == page
              and line.startswith(start)]
     assert len(lines) == 1, (start, lines)
-    words = shlex.split(lines[0])[1:]
-    for option, value in changes.items():
-        assert option in words, (lines[0], option)
-        words[words.index(option) + 1] = value
-    return words
+    return small(lines[0], changes, extra)
 
 
 def test_every_command_of_the_world_page_is_run():
@@ -54,8 +49,8 @@ def test_every_command_of_the_world_page_is_run():
 
 
 def test_world_render_holdout_preset(tmp_path):
-    assert main(page_line('vision_banana world render --out HOLDOUT ', {'--out': str(tmp_path / 'h'),
-                                                                         '--count': '2'}) + list(SMALL_FRAMES)) == 0
+    assert main(page_line('vision_banana world render --out HOLDOUT ', {'--out': str(tmp_path / 'h'), '--count': '2'},
+                          SMALL_FRAMES)) == 0
     assert read_dataset(tmp_path / 'h') == ['000000', '000001']
     expected = render_frame(frame_seed(30, 1), 64, 48, preset='holdout')
     assert np.array_equal(load_sample(tmp_path / 'h', '000001').rgb, expected.rgb)
@@ -72,24 +67,24 @@ def test_world_render_random_sizes_in_processes_as_in_one(tmp_path):
 
 def test_world_render_indoor_preset(tmp_path):
     assert WORLD_PRESETS == tuple(PRESETS)      # what --preset offers is every preset the world has
-    assert main(page_line('vision_banana world render --out INDOOR ', {'--out': str(tmp_path / 'i'),
-                                                                        '--count': '2'}) + list(SMALL_FRAMES)) == 0
+    assert main(page_line('vision_banana world render --out INDOOR ', {'--out': str(tmp_path / 'i'), '--count': '2'},
+                          SMALL_FRAMES)) == 0
     for name in read_dataset(tmp_path / 'i'):
         frame = load_sample(tmp_path / 'i', name)
         assert frame.scene in ('room', 'corridor', 'warehouse') and np.isfinite(frame.depth).all()
 
 
 def test_world_render_reach_preset(tmp_path):
-    assert main(page_line('vision_banana world render --out REACH ', {'--out': str(tmp_path / 'r'),
-                                                                       '--count': '2'}) + list(SMALL_FRAMES)) == 0
+    assert main(page_line('vision_banana world render --out REACH ', {'--out': str(tmp_path / 'r'), '--count': '2'},
+                          SMALL_FRAMES)) == 0
     for name in read_dataset(tmp_path / 'r'):
         frame = load_sample(tmp_path / 'r', name)
         assert frame.scene in ('room', 'corridor', 'warehouse') and frame.camera['height_m'] <= 1.5
 
 
 def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, capsys):
-    args = page_line('vision_banana sweep ', {'--heights': '0.3,3', '--frames': '1'}) + [
-        '--weights', str(tiny_weights), '--frame-size', '64x48']
+    args = page_line('vision_banana sweep ', {'--heights': '0.3,3', '--frames': '1'},
+                     ('--weights', str(tiny_weights), '--frame-size', '64x48'))
     assert main(args) == 0
     text = capsys.readouterr().out
     assert text.count('horizontal field of view') == 2 and 'worst cell' in text
@@ -102,8 +97,9 @@ def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, 
 
 def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_weights, capsys):
     # docs/navigation.md's command over fewer cells
-    args = page_line('vision_banana sweep --ground-lock', {'--frames': '1'}, 'docs/navigation.md') + [
-        '--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--frame-size', '64x48']
+    args = page_line('vision_banana sweep --ground-lock', {'--frames': '1'},
+                     ('--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--frame-size', '64x48'),
+                     'docs/navigation.md')
     assert main(args) == 0
     text = capsys.readouterr().out
     for title in TABLES.values():
@@ -126,8 +122,8 @@ def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):
             assert 0.2 <= low.camera['height_m'] <= 0.5, (preset, i, low.camera)
             assert low.camera['fov_deg'] == default.camera['fov_deg'], (preset, i)
     out = tmp_path / 'low'
-    assert main(page_line('vision_banana world render --out LOW ', {'--out': str(out), '--count': '3'})
-                + list(SMALL_FRAMES)) == 0
+    assert main(page_line('vision_banana world render --out LOW ', {'--out': str(out), '--count': '3'},
+                          SMALL_FRAMES)) == 0
     for name in read_dataset(out):
         camera = load_sample(out, name).camera
         assert 0.2 <= camera['height_m'] <= 0.5 and -20 <= camera['pitch_deg'] <= 5 and camera['fov_deg'] == 90
