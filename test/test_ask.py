@@ -18,11 +18,16 @@ import json
 import numpy as np
 from PIL import Image
 import pytest
+from tiny_model import TINY
+import torch
 
 from vision_banana_ros.ask import ask
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.cli import main
 from vision_banana_ros.engine import BatchRunner, FrameRequest
+from vision_banana_ros.model.canonical import CANONICAL_FOCAL, CANONICAL_HFOV_DEG
+from vision_banana_ros.model.network import VisionBananaNet
+from vision_banana_ros.model.weights import save_network
 
 
 @pytest.fixture
@@ -67,3 +72,27 @@ def test_a_photo_stored_sideways_is_answered_upright(tmp_path, tiny_weights, ima
     Image.fromarray(rgb).save(tmp_path / 'phone.jpg', exif=exif)
     written = ask(tmp_path / 'phone.jpg', ['paint metric depth'], tmp_path / 'out', UnifiedBackend(str(tiny_weights)))
     assert np.load(written['depth']['decoded']).shape == (64, 48)
+
+
+def test_the_lens_field_of_view_gives_metres_of_that_camera(tmp_path, image_file, capsys):
+    path, _ = image_file
+    torch.manual_seed(3)
+    network = VisionBananaNet(TINY)
+    network.canonical_focal = CANONICAL_FOCAL
+    save_network(network, tmp_path / 'canonical.safetensors')
+    weights = ['--weights', str(tmp_path / 'canonical.safetensors')]
+
+    def depth(*lens):
+        out = tmp_path / '_'.join(('out',) + lens)
+        assert main(['ask', str(path), 'paint metric depth', '--out', str(out), *lens, *weights]) == 0
+        return np.load(json.loads(capsys.readouterr().out)['depth']['decoded'])
+
+    unknown, canonical, wide = depth(), depth('--hfov-deg', str(CANONICAL_HFOV_DEG)), depth('--hfov-deg', '100')
+    finite = np.isfinite(wide)
+    assert finite.mean() > 0.5
+    # a wider lens sees the same picture of a closer scene: depth scales with the focal length
+    ratio = np.tan(np.radians(CANONICAL_HFOV_DEG / 2)) / np.tan(np.radians(50))
+    np.testing.assert_allclose(wide[finite], canonical[finite] * ratio, rtol=1e-4)
+    np.testing.assert_allclose(canonical, unknown, rtol=1e-4)      # no lens given: the canonical camera's
+    assert main(['ask', str(path), 'paint metric depth', '--hfov-deg', '180', *weights]) == 2
+    assert 'hfov_deg must lie strictly between 0 and 180' in capsys.readouterr().err

@@ -26,14 +26,19 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .engine import BatchRunner, FrameRequest
+from .geometry.intrinsics import Intrinsics
 from .model.instructions import InstructionTable
 
 
-def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, backend) -> dict:
+def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, backend,
+        hfov_deg: float | None = None) -> dict:
     """Answer each instruction about one image file. Writes OUT/<stem>_<task>.png (the answer as painted) and the
     decoded output: <stem>_labels.png (Cityscapes train ids), <stem>_depth.npy (float32 metres, +inf far) or
     <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task.
     `backend`: the unified model without mirror averaging (the answer exactly as painted), or the experts.
+    `hfov_deg`: the horizontal field of view of the lens that took the picture, so that depth is in metres for that
+    camera (the principal point at the image centre); None: no intrinsics, the backend's own assumption (the
+    unified model's canonical 70° camera).
     """
     table = InstructionTable.load()
     tasks = {table.task_of(text): text for text in instructions}
@@ -44,7 +49,8 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, ba
             rgb = np.asarray(ImageOps.exif_transpose(file).convert('RGB'))
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
-    result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb)])[0]
+    intrinsics = None if hfov_deg is None else Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], hfov_deg)
+    result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb, intrinsics=intrinsics)])[0]
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for task, text in tasks.items():

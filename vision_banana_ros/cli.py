@@ -70,7 +70,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     from .ask import ask
-    print(json.dumps(ask(args.image, args.instruction, args.out, _backend(args, mirror_average=False))))
+    print(json.dumps(ask(args.image, args.instruction, args.out, _backend(args, mirror_average=False),
+                         hfov_deg=args.hfov_deg)))
     return 0
 
 
@@ -320,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
+    ask.add_argument('--hfov-deg', type=float, help="the lens's horizontal field of view in degrees, for depth in "
+                                                    "metres of that camera (default: none given; the unified "
+                                                    "model assumes its canonical 70° camera)")
     _add_backend_arguments(ask)
     ask.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)
