@@ -94,5 +94,6 @@ def test_the_lens_field_of_view_gives_metres_of_that_camera(tmp_path, image_file
     ratio = np.tan(np.radians(CANONICAL_HFOV_DEG / 2)) / np.tan(np.radians(50))
     np.testing.assert_allclose(wide[finite], canonical[finite] * ratio, rtol=1e-4)
     np.testing.assert_allclose(canonical, unknown, rtol=1e-4)      # no lens given: the canonical camera's
-    assert main(['ask', str(path), 'paint metric depth', '--hfov-deg', '180', *weights]) == 2
-    assert 'hfov_deg must lie strictly between 0 and 180' in capsys.readouterr().err
+    with pytest.raises(SystemExit):      # refused as an argument, before the model loads
+        main(['ask', str(path), 'paint metric depth', '--hfov-deg', '180', *weights])
+    assert '--hfov-deg: must be below 180 degrees' in capsys.readouterr().err

@@ -36,9 +36,9 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, ba
     decoded output: <stem>_labels.png (Cityscapes train ids), <stem>_depth.npy (float32 metres, +inf far) or
     <stem>_normals.npy (float32 H x W x 3, optical frame, NaN invalid). Returns what was written, per task.
     `backend`: the unified model without mirror averaging (the answer exactly as painted), or the experts.
-    `hfov_deg`: the horizontal field of view of the lens that took the picture, so that depth is in metres for that
-    camera (the principal point at the image centre); None: no intrinsics, the backend's own assumption (the
-    unified model's canonical 70° camera).
+    `hfov_deg`: the horizontal field of view of the lens that took the picture as shown (after its EXIF rotation),
+    the principal point at its centre, so that depth is in that camera's metres; None: no intrinsics, the backend's
+    own assumption (the unified model's canonical 70° camera; the experts' 90° or Depth Pro's estimate).
     """
     table = InstructionTable.load()
     tasks = {table.task_of(text): text for text in instructions}

@@ -22,7 +22,17 @@ from pathlib import Path
 import sys
 
 from . import cli_arguments
-from .cli_arguments import camera_setting, device_name, list_of, pairing, positive, positive_number, precision, size_wh
+from .cli_arguments import (
+    camera_setting,
+    device_name,
+    field_of_view,
+    list_of,
+    pairing,
+    positive,
+    positive_number,
+    precision,
+    size_wh,
+)
 
 # world.presets.PRESETS by name: spelt out so that parsing arguments loads no world code
 WORLD_PRESETS = ('street', 'wide', 'holdout', 'indoor', 'reach')
@@ -290,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument('--pitches', type=list_of(float), default='-30,-15,0,10',
                        help='pitches in degrees, positive looks up; write --pitches=-30,0 when the list starts '
                             'with a minus (default: %(default)s)')
-    sweep.add_argument('--fovs', type=list_of(positive_number), default='60,100',
+    sweep.add_argument('--fovs', type=list_of(field_of_view), default='60,100',
                        help='horizontal fields of view in degrees (default: %(default)s)')
     sweep.add_argument('--frames', type=positive, default=4, help='frames per cell (default: %(default)s)')
     sweep.add_argument('--seed', type=int, default=40, help='world seed (default: %(default)s)')
@@ -321,9 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument('instruction', nargs='+', help='e.g. "paint metric depth" "segment the scene" (one per task)')
     ask.add_argument('--out', default='.', help='output directory (default: the current one)')
     ask.add_argument('--weights', help='weights file (default: the embedded model)')
-    ask.add_argument('--hfov-deg', type=float, help="the lens's horizontal field of view in degrees, for depth in "
-                                                    "metres of that camera (default: none given; the unified "
-                                                    "model assumes its canonical 70° camera)")
+    ask.add_argument('--hfov-deg', type=field_of_view,
+                     help="horizontal field of view in degrees of the lens that took the picture (as shown, after "
+                          "its EXIF rotation): depth in that camera's metres, and the normals' camera (default: "
+                          "none; the unified model reads the picture as its canonical 70° camera's, the experts "
+                          "as a 90° one or Depth Pro's own estimate; depth experts other than Depth Pro ignore it)")
     _add_backend_arguments(ask)
     ask.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     ask.set_defaults(func=_ask)

@@ -58,6 +58,14 @@ def not_negative(text: str) -> float:
     return _number(text, allow_zero=True)
 
 
+def field_of_view(text: str) -> float:
+    """A lens's field of view in degrees: above 0 and below 180 (a pinhole camera sees less than a half-space)."""
+    value = _number(text, allow_zero=False)
+    if value >= 180.0:
+        raise argparse.ArgumentTypeError(f'must be below 180 degrees, got {text}')
+    return value
+
+
 def device_name(text: str) -> str:
     """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
     from .device import resolve_device
