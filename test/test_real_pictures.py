@@ -36,7 +36,7 @@ import pytest
 from rosbags.highlevel import AnyReader
 
 from vision_banana_ros.backends.unified import UnifiedBackend
-from vision_banana_ros.camera_images import compressed_to_rgb, image_to_rgb
+from vision_banana_ros.camera_images import compressed_to_rgb, depth_image_to_metres, image_to_rgb
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 
@@ -69,8 +69,7 @@ def spot_stereo_median() -> float:
     """Median of the front-left stereo depth image in metres, over its valid (non-zero) pixels."""
     msg = first_message(SPOT, '/spot/depth/frontleft/image')
     assert msg.encoding == '16UC1'
-    depth = np.frombuffer(bytes(msg.data), np.uint16).reshape(msg.height, msg.width)
-    return float(np.median(depth[depth > 0])) / 1000.0
+    return float(np.nanmedian(depth_image_to_metres(msg)))
 
 
 def pictures() -> list[tuple[str, np.ndarray, Intrinsics, float]]:

@@ -33,9 +33,11 @@ TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'recipe_data.py'
 sys.path.insert(0, str(TOOL.parent))
 from recipe_data import SETS  # noqa: E402
 
+SCALE = 0.002      # of every set's frames
+
 
 def run_tool(out: Path) -> str:
-    return subprocess.run([sys.executable, TOOL, out, '--scale', '0.002', '--workers', '1'], check=True,
+    return subprocess.run([sys.executable, TOOL, out, '--scale', str(SCALE), '--workers', '1'], check=True,
                           capture_output=True, text=True).stdout
 
 
@@ -45,7 +47,7 @@ def test_recipe_sets_are_rendered_filtered_kept_and_trained_on(tmp_path):
     turned = 0
     for name, (preset, seed, count, camera, upright) in SETS.items():
         names = read_dataset(out / name)
-        rendered = max(1, round(count * 0.002))
+        rendered = max(1, round(count * SCALE))
         cameras = [json.loads((out / name / 'camera' / f'{n}.json').read_text()) for n in names]
         if upright:
             assert all(camera_pose(c) == 'upright' for c in cameras), name
