@@ -1,0 +1,65 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Average two weights files of the same network, tensor by tensor: (1 - SHARE) * A + SHARE * B. Two fine-tunings
+of one file that each won a different measure (the model card's stages 35 and 36) trade one for the other along the
+line between them; stage 37 trained on from their half-and-half average.
+
+The networks must have the same shape and canonical focal length (one ValueError naming what differs). Tensors that
+are not floating point (batch norms' step counts) are A's. The output keeps A's metadata (trained size), its
+training record replaced by the two files' names and the share.
+
+Usage: python tools/average_weights.py A B --share 0.5 --out AVERAGE.safetensors [--half]
+"""
+import argparse
+import json
+from pathlib import Path
+
+from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, CONFIG_KEY, load_network, read_metadata, save_network
+
+TRAINING_KEY = 'vision_banana.training'
+
+
+def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = False) -> None:
+    """Write (1 - share) * a + share * b to `out` (float16 tensors where `half`)."""
+    first, second = load_network(a), load_network(b)
+    if first.config != second.config:
+        raise ValueError(f'{a} and {b} are different networks: {first.config} and {second.config}')
+    if first.canonical_focal != second.canonical_focal:
+        raise ValueError(f'{a} and {b} have different canonical focal lengths: {first.canonical_focal} and '
+                         f'{second.canonical_focal}')
+    theirs = second.state_dict()
+    first.load_state_dict({name: (1 - share) * mine + share * theirs[name] if mine.is_floating_point() else mine
+                           for name, mine in first.state_dict().items()})
+    metadata = {key: value for key, value in read_metadata(a).items() if key not in (CONFIG_KEY, CANONICAL_FOCAL_KEY)}
+    metadata[TRAINING_KEY] = json.dumps({'average_of': [a.name, b.name], 'share_of_second': share})
+    save_network(first, out, half=half, extra_metadata=metadata)
+
+
+def main() -> None:
+    """Parse the arguments and write the average."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('a', type=Path)
+    parser.add_argument('b', type=Path)
+    parser.add_argument('--share', type=float, default=0.5, help="B's share, 0..1 (default: %(default)s)")
+    parser.add_argument('--out', type=Path, required=True)
+    parser.add_argument('--half', action='store_true', help='store float16 tensors (as the embedded file is)')
+    args = parser.parse_args()
+    if not 0 <= args.share <= 1:
+        parser.error(f'--share must lie in [0, 1], got {args.share}')
+    average_weights(args.a, args.b, args.share, args.out, args.half)
+
+
+if __name__ == '__main__':
+    main()
