@@ -110,21 +110,23 @@ def test_embedded_teacher_teaches_a_tiny_student_and_the_cache_is_reused(drive, 
         return original(cls, frames, count, soft_k)
     monkeypatch.setattr(TrainingSet, 'from_frames', classmethod(recording))
     untrained = run(capsys, *common, '--steps', '1', '--checkpoint-every', '1000')
-    trained = run(capsys, *common, '--steps', '150', '--checkpoint-every', '1000', '--work', tmp_path / 'again')
+    trained = run(capsys, *common, '--steps', '300', '--checkpoint-every', '1000', '--work', tmp_path / 'again')
     # the held-out spans never entered training
     manifest = json.loads(next((tmp_path / 'student.distill').glob('cache-*/manifest.json')).read_text())
     _, held = split_spans(manifest['frames'], 0.2)
     held_stamps = {f['stamp_ns'] for f in manifest['frames'] if f['name'] in held}
     assert held_stamps and not held_stamps & set(seen)
     assert trained['frames']['train'] + trained['frames']['held_out'] == 30
-    # the teacher's depth is cached as it answered; where it says sky, training and scoring see no distance
+    # the teacher's depth is cached as it answered (finite on much of what it labels sky: the embedded stage 37 on
+    # about half of it); where it says sky, training and scoring see no distance
     folder = next((tmp_path / 'student.distill').glob('cache-*'))
     name = manifest['frames'][0]['name']
     raw, sample = load_sample(folder, name), load_labelled(folder, name)
     sky = raw.labels == SKY
-    assert np.isfinite(raw.depth[sky]).mean() > 0.5 and np.isposinf(sample.depth[sky]).all()
+    assert np.isfinite(raw.depth[sky]).mean() > 0.25 and np.isposinf(sample.depth[sky]).all()
     assert np.array_equal(sample.depth[~sky], raw.depth[~sky], equal_nan=True)
-    # the student learned the teacher
+    # the student learned the teacher (in 300 steps: 150 taught it stage 33's depth, δ1 0.11 -> 0.34, but not
+    # stage 37's, 0.10 -> 0.17; 300 give 0.43)
     before, after = untrained['agreement_held_out'], trained['agreement_held_out']
     assert after['miou'] > before['miou'] + 0.05 and after['delta1'] > before['delta1'] + 0.1, (before, after)
     # a rerun with the same bags and teachers never loads a teacher

@@ -12,8 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Render the data of the embedded file's last training stage (the model card's recipe, stage 33) into OUT, one
-data set per folder, then print the `vision_banana train` line that continues from the embedded file on it.
+"""Render the data of the embedded file's last training stage (the model card's recipe, stage 37: stage 33's sets
+in other shares) into OUT, one data set per folder, then print the `vision_banana train` line that continues from
+the embedded file on it, as stage 37 trained.
 
 Sets named *_UP keep only the frames whose camera is upright (pitch and roll within the wide preset's upright
 ranges, `world.presets.camera_pose`): the freely turned quarter of the wide preset stays out of training, as in the
@@ -43,7 +44,7 @@ SETS = {
     'REACH': ('reach', 41, 2400, {}, False),
 }
 # each set's share of the batches: listed as often as the recipe lists it
-TRAINING_DATA = 'W20_UP,W23_UP,LOW_UP,LOW_UP,ST,ST,ST,ST,ST,ST,IN_B,IN_B,REACH_B,REACH_B,REACH'
+TRAINING_DATA = 'W20_UP,W23_UP,LOW_UP,LOW_UP,LOW_UP,ST,ST,ST,ST,IN_B,IN_B,IN_B,REACH_B,REACH_B,REACH_B,REACH,REACH'
 
 
 def drop_turned_cameras(folder: Path) -> int:
@@ -86,7 +87,7 @@ def main() -> None:
     for name in SETS:
         render_set(args.out, name, args.scale, args.workers)
     data = ','.join(str(args.out / name) for name in TRAINING_DATA.split(','))
-    print(f'vision_banana train --data {data} --size 320x240 --minutes 90 --lr 1e-4 --init {DEFAULT_WEIGHTS} '
+    print(f'vision_banana train --data {data} --size 320x240 --minutes 20 --lr 5e-5 --init {DEFAULT_WEIGHTS} '
           f'--out STAGE')
 
 
