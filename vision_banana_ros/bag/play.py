@@ -16,6 +16,7 @@
 
 Messages go out as the bag stores them (serialized CDR, no decoding), on publishers of their own types, at the
 bag's pace scaled by `rate`; `--clock` also publishes /clock from the bag timestamps for nodes with use_sim_time.
+At the end the player waits for its subscribers to acknowledge the last messages (ACKNOWLEDGE_TIMEOUT_S).
 """
 from __future__ import annotations
 
@@ -24,11 +25,16 @@ from pathlib import Path
 import time
 
 import rclpy
+from rclpy.duration import Duration
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.interfaces import QosDurability
 from rosgraph_msgs.msg import Clock
 
 from .io import open_reader
+
+# How long the player waits at the end for its subscribers to acknowledge the last messages: a node destroyed right
+# after publishing drops what is still in flight (a recorder missed a bag's last message that way).
+ACKNOWLEDGE_TIMEOUT_S = 2.0
 
 
 def message_class(msgtype: str):
@@ -87,6 +93,12 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
                     node.get_logger().warning(f'{connection.topic}: {exc}', throttle_duration_sec=5.0)
             if not loop or not rclpy.ok(context=node.context):
                 break
+        deadline = time.monotonic() + ACKNOWLEDGE_TIMEOUT_S
+        for connection in playable:
+            left = Duration(seconds=max(0.0, deadline - time.monotonic()))
+            if not publishers[connection.id].wait_for_all_acked(left):
+                node.get_logger().warning(f'{connection.topic}: not every subscriber acknowledged the last messages '
+                                          f'within {ACKNOWLEDGE_TIMEOUT_S:g} s')
     except KeyboardInterrupt:
         pass
     finally:
