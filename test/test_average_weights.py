@@ -77,7 +77,7 @@ def test_average_is_the_weighted_mean_of_every_tensor(tmp_path):
     ({'config': replace(TINY, encoder_blocks=(0, 1, 1, 1, 2))}, (), 'are different networks'),
     ({'focal': 0.8}, (), 'have different canonical focal lengths'),
     ({DISTILLATION_KEY: '{}'}, (), 'is a distilled student'),
-    ({}, ('--share', '1.5'), '--share must lie in [0, 1]'),
+    ({}, ('--share', '1.5'), 'the share of B must lie in [0, 1], got 1.5'),
 ])
 def test_files_that_cannot_be_averaged_are_refused_by_name(tmp_path, other, args, message):
     a = saved(tmp_path / 'a.safetensors', 1)

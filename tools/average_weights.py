@@ -43,7 +43,7 @@ TRAINING_KEY = 'vision_banana.training'
 def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = False) -> None:
     """Write (1 - share) * a + share * b to `out` (float16 tensors where `half`)."""
     if not 0 <= share <= 1:
-        raise ValueError(f'the share of {b} must lie in [0, 1], got {share}')
+        raise ValueError(f'the share of B must lie in [0, 1], got {share}')
     first, second = load_network(a), load_network(b)
     ours, theirs = read_metadata(a), read_metadata(b)
     for path, metadata in ((a, ours), (b, theirs)):
@@ -74,8 +74,6 @@ def main() -> None:
     parser.add_argument('--out', type=Path, required=True)
     parser.add_argument('--half', action='store_true', help='store float16 tensors (as the embedded file is)')
     args = parser.parse_args()
-    if not 0 <= args.share <= 1:
-        parser.error(f'--share must lie in [0, 1], got {args.share}')
     try:
         average_weights(args.a, args.b, args.share, args.out, args.half)
     except ValueError as error:
