@@ -35,9 +35,8 @@ from vision_banana_ros.model.weights import (
     read_metadata,
     save_network,
     TRAINED_SIZE_KEY,
+    TRAINING_KEY,
 )
-
-TRAINING_KEY = 'vision_banana.training'
 
 
 def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = False) -> None:

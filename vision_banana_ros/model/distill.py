@@ -98,7 +98,7 @@ def distill(args: argparse.Namespace) -> dict:
     from .network import NetworkConfig
     from .teachers import describe, DISTILLATION_KEY, inherited_restriction, SOFT_K
     from .train import check_crop, train, TrainingSet, TrainOptions
-    from .weights import DEFAULT_WEIGHTS, load_network, read_metadata, save_network, trained_size
+    from .weights import DEFAULT_WEIGHTS, load_network, read_metadata, save_network, trained_size, TRAINING_KEY
     out = Path(args.out)
     if out.suffix != '.safetensors':
         raise ValueError(f'--out {out}: weights are written as a .safetensors file')
@@ -148,11 +148,11 @@ def distill(args: argparse.Namespace) -> dict:
         'frames': {'labelled': len(manifest['frames']), 'train': len(train_names), 'held_out': len(held_names),
                    'procedural': procedural, **manifest['counts']},
         'init': 'scratch' if scratch else str(init), 'size': f'{size[0]}x{size[1]}',
-        'training': json.loads(read_metadata(work / 'student' / 'weights.safetensors')['vision_banana.training']),
+        'training': json.loads(read_metadata(work / 'student' / 'weights.safetensors')[TRAINING_KEY]),
         'agreement_held_out': scored, 'teacher_fps': manifest['teacher_fps'],
     }
     save_network(network, out, trained_size=size[::-1],
-                 extra_metadata={'vision_banana.training': json.dumps(summary['training']),
+                 extra_metadata={TRAINING_KEY: json.dumps(summary['training']),
                                  DISTILLATION_KEY: json.dumps(summary)})
     summary['weights'] = str(out)
     summary['run'] = f'ros2 run vision_banana_ros vision_banana_node --ros-args -p weights:={out.resolve()}'

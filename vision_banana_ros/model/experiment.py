@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from .network import NetworkConfig, parameter_count, VisionBananaNet
 from .train import check_crop, train, TrainingSet, TrainOptions
-from .weights import load_network, read_metadata
+from .weights import load_network, read_metadata, TRAINING_KEY
 from ..tasks import TASKS
 
 
@@ -100,7 +100,7 @@ def train_models(data: TrainingSet, out: Path, experts: bool, minutes: float | N
     for folder, config in jobs:
         network = train(data, config, TrainOptions(out=folder, minutes=minutes * share if minutes else None,
                                                    steps=max(1, round(steps * share)) if steps else None, **options))
-        summary = json.loads(read_metadata(folder / 'weights.safetensors')['vision_banana.training'])
+        summary = json.loads(read_metadata(folder / 'weights.safetensors')[TRAINING_KEY])
         report[str(folder)] = {'tasks': list(config.tasks), 'parameters': parameter_count(network), **summary}
     return report
 

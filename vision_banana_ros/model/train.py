@@ -43,7 +43,7 @@ from . import augment
 from .canonical import CANONICAL_FOCAL, canonical_focal_at, focal_of
 from .losses import class_balance_weights, TASK_LOSSES
 from .network import deepened, NetworkConfig, parameter_count, VisionBananaNet
-from .weights import load_network, save_network, trained_size
+from .weights import load_network, save_network, trained_size, TRAINING_KEY
 from ..device import autocast, precision_warning
 
 
@@ -360,5 +360,5 @@ def train(data: TrainingSet, config: NetworkConfig, options: TrainOptions) -> Vi
                'augmented': options.augmented, 'canonical_depth': options.canonical_depth,
                'final_loss': float(np.mean(history[-5:] or [np.nan]))}
     save_network(network, options.out / 'weights.safetensors', half=options.half_weights, trained_size=frame_size,
-                 extra_metadata={'vision_banana.training': json.dumps(summary)})
+                 extra_metadata={TRAINING_KEY: json.dumps(summary)})
     return network

@@ -35,6 +35,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / 'weights' / 'vision_bana
 CONFIG_KEY = 'vision_banana.network_config'
 TRAINED_SIZE_KEY = 'vision_banana.trained_size'
 CANONICAL_FOCAL_KEY = 'vision_banana.canonical_focal'
+TRAINING_KEY = 'vision_banana.training'       # how the file was made (JSON)
 
 
 def save_network(network: VisionBananaNet, path: str | Path, half: bool = False,
