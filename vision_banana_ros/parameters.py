@@ -13,7 +13,8 @@
 # limitations under the License.
 
 """Every node parameter in one table: name, default, range or choices, whether it may change at run time, and
-what it means. The node declares them from here and the README's parameter table is checked against it.
+what it means. The node declares them from here and docs/node.md's parameter table is checked against it
+(tools/node_docs.py --check).
 """
 from __future__ import annotations
 
