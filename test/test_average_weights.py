@@ -17,6 +17,7 @@ the first's, the result loads and keeps the first file's metadata, and files tha
 focal lengths or trained sizes, distilled students, a share outside 0..1) are refused by name.
 """
 from dataclasses import replace
+import hashlib
 import json
 from pathlib import Path
 import subprocess
@@ -29,7 +30,7 @@ import torch
 
 from vision_banana_ros.model.network import VisionBananaNet
 from vision_banana_ros.model.teachers import DISTILLATION_KEY
-from vision_banana_ros.model.weights import load_network, read_metadata, save_network, TRAINED_SIZE_KEY
+from vision_banana_ros.model.weights import load_network, read_metadata, save_network, TRAINED_SIZE_KEY, TRAINING_KEY
 
 TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'average_weights.py'
 
@@ -51,7 +52,7 @@ def saved(path, seed, config=TINY, focal=0.7, steps=0, **metadata):
 
 
 def test_average_is_the_weighted_mean_of_every_tensor(tmp_path):
-    a = saved(tmp_path / 'a.safetensors', 1, steps=7, origin='first')
+    a = saved(tmp_path / 'a.safetensors', 1, steps=7, origin='first', **{TRAINING_KEY: '{"steps": 7}'})
     b = saved(tmp_path / 'b.safetensors', 2, origin='second')
     first, second = load_network(a).state_dict(), load_network(b).state_dict()
     done = run_tool(a, b, '--share', '0.25', '--out', tmp_path / 'avg.safetensors', '--half')
@@ -69,8 +70,11 @@ def test_average_is_the_weighted_mean_of_every_tensor(tmp_path):
         assert handle.get_tensor(floating[0]).dtype == torch.float16
     metadata = read_metadata(tmp_path / 'avg.safetensors')
     assert metadata['origin'] == 'first' and metadata[TRAINED_SIZE_KEY] == '[48, 64]'
-    assert json.loads(metadata['vision_banana.training']) == {'average_of': ['a.safetensors', 'b.safetensors'],
-                                                              'share_of_second': 0.25}
+    digest = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (a, b)}
+    assert json.loads(metadata[TRAINING_KEY]) == {
+        'average_of': [{'file': 'a.safetensors', 'sha256': digest[a], 'training': {'steps': 7}},
+                       {'file': 'b.safetensors', 'sha256': digest[b], 'training': None}],
+        'share_of_second': 0.25}
 
 
 @pytest.mark.parametrize('other, args, message', [

@@ -19,11 +19,13 @@ line between them; stage 37 trained on from their half-and-half average.
 The networks must have the same shape, trained size and canonical focal length, and neither may be a distilled
 student (its record carries its teachers' licences, which an average would have to merge): one error naming what
 differs. Tensors that are not floating point (batch norms' step counts) are A's. The output keeps A's metadata, its
-training record replaced by the two files' names and the share.
+training record replaced by the share and, for each file, its name, SHA-256 and own training record (files
+from `train --out DIR` are all named weights.safetensors: the digest tells which ones were averaged).
 
 Usage: python tools/average_weights.py A B --share 0.5 --out AVERAGE.safetensors [--half]
 """
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -37,6 +39,12 @@ from vision_banana_ros.model.weights import (
     TRAINED_SIZE_KEY,
     TRAINING_KEY,
 )
+
+
+def source(path: Path, metadata: dict) -> dict:
+    """What the average records of one of its files: name, SHA-256 and the file's own training record."""
+    return {'file': path.name, 'sha256': hashlib.sha256(path.read_bytes()).hexdigest(),
+            'training': json.loads(metadata[TRAINING_KEY]) if TRAINING_KEY in metadata else None}
 
 
 def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = False) -> None:
@@ -60,7 +68,7 @@ def average_weights(a: Path, b: Path, share: float, out: Path, half: bool = Fals
     first.load_state_dict({name: (1 - share) * mine + share * other[name] if mine.is_floating_point() else mine
                            for name, mine in first.state_dict().items()})
     metadata = {key: value for key, value in ours.items() if key not in (CONFIG_KEY, CANONICAL_FOCAL_KEY)}
-    metadata[TRAINING_KEY] = json.dumps({'average_of': [a.name, b.name], 'share_of_second': share})
+    metadata[TRAINING_KEY] = json.dumps({'average_of': [source(a, ours), source(b, theirs)], 'share_of_second': share})
     save_network(first, out, half=half, extra_metadata=metadata)
 
 
