@@ -12,9 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Render the data of the embedded file's last training stage (the model card's recipe, stage 37: stage 33's sets
+"""Render the data of the embedded file's last training stage (the model card's recipe, stage 39: stage 33's sets
 in other shares) into OUT, one data set per folder, then print the `vision_banana train` line that continues from
-the embedded file on it, as stage 37 trained.
+the embedded file on it, as stage 39's run trained (stage 39 is that run's weights averaged half-and-half with
+stage 37's, `tools/average_weights.py`).
 
 Sets named *_UP keep only the frames whose camera is upright (pitch and roll within the wide preset's upright
 ranges, `world.presets.camera_pose`): the freely turned quarter of the wide preset stays out of training, as in the
@@ -44,7 +45,8 @@ SETS = {
     'REACH': ('reach', 41, 2400, {}, False),
 }
 # each set's share of the batches: listed as often as the recipe lists it
-TRAINING_DATA = 'W20_UP,W23_UP,LOW_UP,LOW_UP,LOW_UP,ST,ST,ST,ST,IN_B,IN_B,IN_B,REACH_B,REACH_B,REACH_B,REACH,REACH'
+TRAINING_DATA = ('W20_UP,W20_UP,W20_UP,W23_UP,W23_UP,LOW_UP,LOW_UP,LOW_UP,ST,ST,ST,ST,IN_B,IN_B,IN_B,REACH_B,REACH_B,'
+                 'REACH_B,REACH,REACH')
 
 
 def drop_turned_cameras(folder: Path) -> int:
