@@ -13,8 +13,9 @@
 # limitations under the License.
 
 """tools/average_weights.py: every floating tensor is the weighted mean of the two files' and the step counts are
-the first's, the result loads and keeps the first file's metadata, and files that cannot be averaged (other networks,
-focal lengths or trained sizes, distilled students, a share outside 0..1) are refused by name.
+the first's, the result loads and keeps the first file's metadata with a training record naming both files (name,
+SHA-256, own training record), and files that cannot be averaged (other networks, focal lengths or trained sizes,
+distilled students, a share outside 0..1) are refused by name.
 """
 from dataclasses import replace
 import hashlib

@@ -126,7 +126,7 @@ def test_embedded_teacher_teaches_a_tiny_student_and_the_cache_is_reused(drive, 
     assert np.isfinite(raw.depth[sky]).any() and np.isposinf(sample.depth[sky]).all()
     assert np.array_equal(sample.depth[~sky], raw.depth[~sky], equal_nan=True)
     # the student learned the teacher (in 300 steps: 150 taught it stage 33's depth, δ1 0.11 -> 0.34, but not
-    # stage 37's, 0.10 -> 0.17; 300 give 0.43)
+    # stage 37's, 0.10 -> 0.17, which 300 took to 0.43)
     before, after = untrained['agreement_held_out'], trained['agreement_held_out']
     assert after['miou'] > before['miou'] + 0.05 and after['delta1'] > before['delta1'] + 0.1, (before, after)
     # a rerun with the same bags and teachers never loads a teacher

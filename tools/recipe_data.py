@@ -14,8 +14,8 @@
 
 """Render the data of the embedded file's last training stage (the model card's recipe, stage 39: stage 33's sets
 in other shares) into OUT, one data set per folder, then print the `vision_banana train` line that continues from
-the embedded file on it, as stage 39's run trained (stage 39 is that run's weights averaged half-and-half with
-stage 37's, `tools/average_weights.py`).
+the embedded file on it with the mix and rate of stage 39's run (which started from stage 37; stage 39 is that
+run's weights averaged half-and-half with stage 37's, `tools/average_weights.py`).
 
 Sets named *_UP keep only the frames whose camera is upright (pitch and roll within the wide preset's upright
 ranges, `world.presets.camera_pose`): the freely turned quarter of the wide preset stays out of training, as in the
