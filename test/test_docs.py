@@ -48,6 +48,19 @@ def shown_commands(program: str) -> list[tuple[str, str]]:
     return found
 
 
+def _requirement_installs(lines) -> set[tuple[str, bool]]:
+    """(requirements file, --no-deps) for every `-r .../requirements/X` of the lines."""
+    return {(name, '--no-deps' in line) for line in lines for name in re.findall(r'-r \S*?(requirements/\S+)', line)}
+
+
+def test_shown_requirement_installs_are_the_ones_make_runs():
+    makefile = (ROOT / 'Makefile').read_text().splitlines()
+    made = _requirement_installs(line for line in makefile if '$(PIP)' in line)
+    shown = _requirement_installs(line for _, line in shown_commands('pip'))
+    assert ('requirements/serve.txt', True) in shown and ('requirements/torch.txt', False) in shown, shown
+    assert shown <= made, shown - made
+
+
 def test_readme_is_short_and_starts_with_the_two_commands():
     first_screen = '\n'.join(README.splitlines()[:15])
     assert 'make demo' in first_screen and 'make test' in first_screen
