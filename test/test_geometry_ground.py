@@ -14,7 +14,8 @@
 
 """Ground-locked scale on procedural frames with exact depth: the lock recovers a known scale factor, the plane
 gives the camera's pitch and roll, and it refuses (unscaled) when it sees too little ground or no single plane;
-with the camera's mounting known (tf) it locks to that plane without a fit.
+with the camera's mounting known (tf) it locks to that plane without a fit, and indoors, where no pixel is labelled
+ground, to the lowest level surface of the normals.
 """
 import math
 
@@ -24,7 +25,15 @@ from transforms3d.quaternions import mat2quat
 
 from vision_banana_ros.evaluation.sweep import ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
-from vision_banana_ros.geometry.ground import camera_mounting, fit_ground, GROUND_CLASSES, GroundLock, GroundPlane
+from vision_banana_ros.geometry.ground import (
+    camera_mounting,
+    fit_ground,
+    GROUND_CLASSES,
+    GroundLock,
+    GroundPlane,
+    LOCKED_LEVEL,
+    lowest_level,
+)
 from vision_banana_ros.world import render_frame
 
 W, H = 160, 120
@@ -165,6 +174,47 @@ def test_a_known_mounting_refuses_ground_that_is_not_on_its_plane():
     depth = np.where(np.isfinite(frame.depth), frame.depth, 80.0)
     state = GroundLock().update(depth, everything, intrinsics, 1.5, ground_up(frame.camera))
     assert not state.locked and state.scale == 1.0 and 'not on the known plane' in state.reason
+
+
+def test_indoors_a_known_mounting_locks_to_the_floor_found_by_its_normals():
+    rng = np.random.default_rng(2)
+    for seed in range(6):
+        frame = render_frame(seed, W, H, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
+        k = frame.intrinsics
+        intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], W, H)
+        assert not np.isin(frame.labels, GROUND_CLASSES).any()        # floors carry no Cityscapes class
+        factor = float(np.exp(rng.uniform(-0.7, 0.7)))
+        args = frame.depth * factor, frame.labels, intrinsics, frame.camera['height_m'], ground_up(frame.camera)
+        state = GroundLock(smoothing=0.0).update(*args, frame.normals)
+        assert state.locked and state.reason == LOCKED_LEVEL and state.scale * factor == pytest.approx(1.0, abs=0.02)
+        # labelled ground only: without the normals, or with the level floor turned off
+        for lock, normals in ((GroundLock(), None), (GroundLock(level_tolerance_deg=None), frame.normals)):
+            state = lock.update(*args, normals)
+            assert not state.locked and state.scale == 1.0 and 'too little ground' in state.reason
+
+
+def test_the_floor_is_the_lowest_level_surface_not_a_table_top_or_a_wall():
+    up = np.array([0.0, -1.0, 0.0])                 # a level camera: up is -y in the optical frame
+    rng = np.random.default_rng(3)
+    floor = np.stack([rng.uniform(-2, 2, 300), np.full(300, 1.5), rng.uniform(1, 5, 300)], 1)
+    table = np.stack([rng.uniform(-1, 1, 200), np.full(200, 0.75), rng.uniform(1, 2, 200)], 1)
+    wall = np.stack([rng.uniform(-2, 2, 200), rng.uniform(-1, 1.5, 200), np.full(200, 5.0)], 1)
+    points = np.concatenate([floor, table, wall])
+    normals = np.concatenate([np.tile(up, (500, 1)), np.tile([0.0, 0.0, -1.0], (200, 1))])
+    normals[:300] += rng.normal(0, 0.1, (300, 3))   # a predicted floor is level only roughly
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    assert (lowest_level(points, normals, up) == (np.arange(700) < 300)).all()
+    # a level camera looking at the ceiling: the surfaces above face down, none is a floor
+    assert not lowest_level(-points, -normals, up).any()
+
+
+def test_a_known_mounting_refuses_where_neither_labels_nor_normals_show_a_floor():
+    frame = render_frame(0, W, H, preset='indoor', noise=False, pitch_deg=60.0, height_m=1.0)
+    k = frame.intrinsics
+    intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], W, H)
+    state = GroundLock().update(frame.depth, frame.labels, intrinsics, 1.0, ground_up(frame.camera), frame.normals)
+    assert not state.locked and state.scale == 1.0
+    assert 'too little ground' in state.reason and 'too little level floor' in state.reason
 
 
 def test_the_mounting_comes_from_the_transform_into_the_ground_frame():

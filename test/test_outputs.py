@@ -22,8 +22,8 @@ from vision_banana_ros.outputs import make_outputs, tasks_for
 from vision_banana_ros.parameters import BY_NAME
 
 
-def _config(**values):
-    return read_config(lambda name: values.get(name, BY_NAME[name].default), no_tf=NO_TF2)
+def _config(no_tf=NO_TF2, **values):
+    return read_config(lambda name: values.get(name, BY_NAME[name].default), no_tf=no_tf)
 
 
 def test_tasks_follow_the_topics_somebody_listens_to():
@@ -36,6 +36,10 @@ def test_tasks_follow_the_topics_somebody_listens_to():
     assert tasks_for(['points'], _config(cloud_normals=True)) == ('segmentation', 'depth', 'normals')
     assert tasks_for(['normals', 'semantic/labels'], _config(tasks=['normals', 'segmentation'])) == (
         'normals', 'segmentation')                                              # in the configured order
+    # the ground lock reads the labels, and with the mounting from tf (camera_height_m 0) a floor by its normals
+    assert tasks_for(['depth'], _config(scale_lock='ground', camera_height_m=1.2)) == ('segmentation', 'depth')
+    assert tasks_for(['depth'], _config(None, scale_lock='ground')) == ('segmentation', 'depth', 'normals')
+    assert tasks_for(['depth'], _config(None, scale_lock='ground', level_floor_deg=0.0)) == ('segmentation', 'depth')
 
 
 def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():

@@ -97,7 +97,7 @@ def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, 
 
 def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_weights, capsys):
     # docs/navigation.md's command over fewer cells
-    args = page_line('vision_banana sweep --ground-lock', {'--frames': '1'},
+    args = page_line('vision_banana sweep --ground-lock --fovs', {'--frames': '1'},
                      ('--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--frame-size', '64x48'),
                      'docs/navigation.md')
     assert main(args) == 0
@@ -109,6 +109,21 @@ def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_w
     assert all(0 <= c['frames_locked'] <= 1 and 0.0 <= c['delta1_locked'] <= 1.0
                and 0 <= c['frames_locked_mounting'] <= 1 and 0.0 <= c['delta1_locked_mounting'] <= 1.0
                and 0.0 <= c['delta1_median_scaled'] <= 1.0 for c in cells)
+
+
+def test_sweep_indoors_locks_to_the_mounting_with_and_without_the_level_floor(tiny_weights, capsys):
+    # docs/navigation.md's indoor command over one cell, as the node locks by default and on labels only
+    args = page_line('vision_banana sweep --ground-lock --preset indoor', {'--frames': '2'},
+                     ('--weights', str(tiny_weights), '--heights', '1', '--pitches=-60', '--frame-size', '64x48',
+                      '--json'), 'docs/navigation.md')
+    cells = {}
+    for level in ('25', '0'):
+        assert main(args + ['--level-floor-deg', level]) == 0
+        [cells[level]] = json.loads(capsys.readouterr().out)
+    # the same frames and answers: only the lock to the mounting may differ, and the labels' lock locks no more
+    for key in ('delta1', 'delta1_locked', 'frames_locked', 'delta1_median_scaled'):
+        assert cells['25'][key] == cells['0'][key], key
+    assert cells['25']['frames_locked_mounting'] >= cells['0']['frames_locked_mounting']
 
 
 def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):

@@ -27,12 +27,14 @@ from .cli_arguments import (
     device_name,
     field_of_view,
     list_of,
+    not_negative,
     pairing,
     positive,
     positive_number,
     precision,
     size_wh,
 )
+from .parameters import BY_NAME
 
 # world.presets.PRESETS by name: spelt out so that parsing arguments loads no world code
 WORLD_PRESETS = ('street', 'wide', 'holdout', 'indoor', 'reach')
@@ -149,7 +151,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from .evaluation.sweep import format_sweep, pose_sweep
     backend = _backend(args, mirror_average=not args.no_mirror_average)
     rows = pose_sweep(backend, args.heights, args.pitches, args.fovs, args.frames, args.seed, args.frame_size,
-                      args.preset, progress=not args.json, ground_lock=args.ground_lock)
+                      args.preset, progress=not args.json, ground_lock=args.ground_lock,
+                      level_floor_deg=args.level_floor_deg)
     print(json.dumps([json.loads(to_json(row)) for row in rows]) if args.json else format_sweep(rows))
     return 0
 
@@ -316,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
                             'with camera_height_m), to the true height and tilt (as with tf; the tilt is to the '
                             'horizontal, the ground only where it is flat, as in the street preset) and, for '
                             'reference, scaled per frame to the true median')
+    sweep.add_argument('--level-floor-deg', type=not_negative, default=BY_NAME['level_floor_deg'].default,
+                       help="--ground-lock: the node's level_floor_deg for the lock to the mounting, where the "
+                            'labelled ground does not lock (0: labelled ground only; default: %(default)s)')
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')
     _add_backend_arguments(sweep)
     sweep.set_defaults(func=_sweep)

@@ -94,6 +94,7 @@ class NodeConfig:
     ground_frame: str
     ground_classes: tuple[int, ...]
     ground_min_fraction: float
+    level_floor_deg: float
     scale_smoothing: float
     obstacle_min_height: float
     obstacle_max_height: float

@@ -52,7 +52,8 @@ CLOUD_EVERY = 5
 
 
 def _image(msg) -> np.ndarray:
-    dtype, channels = {'rgb8': (np.uint8, 3), 'mono8': (np.uint8, 1), '32FC1': (np.float32, 1)}[msg.encoding]
+    dtype, channels = {'rgb8': (np.uint8, 3), 'mono8': (np.uint8, 1), '32FC1': (np.float32, 1),
+                       '32FC3': (np.float32, 3)}[msg.encoding]
     values = np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width, channels)
     return values[..., 0] if channels == 1 else values
 
@@ -88,12 +89,12 @@ class _Locks:
                                  c.obstacle_max_height)
         return occupancy_grid(depth, intrinsics, plane, scale, masks, c.grid_resolution, c.grid_size_m).cells
 
-    def update(self, depth, labels, true_depth, true_labels, intrinsics, to_ground: RigidTransform):
+    def update(self, depth, labels, normals, true_depth, true_labels, intrinsics, to_ground: RigidTransform):
         """Lock this frame's depth (kept in `depth`) to the camera mounting that `to_ground` (image frame to the
         road's) gives, as the node does with tf; returns its grid, or None when no plane was fitted.
         """
         height, up = camera_mounting(to_ground)
-        state = self.lock.update(depth, labels, intrinsics, height, up)
+        state = self.lock.update(depth, labels, intrinsics, height, up, normals)
         self.locked += state.locked
         self.depth = depth * np.float32(state.scale)
         if state.plane is None:
@@ -134,14 +135,15 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
     clouds = []
     frames, transforms = _by_stamp(out / 'result_bag')
     for i, (stamp, topics) in enumerate(frames.items()):
-        rgb, labels, depth = (_image(topics[f'/camera/{t}']) for t in ('image', 'semantic/labels', 'depth'))
+        rgb, labels, depth, normals = (_image(topics[f'/camera/{t}'])
+                                       for t in ('image', 'semantic/labels', 'depth', 'normals/raw'))
         true_labels, true_depth = (_image(topics[f'/camera/ground_truth/{t}']) for t in ('labels', 'depth'))
         seg.update(labels, true_labels)
         depth_metrics.update(depth, true_depth)
         info = topics['/camera/depth/camera_info']
         intrinsics = Intrinsics(info.k[0], info.k[4], info.k[2], info.k[5], info.width, info.height)
         to_world = transforms.lookup(WORLD_FRAME, info.header.frame_id, stamp)
-        grid = lock.update(depth, labels, true_depth, true_labels, intrinsics, to_world)
+        grid = lock.update(depth, labels, normals, true_depth, true_labels, intrinsics, to_world)
         locked_metrics.update(lock.depth, true_depth)
         if i % MONTAGE_EVERY == 0:
             row = [rgb, _image(topics['/camera/semantic/color']), encode_depth_uint8(depth),

@@ -96,8 +96,9 @@ class GroundPose(NamedTuple):
 
 
 def configured_ground_lock(config) -> GroundLock:
-    """A camera's GroundLock with the configured ground classes, least ground share and smoothing."""
-    return GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing)
+    """A camera's GroundLock with the configured ground classes, least ground share, level floor and smoothing."""
+    return GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing,
+                      level_tolerance_deg=config.level_floor_deg or None)
 
 
 def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -> LockState:
@@ -106,7 +107,7 @@ def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -
     unscaled when the lock refuses (the state says why) or `camera_height` is None (the plane only, for the
     navigation outputs).
     """
-    state = lock.update(result.depth, result.labels, result.intrinsics, camera_height, up)
+    state = lock.update(result.depth, result.labels, result.intrinsics, camera_height, up, result.normals)
     if state.locked:
         result.depth = result.depth * np.float32(state.scale)
     return state
@@ -151,6 +152,8 @@ def tasks_for(topics, config) -> tuple[str, ...]:
             needed.add('normals')
     if 'depth' in needed and config.scale_lock == 'ground':
         needed.add('segmentation')      # the lock finds the ground by its labels
+        if config.lock_needs_tf and config.level_floor_deg:
+            needed.add('normals')       # and, with the mounting known, a floor by its normals
     return tuple(t for t in config.tasks if t in needed)
 
 

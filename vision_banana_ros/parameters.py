@@ -134,6 +134,10 @@ PARAMS = (
           'terrain); the plane is fitted to the one seen most', dynamic=True),
     Param('ground_min_fraction', 0.05, 'scale_lock ground: least share of the image that must be ground, else the '
           'frame keeps its depth unscaled', dynamic=True, low=0.001, high=1.0),
+    Param('level_floor_deg', 25.0, 'scale_lock ground with the mounting from tf: where the labelled ground does not '
+          'lock, lock to the lowest level surface, the pixels whose predicted normal lies within this many degrees '
+          "of the ground's up direction (indoor floors have no Cityscapes class; needs the normals task, skipped "
+          'where it does not run); 0 = labelled ground only', dynamic=True, low=0.0, high=60.0),
     Param('scale_smoothing', 0.8, "scale_lock ground: weight of the past frames in the scale's running average "
           '(0 = each frame on its own)', dynamic=True, low=0.0, high=0.99),
     Param('obstacle_min_height', 0.1, 'metres above the fitted ground from which a non-ground point is an obstacle '

@@ -39,11 +39,14 @@ from ..world import frame_seed, render_frame
 
 
 def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, size=(320, 240),
-               preset: str = 'street', progress: bool = False, ground_lock: bool = False) -> list[dict]:
+               preset: str = 'street', progress: bool = False, ground_lock: bool = False,
+               level_floor_deg: float = 25.0) -> list[dict]:
     """One row per cell: height_m, pitch_deg, fov_deg, frames, delta1, abs_rel; with `ground_lock` also
-    delta1_locked, frames_locked, delta1_locked_mounting, frames_locked_mounting and delta1_median_scaled.
+    delta1_locked, frames_locked, delta1_locked_mounting, frames_locked_mounting and delta1_median_scaled. The
+    lock to the mounting finds the floor by the predicted normals as the node's `level_floor_deg` does (0: off).
     """
-    runner = BatchRunner(backend, ('segmentation', 'depth') if ground_lock else ('depth',))
+    tasks = ('segmentation', 'depth') + (('normals',) if level_floor_deg else ())
+    runner = BatchRunner(backend, tasks if ground_lock else ('depth',))
     cells = list(itertools.product(fovs, heights, pitches))
     rows = []
     for fov, height, pitch in tqdm(cells, disable=not progress, unit='cell', desc='sweep'):
@@ -59,8 +62,9 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                 state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, height)
                 frames_locked += state.locked
                 locked.update(result.depth * np.float32(state.scale), sample.depth)
-                state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, height,
-                                                         ground_up(sample.camera))
+                mounted_lock = GroundLock(smoothing=0.0, level_tolerance_deg=level_floor_deg or None)
+                state = mounted_lock.update(result.depth, result.labels, result.intrinsics, height,
+                                            ground_up(sample.camera), result.normals)
                 frames_mounted += state.locked
                 mounted.update(result.depth * np.float32(state.scale), sample.depth)
         summary = metrics.summary()

@@ -24,12 +24,18 @@ known plane at a known depth, and the scale is the median of those depths over t
 the predicted depth's scale to be right on average, not the tilt of its ground, which a network gets wrong where
 little ground is seen (a low camera, a camera looking up).
 
+Indoors the floor carries no Cityscapes class, so no pixel is labelled ground. With the mounting known and the
+predicted normals at hand, where the labelled ground does not lock, the lock takes the floor as the lowest level
+surface: the pixels whose normal lies within `level_tolerance_deg` of the known up direction, below the camera, about
+as far below it as the farthest of them (table tops and shelves, also level, stand higher and are left out). Their
+depths, against where their rays meet the known plane, give the scale as labelled ground does.
+
 Everything here works in the optical frame (x right, y down, z forward) and is scale-free until the known height
 comes in: residuals are measured relative to each point's range, so a fit does not depend on the depth's units.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 
 import numpy as np
@@ -40,6 +46,7 @@ from .transform import RigidTransform
 
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
 PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
+LOCKED, LOCKED_LEVEL = 'locked', 'locked on the lowest level surface'
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,22 @@ def camera_mounting(to_ground: RigidTransform) -> tuple[float, tuple[float, floa
     return float(to_ground.translation[2]), tuple(float(v) for v in to_ground.rotation[2])
 
 
+def lowest_level(points: np.ndarray, normals: np.ndarray, up, level_tolerance_deg: float = 25.0,
+                 tolerance: float = 1.25) -> np.ndarray:
+    """Which of `points` (N x 3, optical frame, with their unit `normals`) lie on the lowest level surface under
+    the camera: their normal within `level_tolerance_deg` of `up`, below the camera, and no more than a factor
+    `tolerance` less far below it than the 90th percentile of the level points (so that a few stray points under
+    the floor do not set its height, and a table top at half the camera's height is not the floor).
+    """
+    up = np.asarray(up, dtype=np.float64)
+    up = up / np.linalg.norm(up)
+    below = -(points @ up)
+    level = (np.nan_to_num(normals) @ up > math.cos(math.radians(level_tolerance_deg))) & (below > 0)
+    if not level.any():
+        return level
+    return level & (below > np.percentile(below[level], 90) / tolerance)
+
+
 def known_plane(points: np.ndarray, up, tolerance: float = 1.25) -> GroundPlane | None:
     """The plane of normal `up` (toward the camera) under `points` (N x 3, optical frame), at the points' median
     height below the camera: where each point's ray meets the true plane, the depth is the point's times the
@@ -156,7 +179,7 @@ class LockState:
 
     scale: float
     locked: bool
-    reason: str                          # 'locked', or why not
+    reason: str                          # LOCKED or LOCKED_LEVEL, or why not
     plane: GroundPlane | None = None     # as fitted on the unscaled depth
     ground_fraction: float = 0.0
 
@@ -164,24 +187,39 @@ class LockState:
 class GroundLock:
     """One camera's ground lock: per frame, the scale that puts the camera at `camera_height` above the ground
     fitted under it, smoothed over time in log space (`smoothing` 0 = none, toward 1 = slower).
+    `level_tolerance_deg`: with the mounting known, how far from its up direction a predicted normal may point and
+    still count as level floor where too little ground is labelled (None: labels only).
     """
 
     def __init__(self, classes=GROUND_CLASSES, min_fraction: float = 0.05, min_inliers: float = 0.6,
-                 smoothing: float = 0.8, max_points: int = 4000, seed: int = 0):
+                 smoothing: float = 0.8, max_points: int = 4000, seed: int = 0,
+                 level_tolerance_deg: float | None = 25.0):
         self.classes = np.asarray(classes, dtype=np.uint8)
         self.min_fraction, self.min_inliers, self.smoothing = min_fraction, min_inliers, smoothing
         self.max_points = max_points
+        self.level_tolerance_deg = level_tolerance_deg
         self.rng = np.random.default_rng(seed)
         self.log_scale: float | None = None     # smoothed log scale of the frames locked so far
 
     def update(self, depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics,
-               camera_height: float | None, up: tuple[float, float, float] | None = None) -> LockState:
+               camera_height: float | None, up: tuple[float, float, float] | None = None,
+               normals: np.ndarray | None = None) -> LockState:
         """The scale for this frame's `depth` (H x W metres as predicted) given its `labels` (H x W train ids);
         with `camera_height` None only the plane (scale 1, not locked: the navigation outputs without the lock).
         `up`: the ground's unit normal in the image frame where the mounting is known (with `camera_height`): the
         scale then comes from that plane rather than a fit; the state's plane stays the fitted one where one fits.
+        `normals` (H x W x 3, as predicted): with `up`, the floor is found by them where too little is labelled.
         """
         valid = np.isfinite(depth) & (depth > 0)
+        rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
+        state = self._labelled_lock(depth, labels, valid, rx, ry, camera_height, up)
+        if state.locked or normals is None or up is None or camera_height is None or self.level_tolerance_deg is None:
+            return state
+        level = self._level_lock(depth, valid, normals, rx, ry, camera_height, up)
+        return level if level.locked else replace(state, reason=f'{state.reason}; {level.reason}')
+
+    def _labelled_lock(self, depth, labels, valid, rx, ry, camera_height, up) -> LockState:
+        """The lock on the pixels labelled as ground (see `update`)."""
         ground = np.isin(labels, self.classes) & valid
         fraction = float(ground.mean())
         if fraction < self.min_fraction:
@@ -193,13 +231,7 @@ class GroundLock:
         most, label = max(counts)
         if most >= self.min_fraction * labels.size:
             ground &= labels == label
-        v, u = np.nonzero(ground)
-        if len(v) > self.max_points:
-            keep = self.rng.choice(len(v), self.max_points, replace=False)
-            v, u = v[keep], u[keep]
-        rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
-        z = depth[v, u].astype(np.float64)
-        points = np.stack([rx[v, u] * z, ry[v, u] * z, z], 1)
+        points = self._points(ground, depth, rx, ry)
         fitted = fit_ground(points, self.rng)
         fits = self._holds(fitted)
         if up is not None and camera_height is not None:
@@ -209,23 +241,56 @@ class GroundLock:
             # known plane serves them where no plane fits.
             scaling = known_plane(points, up)
             if not self._holds(scaling):
-                return self._refused(scaling, 'on the known plane', fraction)
+                return self._refused(scaling, 'ground is not on the known plane', fraction)
             plane = fitted if fits else scaling
         else:
             if not fits:
-                return self._refused(fitted, 'one plane', fraction)
+                return self._refused(fitted, 'ground is not one plane', fraction)
             plane = scaling = fitted
         if camera_height is None:
             return LockState(1.0, False, PLANE_ONLY, plane, fraction)
+        return self._locked(camera_height, scaling, plane, LOCKED, fraction)
+
+    def _level_lock(self, depth, valid, normals, rx, ry, camera_height, up) -> LockState:
+        """The lock on the lowest level surface of the predicted normals (`lowest_level`), for where the labelled
+        ground does not lock.
+        """
+        z = np.where(valid, depth, 0.0).astype(np.float64)
+        points = np.stack([rx * z, ry * z, z], -1)[valid]
+        floor = lowest_level(points, normals[valid], up, self.level_tolerance_deg)
+        share = float(floor.sum()) / depth.size
+        if share < self.min_fraction:
+            return LockState(1.0, False, f'too little level floor in view ({share:.1%} of the image, needs '
+                                         f'{self.min_fraction:.0%})', ground_fraction=share)
+        points = points[floor]
+        if len(points) > self.max_points:
+            points = points[self.rng.choice(len(points), self.max_points, replace=False)]
+        plane = known_plane(points, up)
+        if not self._holds(plane):
+            return self._refused(plane, 'level floor is not on the known plane', share)
+        return self._locked(camera_height, plane, plane, LOCKED_LEVEL, share)
+
+    def _points(self, mask: np.ndarray, depth: np.ndarray, rx: np.ndarray, ry: np.ndarray) -> np.ndarray:
+        """The back-projected points of `mask`'s pixels, at most `max_points` of them drawn at random."""
+        v, u = np.nonzero(mask)
+        if len(v) > self.max_points:
+            keep = self.rng.choice(len(v), self.max_points, replace=False)
+            v, u = v[keep], u[keep]
+        z = depth[v, u].astype(np.float64)
+        return np.stack([rx[v, u] * z, ry[v, u] * z, z], 1)
+
+    def _locked(self, camera_height: float, scaling: GroundPlane, plane: GroundPlane, reason: str,
+                fraction: float) -> LockState:
+        """Locked: the frame's scale from `scaling`'s height, smoothed with the frames before."""
         log_raw = math.log(camera_height / scaling.height)
         a = self.smoothing
         self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw
-        return LockState(math.exp(self.log_scale), True, 'locked', plane, fraction)
+        return LockState(math.exp(self.log_scale), True, reason, plane, fraction)
 
     def _holds(self, plane: GroundPlane | None) -> bool:
         return plane is not None and plane.inliers >= self.min_inliers
 
     def _refused(self, plane: GroundPlane | None, what: str, fraction: float) -> LockState:
         share = 0.0 if plane is None else plane.inliers
-        return LockState(1.0, False, f'ground is not {what} ({share:.0%} of its points fit, needs '
-                                     f'{self.min_inliers:.0%})', plane, fraction)
+        return LockState(1.0, False, f'{what} ({share:.0%} of its points fit, needs {self.min_inliers:.0%})', plane,
+                         fraction)

@@ -147,6 +147,10 @@ class VisionBananaNode(Node):
       lock (road, sidewalk, terrain); the plane is fitted to the one seen most
     ground_min_fraction (double, default 0.05, dynamic): scale_lock ground: least share of the image that must be
       ground, else the frame keeps its depth unscaled
+    level_floor_deg (double, default 25.0, dynamic): scale_lock ground with the mounting from tf: where the
+      labelled ground does not lock, lock to the lowest level surface, the pixels whose predicted normal lies within
+      this many degrees of the ground's up direction (indoor floors have no Cityscapes class; needs the normals
+      task, skipped where it does not run); 0 = labelled ground only
     scale_smoothing (double, default 0.8, dynamic): scale_lock ground: weight of the past frames in the scale's
       running average (0 = each frame on its own)
     obstacle_min_height (double, default 0.1, dynamic): metres above the fitted ground from which a non-ground

@@ -44,7 +44,7 @@ def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buf
     if not (locking or set(topics) & set(NAVIGATION_TOPICS)) or result.depth is None or result.labels is None:
         camera.ground = None
         return None
-    settings = (config.ground_classes, config.ground_min_fraction, config.scale_smoothing)
+    settings = (config.ground_classes, config.ground_min_fraction, config.level_floor_deg, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, configured_ground_lock(config))
     lock = camera.ground_lock[1]
