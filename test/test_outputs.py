@@ -13,13 +13,19 @@
 # limitations under the License.
 
 """What each output topic needs and carries, without ROS: the node and bag processing share these."""
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 
 from vision_banana_ros.config import NO_TF2, read_config
 from vision_banana_ros.engine.frames import FrameResult
-from vision_banana_ros.geometry import Intrinsics
-from vision_banana_ros.outputs import make_outputs, tasks_for
+from vision_banana_ros.evaluation.sweep import ground_up
+from vision_banana_ros.geometry import Intrinsics, RigidTransform
+from vision_banana_ros.geometry.ground import LOCKED_LEVEL
+from vision_banana_ros.outputs import configured_ground_lock, lock_depth_as_configured, make_outputs, tasks_for
 from vision_banana_ros.parameters import BY_NAME
+from vision_banana_ros.world import render_frame
 
 
 def _config(no_tf=NO_TF2, **values):
@@ -40,6 +46,28 @@ def test_tasks_follow_the_topics_somebody_listens_to():
     assert tasks_for(['depth'], _config(scale_lock='ground', camera_height_m=1.2)) == ('segmentation', 'depth')
     assert tasks_for(['depth'], _config(None, scale_lock='ground')) == ('segmentation', 'depth', 'normals')
     assert tasks_for(['depth'], _config(None, scale_lock='ground', level_floor_deg=0.0)) == ('segmentation', 'depth')
+
+
+def test_with_the_mounting_from_tf_the_lock_finds_a_floor_by_the_results_normals():
+    # a room: no pixel is labelled ground; the lookup gives the camera's mounting as tf would
+    frame = render_frame(1, 160, 120, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
+    k = frame.intrinsics
+    intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], 160, 120)
+    up = np.asarray(ground_up(frame.camera))
+    side = np.cross(up, [0.0, 0.0, 1.0])
+    side /= np.linalg.norm(side)
+    to_ground = RigidTransform(np.stack([side, np.cross(up, side), up]), np.array([0.0, 0.0, 1.0]))
+    config = _config(None, scale_lock='ground')
+    for normals in (frame.normals, None):
+        result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), intrinsics, frame.rgb, frame.labels,
+                             None, frame.depth * np.float32(1.5), normals, {}, {}, 1)
+        state = lock_depth_as_configured(result, configured_ground_lock(config), config,
+                                         lambda target, source: to_ground)
+        ratio = float(np.nanmedian(result.depth / frame.depth))
+        if normals is None:         # labelled ground only, and there is none
+            assert not state.locked and ratio == pytest.approx(1.5)
+        else:
+            assert state.reason == LOCKED_LEVEL and ratio == pytest.approx(1.0, abs=0.02)
 
 
 def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():
