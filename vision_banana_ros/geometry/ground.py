@@ -255,10 +255,14 @@ class GroundLock:
         """The lock on the lowest level surface of the predicted normals (`lowest_level`), for where the labelled
         ground does not lock.
         """
-        z = np.where(valid, depth, 0.0).astype(np.float64)
-        points = np.stack([rx * z, ry * z, z], -1)[valid]
-        floor = lowest_level(points, normals[valid], up, self.level_tolerance_deg)
-        share = float(floor.sum()) / depth.size
+        # A regular grid of about four times max_points pixels: the share and the percentile need no more.
+        step = max(1, int(math.sqrt(depth.size / (4 * self.max_points))))
+        grid = np.s_[::step, ::step]
+        valid = valid[grid]
+        z = depth[grid][valid].astype(np.float64)
+        points = np.stack([rx[grid][valid] * z, ry[grid][valid] * z, z], 1)
+        floor = lowest_level(points, normals[grid][valid], up, self.level_tolerance_deg)
+        share = float(floor.sum()) / valid.size
         if share < self.min_fraction:
             return LockState(1.0, False, f'too little level floor in view ({share:.1%} of the image, needs '
                                          f'{self.min_fraction:.0%})', ground_fraction=share)
