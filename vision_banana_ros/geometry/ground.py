@@ -188,7 +188,7 @@ class GroundLock:
     """One camera's ground lock: per frame, the scale that puts the camera at `camera_height` above the ground
     fitted under it, smoothed over time in log space (`smoothing` 0 = none, toward 1 = slower).
     `level_tolerance_deg`: with the mounting known, how far from its up direction a predicted normal may point and
-    still count as level floor where too little ground is labelled (None: labels only).
+    still count as level floor where the labelled ground does not lock (None: labels only).
     """
 
     def __init__(self, classes=GROUND_CLASSES, min_fraction: float = 0.05, min_inliers: float = 0.6,
@@ -208,7 +208,7 @@ class GroundLock:
         with `camera_height` None only the plane (scale 1, not locked: the navigation outputs without the lock).
         `up`: the ground's unit normal in the image frame where the mounting is known (with `camera_height`): the
         scale then comes from that plane rather than a fit; the state's plane stays the fitted one where one fits.
-        `normals` (H x W x 3, as predicted): with `up`, the floor is found by them where too little is labelled.
+        `normals` (H x W x 3, as predicted): with `up`, the floor is found by them where the labels do not lock.
         """
         valid = np.isfinite(depth) & (depth > 0)
         rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
