@@ -55,6 +55,18 @@ def test_obstacles_stand_between_the_heights_and_ground_within_the_lower_one():
     assert np.array_equal(again.obstacles, masks.obstacles)
 
 
+def test_a_floor_found_by_its_normals_is_ground_whatever_its_class_and_never_an_obstacle():
+    depth, labels = _scene()
+    floor = (labels == ROAD) & np.isfinite(depth)
+    labels[floor] = BUILDING                            # indoors: the floor has no class, the model says anything
+    lifted = GroundPlane(PLANE.up, HEIGHT + 0.15, 1.0, 1000)   # and its depth puts the floor 15 cm up
+    for plane, ground in ((PLANE, floor), (lifted, np.zeros_like(floor))):
+        masks = navigation_masks(depth, labels, INTRINSICS, plane, 1.0, (0, 1, 9), 0.1, 2.0, floor)
+        assert np.array_equal(masks.ground, ground) and not (masks.obstacles & floor).any()
+        assert (masks.obstacles & ~floor).any()         # the wall still stands
+    assert (navigation_masks(depth, labels, INTRINSICS, lifted, 1.0, (0, 1, 9), 0.1, 2.0).obstacles & floor).any()
+
+
 def test_the_grid_marks_the_wall_occupied_the_road_before_it_free_and_behind_it_unknown():
     depth, labels = _scene()
     masks = navigation_masks(depth, labels, INTRINSICS, PLANE, 1.0, (0, 1, 9), 0.1, 2.0)

@@ -23,6 +23,7 @@ from vision_banana_ros.engine.frames import FrameResult
 from vision_banana_ros.evaluation.sweep import ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
 from vision_banana_ros.geometry.ground import LOCKED_LEVEL
+from vision_banana_ros.geometry.navigation import FREE
 from vision_banana_ros.outputs import configured_ground_lock, lock_depth_as_configured, make_outputs, tasks_for
 from vision_banana_ros.parameters import BY_NAME
 from vision_banana_ros.world import render_frame
@@ -48,8 +49,10 @@ def test_tasks_follow_the_topics_somebody_listens_to():
     assert tasks_for(['depth'], _config(None, scale_lock='ground', level_floor_deg=0.0)) == ('segmentation', 'depth')
 
 
-def test_with_the_mounting_from_tf_the_lock_finds_a_floor_by_the_results_normals():
-    # a room: no pixel is labelled ground; the lookup gives the camera's mounting as tf would
+def _locked_room(with_normals: bool):
+    """A room's true answers with the depth 1.5 times too far (no pixel labelled ground; its normals or none),
+    locked as the node does with the mounting from tf; (frame, result, lock state, config).
+    """
     frame = render_frame(1, 160, 120, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
     k = frame.intrinsics
     intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], 160, 120)
@@ -58,16 +61,30 @@ def test_with_the_mounting_from_tf_the_lock_finds_a_floor_by_the_results_normals
     side /= np.linalg.norm(side)
     to_ground = RigidTransform(np.stack([side, np.cross(up, side), up]), np.array([0.0, 0.0, 1.0]))
     config = _config(None, scale_lock='ground')
-    for normals in (frame.normals, None):
-        result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), intrinsics, frame.rgb, frame.labels,
-                             None, frame.depth * np.float32(1.5), normals, {}, {}, 1)
-        state = lock_depth_as_configured(result, configured_ground_lock(config), config,
-                                         lambda target, source: to_ground)
-        ratio = float(np.nanmedian(result.depth / frame.depth))
-        if normals is None:         # labelled ground only, and there is none
-            assert not state.locked and ratio == pytest.approx(1.5)
-        else:
-            assert state.reason == LOCKED_LEVEL and ratio == pytest.approx(1.0, abs=0.02)
+    result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), intrinsics, frame.rgb, frame.labels, None,
+                         frame.depth * np.float32(1.5), frame.normals if with_normals else None, {}, {}, 1)
+    state = lock_depth_as_configured(result, configured_ground_lock(config), config, lambda target, source: to_ground)
+    return frame, result, state, config
+
+
+def test_with_the_mounting_from_tf_the_lock_finds_a_floor_by_the_results_normals():
+    frame, result, state, _ = _locked_room(False)           # labelled ground only, and there is none
+    assert not state.locked and float(np.nanmedian(result.depth / frame.depth)) == pytest.approx(1.5)
+    frame, result, state, _ = _locked_room(True)
+    assert state.reason == LOCKED_LEVEL
+    assert float(np.nanmedian(result.depth / frame.depth)) == pytest.approx(1.0, abs=0.02)
+
+
+def test_a_floor_found_by_its_normals_is_free_ground_for_the_navigation_outputs():
+    frame, result, state, config = _locked_room(True)
+    outputs = make_outputs(result, config, ['ground_points', 'grid'], ground=state)
+    ground_points = outputs['ground_points'].payload.points
+    assert ground_points.size > 0.05 * frame.depth.size / config.cloud_stride ** 2
+    # the free points lie on the room's floor (the world's z = 0, the camera 1 m above it)
+    heights = ground_points['x'] * state.plane.up[0] + ground_points['y'] * state.plane.up[1] \
+        + ground_points['z'] * state.plane.up[2] + 1.0
+    assert np.abs(heights).max() < config.obstacle_min_height
+    assert (outputs['grid'].payload.cells == FREE).sum() > 0
 
 
 def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():

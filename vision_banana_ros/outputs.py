@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .geometry import build_cloud, Intrinsics, RigidTransform
-from .geometry.ground import camera_mounting, GroundLock, LockState
+from .geometry.ground import camera_mounting, GroundLock, level_pixels, LOCKED_LEVEL, LockState
 from .geometry.intrinsics import finite_distortion
 from .geometry.navigation import grid_in_frame, navigation_masks, occupancy_grid
 
@@ -209,8 +209,11 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
 
 def _navigation_outputs(result, config, want, transform, ground: LockState, grid_transform) -> dict[str, Output]:
     """Obstacle and ground clouds (xyz and label, cloud_* stride, ranges and voxels) and the occupancy grid."""
+    floor = None
+    if ground.reason == LOCKED_LEVEL and result.normals is not None:    # indoors: the floor has no class
+        floor = level_pixels(result.normals, ground.plane.up, config.level_floor_deg)
     masks = navigation_masks(result.depth, result.labels, result.intrinsics, ground.plane, ground.scale,
-                             config.ground_classes, config.obstacle_min_height, config.obstacle_max_height)
+                             config.ground_classes, config.obstacle_min_height, config.obstacle_max_height, floor)
     options = replace(config.cloud, drop_classes=(), color_source='none', organized=False, with_normals=False)
     out = {}
     for topic, mask in (('obstacles', masks.obstacles), ('ground_points', masks.ground)):

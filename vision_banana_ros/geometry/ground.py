@@ -139,6 +139,11 @@ def camera_mounting(to_ground: RigidTransform) -> tuple[float, tuple[float, floa
     return float(to_ground.translation[2]), tuple(float(v) for v in to_ground.rotation[2])
 
 
+def level_pixels(normals: np.ndarray, up, level_tolerance_deg: float) -> np.ndarray:
+    """Which `normals` (... x 3, unit, NaN for none) lie within `level_tolerance_deg` of the unit vector `up`."""
+    return np.nan_to_num(normals) @ np.asarray(up, dtype=np.float64) > math.cos(math.radians(level_tolerance_deg))
+
+
 def lowest_level(points: np.ndarray, normals: np.ndarray, up, level_tolerance_deg: float = 25.0,
                  tolerance: float = 1.25) -> np.ndarray:
     """Which of `points` (N x 3, optical frame, with their unit `normals`) lie on the lowest level surface under
@@ -149,7 +154,7 @@ def lowest_level(points: np.ndarray, normals: np.ndarray, up, level_tolerance_de
     up = np.asarray(up, dtype=np.float64)
     up = up / np.linalg.norm(up)
     below = -(points @ up)
-    level = (np.nan_to_num(normals) @ up > math.cos(math.radians(level_tolerance_deg))) & (below > 0)
+    level = level_pixels(normals, up, level_tolerance_deg) & (below > 0)
     if not level.any():
         return level
     return level & (below > np.percentile(below[level], 90) / tolerance)
