@@ -31,6 +31,8 @@ from vision_banana_ros.geometry.ground import (
     GROUND_CLASSES,
     GroundLock,
     GroundPlane,
+    LEVEL_FLOOR_DEG,
+    level_pixels,
     LOCKED_LEVEL,
     lowest_level,
 )
@@ -188,7 +190,7 @@ def test_indoors_a_known_mounting_locks_to_the_floor_found_by_its_normals():
         state = GroundLock(smoothing=0.0).update(*args, frame.normals)
         assert state.locked and state.reason == LOCKED_LEVEL and state.scale * factor == pytest.approx(1.0, abs=0.02)
         # labelled ground only: without the normals, or with the level floor turned off
-        for lock, normals in ((GroundLock(), None), (GroundLock(level_tolerance_deg=None), frame.normals)):
+        for lock, normals in ((GroundLock(), None), (GroundLock(level_floor_deg=0.0), frame.normals)):
             state = lock.update(*args, normals)
             assert not state.locked and state.scale == 1.0 and 'too little ground' in state.reason
 
@@ -203,9 +205,16 @@ def test_the_floor_is_the_lowest_level_surface_not_a_table_top_or_a_wall():
     normals = np.concatenate([np.tile(up, (500, 1)), np.tile([0.0, 0.0, -1.0], (200, 1))])
     normals[:300] += rng.normal(0, 0.1, (300, 3))   # a predicted floor is level only roughly
     normals /= np.linalg.norm(normals, axis=1, keepdims=True)
-    assert (lowest_level(points, normals, up) == (np.arange(700) < 300)).all()
-    # a level camera looking at the ceiling: the surfaces above face down, none is a floor
-    assert not lowest_level(-points, -normals, up).any()
+
+    def lowest(points, normals):
+        return lowest_level(-(points @ up), level_pixels(normals, up, LEVEL_FLOOR_DEG))
+
+    assert (lowest(points, normals) == (np.arange(700) < 300)).all()
+    # the same surfaces above the camera (a ceiling, shelves' undersides) or facing down are no floor
+    assert not lowest(-points, normals).any() and not lowest(points, -normals).any()
+    # a few stray points far under the floor (a wrong depth) do not set its height: the floor stays in
+    stray = np.stack([rng.uniform(-2, 2, 15), np.full(15, 4.5), rng.uniform(1, 5, 15)], 1)
+    assert lowest(np.concatenate([points, stray]), np.concatenate([normals, np.tile(up, (15, 1))]))[:300].all()
 
 
 def test_a_known_mounting_refuses_where_neither_labels_nor_normals_show_a_floor():

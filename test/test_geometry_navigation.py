@@ -58,12 +58,17 @@ def test_obstacles_stand_between_the_heights_and_ground_within_the_lower_one():
 def test_a_floor_found_by_its_normals_is_ground_whatever_its_class_and_never_an_obstacle():
     depth, labels = _scene()
     floor = (labels == ROAD) & np.isfinite(depth)
-    labels[floor] = BUILDING                            # indoors: the floor has no class, the model says anything
-    lifted = GroundPlane(PLANE.up, HEIGHT + 0.15, 1.0, 1000)   # and its depth puts the floor 15 cm up
+    table = floor & (np.arange(W)[None] < 60) & (np.arange(H)[:, None] > 200)     # a table top 0.75 m up
+    depth[table] = (F * (HEIGHT - 0.75) / (np.arange(H)[:, None] - INTRINSICS.cy) * np.ones((1, W)))[table]
+    floor &= ~table
+    labels[floor | table] = BUILDING                    # indoors: the floor has no class, the model says anything
+    level = floor | table                               # the pixels whose normals point up
+    lifted = GroundPlane(PLANE.up, HEIGHT + 0.15, 1.0, 1000)   # a depth that puts the floor 15 cm up
     for plane, ground in ((PLANE, floor), (lifted, np.zeros_like(floor))):
-        masks = navigation_masks(depth, labels, INTRINSICS, plane, 1.0, (0, 1, 9), 0.1, 2.0, floor)
+        masks = navigation_masks(depth, labels, INTRINSICS, plane, 1.0, (0, 1, 9), 0.1, 2.0, level)
         assert np.array_equal(masks.ground, ground) and not (masks.obstacles & floor).any()
-        assert (masks.obstacles & ~floor).any()         # the wall still stands
+        # the table top goes with the floor (level, no obstacle); the wall stands
+        assert not masks.obstacles[table].any() and (masks.obstacles & ~level).any()
     assert (navigation_masks(depth, labels, INTRINSICS, lifted, 1.0, (0, 1, 9), 0.1, 2.0).obstacles & floor).any()
 
 

@@ -22,7 +22,8 @@ from vision_banana_ros.config import NO_TF2, read_config
 from vision_banana_ros.engine.frames import FrameResult
 from vision_banana_ros.evaluation.sweep import ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
-from vision_banana_ros.geometry.ground import LOCKED_LEVEL
+from vision_banana_ros.geometry.backprojection import ray_grids
+from vision_banana_ros.geometry.ground import LEVEL_FLOOR_DEG, LOCKED_LEVEL
 from vision_banana_ros.geometry.navigation import FREE
 from vision_banana_ros.outputs import configured_ground_lock, lock_depth_as_configured, make_outputs, tasks_for
 from vision_banana_ros.parameters import BY_NAME
@@ -77,14 +78,21 @@ def test_with_the_mounting_from_tf_the_lock_finds_a_floor_by_the_results_normals
 
 def test_a_floor_found_by_its_normals_is_free_ground_for_the_navigation_outputs():
     frame, result, state, config = _locked_room(True)
-    outputs = make_outputs(result, config, ['ground_points', 'grid'], ground=state)
-    ground_points = outputs['ground_points'].payload.points
-    assert ground_points.size > 0.05 * frame.depth.size / config.cloud_stride ** 2
-    # the free points lie on the room's floor (the world's z = 0, the camera 1 m above it)
-    heights = ground_points['x'] * state.plane.up[0] + ground_points['y'] * state.plane.up[1] \
-        + ground_points['z'] * state.plane.up[2] + 1.0
-    assert np.abs(heights).max() < config.obstacle_min_height
+    outputs = make_outputs(result, config, ['ground_points', 'obstacles', 'grid'], ground=state)
+    # the free points are the room's floor: the pixels of the cloud's stride that lie on it and face up
+    rx, ry = ray_grids(result.intrinsics, frame.depth)
+    up = state.plane.up
+    heights = frame.depth * (up[0] * rx + up[1] * ry + up[2]) + 1.0     # the camera stands 1 m over the floor
+    floor = (np.abs(heights) < 0.01) & (np.nan_to_num(frame.normals) @ np.asarray(up) > 0.99)
+    stride = np.s_[::config.cloud_stride, ::config.cloud_stride]
+    assert outputs['ground_points'].payload.points.size == pytest.approx(floor[stride].sum(), rel=0.02)
+    assert floor[stride].sum() > 0.1 * floor[stride].size
     assert (outputs['grid'].payload.cells == FREE).sum() > 0
+    assert outputs['obstacles'].payload.points.size > 0           # the room's walls and furniture
+
+
+def test_the_level_floor_default_is_the_node_parameters():
+    assert BY_NAME['level_floor_deg'].default == LEVEL_FLOOR_DEG
 
 
 def test_semantic_colour_is_blended_over_the_camera_image_by_overlay_alpha():

@@ -29,6 +29,7 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 from test_ros_hostile import Harness  # noqa: E402
 
 from vision_banana_ros.config import load_config_file  # noqa: E402
+from vision_banana_ros.geometry.ground import LOCKED  # noqa: E402
 from vision_banana_ros.ros.messages import message_bytes  # noqa: E402
 from vision_banana_ros.world import render_frame  # noqa: E402
 
@@ -61,7 +62,7 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
 
         def locked():
             return (grounds and obstacles and grids
-                    and any(v.get('ground_lock') == 'locked' for _, v in h.status('front')))
+                    and any(v.get('ground_lock') == LOCKED for _, v in h.status('front')))
         assert h.spin_until(send, locked), h.status('front')[-1:]
     finally:
         h.close()
@@ -77,7 +78,7 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
     cells = np.asarray(grid.data, np.int8)
     assert (cells == 0).sum() > 100 and set(np.unique(cells)) <= {-1, 0, 100}     # the road ahead is free
     assert obstacles[-1].header.frame_id == 'front_optical' and obstacles[-1].width > 0
-    values = [v for _, v in h.status('front') if v.get('ground_lock') == 'locked'][-1]
+    values = [v for _, v in h.status('front') if v.get('ground_lock') == LOCKED][-1]
     assert float(values['ground_pitch_deg']) == pytest.approx(frame.camera['pitch_deg'], abs=5.0)
     # the published depth is the locked one: the truth's median within 25 % (the model alone is farther off)
     depth = np.frombuffer(bytes(depths[-1].data), np.float32).reshape(240, 320)

@@ -23,6 +23,7 @@ from test_docs import shown_commands
 from test_docs_commands import small
 
 from vision_banana_ros.cli import main, WORLD_PRESETS
+from vision_banana_ros.evaluation import sweep
 from vision_banana_ros.evaluation.sweep import TABLES
 from vision_banana_ros.world import frame_seed, load_sample, read_dataset, render_frame
 from vision_banana_ros.world.dataset import frame_size
@@ -111,19 +112,28 @@ def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_w
                and 0.0 <= c['delta1_median_scaled'] <= 1.0 for c in cells)
 
 
-def test_sweep_indoors_locks_to_the_mounting_with_and_without_the_level_floor(tiny_weights, capsys):
+def test_sweep_indoors_locks_to_the_mounting_with_and_without_the_level_floor(tiny_weights, capsys, monkeypatch):
     # docs/navigation.md's indoor command over one cell, as the node locks by default and on labels only
     args = page_line('vision_banana sweep --ground-lock --preset indoor', {'--frames': '2'},
                      ('--weights', str(tiny_weights), '--heights', '1', '--pitches=-60', '--frame-size', '64x48',
                       '--json'), 'docs/navigation.md')
+    mounted = []        # (level_floor_deg, normals given) of each lock to the mounting
+
+    class Recording(sweep.GroundLock):
+        def update(self, depth, labels, intrinsics, camera_height, up=None, normals=None):
+            if up is not None:
+                mounted.append((self.level_floor_deg, normals is not None))
+            return super().update(depth, labels, intrinsics, camera_height, up, normals)
+
+    monkeypatch.setattr(sweep, 'GroundLock', Recording)
     cells = {}
     for level in ('25', '0'):
         assert main(args + ['--level-floor-deg', level]) == 0
         [cells[level]] = json.loads(capsys.readouterr().out)
-    # the same frames and answers: only the lock to the mounting may differ, and the labels' lock locks no more
+    assert mounted == [(25.0, True)] * 2 + [(0.0, False)] * 2      # the normals run only for the level floor
+    # the same frames and answers: only the lock to the mounting may differ
     for key in ('delta1', 'delta1_locked', 'frames_locked', 'delta1_median_scaled'):
         assert cells['25'][key] == cells['0'][key], key
-    assert cells['25']['frames_locked_mounting'] >= cells['0']['frames_locked_mounting']
 
 
 def test_camera_ranges_move_the_camera_and_nothing_else(tmp_path, capsys):

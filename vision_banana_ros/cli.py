@@ -26,8 +26,8 @@ from .cli_arguments import (
     camera_setting,
     device_name,
     field_of_view,
+    level_floor_angle,
     list_of,
-    not_negative,
     pairing,
     positive,
     positive_number,
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                             'with camera_height_m), to the true height and tilt (as with tf; the tilt is to the '
                             'horizontal, the ground only where it is flat, as in the street preset) and, for '
                             'reference, scaled per frame to the true median')
-    sweep.add_argument('--level-floor-deg', type=not_negative, default=BY_NAME['level_floor_deg'].default,
+    sweep.add_argument('--level-floor-deg', type=level_floor_angle, default=BY_NAME['level_floor_deg'].default,
                        help="--ground-lock: the node's level_floor_deg for the lock to the mounting, where the "
                             'labelled ground does not lock (0: labelled ground only; default: %(default)s)')
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 
+from .parameters import BY_NAME
+
 
 def _whole(text: str, least: int) -> int:
     try:
@@ -63,6 +65,15 @@ def field_of_view(text: str) -> float:
     value = _number(text, allow_zero=False)
     if value >= 180.0:
         raise argparse.ArgumentTypeError(f'must be below 180 degrees, got {text}')
+    return value
+
+
+def level_floor_angle(text: str) -> float:
+    """`level_floor_deg` as the node takes it: 0 (off) to its parameter's upper bound."""
+    value = _number(text, allow_zero=True)
+    high = BY_NAME['level_floor_deg'].high
+    if value > high:
+        raise argparse.ArgumentTypeError(f'must be at most {high:g} degrees, got {text}')
     return value
 
 

@@ -44,7 +44,7 @@ from .evaluation.metrics import DepthMetrics, SegmentationMetrics
 from .geometry import build_cloud, CloudOptions, CloudPayload, Intrinsics, RigidTransform, write_cloud
 from .geometry.ground import camera_mounting, GroundLock
 from .geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
-from .outputs import configured_ground_lock
+from .outputs import configured_ground_lock, level_floor
 
 DEMO_MARKER = '.vision_banana_demo'
 MONTAGE_EVERY = 10
@@ -83,10 +83,10 @@ class _Locks:
         self.lock = configured_ground_lock(config)
         self.locked, self.free_iou, self.depth = 0, [], None
 
-    def _grid(self, depth, labels, intrinsics, plane, scale):
+    def _grid(self, depth, labels, intrinsics, plane, scale, level=None):
         c = self.config
         masks = navigation_masks(depth, labels, intrinsics, plane, scale, c.ground_classes, c.obstacle_min_height,
-                                 c.obstacle_max_height)
+                                 c.obstacle_max_height, level)
         return occupancy_grid(depth, intrinsics, plane, scale, masks, c.grid_resolution, c.grid_size_m).cells
 
     def update(self, depth, labels, normals, true_depth, true_labels, intrinsics, to_ground: RigidTransform):
@@ -99,7 +99,8 @@ class _Locks:
         self.depth = depth * np.float32(state.scale)
         if state.plane is None:
             return None
-        grid = self._grid(self.depth, labels, intrinsics, state.plane, state.scale)
+        grid = self._grid(self.depth, labels, intrinsics, state.plane, state.scale,
+                          level_floor(state, normals, self.config.level_floor_deg))
         truth = GroundLock(self.config.ground_classes, smoothing=0.0).update(true_depth, true_labels, intrinsics,
                                                                               height, up)
         if truth.plane is not None:

@@ -98,7 +98,7 @@ class GroundPose(NamedTuple):
 def configured_ground_lock(config) -> GroundLock:
     """A camera's GroundLock with the configured ground classes, least ground share, level floor and smoothing."""
     return GroundLock(config.ground_classes, config.ground_min_fraction, smoothing=config.scale_smoothing,
-                      level_tolerance_deg=config.level_floor_deg or None)
+                      level_floor_deg=config.level_floor_deg)
 
 
 def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -> LockState:
@@ -111,6 +111,13 @@ def lock_depth(result, lock: GroundLock, camera_height: float | None, up=None) -
     if state.locked:
         result.depth = result.depth * np.float32(state.scale)
     return state
+
+
+def level_floor(ground: LockState, normals: np.ndarray | None, level_floor_deg: float) -> np.ndarray | None:
+    """The level pixels (`level_pixels`) of a frame the lock found the floor of by its normals, for the navigation
+    outputs (indoors the floor has no class); None for any other frame.
+    """
+    return level_pixels(normals, ground.plane.up, level_floor_deg) if ground.reason == LOCKED_LEVEL else None
 
 
 def tf_mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.ndarray] | str:
@@ -209,11 +216,9 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
 
 def _navigation_outputs(result, config, want, transform, ground: LockState, grid_transform) -> dict[str, Output]:
     """Obstacle and ground clouds (xyz and label, cloud_* stride, ranges and voxels) and the occupancy grid."""
-    floor = None
-    if ground.reason == LOCKED_LEVEL and result.normals is not None:    # indoors: the floor has no class
-        floor = level_pixels(result.normals, ground.plane.up, config.level_floor_deg)
     masks = navigation_masks(result.depth, result.labels, result.intrinsics, ground.plane, ground.scale,
-                             config.ground_classes, config.obstacle_min_height, config.obstacle_max_height, floor)
+                             config.ground_classes, config.obstacle_min_height, config.obstacle_max_height,
+                             level_floor(ground, result.normals, config.level_floor_deg))
     options = replace(config.cloud, drop_classes=(), color_source='none', organized=False, with_normals=False)
     out = {}
     for topic, mask in (('obstacles', masks.obstacles), ('ground_points', masks.ground)):

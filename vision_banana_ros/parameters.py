@@ -132,8 +132,8 @@ PARAMS = (
           '(REP 120 base_footprint)', dynamic=True),
     Param('ground_classes', [0, 1, 9], 'Cityscapes train ids of the ground for the scale lock (road, sidewalk, '
           'terrain); the plane is fitted to the one seen most', dynamic=True),
-    Param('ground_min_fraction', 0.05, 'scale_lock ground: least share of the image that must be ground, else the '
-          'frame keeps its depth unscaled', dynamic=True, low=0.001, high=1.0),
+    Param('ground_min_fraction', 0.05, 'scale_lock ground: least share of the image that must be ground (or level '
+          'floor, level_floor_deg), else the frame keeps its depth unscaled', dynamic=True, low=0.001, high=1.0),
     Param('level_floor_deg', 25.0, 'scale_lock ground with the mounting from tf: where the labelled ground does not '
           'lock, lock to the lowest level surface, the pixels whose predicted normal lies within this many degrees '
           "of the ground's up direction (indoor floors have no Cityscapes class; needs the normals task, skipped "

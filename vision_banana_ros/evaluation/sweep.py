@@ -34,18 +34,18 @@ from tqdm import tqdm
 from .metrics import DepthMetrics
 from .run import camera_of
 from ..engine import BatchRunner, FrameRequest
-from ..geometry.ground import GroundLock, GroundPlane
+from ..geometry.ground import GroundLock, GroundPlane, LEVEL_FLOOR_DEG
 from ..world import frame_seed, render_frame
 
 
 def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, size=(320, 240),
                preset: str = 'street', progress: bool = False, ground_lock: bool = False,
-               level_floor_deg: float = 25.0) -> list[dict]:
+               level_floor_deg: float = LEVEL_FLOOR_DEG) -> list[dict]:
     """One row per cell: height_m, pitch_deg, fov_deg, frames, delta1, abs_rel; with `ground_lock` also
     delta1_locked, frames_locked, delta1_locked_mounting, frames_locked_mounting and delta1_median_scaled. The
     lock to the mounting finds the floor by the predicted normals as the node's `level_floor_deg` does (0: off).
     """
-    tasks = ('segmentation', 'depth') + (('normals',) if level_floor_deg else ())
+    tasks = ('segmentation', 'depth') + (('normals',) if level_floor_deg and 'normals' in backend.tasks else ())
     runner = BatchRunner(backend, tasks if ground_lock else ('depth',))
     cells = list(itertools.product(fovs, heights, pitches))
     rows = []
@@ -62,7 +62,7 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                 state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, height)
                 frames_locked += state.locked
                 locked.update(result.depth * np.float32(state.scale), sample.depth)
-                mounted_lock = GroundLock(smoothing=0.0, level_tolerance_deg=level_floor_deg or None)
+                mounted_lock = GroundLock(smoothing=0.0, level_floor_deg=level_floor_deg)
                 state = mounted_lock.update(result.depth, result.labels, result.intrinsics, height,
                                             ground_up(sample.camera), result.normals)
                 frames_mounted += state.locked

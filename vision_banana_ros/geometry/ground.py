@@ -26,9 +26,9 @@ little ground is seen (a low camera, a camera looking up).
 
 Indoors the floor carries no Cityscapes class, so no pixel is labelled ground. With the mounting known and the
 predicted normals at hand, where the labelled ground does not lock, the lock takes the floor as the lowest level
-surface: the pixels whose normal lies within `level_tolerance_deg` of the known up direction, below the camera, about
-as far below it as the farthest of them (table tops and shelves, also level, stand higher and are left out). Their
-depths, against where their rays meet the known plane, give the scale as labelled ground does.
+surface: the pixels whose normal lies within `level_floor_deg` of the known up direction, below the camera, no less
+far below it than the 90th percentile of them over 1.25 (table tops and shelves, also level, stand higher and are left
+out). Their depths, against where their rays meet the known plane, give the scale as labelled ground does.
 
 Everything here works in the optical frame (x right, y down, z forward) and is scale-free until the known height
 comes in: residuals are measured relative to each point's range, so a fit does not depend on the depth's units.
@@ -47,6 +47,7 @@ from .transform import RigidTransform
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
 PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
 LOCKED, LOCKED_LEVEL = 'locked', 'locked on the lowest level surface'
+LEVEL_FLOOR_DEG = 25.0          # how far from up a predicted floor normal may point (the node's level_floor_deg)
 
 
 @dataclass(frozen=True)
@@ -139,22 +140,18 @@ def camera_mounting(to_ground: RigidTransform) -> tuple[float, tuple[float, floa
     return float(to_ground.translation[2]), tuple(float(v) for v in to_ground.rotation[2])
 
 
-def level_pixels(normals: np.ndarray, up, level_tolerance_deg: float) -> np.ndarray:
-    """Which `normals` (... x 3, unit, NaN for none) lie within `level_tolerance_deg` of the unit vector `up`."""
-    return np.nan_to_num(normals) @ np.asarray(up, dtype=np.float64) > math.cos(math.radians(level_tolerance_deg))
+def level_pixels(normals: np.ndarray, up, level_floor_deg: float) -> np.ndarray:
+    """Which `normals` (... x 3, unit, NaN for none) lie within `level_floor_deg` of the unit vector `up`."""
+    return np.nan_to_num(normals) @ np.asarray(up, dtype=np.float64) > math.cos(math.radians(level_floor_deg))
 
 
-def lowest_level(points: np.ndarray, normals: np.ndarray, up, level_tolerance_deg: float = 25.0,
-                 tolerance: float = 1.25) -> np.ndarray:
-    """Which of `points` (N x 3, optical frame, with their unit `normals`) lie on the lowest level surface under
-    the camera: their normal within `level_tolerance_deg` of `up`, below the camera, and no more than a factor
-    `tolerance` less far below it than the 90th percentile of the level points (so that a few stray points under
-    the floor do not set its height, and a table top at half the camera's height is not the floor).
+def lowest_level(below: np.ndarray, level: np.ndarray, tolerance: float = 1.25) -> np.ndarray:
+    """Which points lie on the lowest level surface under the camera, given how far each lies `below` it (along
+    the up direction) and which are `level` (`level_pixels`): level, below the camera, and no more than a factor
+    `tolerance` less far below it than the 90th percentile of those (so that a few stray points under the floor do
+    not set its height, and a table top at half the camera's height is not the floor).
     """
-    up = np.asarray(up, dtype=np.float64)
-    up = up / np.linalg.norm(up)
-    below = -(points @ up)
-    level = level_pixels(normals, up, level_tolerance_deg) & (below > 0)
+    level = level & (below > 0)
     if not level.any():
         return level
     return level & (below > np.percentile(below[level], 90) / tolerance)
@@ -192,17 +189,17 @@ class LockState:
 class GroundLock:
     """One camera's ground lock: per frame, the scale that puts the camera at `camera_height` above the ground
     fitted under it, smoothed over time in log space (`smoothing` 0 = none, toward 1 = slower).
-    `level_tolerance_deg`: with the mounting known, how far from its up direction a predicted normal may point and
-    still count as level floor where the labelled ground does not lock (None: labels only).
+    `level_floor_deg`: with the mounting known, how far from its up direction a predicted normal may point and
+    still count as level floor where the labelled ground does not lock (0: labels only).
     """
 
     def __init__(self, classes=GROUND_CLASSES, min_fraction: float = 0.05, min_inliers: float = 0.6,
                  smoothing: float = 0.8, max_points: int = 4000, seed: int = 0,
-                 level_tolerance_deg: float | None = 25.0):
+                 level_floor_deg: float = LEVEL_FLOOR_DEG):
         self.classes = np.asarray(classes, dtype=np.uint8)
         self.min_fraction, self.min_inliers, self.smoothing = min_fraction, min_inliers, smoothing
         self.max_points = max_points
-        self.level_tolerance_deg = level_tolerance_deg
+        self.level_floor_deg = level_floor_deg
         self.rng = np.random.default_rng(seed)
         self.log_scale: float | None = None     # smoothed log scale of the frames locked so far
 
@@ -218,7 +215,7 @@ class GroundLock:
         valid = np.isfinite(depth) & (depth > 0)
         rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
         state = self._labelled_lock(depth, labels, valid, rx, ry, camera_height, up)
-        if state.locked or normals is None or up is None or camera_height is None or self.level_tolerance_deg is None:
+        if state.locked or normals is None or up is None or camera_height is None or not self.level_floor_deg:
             return state
         level = self._level_lock(depth, valid, normals, rx, ry, camera_height, up)
         return level if level.locked else replace(state, reason=f'{state.reason}; {level.reason}')
@@ -266,7 +263,7 @@ class GroundLock:
         valid = valid[grid]
         z = depth[grid][valid].astype(np.float64)
         points = np.stack([rx[grid][valid] * z, ry[grid][valid] * z, z], 1)
-        floor = lowest_level(points, normals[grid][valid], up, self.level_tolerance_deg)
+        floor = lowest_level(-(points @ np.asarray(up)), level_pixels(normals[grid][valid], up, self.level_floor_deg))
         share = float(floor.sum()) / valid.size
         if share < self.min_fraction:
             return LockState(1.0, False, f'too little level floor in view ({share:.1%} of the image, needs '

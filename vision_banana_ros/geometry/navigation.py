@@ -45,12 +45,14 @@ class NavigationMasks:
 
 def navigation_masks(depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane,
                      scale: float, ground_classes, min_height: float, max_height: float,
-                     floor: np.ndarray | None = None) -> NavigationMasks:
+                     level: np.ndarray | None = None) -> NavigationMasks:
     """`plane` as fitted on the depth before `scale` was applied to it. A pixel is an obstacle when its class is
     neither ground nor sky and it stands between `min_height` and `max_height` above the plane; free ground when
-    its class is a ground class and it lies within `min_height` of the plane. `floor` (H x W: the level pixels,
-    where the lock found the floor by its normals) counts as ground whatever its class, and is no obstacle at any
-    height: indoors, where the floor has no class, a floor the depth lifts off the plane would be one.
+    its class is a ground class and it lies within `min_height` of the plane. Where the lock found the floor by its
+    normals, the `level` pixels (H x W, `ground.level_pixels`) count as ground whatever their class, and are no
+    obstacle at any height: indoors, where the floor has no class, a floor the depth lifts off the plane would be
+    one. Table tops go with it (their edges and legs stay): keeping the level pixels above the floor's band as
+    obstacles left four times the obstacle pixels on the true floor (indoor set, stage 39: 19 % against 7.6 %).
     """
     rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
     up = plane.up
@@ -58,8 +60,8 @@ def navigation_masks(depth: np.ndarray, labels: np.ndarray, intrinsics: Intrinsi
         heights = depth * (up[0] * rx + up[1] * ry + up[2]) + plane.height * scale
         valid = np.isfinite(depth) & (depth > 0)
         is_ground = np.isin(labels, np.asarray(ground_classes, dtype=np.uint8))
-        if floor is not None:
-            is_ground = is_ground | floor
+        if level is not None:
+            is_ground = is_ground | level
         obstacles = valid & ~is_ground & (labels != SKY) & (heights >= min_height) & (heights <= max_height)
         ground = valid & is_ground & (np.abs(heights) < min_height)
     return NavigationMasks(obstacles, ground, heights)

@@ -146,7 +146,7 @@ class VisionBananaNode(Node):
     ground_classes (integer_array, default [0, 1, 9], dynamic): Cityscapes train ids of the ground for the scale
       lock (road, sidewalk, terrain); the plane is fitted to the one seen most
     ground_min_fraction (double, default 0.05, dynamic): scale_lock ground: least share of the image that must be
-      ground, else the frame keeps its depth unscaled
+      ground (or level floor, level_floor_deg), else the frame keeps its depth unscaled
     level_floor_deg (double, default 25.0, dynamic): scale_lock ground with the mounting from tf: where the
       labelled ground does not lock, lock to the lowest level surface, the pixels whose predicted normal lies within
       this many degrees of the ground's up direction (indoor floors have no Cityscapes class; needs the normals
