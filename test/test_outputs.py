@@ -50,6 +50,16 @@ def test_tasks_follow_the_topics_somebody_listens_to():
     assert tasks_for(['depth'], _config(None, scale_lock='ground', level_floor_deg=0.0)) == ('segmentation', 'depth')
 
 
+def mounting(camera: dict) -> RigidTransform:
+    """A world camera's mounting as tf gives it: image-frame points into a frame on the ground below it (z up; the
+    ground's x and y any way round, which the lock does not read).
+    """
+    up = np.asarray(ground_up(camera))
+    side = np.cross(up, [0.0, 0.0, 1.0])
+    side /= np.linalg.norm(side)
+    return RigidTransform(np.stack([side, np.cross(up, side), up]), np.array([0.0, 0.0, camera['height_m']]))
+
+
 def _locked_room(with_normals: bool):
     """A room's true answers with the depth 1.5 times too far (no pixel labelled ground; its normals or none),
     locked as the node does with the mounting from tf; (frame, result, lock state, config).
@@ -57,10 +67,7 @@ def _locked_room(with_normals: bool):
     frame = render_frame(1, 160, 120, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
     k = frame.intrinsics
     intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], 160, 120)
-    up = np.asarray(ground_up(frame.camera))
-    side = np.cross(up, [0.0, 0.0, 1.0])
-    side /= np.linalg.norm(side)
-    to_ground = RigidTransform(np.stack([side, np.cross(up, side), up]), np.array([0.0, 0.0, 1.0]))
+    to_ground = mounting(frame.camera)
     config = _config(None, scale_lock='ground')
     result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), intrinsics, frame.rgb, frame.labels, None,
                          frame.depth * np.float32(1.5), frame.normals if with_normals else None, {}, {}, 1)
