@@ -20,7 +20,7 @@ labelled ground, the bag's /tf mounting and the predicted normals lock it to the
 import numpy as np
 import pytest
 from test_bag import read
-from test_outputs import mounting
+from test_outputs import mounting, true_floor
 from transforms3d.quaternions import mat2quat
 
 from vision_banana_ros.bag import messages
@@ -28,9 +28,8 @@ from vision_banana_ros.bag.io import open_writer
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.bag.sample import FRAME_ID, make_sample, NAMESPACE, START_NS, WORLD_FRAME
 from vision_banana_ros.evaluation.metrics import DepthMetrics
-from vision_banana_ros.evaluation.sweep import ground_up
+from vision_banana_ros.evaluation.run import camera_of
 from vision_banana_ros.geometry import Intrinsics
-from vision_banana_ros.geometry.backprojection import ray_grids
 from vision_banana_ros.geometry.ground import GROUND_CLASSES, GroundLock
 from vision_banana_ros.geometry.navigation import FREE, navigation_masks, occupancy_grid, OCCUPIED
 from vision_banana_ros.outputs import DepthCameraInfo
@@ -144,9 +143,6 @@ def _room_bag(path, frames):
         for i, frame in enumerate(frames):
             t = START_NS + i * 10**8
             header = messages.header(t, FRAME_ID)
-            k = frame.intrinsics
-            h, w = frame.depth.shape
-            intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], w, h)
             to_world = mounting(frame.camera)
             qw, qx, qy, qz = mat2quat(to_world.rotation)
             T = messages.T
@@ -156,7 +152,7 @@ def _room_bag(path, frames):
                     translation=T['geometry_msgs/msg/Vector3'](*(float(v) for v in to_world.translation)),
                     rotation=T['geometry_msgs/msg/Quaternion'](x=qx, y=qy, z=qz, w=qw)))
             for connection, msgtype, msg in (
-                    (info, messages.CAMERA_INFO, messages.camera_info(DepthCameraInfo(intrinsics), header)),
+                    (info, messages.CAMERA_INFO, messages.camera_info(DepthCameraInfo(camera_of(frame)), header)),
                     (image, messages.IMAGE, messages.image(frame.rgb, header)),
                     (tf, messages.TF, T['tf2_msgs/msg/TFMessage'](transforms=[stamped]))):
                 writer.write(connection, t, messages.serialize(msg, msgtype))
@@ -181,18 +177,8 @@ def test_bag_process_locks_a_room_to_the_floor_its_normals_show(tmp_path):
         out = read(tmp_path / name)
         errors[name] = float(np.median([abs(np.log(np.nanmedian(_depth(msg)[floor] / frame.depth[floor])))
                                         for (_, msg), frame, floor in zip(out['/camera/depth'], frames,
-                                                                          [_floor(f) for f in frames])]))
+                                                                          [true_floor(f) for f in frames])]))
     print(f'floor scale error unlocked {errors["plain"]:.3f}, locked {errors["locked"]:.3f} ({locked["locked"]} of '
           f'3 frames locked; on labelled ground only {locked["labels"]})')
     # the model paints some floors as road: the normals lock the frames the labels do not
     assert locked['locked'] == 3 > locked['labels'] and errors['locked'] < min(0.1, errors['plain'])
-
-
-def _floor(frame):
-    """The room's true floor: pixels whose true normal points up and whose true depth lies on the ground plane."""
-    up = np.asarray(ground_up(frame.camera))
-    k = frame.intrinsics
-    h, w = frame.depth.shape
-    rx, ry = ray_grids(Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], w, h), frame.depth)
-    heights = frame.depth * (up[0] * rx + up[1] * ry + up[2]) + frame.camera['height_m']
-    return (np.nan_to_num(frame.normals) @ up > 0.99) & (np.abs(heights) < 0.01)

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from transforms3d.quaternions import mat2quat
 
+from vision_banana_ros.evaluation.run import camera_of
 from vision_banana_ros.evaluation.sweep import ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
 from vision_banana_ros.geometry.ground import (
@@ -182,11 +183,9 @@ def test_indoors_a_known_mounting_locks_to_the_floor_found_by_its_normals():
     rng = np.random.default_rng(2)
     for seed in range(6):
         frame = render_frame(seed, W, H, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
-        k = frame.intrinsics
-        intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], W, H)
         assert not np.isin(frame.labels, GROUND_CLASSES).any()        # floors carry no Cityscapes class
         factor = float(np.exp(rng.uniform(-0.7, 0.7)))
-        args = frame.depth * factor, frame.labels, intrinsics, frame.camera['height_m'], ground_up(frame.camera)
+        args = frame.depth * factor, frame.labels, camera_of(frame), frame.camera['height_m'], ground_up(frame.camera)
         state = GroundLock(smoothing=0.0).update(*args, frame.normals)
         assert state.locked and state.reason == LOCKED_LEVEL and state.scale * factor == pytest.approx(1.0, abs=0.02)
         # labelled ground only: without the normals, or with the level floor turned off
@@ -219,9 +218,8 @@ def test_the_floor_is_the_lowest_level_surface_not_a_table_top_or_a_wall():
 
 def test_a_known_mounting_refuses_where_neither_labels_nor_normals_show_a_floor():
     frame = render_frame(0, W, H, preset='indoor', noise=False, pitch_deg=60.0, height_m=1.0)
-    k = frame.intrinsics
-    intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], W, H)
-    state = GroundLock().update(frame.depth, frame.labels, intrinsics, 1.0, ground_up(frame.camera), frame.normals)
+    state = GroundLock().update(frame.depth, frame.labels, camera_of(frame), 1.0, ground_up(frame.camera),
+                                frame.normals)
     assert not state.locked and state.scale == 1.0
     assert 'too little ground' in state.reason and 'too little level floor' in state.reason
 

@@ -20,6 +20,7 @@ import pytest
 
 from vision_banana_ros.config import NO_TF2, read_config
 from vision_banana_ros.engine.frames import FrameResult
+from vision_banana_ros.evaluation.run import camera_of
 from vision_banana_ros.evaluation.sweep import ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
 from vision_banana_ros.geometry.backprojection import ray_grids
@@ -60,17 +61,23 @@ def mounting(camera: dict) -> RigidTransform:
     return RigidTransform(np.stack([side, np.cross(up, side), up]), np.array([0.0, 0.0, camera['height_m']]))
 
 
+def true_floor(frame) -> np.ndarray:
+    """A rendered frame's floor: pixels whose true normal points up and whose true depth lies on the ground plane."""
+    up = np.asarray(ground_up(frame.camera))
+    rx, ry = ray_grids(camera_of(frame), frame.depth)
+    heights = frame.depth * (up[0] * rx + up[1] * ry + up[2]) + frame.camera['height_m']
+    return (np.nan_to_num(frame.normals) @ up > 0.99) & (np.abs(heights) < 0.01)
+
+
 def _locked_room(with_normals: bool):
     """A room's true answers with the depth 1.5 times too far (no pixel labelled ground; its normals or none),
     locked as the node does with the mounting from tf; (frame, result, lock state, config).
     """
     frame = render_frame(1, 160, 120, preset='indoor', noise=False, pitch_deg=-30.0, height_m=1.0)
-    k = frame.intrinsics
-    intrinsics = Intrinsics(k['fx'], k['fy'], k['cx'], k['cy'], 160, 120)
     to_ground = mounting(frame.camera)
     config = _config(None, scale_lock='ground')
-    result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), intrinsics, frame.rgb, frame.labels, None,
-                         frame.depth * np.float32(1.5), frame.normals if with_normals else None, {}, {}, 1)
+    result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), camera_of(frame), frame.rgb, frame.labels,
+                         None, frame.depth * np.float32(1.5), frame.normals if with_normals else None, {}, {}, 1)
     state = lock_depth_as_configured(result, configured_ground_lock(config), config, lambda target, source: to_ground)
     return frame, result, state, config
 
@@ -87,10 +94,7 @@ def test_a_floor_found_by_its_normals_is_free_ground_for_the_navigation_outputs(
     frame, result, state, config = _locked_room(True)
     outputs = make_outputs(result, config, ['ground_points', 'obstacles', 'grid'], ground=state)
     # the free points are the room's floor: the pixels of the cloud's stride that lie on it and face up
-    rx, ry = ray_grids(result.intrinsics, frame.depth)
-    up = state.plane.up
-    heights = frame.depth * (up[0] * rx + up[1] * ry + up[2]) + 1.0     # the camera stands 1 m over the floor
-    floor = (np.abs(heights) < 0.01) & (np.nan_to_num(frame.normals) @ np.asarray(up) > 0.99)
+    floor = true_floor(frame)
     stride = np.s_[::config.cloud_stride, ::config.cloud_stride]
     assert outputs['ground_points'].payload.points.size == pytest.approx(floor[stride].sum(), rel=0.02)
     assert floor[stride].sum() > 0.1 * floor[stride].size
