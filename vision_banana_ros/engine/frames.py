@@ -26,7 +26,9 @@ import numpy as np
 class FrameRequest:
     """One camera image to process. `header` (the image message's, rclpy's or rosbags') and `intrinsics` travel
     untouched to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
-    will use: a batch runs the union of its frames' tasks, and each result holds only its own.
+    will use: a batch runs the union of its frames' tasks, and each result holds only its own. `turn_deg` turns
+    the image about its principal point (counter-clockwise as displayed) before the backend sees it, and the answers
+    back into the image's pixels (engine.upright: a rolled camera shown to the model upright).
     """
 
     camera_id: str
@@ -34,6 +36,7 @@ class FrameRequest:
     header: Any = None
     intrinsics: Any = None
     tasks: tuple[str, ...] | None = None   # None: every task the runner was set up with
+    turn_deg: float = 0.0
     submitted: float = field(default_factory=time.monotonic)
 
     def __post_init__(self):

@@ -39,11 +39,6 @@ def resize_nearest(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(values.float(), size=size, mode='nearest-exact').to(values.dtype)
 
 
-def resize_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x H x W integer ids."""
-    return resize_nearest(labels[:, None], size)[:, 0]
-
-
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1. Invalid (NaN)
     pixels take no part: their valid neighbours are averaged among themselves (normalised interpolation), and

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""One batch through a backend: upload, resize to the processing size, forward, decode, resize back, download.
+"""One batch through a backend: upload, resize (or turn, engine.upright) to the processing size, forward, decode,
+resize back, download.
 
 Every stage is timed. On CUDA the host images go through pinned memory with non-blocking copies, and the
 device is synchronised at stage boundaries so that the timings are real.
@@ -25,7 +26,8 @@ import numpy as np
 import torch
 
 from .frames import FrameRequest, FrameResult
-from .resample import resize_depth, resize_images, resize_labels, resize_nearest, resize_normals, seen_intrinsics
+from .resample import resize_depth, resize_images, resize_nearest, resize_normals, seen_intrinsics
+from .upright import Turn
 from ..backends.base import Backend, DenseOutputs
 from ..device import autocast, check_precision
 
@@ -61,16 +63,16 @@ class BatchRunner:
         tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))
         # one size per batch: the backend's, or the first frame's for a backend that resizes by itself
         size = self.backend.processing_size or requests[0].image.shape[:2]
-        images = torch.cat([resize_images(self._upload(r.image), size) for r in requests])
+        ways = [_way(r, size) for r in requests]
+        images = torch.cat([way.image(self._upload(r.image)) for r, way in zip(requests, ways)])
         t_upload = self._sync()
-        seen = [None if r.intrinsics is None else seen_intrinsics(r.intrinsics, r.image.shape[:2], size)
-                for r in requests]
+        seen = [None if r.intrinsics is None else way.intrinsics(r.intrinsics) for r, way in zip(requests, ways)]
         with autocast(self.device, self.precision):
             raw = self.backend.forward(images, tasks, seen)
         t_forward = self._sync()
         decoded = self.backend.decode(raw, tasks, seen)
         t_decode = self._sync()
-        outputs = [self._to_host(decoded, i, r.image.shape[:2], w) for i, (r, w) in enumerate(zip(requests, wanted))]
+        outputs = [self._to_host(decoded, i, way, w) for i, (way, w) in enumerate(zip(ways, wanted))]
         t_download = self._sync()
         stage = {'upload': t_upload - started, 'forward': t_forward - t_upload, 'decode': t_decode - t_forward,
                  'download': t_download - t_decode}
@@ -85,8 +87,10 @@ class BatchRunner:
         return results
 
     @staticmethod
-    def _to_host(out: DenseOutputs, i: int, size: tuple[int, int], tasks: tuple[str, ...]) -> dict:
-        """Frame i of the batch, resized back to its camera's size, for the tasks it asked for only."""
+    def _to_host(out: DenseOutputs, i: int, back, tasks: tuple[str, ...]) -> dict:
+        """Frame i of the batch, brought `back` to its camera's pixels (its _Resized or Turn), for the tasks it
+        asked for only.
+        """
 
         def host(t: torch.Tensor) -> np.ndarray:
             return t.cpu().numpy()
@@ -96,13 +100,51 @@ class BatchRunner:
 
         segmentation, depth, normals = ('segmentation' in tasks), ('depth' in tasks), ('normals' in tasks)
         return {
-            'labels': host(resize_labels(one(out.labels), size)[0]) if segmentation else None,
+            'labels': host(back.nearest(one(out.labels)[:, None])[0, 0]) if segmentation else None,
             # clamped: resampling weights sum to 1 only up to rounding, and a probability of 1 must stay one
-            'confidence': (host(resize_images(one(out.confidence)[:, None], size)[0, 0].clamp(0.0, 1.0))
+            'confidence': (host(back.smooth(one(out.confidence)[:, None])[0, 0].clamp(0.0, 1.0))
                            if segmentation else None),
-            'depth': host(resize_depth(one(out.depth), size)[0]) if depth else None,
-            'normals': host(resize_normals(one(out.normals), size)[0].permute(1, 2, 0)) if normals else None,
+            'depth': host(back.depth(one(out.depth))[0]) if depth else None,
+            'normals': host(back.normals(one(out.normals))[0].permute(1, 2, 0)) if normals else None,
             # Nearest, like labels: blending palette colours for display would invent classes.
-            'encodings': {task: host(resize_nearest(one(out.encodings[task]), size)[0].permute(1, 2, 0))
+            'encodings': {task: host(back.nearest(one(out.encodings[task]))[0].permute(1, 2, 0))
                           for task in tasks},
         }
+
+
+class _Resized:
+    """An unturned frame's way to the processing size and back (a Turn is a turned frame's): resized as a whole."""
+
+    def __init__(self, image_size: tuple[int, int], size: tuple[int, int]):
+        self.image_size, self.size = image_size, size
+
+    def image(self, image: torch.Tensor) -> torch.Tensor:
+        return resize_images(image, self.size)
+
+    def intrinsics(self, intrinsics):
+        return seen_intrinsics(intrinsics, self.image_size, self.size)
+
+    def nearest(self, values: torch.Tensor) -> torch.Tensor:
+        return resize_nearest(values, self.image_size)
+
+    def smooth(self, values: torch.Tensor) -> torch.Tensor:
+        return resize_images(values, self.image_size)
+
+    def depth(self, depth: torch.Tensor) -> torch.Tensor:
+        return resize_depth(depth, self.image_size)
+
+    def normals(self, normals: torch.Tensor) -> torch.Tensor:
+        return resize_normals(normals, self.image_size)
+
+
+def _way(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:
+    """How a request's image reaches the processing size and its answers come back."""
+    height, width = request.image.shape[:2]
+    if not request.turn_deg:
+        return _Resized((height, width), size)
+    if request.intrinsics is None:
+        centre = ((width - 1) / 2, (height - 1) / 2)
+    else:
+        intrinsics = request.intrinsics.scaled_to(width, height)
+        centre = (intrinsics.cx, intrinsics.cy)
+    return Turn.fitted((height, width), size, request.turn_deg, centre)

@@ -1,0 +1,147 @@
+# Copyright 2026 The vision_banana_ros authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Turning a rolled camera's image upright for the backend, and its answers back.
+
+Turning a pinhole camera about its optical axis turns its image about the principal point and changes nothing
+else: the depth of each point (along the optical axis) and its label stay, and its normal turns with the image.
+So a camera mounted rolled (on its side, upside down, on a tilted arm) can be shown to a model as the upright
+camera it was taught, and the answers turned back into the camera's pixels, exactly up to resampling. The whole
+turned image is fitted into the processing size, centred, and the canvas around it is filled by reflection
+(a border a network has not seen is less unlike a picture than black); answers there are dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ..codecs import depth_to_unit, unit_to_depth
+from ..geometry.intrinsics import Intrinsics
+from ..torch_ops import norm
+
+
+def upright_turn(up, min_roll_deg: float) -> float:
+    """How far to turn a camera's image (degrees, counter-clockwise as displayed) to bring the ground's `up`
+    direction (in the optical frame: x right, y down, z forward) to point up in it; 0 where the camera is rolled
+    by less than `min_roll_deg`, or looks straight up or down (no roll to undo).
+    """
+    turn = math.degrees(math.atan2(up[0], -up[1])) if math.hypot(up[0], up[1]) > 1e-6 else 0.0
+    return turn if abs(turn) >= min_roll_deg else 0.0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The similarity taking pixels of an image (H x W, principal point `centre`) to a canvas of `size` (h, w):
+    turned by `degrees` about the principal point, scaled by `scale`, the principal point landing on `canvas_centre`.
+    Pixel centres are at integer coordinates (ROS's convention); grids are for grid_sample with align_corners=False.
+    """
+
+    image_size: tuple[int, int]
+    size: tuple[int, int]
+    degrees: float
+    centre: tuple[float, float]
+    canvas_centre: tuple[float, float]
+    scale: float
+
+    @classmethod
+    def fitted(cls, image_size: tuple[int, int], size: tuple[int, int], degrees: float,
+               centre: tuple[float, float]) -> Turn:
+        """The turn of an image about `centre` whose whole turned image fits the canvas, centred in it."""
+        (height, width), (h, w) = image_size, size
+        corners = torch.tensor([[-0.5, -0.5], [width - 0.5, -0.5], [-0.5, height - 0.5], [width - 0.5, height - 0.5]],
+                               dtype=torch.float64) - torch.tensor(centre, dtype=torch.float64)
+        turned = corners @ _matrix(degrees).T
+        low, high = turned.min(0).values, turned.max(0).values
+        scale = min(w / float(high[0] - low[0]), h / float(high[1] - low[1]))
+        middle = (low + high) / 2 * scale
+        canvas_centre = ((w - 1) / 2 - float(middle[0]), (h - 1) / 2 - float(middle[1]))
+        return cls(tuple(image_size), tuple(size), degrees, tuple(centre), canvas_centre, scale)
+
+    def _grid(self, to_canvas: bool, device) -> torch.Tensor:
+        """1 x h x w x 2 sampling grid: for each canvas pixel where it lies in the image (to_canvas), or for each
+        image pixel where it lies in the canvas.
+        """
+        (height, width), (h, w) = self.image_size, self.size
+        rows, cols = (h, w) if to_canvas else (height, width)
+        y, x = torch.meshgrid(torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64),
+                              indexing='ij')
+        m = _matrix(self.degrees)
+        if to_canvas:   # image point = centre + M^T (q - canvas_centre) / scale
+            offset = torch.stack([x - self.canvas_centre[0], y - self.canvas_centre[1]], -1) / self.scale
+            point, origin, dims = offset @ m, self.centre, (width, height)
+        else:           # canvas point = canvas_centre + scale M (p - centre)
+            offset = torch.stack([x - self.centre[0], y - self.centre[1]], -1) * self.scale
+            point, origin, dims = offset @ m.T, self.canvas_centre, (w, h)
+        grid = torch.stack([(2 * (point[..., i] + origin[i]) + 1) / dims[i] - 1 for i in (0, 1)], -1)
+        return grid[None].to(device=device, dtype=torch.float32)
+
+    def image(self, image: torch.Tensor) -> torch.Tensor:
+        """1 x C x H x W image -> 1 x C x h x w canvas (antialiased where it shrinks; reflection around it)."""
+        height, width = self.image_size
+        if self.scale < 1:   # shrink first (normalised coordinates do not depend on the resolution)
+            image = F.interpolate(image, size=(max(1, round(height * self.scale)), max(1, round(width * self.scale))),
+                                  mode='bilinear', align_corners=False, antialias=True)
+        return F.grid_sample(image, self._grid(True, image.device), mode='bilinear', padding_mode='reflection',
+                             align_corners=False)
+
+    def intrinsics(self, intrinsics: Intrinsics) -> Intrinsics:
+        """The canvas camera: the image's (`intrinsics` of any resolution) turned about its optical axis and scaled
+        (square pixels assumed).
+        """
+        intrinsics = intrinsics.scaled_to(self.image_size[1], self.image_size[0])
+        focal = math.sqrt(intrinsics.fx * intrinsics.fy) * self.scale
+        return Intrinsics(focal, focal, *self.canvas_centre, self.size[1], self.size[0])
+
+    def _back(self, values: torch.Tensor, mode: str) -> torch.Tensor:
+        return F.grid_sample(values, self._grid(False, values.device), mode=mode, padding_mode='border',
+                             align_corners=False)
+
+    def nearest(self, values: torch.Tensor) -> torch.Tensor:
+        """1 x C x h x w of any dtype (ids, answer images) -> 1 x C x H x W, nearest: no value invented."""
+        out = self._back(values.float(), 'nearest')
+        return out if values.is_floating_point() else out.round().to(values.dtype)
+
+    def smooth(self, values: torch.Tensor) -> torch.Tensor:
+        """1 x C x h x w continuous values (confidence) -> 1 x C x H x W, bilinear."""
+        return self._back(values, 'bilinear')
+
+    def depth(self, depth: torch.Tensor) -> torch.Tensor:
+        """1 x h x w metres (+inf far, NaN invalid) -> 1 x H x W, interpolated in the codec's f-space as
+        resample.resize_depth does, invalid where the nearest canvas pixel is.
+        """
+        invalid = torch.isnan(depth)[:, None].float()
+        f = torch.where(torch.isnan(depth), 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
+        weight = self._back(1.0 - invalid, 'bilinear')
+        out = unit_to_depth((self._back(f, 'bilinear') / weight.clamp(min=1e-6))[:, 0].clamp(max=1.0))
+        return out.masked_fill(self._back(invalid, 'nearest')[:, 0] > 0.5, torch.nan)
+
+    def normals(self, normals: torch.Tensor) -> torch.Tensor:
+        """1 x 3 x h x w unit vectors of the canvas camera (NaN invalid) -> 1 x 3 x H x W of the image's camera:
+        interpolated, turned back about the optical axis, renormalised; NaN where invalid ones dominate.
+        """
+        out = self._back(torch.nan_to_num(normals), 'bilinear')
+        m = _matrix(self.degrees).to(device=out.device, dtype=out.dtype)
+        xy = torch.einsum('ji,njhw->nihw', m, out[:, :2])   # M^T n
+        out = torch.cat([xy, out[:, 2:]], 1)
+        length = norm(out, dim=1, keepdim=True)
+        return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)
+
+
+def _matrix(degrees: float) -> torch.Tensor:
+    """2 x 2: pixel offsets (x right, y down) turned counter-clockwise as displayed."""
+    a = math.radians(degrees)
+    return torch.tensor([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]], dtype=torch.float64)
