@@ -132,9 +132,9 @@ def test_navigation_outputs_from_predictions_agree_with_the_ground_truth(tmp_pat
     assert np.mean(wrong) <= 0.05 and np.mean(free_iou) >= 0.75
 
 
-def _room_bag(path, frames):
-    """A bag of rendered room frames as make_sample writes a drive: image, camera_info and /tf (world <- the
-    optical frame, the floor at the world's z = 0), each camera 1 m up and pitched 30 degrees down.
+def mounted_bag(path, frames):
+    """A bag of rendered frames as make_sample writes a drive: image, camera_info and /tf (world <- the optical
+    frame, at each camera's mounting over the ground at the world's z = 0).
     """
     with open_writer(path, 'mcap') as writer:
         image, info, tf = (writer.add_connection(topic, msgtype, typestore=messages.TYPESTORE) for topic, msgtype in (
@@ -162,7 +162,7 @@ def test_bag_process_locks_a_room_to_the_floor_its_normals_show(tmp_path):
     # no pixel of a room is labelled ground: with the mounting from the bag's /tf the lock finds the floor by the
     # predicted normals, and the depth comes nearer the truth on it
     frames = [render_frame(seed, 320, 240, preset='indoor', pitch_deg=-30.0, height_m=1.0) for seed in range(3)]
-    _room_bag(tmp_path / 'room', frames)
+    mounted_bag(tmp_path / 'room', frames)
     locked = {}
     for name, level in (('locked', 25.0), ('labels', 0.0)):
         config = tmp_path / f'{name}.yaml'

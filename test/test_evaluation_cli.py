@@ -151,3 +151,24 @@ def test_rendered_sets_are_also_scored_by_kind_of_place_and_camera_pose(tiny_wei
     assert {'turned', 'upright'} == set(poses)   # frame 1 of seed 5 turns freely
     assert {k: p['frames'] for k, p in result['by_pose'].items()} == {k: poses.count(k) for k in poses}
     assert 'by camera pose' in report and '  turned ' in report
+
+
+def test_upright_turns_rolled_cameras_as_the_node_does_with_tf(tmp_path, capsys):
+    """Street cameras on their side: `--upright` turns each frame by its camera's roll (as the node's upright does
+    with the mounting from tf) and the embedded model reads them far better; a least roll above theirs turns none.
+    """
+    root = tmp_path / 'rolled'
+    write_dataset(root, 2, seed=12, progress=False, roll_deg=90.0, pitch_deg=-5.0)
+
+    def scores(*args):     # at the embedded model's own processing size
+        assert main(['eval', '--json', '--data', str(root), *map(str, args)]) == 0
+        return json.loads(capsys.readouterr().out, parse_constant=_refuse_nan)
+    as_is, turned = scores(), scores('--upright')
+    assert scores('--upright', '--upright-min-roll-deg', 91) == as_is
+    print(f'\npixel accuracy {as_is["pixel_accuracy"]:.3f} -> {turned["pixel_accuracy"]:.3f}')
+    assert turned['pixel_accuracy'] > as_is['pixel_accuracy'] + 0.3
+    with pytest.raises(SystemExit):
+        main(['eval', '--data', str(root), '--upright', '--upright-min-roll-deg', '181'])
+    assert 'must be at most 180' in capsys.readouterr().err
+    assert main(['eval', '--bag', str(tmp_path / 'any'), '--upright']) == 2
+    assert "a bag's frames have none" in capsys.readouterr().err

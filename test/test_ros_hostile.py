@@ -66,6 +66,24 @@ class Harness:
         return Image(header=self.header(cam), height=height, width=width, encoding='rgb8', step=width * 3,
                      data=message_bytes(pixels))
 
+    def frame_sender(self, cam, frame):
+        """Publish a rendered frame's CameraInfo for camera `cam` (latched) and return send(): one publish of the
+        frame's image, stamped now.
+        """
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        height, width = frame.rgb.shape[:2]
+        k = frame.intrinsics
+        self.client.create_publisher(CameraInfo, f'{cam}/camera_info', latched).publish(CameraInfo(
+            header=self.header(cam), width=width, height=height,
+            k=[k['fx'], 0.0, k['cx'], 0.0, k['fy'], k['cy'], 0.0, 0.0, 1.0]))
+        image = self.client.create_publisher(Image, f'{cam}/image', qos_profile_sensor_data)
+
+        def send():
+            image.publish(Image(header=self.header(cam), width=width, height=height, encoding='rgb8',
+                                step=width * 3, data=message_bytes(frame.rgb)))
+        return send
+
     def spin_until(self, send, until, seconds=60.0):
         """Call send() and spin, until until() or `seconds` pass; returns until()."""
         deadline = time.monotonic() + seconds

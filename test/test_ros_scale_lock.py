@@ -24,8 +24,8 @@ rclpy = pytest.importorskip('rclpy')
 from geometry_msgs.msg import PoseStamped  # noqa: E402, I100 (imported after the skip)
 from nav_msgs.msg import OccupancyGrid  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
-from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from sensor_msgs.msg import Image, PointCloud2  # noqa: E402
 from test_ros_hostile import Harness  # noqa: E402
 
 from vision_banana_ros.config import load_config_file  # noqa: E402
@@ -49,16 +49,7 @@ def test_the_depth_is_locked_to_the_camera_height_and_the_ground_is_published():
         h.client.create_subscription(Image, 'front/depth', depths.append, 5)
         h.client.create_subscription(PointCloud2, 'front/obstacles', obstacles.append, 5)
         h.client.create_subscription(OccupancyGrid, 'front/grid', grids.append, 5)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        k = frame.intrinsics
-        h.client.create_publisher(CameraInfo, 'front/camera_info', latched).publish(CameraInfo(
-            header=h.header('front'), width=320, height=240, k=[k['fx'], 0.0, k['cx'], 0.0, k['fy'], k['cy'], 0, 0, 1]))
-        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
-
-        def send():
-            image.publish(Image(header=h.header('front'), width=320, height=240, encoding='rgb8', step=960,
-                                data=message_bytes(frame.rgb)))
+        send = h.frame_sender('front', frame)
 
         def locked():
             return (grounds and obstacles and grids
@@ -163,6 +154,6 @@ def test_the_tf_mounting_gives_the_height_and_the_ground_tilt():
         return tf_mounting(tf_lookup(buffer, header), config.ground_frame, header.frame_id)
     height, up = mounting(OneTransform(0.8, level), header)
     assert height == pytest.approx(0.8) and np.allclose(up, (0.0, -1.0, 0.0))
-    assert 'no camera height from tf (base_footprint -> other)' in mounting(OneTransform(0.8, level),
+    assert 'no camera mounting from tf (base_footprint -> other)' in mounting(OneTransform(0.8, level),
                                                                             Header(frame_id='other'))
     assert 'is not above base_footprint' in mounting(OneTransform(-0.1, level), header)

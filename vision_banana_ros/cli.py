@@ -26,9 +26,9 @@ from .cli_arguments import (
     camera_setting,
     device_name,
     field_of_view,
-    level_floor_angle,
     list_of,
     pairing,
+    parameter_range,
     positive,
     positive_number,
     precision,
@@ -129,6 +129,9 @@ def _models(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation.run import evaluate, format_report, to_json
     if args.bag:
+        if args.upright:
+            raise ValueError("--upright takes each frame's roll from a data set's camera poses (--data); a bag's "
+                             'frames have none')
         from .evaluation.bag_samples import bag_samples
         samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic)
         first = next(samples, None)   # a bag without ground truth fails here, before the model loads
@@ -141,7 +144,8 @@ def _eval(args: argparse.Namespace) -> int:
         samples = iter_samples(args.data)
     backend = _backend(args, mirror_average=not args.no_mirror_average)
     result = evaluate(backend, samples, batch_size=args.batch, progress=not args.json,
-                      intrinsics=not args.no_intrinsics)
+                      intrinsics=not args.no_intrinsics,
+                      upright_min_roll_deg=args.upright_min_roll_deg if args.upright else None)
     print(to_json(result) if args.json else format_report(result))
     return 0
 
@@ -292,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--no-intrinsics', action='store_true',
                             help="withhold the frames' intrinsics, as for a camera without CameraInfo (camera-aware "
                                  'depth then assumes the canonical 70 deg field of view)')
+    evaluation.add_argument('--upright', action='store_true',
+                            help="--data: turn each frame upright whose camera (its camera/<name>.json) is rolled at "
+                                 "least --upright-min-roll-deg, as the node's upright does with the mounting from tf")
+    evaluation.add_argument('--upright-min-roll-deg', type=parameter_range('upright_min_roll_deg'),
+                            default=BY_NAME['upright_min_roll_deg'].default,
+                            help="--upright: the node's upright_min_roll_deg (default: %(default)s)")
     evaluation.add_argument('--json', action='store_true', help='print one JSON object')
     evaluation.set_defaults(func=_eval)
 
@@ -319,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                             'with camera_height_m), to the true height and tilt (as with tf; the tilt is to the '
                             'horizontal, the ground only where it is flat, as in the street preset) and, for '
                             'reference, scaled per frame to the true median')
-    sweep.add_argument('--level-floor-deg', type=level_floor_angle, default=BY_NAME['level_floor_deg'].default,
+    sweep.add_argument('--level-floor-deg', type=parameter_range('level_floor_deg'),
+                       default=BY_NAME['level_floor_deg'].default,
                        help="--ground-lock: the node's level_floor_deg for the lock to the mounting, where the "
                             'labelled ground does not lock (0: labelled ground only; default: %(default)s)')
     sweep.add_argument('--json', action='store_true', help='print one JSON list of cells')

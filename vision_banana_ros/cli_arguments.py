@@ -68,13 +68,16 @@ def field_of_view(text: str) -> float:
     return value
 
 
-def level_floor_angle(text: str) -> float:
-    """`level_floor_deg` as the node takes it: 0 (off) to its parameter's upper bound."""
-    value = _number(text, allow_zero=True)
-    high = BY_NAME['level_floor_deg'].high
-    if value > high:
-        raise argparse.ArgumentTypeError(f'must be at most {high:g} degrees, got {text}')
-    return value
+def parameter_range(name: str):
+    """An argparse type for a number that a node parameter of this name takes: 0 to the parameter's upper bound."""
+    high = BY_NAME[name].high
+
+    def number(text: str) -> float:
+        value = _number(text, allow_zero=True)
+        if value > high:
+            raise argparse.ArgumentTypeError(f'must be at most {high:g}, got {text}')
+        return value
+    return number
 
 
 def device_name(text: str) -> str:

@@ -73,6 +73,8 @@ class NodeConfig:
     stale_timeout: float
     rectified: bool
     fallback_hfov_deg: float
+    upright: bool
+    upright_min_roll_deg: float
     # outputs
     publish_confidence: bool
     confidence_encoding: str
@@ -123,8 +125,8 @@ class NodeConfig:
 
     @property
     def needs_tf(self) -> bool:
-        """Some output looks a transform up: the clouds, the grid in grid_frame, or the lock's mounting."""
-        return self.clouds_need_tf or self.lock_needs_tf or bool(self.grid_frame)
+        """Something looks a transform up: the clouds, the grid in grid_frame, the lock's mounting, or upright."""
+        return self.clouds_need_tf or self.lock_needs_tf or bool(self.grid_frame) or self.upright
 
 
 NO_TF2 = 'tf2_ros is not installed here'   # why the node cannot look transforms up where tf2_ros is missing
@@ -268,6 +270,8 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
     if no_tf and config.lock_needs_tf:
         raise _fail('camera_height_m', f'0 takes the height from tf ({config.ground_frame}), and {no_tf}: give '
                                        'the height in metres')
+    if no_tf and config.upright:
+        raise _fail('upright', f'takes the camera roll from tf ({config.ground_frame}), and {no_tf}')
     return config
 
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .engine.upright import upright_turn
 from .geometry import build_cloud, Intrinsics, RigidTransform
 from .geometry.ground import camera_mounting, GroundLock, level_pixels, LOCKED_LEVEL, LockState
 from .geometry.intrinsics import finite_distortion
@@ -128,10 +129,20 @@ def tf_mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.
     try:
         height, up = camera_mounting(lookup(ground_frame, image_frame))
     except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-        return f'no camera height from tf ({ground_frame} -> {image_frame}): {exc}'
+        return f'no camera mounting from tf ({ground_frame} -> {image_frame}): {exc}'
     if not height > 0:
         return f'the camera is not above {ground_frame} (z = {height:.3f} m)'
     return height, up
+
+
+def upright_turn_as_configured(config, lookup, image_frame: str) -> float | str:
+    """upright: how far the engine turns this camera's image (FrameRequest.turn_deg; 0 with upright off or a
+    roll below upright_min_roll_deg), from its mounting that `lookup` gives (as in tf_mounting), or why it cannot.
+    """
+    if not config.upright:
+        return 0.0
+    mounting = tf_mounting(lookup, config.ground_frame, image_frame)
+    return mounting if isinstance(mounting, str) else upright_turn(mounting[1], config.upright_min_roll_deg)
 
 
 def lock_depth_as_configured(result, lock: GroundLock, config, lookup) -> LockState:

@@ -98,6 +98,11 @@ PARAMS = (
     Param('rectified', False, 'images are rectified: use CameraInfo P instead of K', dynamic=True),
     Param('fallback_hfov_deg', 90.0, 'horizontal field of view used until a CameraInfo arrives', dynamic=True,
           low=1.0, high=179.0),
+    Param('upright', False, "show each image to the model turned upright where its camera is rolled about its "
+          'optical axis by at least upright_min_roll_deg, by the mounting from tf (ground_frame -> the image frame, '
+          "latest); the answers come back in the image's pixels (any backend)", dynamic=True),
+    Param('upright_min_roll_deg', 15.0, 'upright: the least roll that is turned (the embedded model was taught '
+          'rolls up to 12 deg, and smaller ones lose a little turned)', dynamic=True, low=0.0, high=180.0),
     # outputs
     Param('publish_confidence', False, 'publish <cam>/semantic/confidence', dynamic=True),
     Param('confidence_encoding', '32FC1', 'semantic/confidence as probabilities in [0, 1] (32FC1) or 0-255 (mono8, '
@@ -128,8 +133,8 @@ PARAMS = (
     Param('camera_height_m', 0.0, "scale_lock ground: the camera's height above the ground in metres (the plane is "
           'fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at the image stamp; '
           'the plane is known)', dynamic=True, low=0.0, high=100.0),
-    Param('ground_frame', 'base_footprint', 'scale_lock ground with camera_height_m 0: a frame on the ground, z up '
-          '(REP 120 base_footprint)', dynamic=True),
+    Param('ground_frame', 'base_footprint', 'scale_lock ground with camera_height_m 0, and upright: a frame on the '
+          'ground, z up (REP 120 base_footprint)', dynamic=True),
     Param('ground_classes', [0, 1, 9], 'Cityscapes train ids of the ground for the scale lock (road, sidewalk, '
           'terrain); the plane is fitted to the one seen most', dynamic=True),
     Param('ground_min_fraction', 0.05, 'scale_lock ground: least share of the image that must be ground (or level '

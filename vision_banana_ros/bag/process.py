@@ -22,8 +22,8 @@ taken (rect_color, color, rect, raw); of several named, none. Its intrinsics com
 `<ns>/camera_info` before the image (the first one for images logged before it), else from `fallback_hfov_deg`
 (such frames are counted). Outputs go to `<ns>/semantic/labels`, `<ns>/depth`, ... with the input's header and
 bag timestamp. Frames are batched across cameras up to `max_batch`, like the node does under load. What the node
-looks up in tf2 (target_frame, grid_frame, the ground lock's camera mounting) comes from the bag's /tf and
-/tf_static (bag.transforms).
+looks up in tf2 (target_frame, grid_frame, the camera mounting of the ground lock and of `upright`) comes from the
+bag's /tf and /tf_static (bag.transforms), at the image stamp.
 
 A bad input costs only itself: a message that cannot be read (truncated), a frame under 8 px or an image that does
 not decode is skipped and counted as rejected (one stderr line per topic and reason, with the count); a topic of a
@@ -62,6 +62,7 @@ from ..outputs import (
     lock_depth_as_configured,
     make_outputs,
     OUTPUT_TASKS,
+    upright_turn_as_configured,
 )
 
 
@@ -204,7 +205,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
              progress) -> dict:
     reader = open_reader(src)
     try:
-        # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting of the ground lock.
+        # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting (ground lock, upright).
         has_tf = any(c.topic in TF_TOPICS and c.msgcount for c in reader.connections)
         config = load_config_file(config_file, no_tf=None if has_tf else f'bag {src} has no /tf or /tf_static')
         transforms = read_transforms(reader) if config.needs_tf else BagTransforms()
@@ -226,7 +227,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
-        stats = {'frames': 0, 'fallback_intrinsics': 0, 'ground_locked': 0, 'stage_ms': {}}
+        stats = {'frames': 0, 'fallback_intrinsics': 0, 'ground_locked': 0, 'turned_upright': 0, 'stage_ms': {}}
         skipped = []
         started = time.perf_counter()
         for path in (dst, partial):
@@ -334,7 +335,14 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                 if fallback:
                     stats['fallback_intrinsics'] += 1
                     info = None  # an unusable CameraInfo must not describe the depth image either
-                pending.append(FrameRequest(ns, rgb, header=header, intrinsics=intrinsics))
+                turn = upright_turn_as_configured(
+                    config, lambda target, source: transforms.lookup(target, source, messages.stamp_ns(header)),
+                    header.frame_id)
+                if isinstance(turn, str):
+                    refused.add(connection.topic, 'no camera mounting in the tf: not turned upright', timestamp, turn)
+                    turn = 0.0
+                stats['turned_upright'] += bool(turn)
+                pending.append(FrameRequest(ns, rgb, header=header, intrinsics=intrinsics, turn_deg=turn))
                 logged.append((timestamp, info))
                 if len(pending) >= config.max_batch:
                     flush()
@@ -355,6 +363,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
     return {'input': str(src), 'output': str(partial if signum else dst), 'frames': stats['frames'],
             'rejected': sum(rejected.counts.values()), 'rejected_by_topic': rejected.by_topic(),
             'fallback_intrinsics': stats['fallback_intrinsics'], 'ground_locked': stats['ground_locked'],
+            'turned_upright': stats['turned_upright'],
             'cameras': sorted(cameras), 'skipped': skipped,
             'seconds': round(seconds, 2), 'fps': round(stats['frames'] / seconds, 2) if seconds else 0.0,
             'stage_ms_mean': {k: round(v / frames, 2) for k, v in stats['stage_ms'].items()},

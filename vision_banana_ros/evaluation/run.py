@@ -22,6 +22,8 @@ from tqdm import tqdm
 
 from .metrics import DepthMetrics, NormalMetrics, SegmentationMetrics
 from ..engine import BatchRunner, FrameRequest
+from ..engine.upright import upright_turn
+from ..geometry.ground import GroundPlane
 from ..geometry.intrinsics import Intrinsics
 from ..tasks import TASKS
 from ..world.presets import camera_pose
@@ -56,14 +58,17 @@ class _Scores:
                 'normals_within_30': n['within_30']}
 
 
-def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True) -> dict:
+def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True,
+             upright_min_roll_deg: float | None = None) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
     through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
     them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
     others, and of a task with no valid ground truth in the set, are NaN. Where samples say what kind of place
     they show, 'by_scene' holds the same metrics for each kind, and where they give their camera's angles,
-    'by_pose' for upright and turned cameras (GROUPS). No samples: ValueError.
+    'by_pose' for upright and turned cameras (GROUPS). With `upright_min_roll_deg`, frames whose camera angles are
+    known and rolled at least that much are turned upright for the backend, as the node's `upright` does with the
+    mounting from tf (`camera_turn`). No samples: ValueError.
     """
     if batch_size < 1:
         raise ValueError(f'batch size must be at least 1, got {batch_size}')
@@ -71,7 +76,8 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
     whole, parts = _Scores(), {key: {} for key in GROUPS}
 
     def flush(batch):
-        requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s) if intrinsics else None) for s in batch]
+        requests = [FrameRequest('eval', s.rgb, intrinsics=camera_of(s) if intrinsics else None,
+                                 turn_deg=camera_turn(s, upright_min_roll_deg)) for s in batch]
         for sample, result in zip(batch, runner.run(requests)):
             whole.update(result, sample)
             for key, group_of in GROUPS.items():
@@ -93,6 +99,16 @@ def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intr
         if groups:
             result[key] = {group: groups[group].summary() for group in sorted(groups)}
     return result
+
+
+def camera_turn(sample, upright_min_roll_deg: float | None) -> float:
+    """How far the node's `upright` would turn a sample's image, from its camera's pitch and roll (the world's
+    camera/<name>.json); 0 where `upright_min_roll_deg` is None or the angles are not known.
+    """
+    camera = getattr(sample, 'camera', None) or {}
+    if upright_min_roll_deg is None or 'pitch_deg' not in camera or 'roll_deg' not in camera:
+        return 0.0
+    return upright_turn(GroundPlane.up_of(camera['pitch_deg'], camera['roll_deg']), upright_min_roll_deg)
 
 
 def camera_of(sample) -> Intrinsics | None:

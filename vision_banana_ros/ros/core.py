@@ -44,7 +44,7 @@ from ..camera_images import compressed_to_rgb, image_to_rgb
 from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, startup_warnings
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
-from ..outputs import CLOUD_TOPICS, make_outputs, tasks_for
+from ..outputs import CLOUD_TOPICS, make_outputs, tasks_for, upright_turn_as_configured
 from ..parameters import PARAMS
 
 try:  # on a robot tf2 comes from the distro; the PyPI wheels used in CI have none
@@ -258,7 +258,8 @@ class NodeCore:
             limit = self.config.max_input_pixels   # checked on the header, before anything is decoded
             rgb = (compressed_to_rgb(msg, limit) if isinstance(msg, CompressedImage) else image_to_rgb(msg, limit))
             request = FrameRequest(camera.name, rgb, header=msg.header,
-                                   intrinsics=self._intrinsics(camera, rgb.shape[1], rgb.shape[0]), tasks=tasks)
+                                   intrinsics=self._intrinsics(camera, rgb.shape[1], rgb.shape[0]), tasks=tasks,
+                                   turn_deg=self._upright_turn(camera, msg.header.frame_id))
         except Exception as exc:  # ValueError for what we check; a decoder may raise others on corrupt data
             camera.rejected += 1
             self.log.warning(f'{topic}: {exc}; frame skipped', throttle_duration_sec=WARN_PERIOD_S)
@@ -267,6 +268,21 @@ class NodeCore:
             engine.submit(request)
         except RuntimeError:  # closed between the check and the submit (deactivation)
             pass
+
+    def _upright_turn(self, camera: Camera, frame_id: str) -> float:
+        """upright: the turn for this camera's image from its latest mounting in tf (a roll changes slowly against a
+        frame's period, and a decoded frame should not wait for tf); 0, warned, where tf has none.
+        """
+        def latest(target, source):
+            return transform_from_msg(self.tf_buffer.lookup_transform(target, source, Time()))
+
+        turn = upright_turn_as_configured(self.config, latest, frame_id)
+        camera.upright = turn
+        if isinstance(turn, str):
+            self.log.warning(f'{camera.prefix}upright: {turn}; frame answered as it is',
+                             throttle_duration_sec=WARN_PERIOD_S)
+            return 0.0
+        return turn
 
     def _intrinsics(self, camera: Camera, width: int, height: int) -> Intrinsics:
         intrinsics, fallback = Intrinsics.for_image(camera.info, width, height, rectified=self.config.rectified,

@@ -117,6 +117,11 @@ class VisionBananaNode(Node):
       is reported stale (WARN), measured on the steady clock whatever the ROS time does
     rectified (bool, default False, dynamic): images are rectified: use CameraInfo P instead of K
     fallback_hfov_deg (double, default 90.0, dynamic): horizontal field of view used until a CameraInfo arrives
+    upright (bool, default False, dynamic): show each image to the model turned upright where its camera is rolled
+      about its optical axis by at least upright_min_roll_deg, by the mounting from tf (ground_frame -> the image
+      frame, latest); the answers come back in the image's pixels (any backend)
+    upright_min_roll_deg (double, default 15.0, dynamic): upright: the least roll that is turned (the embedded model
+      was taught rolls up to 12 deg, and smaller ones lose a little turned)
     publish_confidence (bool, default False, dynamic): publish <cam>/semantic/confidence
     confidence_encoding (string, default '32FC1', dynamic): semantic/confidence as probabilities in [0, 1] (32FC1)
       or 0-255 (mono8, as Nav2's semantic_segmentation_layer reads it)
@@ -141,8 +146,8 @@ class VisionBananaNode(Node):
     camera_height_m (double, default 0.0, dynamic): scale_lock ground: the camera's height above the ground in
       metres (the plane is fitted); 0 = the height and the ground tilt from tf (ground_frame -> the image frame at
       the image stamp; the plane is known)
-    ground_frame (string, default 'base_footprint', dynamic): scale_lock ground with camera_height_m 0: a frame on
-      the ground, z up (REP 120 base_footprint)
+    ground_frame (string, default 'base_footprint', dynamic): scale_lock ground with camera_height_m 0, and upright:
+      a frame on the ground, z up (REP 120 base_footprint)
     ground_classes (integer_array, default [0, 1, 9], dynamic): Cityscapes train ids of the ground for the scale
       lock (road, sidewalk, terrain); the plane is fitted to the one seen most
     ground_min_fraction (double, default 0.05, dynamic): scale_lock ground: least share of the image that must be
