@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
-from vision_banana_ros.codecs import depth_to_unit, unit_to_depth
+from vision_banana_ros.codecs import decode_normals, depth_to_unit, unit_to_depth
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.engine.upright import Turn, upright_turn
 from vision_banana_ros.evaluation.metrics import DepthMetrics, SegmentationMetrics
@@ -39,7 +39,8 @@ def test_the_turn_undoes_the_roll_of_the_world_camera(pitch, roll):
 def test_small_rolls_and_straight_down_views_are_not_turned():
     assert upright_turn(GroundPlane.up_of(-10.0, 12.0), 15.0) == 0.0
     assert upright_turn(GroundPlane.up_of(-10.0, 12.0), 0.0) == pytest.approx(-12.0)
-    assert upright_turn((0.0, 0.0, -1.0), 0.0) == 0.0
+    assert upright_turn(GroundPlane.up_of(-89.0, 90.0), 0.0) == 0.0      # within 2 degrees of straight down
+    assert upright_turn(GroundPlane.up_of(-87.0, 90.0), 0.0) == pytest.approx(-90.0)
 
 
 def _turns():
@@ -59,7 +60,7 @@ def _canvas_point(turn: Turn) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize('turn', _turns(), ids=lambda t: f'{t.degrees:g}deg')
 def test_the_whole_image_lands_on_the_canvas(turn):
     qx, qy = _canvas_point(turn)
-    h, w = turn.size
+    h, w = turn.canvas_size
     assert qx.min() >= -0.5 and qx.max() <= w - 0.5 and qy.min() >= -0.5 and qy.max() <= h - 0.5
     # fitted: the turned image touches two opposite sides of the canvas (its corner pixels' centres lie within
     # half a turned pixel of them)
@@ -72,9 +73,10 @@ def test_the_whole_image_lands_on_the_canvas(turn):
 def test_answers_come_back_to_the_pixels_they_were_given_for(turn):
     """Canvas answers that are known functions of the canvas pixel come back as those functions of where each
     image pixel lies on the canvas: depth (linear in the codec's f-space, which it is interpolated in), labels (one
-    side of a line or the other), normals (one canvas normal: turned back about the optical axis).
+    side of a line or the other), normals (one canvas normal: turned back about the optical axis). Invalid depth
+    and normals stay invalid, far depth stays far.
     """
-    h, w = turn.size
+    h, w = turn.canvas_size
     qy, qx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing='ij')
     f = 0.2 + 0.004 * qx + 0.003 * qy
     depth = turn.depth(unit_to_depth(f)[None])[0]
@@ -93,21 +95,44 @@ def test_answers_come_back_to_the_pixels_they_were_given_for(turn):
     expected = torch.tensor([0.6 * math.cos(a), 0.6 * math.sin(a), -0.8])   # M^T n
     assert torch.allclose(back.permute(1, 2, 0), expected, atol=1e-5)
 
+    left = qx < w / 2      # the canvas's left half invalid (NaN) or far (+inf)
+    nan_left = turn.depth(torch.where(left, torch.nan, unit_to_depth(f))[None])[0].numpy()
+    assert np.isnan(nan_left[px < w / 2 - 1]).all() and np.isfinite(nan_left[px > w / 2 + 1]).all()
+    far_left = turn.depth(torch.where(left, torch.inf, unit_to_depth(f))[None])[0].numpy()
+    assert np.isposinf(far_left[px < w / 2 - 1]).all() and np.isfinite(far_left[px > w / 2 + 1]).all()
+    normals = torch.where(left, torch.nan, normal.view(3, 1, 1)).expand(3, h, w)[None]
+    back = turn.normals(normals)[0].permute(1, 2, 0).numpy()
+    assert np.isnan(back[px < w / 2 - 1]).all() and np.isfinite(back[px > w / 2 + 1]).all()
+
 
 @pytest.mark.parametrize('turn', _turns(), ids=lambda t: f'{t.degrees:g}deg')
 def test_the_canvas_shows_the_image_turned_and_comes_back_to_it(turn):
-    """A smooth image: each canvas pixel inside the image's footprint shows the image where it came from, and the
-    canvas sampled back gives the image again.
+    """An image linear in x and y (which bilinear sampling and the antialiasing shrink keep): each canvas pixel whose
+    source lies inside the image shows the image's value there, and the canvas sampled back gives the image again.
     """
     height, width = turn.image_size
-    y, x = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32),
+    y, x = torch.meshgrid(torch.arange(height, dtype=torch.float64), torch.arange(width, dtype=torch.float64),
                           indexing='ij')
-    image = torch.stack([0.5 + 0.4 * torch.sin(x / 23.0), 0.5 + 0.4 * torch.cos(y / 17.0), (x + y) / (width + height)])
-    canvas = turn.image(image[None])
-    assert canvas.shape == (1, 3, *turn.size)
-    back = turn.smooth(canvas)[0]
+    image = torch.stack([0.2 + 0.003 * x, 0.9 - 0.004 * y, 0.1 + 0.002 * x + 0.002 * y]).float()
+    canvas = turn.image(image[None])[0]
+    assert canvas.shape == (3, *turn.canvas_size)
+    h, w = turn.canvas_size
+    qy, qx = np.mgrid[0:h, 0:w].astype(np.float64)
+    a = math.radians(turn.degrees)
+    dx, dy = (qx - turn.canvas_centre[0]) / turn.scale, (qy - turn.canvas_centre[1]) / turn.scale
+    sx, sy = turn.centre[0] + math.cos(a) * dx - math.sin(a) * dy, turn.centre[1] + math.sin(a) * dx + math.cos(a) * dy
+    inside = (sx >= 2) & (sx <= width - 3) & (sy >= 2) & (sy <= height - 3)   # clear of the antialiasing's border
+    expected = np.stack([0.2 + 0.003 * sx, 0.9 - 0.004 * sy, 0.1 + 0.002 * sx + 0.002 * sy])
+    assert inside.sum() > 0.3 * h * w and np.abs(canvas.numpy()[:, inside] - expected[:, inside]).max() < 2e-3
+    back = turn.smooth(canvas[None])[0]
     inner = (slice(8, -8), slice(8, -8))
-    assert (back[:, inner[0], inner[1]] - image[:, inner[0], inner[1]]).abs().mean() < 0.02
+    assert (back[:, inner[0], inner[1]] - image[:, inner[0], inner[1]]).abs().max() < 5e-3
+
+
+def test_answers_of_reduced_precision_come_back_too():
+    turn = _turns()[1]
+    confidence = torch.full((1, 1, *turn.canvas_size), 0.75, dtype=torch.bfloat16)
+    assert torch.allclose(turn.smooth(confidence), torch.tensor(0.75))
 
 
 def test_a_turned_frame_keeps_its_shape_and_batches_with_upright_ones(tiny_weights):
@@ -136,7 +161,7 @@ def test_the_embedded_model_reads_rolled_cameras_better_turned_upright():
     """
     frames = [render_frame(seed, preset='street', roll_deg=roll, pitch_deg=-5.0)
               for seed, roll in ((3, 90.0), (4, -90.0), (5, 180.0), (6, 135.0))]
-    runner = BatchRunner(UnifiedBackend(), ('segmentation', 'depth'))
+    runner = BatchRunner(UnifiedBackend(), ('segmentation', 'depth', 'normals'))
     as_is = runner.run([FrameRequest('cam', f.rgb, intrinsics=camera_of(f)) for f in frames])
     turned = runner.run([FrameRequest('cam', f.rgb, intrinsics=camera_of(f),
                                       turn_deg=upright_turn(GroundPlane.up_of(-5.0, f.camera['roll_deg']), 15.0))
@@ -145,3 +170,7 @@ def test_the_embedded_model_reads_rolled_cameras_better_turned_upright():
     print(f'\npixel accuracy {accuracy:.3f} -> {turned_accuracy:.3f}, median-scaled delta1 {shape:.3f} -> '
           f'{turned_shape:.3f}')
     assert turned_accuracy > accuracy + 0.2 and turned_shape > shape
+    for result in turned:   # the normals picture paints the normals turned back (the image camera's, not the canvas's)
+        painted = decode_normals(result.encodings['normals'])
+        valid = np.isfinite(result.normals).all(-1)
+        assert valid.mean() > 0.5 and np.abs(painted[valid] - result.normals[valid]).max() < 0.02

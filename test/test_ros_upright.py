@@ -92,8 +92,8 @@ def test_a_missing_mounting_leaves_the_frame_as_it_is_and_says_why(monkeypatch):
         image = h.client.create_publisher(Image, 'left/image', qos_profile_sensor_data)
 
         def said():
-            return any('no camera mounting from tf (base_footprint -> left_optical)' in v.get('upright_turn_deg', '')
-                       for _, v in h.status('left'))
+            return any(v.get('upright_turn_deg') == '0.0' and 'no camera mounting from tf (base_footprint -> '
+                       'left_optical)' in v.get('upright_problem', '') for _, v in h.status('left'))
         assert h.spin_until(lambda: image.publish(h.raw('left', 64, 48)), said)
         assert h.received[('left', 'depth')]     # answered all the same
     finally:

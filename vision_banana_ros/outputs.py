@@ -126,22 +126,28 @@ def tf_mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.
     `lookup(target, source)` (the transform target <- source at the image stamp, from tf2 or a bag's tf), or why
     there are none.
     """
+    mounting = _mounting(lookup, ground_frame, image_frame)
+    if not isinstance(mounting, str) and not mounting[0] > 0:
+        return f'the camera is not above {ground_frame} (z = {mounting[0]:.3f} m)'
+    return mounting
+
+
+def _mounting(lookup, ground_frame: str, image_frame: str) -> tuple[float, np.ndarray] | str:
+    """camera_mounting of what `lookup` gives, or why it gives nothing."""
     try:
-        height, up = camera_mounting(lookup(ground_frame, image_frame))
+        return camera_mounting(lookup(ground_frame, image_frame))
     except Exception as exc:  # tf2 raises several exception types for missing or stale frames
         return f'no camera mounting from tf ({ground_frame} -> {image_frame}): {exc}'
-    if not height > 0:
-        return f'the camera is not above {ground_frame} (z = {height:.3f} m)'
-    return height, up
 
 
 def upright_turn_as_configured(config, lookup, image_frame: str) -> float | str:
     """upright: how far the engine turns this camera's image (FrameRequest.turn_deg; 0 with upright off or a
-    roll below upright_min_roll_deg), from its mounting that `lookup` gives (as in tf_mounting), or why it cannot.
+    roll below upright_min_roll_deg), from the rotation of its mounting that `lookup` gives (as in tf_mounting; the
+    height does not matter), or why it cannot.
     """
     if not config.upright:
         return 0.0
-    mounting = tf_mounting(lookup, config.ground_frame, image_frame)
+    mounting = _mounting(lookup, config.ground_frame, image_frame)
     return mounting if isinstance(mounting, str) else upright_turn(mounting[1], config.upright_min_roll_deg)
 
 

@@ -102,7 +102,7 @@ PARAMS = (
           'optical axis by at least upright_min_roll_deg, by the mounting from tf (ground_frame -> the image frame, '
           "latest); the answers come back in the image's pixels (any backend)", dynamic=True),
     Param('upright_min_roll_deg', 15.0, 'upright: the least roll that is turned (the embedded model was taught '
-          'rolls up to 12 deg, and smaller ones lose a little turned)', dynamic=True, low=0.0, high=180.0),
+          'rolls up to 12 deg; turning smaller ones costs a little accuracy)', dynamic=True, low=0.0, high=180.0),
     # outputs
     Param('publish_confidence', False, 'publish <cam>/semantic/confidence', dynamic=True),
     Param('confidence_encoding', '32FC1', 'semantic/confidence as probabilities in [0, 1] (32FC1) or 0-255 (mono8, '

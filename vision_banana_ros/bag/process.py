@@ -339,7 +339,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                     config, lambda target, source: transforms.lookup(target, source, messages.stamp_ns(header)),
                     header.frame_id)
                 if isinstance(turn, str):
-                    refused.add(connection.topic, 'no camera mounting in the tf: not turned upright', timestamp, turn)
+                    refused.add(ns, 'not turned upright: no camera mounting in the tf', timestamp, turn)
                     turn = 0.0
                 stats['turned_upright'] += bool(turn)
                 pending.append(FrameRequest(ns, rgb, header=header, intrinsics=intrinsics, turn_deg=turn))

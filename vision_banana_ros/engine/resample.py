@@ -40,21 +40,23 @@ def resize_nearest(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N x H x W metres, interpolated in the codec's f-space where +inf (far) is the finite value 1. Invalid (NaN)
-    pixels take no part: their valid neighbours are averaged among themselves (normalised interpolation), and
-    the invalid area is resized nearest.
-    """
+    """N x H x W metres, resized as `resample_depth` resamples."""
     if tuple(depth.shape[-2:]) == tuple(size):
         return depth
+    return resample_depth(depth, lambda x: F.interpolate(x, size=size, mode='bilinear', align_corners=False),
+                          lambda x: resize_nearest(x, size))
+
+
+def resample_depth(depth: torch.Tensor, bilinear, nearest) -> torch.Tensor:
+    """N x h x w metres resampled by `bilinear` (N x C x h x w float -> N x C x H x W) in the codec's f-space, where
+    +inf (far) is the finite value 1. Invalid (NaN) pixels take no part: their valid neighbours are averaged among
+    themselves (normalised interpolation), and the invalid area is resampled by `nearest` (of any dtype).
+    """
     invalid = torch.isnan(depth)
     weight = (~invalid).float()[:, None]
     f = torch.where(invalid, 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
-
-    def resize(x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
-
-    out = unit_to_depth((resize(f) / resize(weight).clamp(min=1e-6))[:, 0].clamp(max=1.0))
-    return out.masked_fill(resize_nearest(invalid[:, None], size)[:, 0], torch.nan)
+    out = unit_to_depth((bilinear(f) / bilinear(weight).clamp(min=1e-6))[:, 0].clamp(max=1.0))
+    return out.masked_fill(nearest(invalid[:, None])[:, 0], torch.nan)
 
 
 def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -71,9 +73,15 @@ def resize_normals(normals: torch.Tensor, size: tuple[int, int]) -> torch.Tensor
     if stretch != 1.0:
         normals = normals * normals.new_tensor([1.0, stretch, 1.0]).view(1, 3, 1, 1)
         normals = normals / norm(normals, dim=1, keepdim=True)
-    out = F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False)
-    length = norm(out, dim=1, keepdim=True)
-    return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)
+    return renormalised(F.interpolate(torch.nan_to_num(normals), size=size, mode='bilinear', align_corners=False))
+
+
+def renormalised(normals: torch.Tensor) -> torch.Tensor:
+    """N x 3 x H x W interpolated unit vectors (invalid ones entered as 0) made unit again; NaN where they came out
+    shorter than 0.5 (mostly invalid neighbours).
+    """
+    length = norm(normals, dim=1, keepdim=True)
+    return torch.where(length > 0.5, normals / length.clamp(min=1e-6), torch.nan)
 
 
 def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tuple[int, int]):

@@ -29,6 +29,7 @@ from .frames import FrameRequest, FrameResult
 from .resample import resize_depth, resize_images, resize_nearest, resize_normals, seen_intrinsics
 from .upright import Turn
 from ..backends.base import Backend, DenseOutputs
+from ..codecs import encode_normals_uint8_torch
 from ..device import autocast, check_precision
 
 
@@ -63,16 +64,17 @@ class BatchRunner:
         tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))
         # one size per batch: the backend's, or the first frame's for a backend that resizes by itself
         size = self.backend.processing_size or requests[0].image.shape[:2]
-        ways = [_way(r, size) for r in requests]
-        images = torch.cat([way.image(self._upload(r.image)) for r, way in zip(requests, ways)])
+        resamplings = [_resampling(r, size) for r in requests]
+        images = torch.cat([way.image(self._upload(r.image)) for r, way in zip(requests, resamplings)])
         t_upload = self._sync()
-        seen = [None if r.intrinsics is None else way.intrinsics(r.intrinsics) for r, way in zip(requests, ways)]
+        seen = [None if r.intrinsics is None else way.intrinsics(r.intrinsics)
+                for r, way in zip(requests, resamplings)]
         with autocast(self.device, self.precision):
             raw = self.backend.forward(images, tasks, seen)
         t_forward = self._sync()
         decoded = self.backend.decode(raw, tasks, seen)
         t_decode = self._sync()
-        outputs = [self._to_host(decoded, i, way, w) for i, (way, w) in enumerate(zip(ways, wanted))]
+        outputs = [self._to_host(decoded, i, way, w) for i, (way, w) in enumerate(zip(resamplings, wanted))]
         t_download = self._sync()
         stage = {'upload': t_upload - started, 'forward': t_forward - t_upload, 'decode': t_decode - t_forward,
                  'download': t_download - t_decode}
@@ -88,8 +90,8 @@ class BatchRunner:
 
     @staticmethod
     def _to_host(out: DenseOutputs, i: int, back, tasks: tuple[str, ...]) -> dict:
-        """Frame i of the batch, brought `back` to its camera's pixels (its _Resized or Turn), for the tasks it
-        asked for only.
+        """Frame i of the batch, brought `back` to its camera's pixels (its _resampling), for the tasks it asked
+        for only.
         """
 
         def host(t: torch.Tensor) -> np.ndarray:
@@ -98,17 +100,21 @@ class BatchRunner:
         def one(t: torch.Tensor) -> torch.Tensor:
             return t[i:i + 1]
 
-        segmentation, depth, normals = ('segmentation' in tasks), ('depth' in tasks), ('normals' in tasks)
+        segmentation, depth = ('segmentation' in tasks), ('depth' in tasks)
+        normals = back.normals(one(out.normals)) if 'normals' in tasks else None
+        # Nearest, like labels: blending palette colours for display would invent classes.
+        encodings = {task: back.nearest(one(out.encodings[task])) for task in tasks}
+        if normals is not None and isinstance(back, Turn):
+            # its colours paint the canvas camera's normals: painted again from the ones turned back
+            encodings['normals'] = encode_normals_uint8_torch(normals)
         return {
             'labels': host(back.nearest(one(out.labels)[:, None])[0, 0]) if segmentation else None,
             # clamped: resampling weights sum to 1 only up to rounding, and a probability of 1 must stay one
             'confidence': (host(back.smooth(one(out.confidence)[:, None])[0, 0].clamp(0.0, 1.0))
                            if segmentation else None),
             'depth': host(back.depth(one(out.depth))[0]) if depth else None,
-            'normals': host(back.normals(one(out.normals))[0].permute(1, 2, 0)) if normals else None,
-            # Nearest, like labels: blending palette colours for display would invent classes.
-            'encodings': {task: host(back.nearest(one(out.encodings[task]))[0].permute(1, 2, 0))
-                          for task in tasks},
+            'normals': None if normals is None else host(normals[0].permute(1, 2, 0)),
+            'encodings': {task: host(image[0].permute(1, 2, 0)) for task, image in encodings.items()},
         }
 
 
@@ -137,7 +143,7 @@ class _Resized:
         return resize_normals(normals, self.image_size)
 
 
-def _way(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:
+def _resampling(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:
     """How a request's image reaches the processing size and its answers come back."""
     height, width = request.image.shape[:2]
     if not request.turn_deg:

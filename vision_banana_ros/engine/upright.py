@@ -23,45 +23,55 @@ turned image is fitted into the processing size, centred, and the canvas around 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 import math
 
 import torch
 import torch.nn.functional as F
 
-from ..codecs import depth_to_unit, unit_to_depth
+from .resample import renormalised, resample_depth
 from ..geometry.intrinsics import Intrinsics
-from ..torch_ops import norm
+
+# Within this angle of straight up or down a camera has no roll to undo: the image's up would swing with the
+# smallest tilt of the mounting.
+VERTICAL_DEG = 2.0
 
 
 def upright_turn(up, min_roll_deg: float) -> float:
     """How far to turn a camera's image (degrees, counter-clockwise as displayed) to bring the ground's `up`
     direction (in the optical frame: x right, y down, z forward) to point up in it; 0 where the camera is rolled
-    by less than `min_roll_deg`, or looks straight up or down (no roll to undo).
+    by less than `min_roll_deg`, or looks within VERTICAL_DEG of straight up or down.
     """
-    turn = math.degrees(math.atan2(up[0], -up[1])) if math.hypot(up[0], up[1]) > 1e-6 else 0.0
+    if math.hypot(up[0], up[1]) < math.sin(math.radians(VERTICAL_DEG)):
+        return 0.0
+    turn = math.degrees(math.atan2(up[0], -up[1]))
     return turn if abs(turn) >= min_roll_deg else 0.0
 
 
 @dataclass(frozen=True)
 class Turn:
-    """The similarity taking pixels of an image (H x W, principal point `centre`) to a canvas of `size` (h, w):
-    turned by `degrees` about the principal point, scaled by `scale`, the principal point landing on `canvas_centre`.
-    Pixel centres are at integer coordinates (ROS's convention); grids are for grid_sample with align_corners=False.
+    """The similarity taking pixels of an image (H x W, principal point `centre`) to a canvas of `canvas_size`
+    (h, w): turned by `degrees` about the principal point, scaled by `scale`, the principal point landing on
+    `canvas_centre`. Pixel centres are at integer coordinates (ROS's convention); grids are for grid_sample with
+    align_corners=False. A camera's turn is the same frame after frame, so `fitted` keeps recent ones, each with its
+    sampling grids.
     """
 
     image_size: tuple[int, int]
-    size: tuple[int, int]
+    canvas_size: tuple[int, int]
     degrees: float
     centre: tuple[float, float]
     canvas_centre: tuple[float, float]
     scale: float
+    _grids: dict = field(default_factory=dict, compare=False, repr=False)   # (to_canvas, device) -> grid
 
-    @classmethod
-    def fitted(cls, image_size: tuple[int, int], size: tuple[int, int], degrees: float,
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def fitted(image_size: tuple[int, int], canvas_size: tuple[int, int], degrees: float,
                centre: tuple[float, float]) -> Turn:
         """The turn of an image about `centre` whose whole turned image fits the canvas, centred in it."""
-        (height, width), (h, w) = image_size, size
+        (height, width), (h, w) = image_size, canvas_size
         corners = torch.tensor([[-0.5, -0.5], [width - 0.5, -0.5], [-0.5, height - 0.5], [width - 0.5, height - 0.5]],
                                dtype=torch.float64) - torch.tensor(centre, dtype=torch.float64)
         turned = corners @ _matrix(degrees).T
@@ -69,28 +79,33 @@ class Turn:
         scale = min(w / float(high[0] - low[0]), h / float(high[1] - low[1]))
         middle = (low + high) / 2 * scale
         canvas_centre = ((w - 1) / 2 - float(middle[0]), (h - 1) / 2 - float(middle[1]))
-        return cls(tuple(image_size), tuple(size), degrees, tuple(centre), canvas_centre, scale)
+        return Turn(tuple(image_size), tuple(canvas_size), degrees, tuple(centre), canvas_centre, scale)
 
     def _grid(self, to_canvas: bool, device) -> torch.Tensor:
-        """1 x h x w x 2 sampling grid: for each canvas pixel where it lies in the image (to_canvas), or for each
-        image pixel where it lies in the canvas.
+        """1 x rows x cols x 2 float32 sampling grid: for each canvas pixel where it lies in the image (to_canvas),
+        or for each image pixel where it lies on the canvas.
         """
-        (height, width), (h, w) = self.image_size, self.size
-        rows, cols = (h, w) if to_canvas else (height, width)
-        y, x = torch.meshgrid(torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64),
-                              indexing='ij')
-        m = _matrix(self.degrees)
-        if to_canvas:   # image point = centre + M^T (q - canvas_centre) / scale
-            offset = torch.stack([x - self.canvas_centre[0], y - self.canvas_centre[1]], -1) / self.scale
-            point, origin, dims = offset @ m, self.centre, (width, height)
-        else:           # canvas point = canvas_centre + scale M (p - centre)
-            offset = torch.stack([x - self.centre[0], y - self.centre[1]], -1) * self.scale
-            point, origin, dims = offset @ m.T, self.canvas_centre, (w, h)
-        grid = torch.stack([(2 * (point[..., i] + origin[i]) + 1) / dims[i] - 1 for i in (0, 1)], -1)
-        return grid[None].to(device=device, dtype=torch.float32)
+        key = (to_canvas, str(device))
+        if key not in self._grids:
+            (height, width), (h, w) = self.image_size, self.canvas_size
+            rows, cols = (h, w) if to_canvas else (height, width)
+            y, x = torch.meshgrid(torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64),
+                                  indexing='ij')
+            m = _matrix(self.degrees)
+            if to_canvas:   # image point = centre + M^T (q - canvas_centre) / scale
+                offset = torch.stack([x - self.canvas_centre[0], y - self.canvas_centre[1]], -1) / self.scale
+                point, origin, dims = offset @ m, self.centre, (width, height)
+            else:           # canvas point = canvas_centre + scale M (p - centre)
+                offset = torch.stack([x - self.centre[0], y - self.centre[1]], -1) * self.scale
+                point, origin, dims = offset @ m.T, self.canvas_centre, (w, h)
+            grid = torch.stack([(2 * (point[..., i] + origin[i]) + 1) / dims[i] - 1 for i in (0, 1)], -1)
+            self._grids[key] = grid[None].to(device=device, dtype=torch.float32)
+        return self._grids[key]
 
     def image(self, image: torch.Tensor) -> torch.Tensor:
-        """1 x C x H x W image -> 1 x C x h x w canvas (antialiased where it shrinks; reflection around it)."""
+        """1 x C x H x W float32 image -> 1 x C x h x w canvas (antialiased where it shrinks; reflection around
+        it).
+        """
         height, width = self.image_size
         if self.scale < 1:   # shrink first (normalised coordinates do not depend on the resolution)
             image = F.interpolate(image, size=(max(1, round(height * self.scale)), max(1, round(width * self.scale))),
@@ -104,15 +119,16 @@ class Turn:
         """
         intrinsics = intrinsics.scaled_to(self.image_size[1], self.image_size[0])
         focal = math.sqrt(intrinsics.fx * intrinsics.fy) * self.scale
-        return Intrinsics(focal, focal, *self.canvas_centre, self.size[1], self.size[0])
+        return Intrinsics(focal, focal, *self.canvas_centre, self.canvas_size[1], self.canvas_size[0])
 
     def _back(self, values: torch.Tensor, mode: str) -> torch.Tensor:
-        return F.grid_sample(values, self._grid(False, values.device), mode=mode, padding_mode='border',
+        """1 x C x h x w canvas values (float32 for the grid: answers of reduced precision too) -> 1 x C x H x W."""
+        return F.grid_sample(values.float(), self._grid(False, values.device), mode=mode, padding_mode='border',
                              align_corners=False)
 
     def nearest(self, values: torch.Tensor) -> torch.Tensor:
-        """1 x C x h x w of any dtype (ids, answer images) -> 1 x C x H x W, nearest: no value invented."""
-        out = self._back(values.float(), 'nearest')
+        """1 x C x h x w of any dtype (ids, masks, answer images) -> 1 x C x H x W, nearest: no value invented."""
+        out = self._back(values, 'nearest')
         return out if values.is_floating_point() else out.round().to(values.dtype)
 
     def smooth(self, values: torch.Tensor) -> torch.Tensor:
@@ -120,14 +136,8 @@ class Turn:
         return self._back(values, 'bilinear')
 
     def depth(self, depth: torch.Tensor) -> torch.Tensor:
-        """1 x h x w metres (+inf far, NaN invalid) -> 1 x H x W, interpolated in the codec's f-space as
-        resample.resize_depth does, invalid where the nearest canvas pixel is.
-        """
-        invalid = torch.isnan(depth)[:, None].float()
-        f = torch.where(torch.isnan(depth), 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
-        weight = self._back(1.0 - invalid, 'bilinear')
-        out = unit_to_depth((self._back(f, 'bilinear') / weight.clamp(min=1e-6))[:, 0].clamp(max=1.0))
-        return out.masked_fill(self._back(invalid, 'nearest')[:, 0] > 0.5, torch.nan)
+        """1 x h x w metres (+inf far, NaN invalid) -> 1 x H x W, as resample.resample_depth resamples."""
+        return resample_depth(depth, self.smooth, self.nearest)
 
     def normals(self, normals: torch.Tensor) -> torch.Tensor:
         """1 x 3 x h x w unit vectors of the canvas camera (NaN invalid) -> 1 x 3 x H x W of the image's camera:
@@ -136,9 +146,7 @@ class Turn:
         out = self._back(torch.nan_to_num(normals), 'bilinear')
         m = _matrix(self.degrees).to(device=out.device, dtype=out.dtype)
         xy = torch.einsum('ji,njhw->nihw', m, out[:, :2])   # M^T n
-        out = torch.cat([xy, out[:, 2:]], 1)
-        length = norm(out, dim=1, keepdim=True)
-        return torch.where(length > 0.5, out / length.clamp(min=1e-6), torch.nan)
+        return renormalised(torch.cat([xy, out[:, 2:]], 1))
 
 
 def _matrix(degrees: float) -> torch.Tensor:

@@ -80,7 +80,8 @@ class Camera:
     qos_problem: str = ''                # the latest of them, for the diagnostics message
     ground_lock: tuple | None = None     # scale_lock ground: (its parameters, GroundLock)
     ground: LockState | None = None      # what the lock did to the latest frame
-    upright: float | str = 0.0           # upright: the latest frame's turn in degrees, or why it was not turned
+    upright_turn: float | None = None    # upright on: the latest frame's turn in degrees (None: upright off)
+    upright_problem: str = ''            # why the latest frame was not turned, where it could not be
 
     def subscribed(self) -> list[str]:
         """The output topics somebody subscribes to."""

@@ -273,16 +273,20 @@ class NodeCore:
         """upright: the turn for this camera's image from its latest mounting in tf (a roll changes slowly against a
         frame's period, and a decoded frame should not wait for tf); 0, warned, where tf has none.
         """
+        if not self.config.upright:
+            camera.upright_turn, camera.upright_problem = None, ''
+            return 0.0
+
         def latest(target, source):
             return transform_from_msg(self.tf_buffer.lookup_transform(target, source, Time()))
 
         turn = upright_turn_as_configured(self.config, latest, frame_id)
-        camera.upright = turn
-        if isinstance(turn, str):
+        camera.upright_problem = turn if isinstance(turn, str) else ''
+        camera.upright_turn = 0.0 if camera.upright_problem else turn
+        if camera.upright_problem:
             self.log.warning(f'{camera.prefix}upright: {turn}; frame answered as it is',
                              throttle_duration_sec=WARN_PERIOD_S)
-            return 0.0
-        return turn
+        return camera.upright_turn
 
     def _intrinsics(self, camera: Camera, width: int, height: int) -> Intrinsics:
         intrinsics, fallback = Intrinsics.for_image(camera.info, width, height, rectified=self.config.rectified,

@@ -101,8 +101,10 @@ class DiagnosticsPublisher:
                       period_ms_estimate='nan' if gaps.period_ns is None else f'{gaps.period_ns / 1e6:.1f}',
                       stamp_jumps_back=gaps.jumps_back, stream_interruptions=gaps.interruptions,
                       seconds_since_last_image='nan' if silent is None else f'{silent:.1f}')
-        if isinstance(camera.upright, str) or camera.upright:
-            values['upright_turn_deg'] = camera.upright if isinstance(camera.upright, str) else f'{camera.upright:.1f}'
+        if camera.upright_turn is not None:     # upright on
+            values['upright_turn_deg'] = f'{camera.upright_turn:.1f}'
+            if camera.upright_problem:
+                values['upright_problem'] = camera.upright_problem
         ground = camera.ground
         if ground is not None:      # the ground plane, for scale_lock ground or the navigation outputs
             plane = ground.plane

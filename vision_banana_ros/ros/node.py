@@ -121,7 +121,7 @@ class VisionBananaNode(Node):
       about its optical axis by at least upright_min_roll_deg, by the mounting from tf (ground_frame -> the image
       frame, latest); the answers come back in the image's pixels (any backend)
     upright_min_roll_deg (double, default 15.0, dynamic): upright: the least roll that is turned (the embedded model
-      was taught rolls up to 12 deg, and smaller ones lose a little turned)
+      was taught rolls up to 12 deg; turning smaller ones costs a little accuracy)
     publish_confidence (bool, default False, dynamic): publish <cam>/semantic/confidence
     confidence_encoding (string, default '32FC1', dynamic): semantic/confidence as probabilities in [0, 1] (32FC1)
       or 0-255 (mono8, as Nav2's semantic_segmentation_layer reads it)
