@@ -26,7 +26,8 @@ def test_engine_bench_compares_weights_in_one_run(tiny_weights, tmp_path, capsys
                  '--camera', '64x48']) == 0
     rows = json.loads(capsys.readouterr().out.splitlines()[-1])['engine']
     assert {(r['backend'], r['batch']) for r in rows} == {
-        (name, batch) for name in ('unified', 'unified-single', 'unified-compared') for batch in (1, 2)}
+        (name, batch) for name in ('unified', 'unified-single', 'unified-upright', 'unified-compared')
+        for batch in (1, 2)}
     for row in rows:
         assert row['fps'] > 0 and row['p50_ms'] > 0
         assert row['vs_unified'] == 1.0 if row['backend'] == 'unified' else row['vs_unified'] > 0

@@ -20,7 +20,9 @@ before message conversion. The experts backend is measured once per recommended 
 the node runs it, each model at its processor's own size, with its real architectures (random weights: speed does
 not depend on them) saved and loaded through the real from_pretrained path. The unified backend is measured as
 the node runs it (each image also mirrored, `mirror_average`) and with single answers ('unified-single'), and
-with `--compare-weights` other weights as the node runs them ('unified-compared', e.g. the previous model). Every
+with `--compare-weights` other weights as the node runs them ('unified-compared', e.g. the previous model), and
+with each frame turned upright by a quarter turn as `upright` turns a camera mounted on its side ('unified-upright':
+the turn onto the canvas and every answer's turn back, against plain resizing). Every
 row's frames/s is also given as a ratio against 'unified' at the same precision and batch size, in the same run.
 Prints a table, then one JSON line.
 """
@@ -41,6 +43,8 @@ from ..backends.unified import UnifiedBackend
 from ..device import resolve_device
 from ..engine import BatchRunner, FrameRequest
 from ..tasks import TASKS
+
+UPRIGHT_TURNS = {'unified-upright': -90.0}   # a camera on its side: the turn of every frame, per row
 
 
 def _measure(runner: BatchRunner, frames: list[FrameRequest], repeats: int) -> dict:
@@ -72,6 +76,7 @@ def main(args) -> int:
         unified = UnifiedBackend(args.weights, device=device)   # at the size its weights were trained at
         backends = {'unified': unified, 'unified-single': UnifiedBackend(args.weights, device=device,
                                                                          mirror_average=False)}
+        backends['unified-upright'] = unified
         if args.compare_weights:   # other weights (e.g. an earlier model) beside these, in the same run
             backends['unified-compared'] = UnifiedBackend(args.compare_weights, device=device)
         for pairing in [] if args.no_experts else args.pairings:
@@ -82,7 +87,8 @@ def main(args) -> int:
             for precision in precisions:
                 runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks), precision)
                 for batch in batches:
-                    frames = [FrameRequest(f'cam{i}', images[i]) for i in range(batch)]
+                    frames = [FrameRequest(f'cam{i}', images[i], turn_deg=UPRIGHT_TURNS.get(name, 0.0))
+                              for i in range(batch)]
                     rows.append({'backend': name, 'params_m': params / 1e6, 'precision': precision, 'batch': batch,
                                  **_measure(runner, frames, args.repeats)})
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
