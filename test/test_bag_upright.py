@@ -46,3 +46,12 @@ def test_bag_process_turns_rolled_cameras_upright_by_the_bags_tf(tmp_path):
     print(f'\npixel accuracy / median-scaled delta1: as they are {scores["plain"][0]:.3f} / {scores["plain"][1]:.3f}, '
           f'turned upright {scores["upright"][0]:.3f} / {scores["upright"][1]:.3f}')
     assert scores['upright'][0] > scores['plain'][0] + 0.3 and scores['upright'][1] > scores['plain'][1]
+
+
+def test_a_frame_whose_mounting_the_bag_lacks_is_answered_as_it_is_and_said(tmp_path, capsys):
+    mounted_bag(tmp_path / 'rolled', [render_frame(7, 64, 48, preset='street', roll_deg=90.0)])
+    config = tmp_path / 'elsewhere.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    device: cpu\n    upright: true\n    ground_frame: nowhere\n')
+    summary = process_bag(tmp_path / 'rolled', tmp_path / 'out', config_file=config, progress=False)
+    assert summary['frames'] == 1 and summary['turned_upright'] == 0
+    assert 'not turned upright: no camera mounting in the tf' in capsys.readouterr().err

@@ -17,16 +17,20 @@ import math
 
 import numpy as np
 import pytest
+from test_outputs import mounting
 import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.codecs import decode_normals, depth_to_unit, unit_to_depth
+from vision_banana_ros.config import load_config_file
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.engine.upright import Turn, upright_turn
 from vision_banana_ros.evaluation.metrics import DepthMetrics, SegmentationMetrics
 from vision_banana_ros.evaluation.run import camera_of
 from vision_banana_ros.geometry.ground import GroundPlane
 from vision_banana_ros.geometry.intrinsics import Intrinsics
+from vision_banana_ros.geometry.transform import RigidTransform
+from vision_banana_ros.outputs import upright_turn_as_configured
 from vision_banana_ros.world.render import render_frame
 
 
@@ -41,6 +45,24 @@ def test_small_rolls_and_straight_down_views_are_not_turned():
     assert upright_turn(GroundPlane.up_of(-10.0, 12.0), 0.0) == pytest.approx(-12.0)
     assert upright_turn(GroundPlane.up_of(-89.0, 90.0), 0.0) == 0.0      # within 2 degrees of straight down
     assert upright_turn(GroundPlane.up_of(-87.0, 90.0), 0.0) == pytest.approx(-90.0)
+
+
+def test_a_cameras_turn_and_its_grids_are_made_once():
+    turn = Turn.fitted((120, 200), (72, 96), 90.0, (93.0, 64.5))
+    assert Turn.fitted((120, 200), (72, 96), 90.0, (93.0, 64.5)) is turn
+    turn.depth(torch.ones(1, 72, 96))
+    turn.smooth(torch.ones(1, 1, 72, 96))
+    assert list(turn._grids) == [(False, torch.device('cpu'))]
+
+
+def test_the_turn_needs_the_mountings_rotation_only(tmp_path):
+    """A camera below ground_frame's origin (a ground_frame at the body's centre) is still turned by its roll."""
+    config = tmp_path / 'params.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    upright: true\n')
+    below = RigidTransform(mounting({'pitch_deg': 0.0, 'roll_deg': 90.0, 'height_m': 1.0}).rotation,
+                           np.array([0.0, 0.0, -0.2]))
+    assert upright_turn_as_configured(load_config_file(config, no_tf=None), lambda target, source: below,
+                                      'cam') == pytest.approx(-90.0)
 
 
 def _turns():
@@ -132,7 +154,8 @@ def test_the_canvas_shows_the_image_turned_and_comes_back_to_it(turn):
 def test_answers_of_reduced_precision_come_back_too():
     turn = _turns()[1]
     confidence = torch.full((1, 1, *turn.canvas_size), 0.75, dtype=torch.bfloat16)
-    assert torch.allclose(turn.smooth(confidence), torch.tensor(0.75))
+    back = turn.smooth(confidence)
+    assert back.dtype == torch.bfloat16 and torch.allclose(back.float(), torch.tensor(0.75))
 
 
 def test_a_turned_frame_keeps_its_shape_and_batches_with_upright_ones(tiny_weights):
@@ -145,6 +168,15 @@ def test_a_turned_frame_keeps_its_shape_and_batches_with_upright_ones(tiny_weigh
         assert result.labels.shape == result.depth.shape == (90, 140) and result.normals.shape == (90, 140, 3)
         assert result.encodings['depth'].shape == (90, 140, 3) and result.confidence.shape == (90, 140)
     assert not np.array_equal(plain.depth, turned.depth)
+
+
+def test_answers_of_reduced_precision_keep_their_types_turned(tiny_weights):
+    runner = BatchRunner(UnifiedBackend(tiny_weights), ('segmentation', 'depth', 'normals'), precision='bf16')
+    rgb = np.random.default_rng(1).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    plain, turned = runner.run([FrameRequest('a', rgb), FrameRequest('b', rgb, turn_deg=120.0)])
+    for name in ('labels', 'confidence', 'depth', 'normals'):
+        assert getattr(turned, name).dtype == getattr(plain, name).dtype, name
+    assert {t: e.dtype for t, e in turned.encodings.items()} == {t: e.dtype for t, e in plain.encodings.items()}
 
 
 def _scores(results, frames) -> tuple[float, float]:

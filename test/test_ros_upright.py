@@ -76,8 +76,10 @@ def test_a_camera_on_its_side_is_labelled_upright_by_its_mounting(monkeypatch):
         upright = accuracy()
         h.node.set_parameters([Parameter('upright', value=False)])
         labels.clear()
-        assert h.spin_until(send, lambda: len(labels) >= 2)
+        h.diagnostics.clear()
+        assert h.spin_until(send, lambda: len(labels) >= 2 and len(h.status('front')) >= 2)
         as_is = accuracy()
+        assert 'upright_turn_deg' not in h.status('front')[-1][1]     # upright off: not reported
     finally:
         h.close()
     print(f'\npixel accuracy turned upright {upright:.3f}, as it is {as_is:.3f}')
@@ -91,11 +93,11 @@ def test_a_missing_mounting_leaves_the_frame_as_it_is_and_says_why(monkeypatch):
     try:
         image = h.client.create_publisher(Image, 'left/image', qos_profile_sensor_data)
 
-        def said():
-            return any(v.get('upright_turn_deg') == '0.0' and 'no camera mounting from tf (base_footprint -> '
-                       'left_optical)' in v.get('upright_problem', '') for _, v in h.status('left'))
+        def said():     # and answered all the same
+            return h.received[('left', 'depth')] and any(
+                v.get('upright_turn_deg') == '0.0' and 'no camera mounting from tf (base_footprint -> left_optical)'
+                in v.get('upright_problem', '') for _, v in h.status('left'))
         assert h.spin_until(lambda: image.publish(h.raw('left', 64, 48)), said)
-        assert h.received[('left', 'depth')]     # answered all the same
     finally:
         h.close()
 

@@ -29,7 +29,6 @@ from .frames import FrameRequest, FrameResult
 from .resample import resize_depth, resize_images, resize_nearest, resize_normals, seen_intrinsics
 from .upright import Turn
 from ..backends.base import Backend, DenseOutputs
-from ..codecs import encode_normals_uint8_torch
 from ..device import autocast, check_precision
 
 
@@ -65,16 +64,17 @@ class BatchRunner:
         # one size per batch: the backend's, or the first frame's for a backend that resizes by itself
         size = self.backend.processing_size or requests[0].image.shape[:2]
         resamplings = [_resampling(r, size) for r in requests]
-        images = torch.cat([way.image(self._upload(r.image)) for r, way in zip(requests, resamplings)])
+        images = torch.cat([resampling.image(self._upload(r.image)) for r, resampling in zip(requests, resamplings)])
         t_upload = self._sync()
-        seen = [None if r.intrinsics is None else way.intrinsics(r.intrinsics)
-                for r, way in zip(requests, resamplings)]
+        seen = [None if r.intrinsics is None else resampling.intrinsics(r.intrinsics)
+                for r, resampling in zip(requests, resamplings)]
         with autocast(self.device, self.precision):
             raw = self.backend.forward(images, tasks, seen)
         t_forward = self._sync()
         decoded = self.backend.decode(raw, tasks, seen)
         t_decode = self._sync()
-        outputs = [self._to_host(decoded, i, way, w) for i, (way, w) in enumerate(zip(resamplings, wanted))]
+        outputs = [self._to_host(decoded, i, resampling, w)
+                   for i, (resampling, w) in enumerate(zip(resamplings, wanted))]
         t_download = self._sync()
         stage = {'upload': t_upload - started, 'forward': t_forward - t_upload, 'decode': t_decode - t_forward,
                  'download': t_download - t_decode}
@@ -90,7 +90,7 @@ class BatchRunner:
 
     @staticmethod
     def _to_host(out: DenseOutputs, i: int, back, tasks: tuple[str, ...]) -> dict:
-        """Frame i of the batch, brought `back` to its camera's pixels (its _resampling), for the tasks it asked
+        """Frame i of the batch, brought `back` to its camera's pixels by its _resampling, for the tasks it asked
         for only.
         """
 
@@ -103,10 +103,9 @@ class BatchRunner:
         segmentation, depth = ('segmentation' in tasks), ('depth' in tasks)
         normals = back.normals(one(out.normals)) if 'normals' in tasks else None
         # Nearest, like labels: blending palette colours for display would invent classes.
-        encodings = {task: back.nearest(one(out.encodings[task])) for task in tasks}
-        if normals is not None and isinstance(back, Turn):
-            # its colours paint the canvas camera's normals: painted again from the ones turned back
-            encodings['normals'] = encode_normals_uint8_torch(normals)
+        encodings = {task: back.nearest(one(out.encodings[task])) for task in tasks if task != 'normals'}
+        if normals is not None:
+            encodings['normals'] = back.normals_picture(one(out.encodings['normals']), normals)
         return {
             'labels': host(back.nearest(one(out.labels)[:, None])[0, 0]) if segmentation else None,
             # clamped: resampling weights sum to 1 only up to rounding, and a probability of 1 must stay one
@@ -121,14 +120,14 @@ class BatchRunner:
 class _Resized:
     """An unturned frame's way to the processing size and back (a Turn is a turned frame's): resized as a whole."""
 
-    def __init__(self, image_size: tuple[int, int], size: tuple[int, int]):
-        self.image_size, self.size = image_size, size
+    def __init__(self, image_size: tuple[int, int], canvas_size: tuple[int, int]):
+        self.image_size, self.canvas_size = image_size, canvas_size
 
     def image(self, image: torch.Tensor) -> torch.Tensor:
-        return resize_images(image, self.size)
+        return resize_images(image, self.canvas_size)
 
     def intrinsics(self, intrinsics):
-        return seen_intrinsics(intrinsics, self.image_size, self.size)
+        return seen_intrinsics(intrinsics, self.image_size, self.canvas_size)
 
     def nearest(self, values: torch.Tensor) -> torch.Tensor:
         return resize_nearest(values, self.image_size)
@@ -141,6 +140,10 @@ class _Resized:
 
     def normals(self, normals: torch.Tensor) -> torch.Tensor:
         return resize_normals(normals, self.image_size)
+
+    def normals_picture(self, picture: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+        """The normals answer image at the camera's size: the backend's, resized nearest (`normals` unused)."""
+        return self.nearest(picture)
 
 
 def _resampling(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .resample import renormalised, resample_depth
+from ..codecs import encode_normals_uint8_torch
 from ..geometry.intrinsics import Intrinsics
 
 # Within this angle of straight up or down a camera has no roll to undo: the image's up would swing with the
@@ -45,7 +46,8 @@ def upright_turn(up, min_roll_deg: float) -> float:
     """
     if math.hypot(up[0], up[1]) < math.sin(math.radians(VERTICAL_DEG)):
         return 0.0
-    turn = math.degrees(math.atan2(up[0], -up[1]))
+    # to 0.1 degree: a camera's turn then stays the same frame after frame, its sampling grids with it (Turn.fitted)
+    turn = round(math.degrees(math.atan2(up[0], -up[1])), 1)
     return turn if abs(turn) >= min_roll_deg else 0.0
 
 
@@ -64,7 +66,7 @@ class Turn:
     centre: tuple[float, float]
     canvas_centre: tuple[float, float]
     scale: float
-    _grids: dict = field(default_factory=dict, compare=False, repr=False)   # (to_canvas, device) -> grid
+    _grids: dict = field(default_factory=dict, compare=False, repr=False)   # (to_canvas, torch.device) -> grid
 
     @staticmethod
     @lru_cache(maxsize=8)
@@ -85,7 +87,7 @@ class Turn:
         """1 x rows x cols x 2 float32 sampling grid: for each canvas pixel where it lies in the image (to_canvas),
         or for each image pixel where it lies on the canvas.
         """
-        key = (to_canvas, str(device))
+        key = (to_canvas, torch.device(device))
         if key not in self._grids:
             (height, width), (h, w) = self.image_size, self.canvas_size
             rows, cols = (h, w) if to_canvas else (height, width)
@@ -122,18 +124,20 @@ class Turn:
         return Intrinsics(focal, focal, *self.canvas_centre, self.canvas_size[1], self.canvas_size[0])
 
     def _back(self, values: torch.Tensor, mode: str) -> torch.Tensor:
-        """1 x C x h x w canvas values (float32 for the grid: answers of reduced precision too) -> 1 x C x H x W."""
+        """1 x C x h x w canvas values of any dtype -> 1 x C x H x W float32 (the grid's dtype)."""
         return F.grid_sample(values.float(), self._grid(False, values.device), mode=mode, padding_mode='border',
                              align_corners=False)
 
     def nearest(self, values: torch.Tensor) -> torch.Tensor:
-        """1 x C x h x w of any dtype (ids, masks, answer images) -> 1 x C x H x W, nearest: no value invented."""
+        """1 x C x h x w of any dtype (ids, masks, answer images) -> 1 x C x H x W of that dtype, nearest: no value
+        invented.
+        """
         out = self._back(values, 'nearest')
-        return out if values.is_floating_point() else out.round().to(values.dtype)
+        return out.to(values.dtype) if values.is_floating_point() else out.round().to(values.dtype)
 
     def smooth(self, values: torch.Tensor) -> torch.Tensor:
-        """1 x C x h x w continuous values (confidence) -> 1 x C x H x W, bilinear."""
-        return self._back(values, 'bilinear')
+        """1 x C x h x w continuous values (confidence) -> 1 x C x H x W of their dtype, bilinear."""
+        return self._back(values, 'bilinear').to(values.dtype)
 
     def depth(self, depth: torch.Tensor) -> torch.Tensor:
         """1 x h x w metres (+inf far, NaN invalid) -> 1 x H x W, as resample.resample_depth resamples."""
@@ -146,7 +150,13 @@ class Turn:
         out = self._back(torch.nan_to_num(normals), 'bilinear')
         m = _matrix(self.degrees).to(device=out.device, dtype=out.dtype)
         xy = torch.einsum('ji,njhw->nihw', m, out[:, :2])   # M^T n
-        return renormalised(torch.cat([xy, out[:, 2:]], 1))
+        return renormalised(torch.cat([xy, out[:, 2:]], 1)).to(normals.dtype)
+
+    def normals_picture(self, picture: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+        """The normals answer image in the camera's pixels: its colours paint the canvas camera's normals, so it is
+        painted again from the `normals` turned back (`picture` unused).
+        """
+        return encode_normals_uint8_torch(normals)
 
 
 def _matrix(degrees: float) -> torch.Tensor:
