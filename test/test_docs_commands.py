@@ -50,6 +50,8 @@ RUN = {
     'render_heldout': ('docs/model.md', 'vision_banana world render --out HELDOUT '),
     'eval': ('docs/model.md', 'vision_banana eval '),
     'eval_bag': ('docs/model.md', 'vision_banana eval --bag '),
+    'render_rolled': ('docs/model.md', 'vision_banana world render --out ROLLED '),
+    'eval_upright': ('docs/model.md', 'vision_banana eval --data ROLLED '),
     'export': ('docs/model.md', 'vision_banana export '),
     'export_triton': ('docs/model.md', 'vision_banana export --format triton '),
     'make_sample': ('docs/bags.md', 'vision_banana bag make-sample '),
@@ -200,6 +202,13 @@ def test_model_page_commands_run_in_order(tmp_path, monkeypatch, capsys):
     assert set(written) == {'depth', 'segmentation'}
     for task in written.values():
         assert all(Path(task[k]).parent == Path('answers') and Path(task[k]).is_file() for k in ('answer', 'decoded'))
+
+
+def test_rolled_cameras_are_rendered_and_scored_turned_upright(tiny_weights, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    run(small(shown('render_rolled'), {'--count': '2', '--size': '64x48'}), capsys)
+    metrics = last_json(run(small(shown('eval_upright'), extra=('--weights', str(tiny_weights))), capsys))
+    assert metrics['frames'] == 2 and metrics['by_pose']['turned']['frames'] == 2   # rolled beyond the taught 12 deg
 
 
 def test_bag_make_sample_and_process(tmp_path, monkeypatch, capsys):
