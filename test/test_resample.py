@@ -15,11 +15,16 @@
 """Answers for images resized to the processing size, mapped back to the camera."""
 import math
 
+import numpy as np
 import torch
 
+from vision_banana_ros.backends.unified import UnifiedBackend
+from vision_banana_ros.codecs import decode_normals
+from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.engine.resample import resize_depth, resize_normals
 from vision_banana_ros.geometry.depth_normals import normals_from_depth
 from vision_banana_ros.geometry.intrinsics import Intrinsics
+from vision_banana_ros.world import render_frame
 
 
 def _plane_depth(normal, offset, intrinsics):
@@ -70,3 +75,14 @@ def test_depth_beside_invalid_pixels_keeps_its_value():
     torch.testing.assert_close(out[valid], torch.full_like(out[valid], 5.0))   # not pulled toward "far"
     assert torch.isnan(out[0, :, 8:]).all() and valid[0, :, :8].all()
     assert torch.isposinf(resize_depth(torch.full((1, 4, 8), torch.inf), (8, 16))).all()     # sky stays far
+
+
+def test_the_normals_picture_of_a_stretched_frame_paints_the_normals_brought_back():
+    """A 16:9 camera processed at the embedded model's 4:3 size: the `normals` topic's picture shows the same normals
+    as normals/raw (the camera's, not the stretched scene's the network painted).
+    """
+    frame = render_frame(4, 320, 180)
+    result = BatchRunner(UnifiedBackend(), ('normals',)).run([FrameRequest('cam', frame.rgb)])[0]
+    painted = decode_normals(result.encodings['normals'])
+    valid = np.isfinite(result.normals).all(-1)
+    assert valid.mean() > 0.5 and np.abs(painted[valid] - result.normals[valid]).max() < 0.02

@@ -29,6 +29,7 @@ from .frames import FrameRequest, FrameResult
 from .resample import resize_depth, resize_images, resize_nearest, resize_normals, seen_intrinsics
 from .upright import Turn
 from ..backends.base import Backend, DenseOutputs
+from ..codecs import encode_normals_uint8_torch
 from ..device import autocast, check_precision
 
 
@@ -142,8 +143,13 @@ class _Resized:
         return resize_normals(normals, self.image_size)
 
     def normals_picture(self, picture: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
-        """The normals answer image at the camera's size: the backend's, resized nearest (`normals` unused)."""
-        return self.nearest(picture)
+        """The normals answer image at the camera's size: the backend's, resized nearest; painted again from the
+        `normals` brought back where the resize changed the aspect ratio (its colours paint the stretched scene's).
+        """
+        (height, width), (h, w) = self.image_size, self.canvas_size
+        if h * width == w * height:
+            return self.nearest(picture)
+        return encode_normals_uint8_torch(normals)
 
 
 def _resampling(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:
