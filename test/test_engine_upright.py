@@ -26,7 +26,7 @@ from vision_banana_ros.config import load_config_file
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.engine.upright import Turn, upright_turn
 from vision_banana_ros.evaluation.metrics import DepthMetrics, SegmentationMetrics
-from vision_banana_ros.evaluation.run import camera_of
+from vision_banana_ros.evaluation.run import camera_of, ground_up
 from vision_banana_ros.geometry.ground import GroundPlane
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 from vision_banana_ros.geometry.transform import RigidTransform
@@ -196,7 +196,7 @@ def test_the_embedded_model_reads_rolled_cameras_better_turned_upright():
     runner = BatchRunner(UnifiedBackend(), ('segmentation', 'depth', 'normals'))
     as_is = runner.run([FrameRequest('cam', f.rgb, intrinsics=camera_of(f)) for f in frames])
     turned = runner.run([FrameRequest('cam', f.rgb, intrinsics=camera_of(f),
-                                      turn_deg=upright_turn(GroundPlane.up_of(-5.0, f.camera['roll_deg']), 15.0))
+                                      turn_deg=upright_turn(ground_up(f.camera), 15.0))
                          for f in frames])
     (accuracy, shape), (turned_accuracy, turned_shape) = _scores(as_is, frames), _scores(turned, frames)
     print(f'\npixel accuracy {accuracy:.3f} -> {turned_accuracy:.3f}, median-scaled delta1 {shape:.3f} -> '

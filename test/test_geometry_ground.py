@@ -23,8 +23,7 @@ import numpy as np
 import pytest
 from transforms3d.quaternions import mat2quat
 
-from vision_banana_ros.evaluation.run import camera_of
-from vision_banana_ros.evaluation.sweep import ground_up
+from vision_banana_ros.evaluation.run import camera_of, ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
 from vision_banana_ros.geometry.ground import (
     camera_mounting,

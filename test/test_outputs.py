@@ -20,8 +20,7 @@ import pytest
 
 from vision_banana_ros.config import NO_TF2, read_config
 from vision_banana_ros.engine.frames import FrameResult
-from vision_banana_ros.evaluation.run import camera_of
-from vision_banana_ros.evaluation.sweep import ground_up
+from vision_banana_ros.evaluation.run import camera_of, ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
 from vision_banana_ros.geometry.backprojection import ray_grids
 from vision_banana_ros.geometry.ground import LEVEL_FLOOR_DEG, LOCKED_LEVEL

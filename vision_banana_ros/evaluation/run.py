@@ -108,7 +108,14 @@ def camera_turn(sample, upright_min_roll_deg: float | None) -> float:
     camera = getattr(sample, 'camera', None) or {}
     if upright_min_roll_deg is None or 'pitch_deg' not in camera or 'roll_deg' not in camera:
         return 0.0
-    return upright_turn(GroundPlane.up_of(camera['pitch_deg'], camera['roll_deg']), upright_min_roll_deg)
+    return upright_turn(ground_up(camera), upright_min_roll_deg)
+
+
+def ground_up(camera: dict) -> tuple[float, float, float]:
+    """The up direction in a world camera's optical frame: the ground's where it is flat, as on the street
+    preset's roads.
+    """
+    return GroundPlane.up_of(camera['pitch_deg'], camera['roll_deg'])
 
 
 def camera_of(sample) -> Intrinsics | None:

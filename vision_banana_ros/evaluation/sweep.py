@@ -32,9 +32,9 @@ import numpy as np
 from tqdm import tqdm
 
 from .metrics import DepthMetrics
-from .run import camera_of
+from .run import camera_of, ground_up
 from ..engine import BatchRunner, FrameRequest
-from ..geometry.ground import GroundLock, GroundPlane, LEVEL_FLOOR_DEG
+from ..geometry.ground import GroundLock, LEVEL_FLOOR_DEG
 from ..world import frame_seed, render_frame
 
 
@@ -76,13 +76,6 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
                        delta1_median_scaled=summary['delta1_median_scaled'])
         rows.append(row)
     return rows
-
-
-def ground_up(camera: dict) -> tuple[float, float, float]:
-    """The up direction in a world camera's optical frame: the ground's where it is flat, as on the street
-    preset's roads.
-    """
-    return GroundPlane.up_of(camera['pitch_deg'], camera['roll_deg'])
 
 
 TABLES = {'delta1': 'delta1', 'delta1_locked': 'delta1 ground-locked to the true camera height',
