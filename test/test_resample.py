@@ -16,12 +16,13 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
 from vision_banana_ros.codecs import decode_normals
 from vision_banana_ros.engine import BatchRunner, FrameRequest
-from vision_banana_ros.engine.resample import resize_depth, resize_normals
+from vision_banana_ros.engine.resample import resize_depth, resize_normals, seen_intrinsics
 from vision_banana_ros.geometry.depth_normals import normals_from_depth
 from vision_banana_ros.geometry.intrinsics import Intrinsics
 from vision_banana_ros.world import render_frame
@@ -54,6 +55,19 @@ def test_normals_answered_for_a_stretched_image_come_back_true():
     back = resize_normals(answered, (180, 320))
     cosine = (back[:, :, 4:-4, 4:-4] * n.view(1, 3, 1, 1)).sum(1)
     assert float(cosine.min()) > math.cos(math.radians(0.5))
+
+
+def test_the_principal_point_moves_with_the_pixels_it_lies_on():
+    """Resizing samples pixel centres (u' + 0.5 = (u + 0.5) s): the principal point must land on the pixel its own
+    pixel moved to, and a stretched frame keeps square pixels with the horizontal factor.
+    """
+    camera = Intrinsics(500.0, 500.0, 300.25, 200.75, 640, 480)
+    same = seen_intrinsics(camera, (480, 640), (240, 320))
+    assert (same.fx, same.fy) == (250.0, 250.0)
+    assert (same.cx, same.cy) == ((300.25 + 0.5) / 2 - 0.5, (200.75 + 0.5) / 2 - 0.5)
+    stretched = seen_intrinsics(camera, (360, 640), (240, 320))     # a 16:9 frame at 4:3
+    assert (stretched.fx, stretched.fy) == (250.0, 250.0 * 360 / 480)
+    assert stretched.cy == pytest.approx((200.75 + 0.5) * 240 / 480 - 0.5)
 
 
 def test_same_aspect_resize_keeps_directions():

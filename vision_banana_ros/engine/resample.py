@@ -90,6 +90,8 @@ def seen_intrinsics(intrinsics, image_size: tuple[int, int], processing_size: tu
     change of aspect ratio shows as a vertically stretched scene, as the model sees it (`resize_normals` undoes
     the stretch of normals on the way back).
     """
-    sx, sy = processing_size[1] / image_size[1], processing_size[0] / image_size[0]
     i = intrinsics.scaled_to(image_size[1], image_size[0])
-    return Intrinsics(i.fx * sx, i.fy * sx, i.cx * sx, i.cy * sy, processing_size[1], processing_size[0])
+    sx = processing_size[1] / image_size[1]
+    # The principal point moves with the pixels (their centres, as the resize samples them).
+    resized = i.scaled_to(processing_size[1], processing_size[0])
+    return Intrinsics(i.fx * sx, i.fy * sx, resized.cx, resized.cy, processing_size[1], processing_size[0])
