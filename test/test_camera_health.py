@@ -159,18 +159,51 @@ def test_sim_time_looping_back_and_pausing_keeps_diagnostics_right(tiny_weights)
 
 
 @pytest.mark.ros
-def test_cpu_threads_sets_torch_threads_and_changes_at_run_time(tiny_weights):
+def test_cpu_threads_sets_the_inference_threads_and_changes_at_run_time(tiny_weights):
+    """Torch's thread count belongs to the thread that runs the ops: what counts is the engine worker's."""
     from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
     import torch
     default = torch.get_num_threads()
     h = _node_harness(tiny_weights, Parameter('cpu_threads', value=1))
+    image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+    seen = []
+    run = h.node.core.engine.runner.run
+
+    def counting(requests):
+        seen.append(torch.get_num_threads())
+        return run(requests)
+
+    h.node.core.engine.runner.run = counting
+
+    def inferred_with(threads):
+        seen.clear()
+        return h.spin_until(lambda: image.publish(h.raw('front', 96, 64)),
+                            lambda: len(seen) >= 2 and seen[-1] == threads, 30) and set(seen) == {threads}
+
     try:
-        assert torch.get_num_threads() == 1
+        assert inferred_with(1)
         assert h.node.set_parameters([Parameter('cpu_threads', value=2)])[0].successful
-        assert torch.get_num_threads() == 2 and h.node.core.config.cpu_threads == 2
+        assert h.node.core.config.cpu_threads == 2 and inferred_with(2)
         assert not h.node.set_parameters([Parameter('cpu_threads', value=-1)])[0].successful
         assert h.node.set_parameters([Parameter('cpu_threads', value=0)])[0].successful
-        assert torch.get_num_threads() == default
+        assert inferred_with(default)
     finally:
         h.close()
-        torch.set_num_threads(default)
+
+
+@pytest.mark.ros
+def test_a_batch_size_halved_by_out_of_memory_stays_until_max_batch_is_set(tiny_weights):
+    from rclpy.parameter import Parameter
+    h = _node_harness(tiny_weights, Parameter('max_batch', value=4))
+    try:
+        engine = h.node.core.engine
+        engine.max_batch = 1                  # what CUDA out of memory leaves (the engine halves it)
+        assert h.node.set_parameters([Parameter('overlay_alpha', value=0.5),
+                                      Parameter('max_wait_ms', value=8.0)])[0].successful
+        assert (engine.max_batch, engine.max_wait) == (1, 0.008)
+        assert h.node.set_parameters([Parameter('max_batch', value=3)])[0].successful
+        assert engine.max_batch == 3
+    finally:
+        h.close()

@@ -112,6 +112,27 @@ def test_lifecycle_configure_fails_on_bad_parameters(context, bad, named):
         node.destroy_node()
 
 
+def test_a_backend_that_cannot_run_the_configuration_is_closed(context, monkeypatch):
+    """Configure loads the backend before it knows the tasks will do: a refused one must not keep what it holds
+    (a Triton backend's shared memory regions) on every retry.
+    """
+    from vision_banana_ros.backends.unified import UnifiedBackend
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    closed = []
+    close = UnifiedBackend.close
+    monkeypatch.setattr(UnifiedBackend, 'close', lambda self: closed.append(self) or close(self))
+    ctx, overrides = context
+    node = VisionBananaLifecycleNode(context=ctx, parameter_overrides=overrides + [
+        Parameter('tasks', value=['depth']), Parameter('cloud_color_source', value='semantic')])
+    try:
+        node.trigger_configure()
+        node.trigger_configure()
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        assert len(closed) == 2
+    finally:
+        node.destroy_node()
+
+
 def test_lifecycle_activate_failure_is_reported_and_leaves_the_node_inactive(context, tmp_path):
     from vision_banana_ros.ros.node import VisionBananaLifecycleNode
     ctx, overrides = context

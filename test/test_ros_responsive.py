@@ -93,6 +93,26 @@ def test_peers_with_incompatible_qos_are_named_and_counted(tiny_weights):
         h.close()
 
 
+def test_the_qos_event_callbacks_come_from_humbles_rclpy_too(monkeypatch):
+    """Humble's rclpy has them in rclpy.qos_event (rclpy.event_handler came with Iron)."""
+    import importlib
+    import sys
+    import types
+
+    import vision_banana_ros.ros.qos as qos
+    humble = types.ModuleType('rclpy.qos_event')
+    humble.PublisherEventCallbacks, humble.SubscriptionEventCallbacks = type('Pub', (), {}), type('Sub', (), {})
+    monkeypatch.setitem(sys.modules, 'rclpy.event_handler', None)      # import raises ImportError
+    monkeypatch.setitem(sys.modules, 'rclpy.qos_event', humble)
+    try:
+        importlib.reload(qos)
+        assert (qos.PublisherEventCallbacks, qos.SubscriptionEventCallbacks) == (
+            humble.PublisherEventCallbacks, humble.SubscriptionEventCallbacks)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(qos)
+
+
 def _keep_publishing(publisher, msg, process):
     while process.poll() is None:
         publisher.publish(msg)

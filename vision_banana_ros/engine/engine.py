@@ -22,8 +22,11 @@ that publishes slowly. The worker takes up to `max_batch` frames as soon as that
 when the camera waiting longest has waited `max_wait_ms`.
 
 A failed batch is retried in halves, down to single frames, so that one poison frame fails alone and its batch
-mates are answered. CUDA out of memory also empties the allocator's cache and halves `max_batch` for good (a
-parameter change sets it again); `out_of_memory` counts those events.
+mates are answered. CUDA out of memory also empties the allocator's cache and halves `max_batch` for good (until
+its owner sets it again); `out_of_memory` counts those events.
+
+`cpu_threads` (0: torch's setting as it is) is applied by the worker before each batch: torch's intra-op thread
+count belongs to the thread that runs the ops, so a change made from another thread would not reach inference.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ class Engine:
 
     def __init__(self, runner: BatchRunner, max_batch: int = 4, max_wait_ms: float = 5.0,
                  on_result: Callable[[FrameResult], None] | None = None,
-                 on_error: Callable[[list[FrameRequest], BaseException], None] | None = None):
+                 on_error: Callable[[list[FrameRequest], BaseException], None] | None = None, cpu_threads: int = 0):
         if max_batch < 1:
             raise ValueError(f'max_batch must be >= 1, got {max_batch}')
         if max_wait_ms < 0:
@@ -53,6 +56,7 @@ class Engine:
         self.runner = runner
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1e3
+        self.cpu_threads = cpu_threads
         self.on_result = on_result
         self.on_error = on_error
         self.stats = EngineStats()
@@ -105,6 +109,8 @@ class Engine:
         while (batch := self._take_batch()) is not None:
             live = [(r, f) for r, f in batch if f.set_running_or_notify_cancel()]
             if live:
+                if self.cpu_threads and torch.get_num_threads() != self.cpu_threads:
+                    torch.set_num_threads(self.cpu_threads)
                 self._run(live)
 
     def _run(self, live: list[tuple[FrameRequest, Future]]) -> None:

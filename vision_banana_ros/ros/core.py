@@ -119,20 +119,18 @@ class NodeCore:
             self.tf_buffer = tf2_ros.Buffer()
             self.tf_listener = tf2_ros.TransformListener(self.tf_buffer, self.node)
 
-    @staticmethod
-    def _set_cpu_threads(config: NodeConfig) -> None:
-        threads = config.cpu_threads or TORCH_DEFAULT_THREADS
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
-
     def _start_engine(self) -> None:
         c = self.config
-        self._set_cpu_threads(c)
         backend = build_backend(c)
-        runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
+        try:
+            runner = BatchRunner(backend, runnable_tasks(c, backend), c.precision)
+        except Exception:   # a backend that cannot run the configured tasks still holds memory (and shared memory)
+            backend.close()
+            raise
         for warning in startup_warnings(c, backend):
             self.log.warning(warning)
-        self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error)
+        self.engine = Engine(runner, c.max_batch, c.max_wait_ms, on_result=self._publish, on_error=self._on_error,
+                             cpu_threads=c.cpu_threads or TORCH_DEFAULT_THREADS)
         self.log.info(f'{backend.name} backend on {backend.device} ({c.precision}), '
                       f'{backend.parameter_count() / 1e6:.1f} M parameters, tasks {list(runner.tasks)}')
 
@@ -382,10 +380,12 @@ class NodeCore:
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self._listen_to_tf(config)
-        self._set_cpu_threads(config)
         self.config = config
         if self.engine is not None:
-            self.engine.max_batch, self.engine.max_wait = config.max_batch, config.max_wait_ms / 1e3
+            self.engine.cpu_threads = config.cpu_threads or TORCH_DEFAULT_THREADS
+            self.engine.max_wait = config.max_wait_ms / 1e3
+            if 'max_batch' in updates:     # else a batch size halved by out of memory stays halved
+                self.engine.max_batch = config.max_batch
         return SetParametersResult(successful=True)
 
     def _publish_diagnostics(self) -> None:

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+try:
+    from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
+except ImportError:     # Humble's rclpy (event_handler came with Iron)
+    from rclpy.qos_event import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
