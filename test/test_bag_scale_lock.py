@@ -69,6 +69,8 @@ def test_bag_process_locks_the_depth_to_the_camera_height(tmp_path):
         p = pose.pose.position
         assert np.hypot(np.hypot(p.x, p.y), p.z) == pytest.approx(height, rel=1e-4)
     assert '/camera/ground' not in unlocked
+    # with the lock off the plane is still fitted for the navigation outputs, as the node does
+    assert all(len(unlocked[f'/camera/{topic}']) == 4 for topic in ('obstacles', 'ground_points', 'grid'))
     (before, delta1_before), (after, delta1_after) = (_road_scale_error(r, sample) for r in (unlocked, locked))
     print(f'road scale error unlocked {before:.3f} (delta1 {delta1_before:.3f}), locked {after:.3f} '
           f'(delta1 {delta1_after:.3f})')

@@ -101,6 +101,23 @@ def test_a_floor_found_by_its_normals_is_free_ground_for_the_navigation_outputs(
     assert outputs['obstacles'].payload.points.size > 0           # the room's walls and furniture
 
 
+@pytest.mark.parametrize('scale_lock', ['ground', 'off'])
+def test_no_navigation_outputs_stand_on_a_plane_the_lock_refused(scale_lock):
+    """Ground-labelled pixels at random depths fit no plane: no free ground, obstacles or grid are invented on the
+    best of the refused fits (the diagnostics still show it), locked or not.
+    """
+    rng = np.random.default_rng(3)
+    config = _config(scale_lock=scale_lock, camera_height_m=1.2)
+    labels = np.zeros((60, 80), np.uint8)           # all road
+    depth = rng.uniform(1.0, 30.0, labels.shape).astype(np.float32)
+    result = FrameResult('cam', SimpleNamespace(frame_id='cam_optical'), Intrinsics.from_fov(80, 60, 70.0),
+                         np.zeros((60, 80, 3), np.uint8), labels, None, depth, None, {}, {}, 1)
+    state = lock_depth_as_configured(result, configured_ground_lock(config), config, None) \
+        if scale_lock == 'ground' else configured_ground_lock(config).update(depth, labels, result.intrinsics, None)
+    assert not state.locked and not state.plane_holds and state.plane is not None
+    assert make_outputs(result, config, ['ground_points', 'obstacles', 'grid', 'ground'], ground=state) == {}
+
+
 def test_the_level_floor_default_is_the_node_parameters():
     assert BY_NAME['level_floor_deg'].default == LEVEL_FLOOR_DEG
 

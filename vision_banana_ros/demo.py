@@ -91,19 +91,19 @@ class _Locks:
 
     def update(self, depth, labels, normals, true_depth, true_labels, intrinsics, to_ground: RigidTransform):
         """Lock this frame's depth (kept in `depth`) to the camera mounting that `to_ground` (image frame to the
-        road's) gives, as the node does with tf; returns its grid, or None when no plane was fitted.
+        road's) gives, as the node does with tf; returns its grid, or None when no plane holds.
         """
         height, up = camera_mounting(to_ground)
         state = self.lock.update(depth, labels, intrinsics, height, up, normals)
         self.locked += state.locked
         self.depth = depth * np.float32(state.scale)
-        if state.plane is None:
+        if not state.plane_holds:
             return None
         grid = self._grid(self.depth, labels, intrinsics, state.plane, state.scale,
                           level_floor(state, normals, self.config.level_floor_deg))
         truth = GroundLock(self.config.ground_classes, smoothing=0.0).update(true_depth, true_labels, intrinsics,
                                                                               height, up)
-        if truth.plane is not None:
+        if truth.plane_holds:
             true_grid = self._grid(true_depth, true_labels, intrinsics, truth.plane, 1.0)
             a, b = grid == FREE, true_grid == FREE
             self.free_iou.append((a & b).sum() / max(1, (a | b).sum()))

@@ -161,8 +161,19 @@ def lock_depth_as_configured(result, lock: GroundLock, config, lookup) -> LockSt
     mounting = tf_mounting(lookup, config.ground_frame, result.header.frame_id)
     if isinstance(mounting, str):
         state = lock_depth(result, lock, None)
-        return replace(state, reason=mounting) if state.plane is not None else state
+        return replace(state, reason=mounting if state.plane_holds else f'{mounting}; {state.reason}')
     return lock_depth(result, lock, *mounting)
+
+
+def ground_as_configured(result, lock: GroundLock, config, lookup, topics) -> LockState | None:
+    """What the ground does for this result: with scale_lock ground, lock_depth_as_configured; with the lock off,
+    the plane alone where the navigation `topics` need it; None where neither is wanted or the result has no depth
+    or no labels.
+    """
+    locking = config.scale_lock == 'ground'
+    if not (locking or set(topics) & set(NAVIGATION_TOPICS)) or result.depth is None or result.labels is None:
+        return None
+    return lock_depth_as_configured(result, lock, config, lookup) if locking else lock_depth(result, lock, None)
 
 
 def tasks_for(topics, config) -> tuple[str, ...]:
@@ -187,8 +198,8 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
     """The payload of each of `topics` that this result can fill (a task not run leaves its topics out).
     `transform` moves the cloud into `config.target_frame` (the node looks it up in tf2; else the
     configured `target_transform` is used). `camera_info`: the input's, whose distortion depth/camera_info keeps.
-    `ground`: what the scale lock did to this result (`lock_depth`); a locked one fills `ground`, one with a plane
-    the navigation topics. `grid_transform` moves the grid into `config.grid_frame` (the node looks it up in tf2).
+    `ground`: what the scale lock did to this result (`lock_depth`); a locked one fills `ground`, one whose plane
+    holds the navigation topics. `grid_transform` moves the grid into `config.grid_frame` (the node looks it up in tf2).
     """
     out = {}
     want = set(topics)
@@ -225,7 +236,7 @@ def make_outputs(result, config, topics, transform: RigidTransform | None = None
     if 'ground' in want and ground is not None and ground.locked:
         foot = ground.plane.foot() * ground.scale
         out['ground'] = Output('pose', GroundPose(tuple(float(v) for v in foot), ground.plane.quaternion_xyzw()))
-    if want & set(NAVIGATION_TOPICS) and ground is not None and ground.plane is not None:
+    if want & set(NAVIGATION_TOPICS) and ground is not None and ground.plane_holds:
         out.update(_navigation_outputs(result, config, want, transform or config.target_transform, ground,
                                        grid_transform))
     return out

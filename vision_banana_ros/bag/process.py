@@ -59,7 +59,7 @@ from ..geometry.intrinsics import finite_distortion
 from ..outputs import (
     CLOUD_TOPICS,
     configured_ground_lock,
-    lock_depth_as_configured,
+    ground_as_configured,
     make_outputs,
     OUTPUT_TASKS,
     upright_turn_as_configured,
@@ -192,12 +192,9 @@ def _frame_outputs(result, info, config, transforms: BagTransforms, locks: dict,
             refused.add(result.camera_id, f'no transform to grid_frame {config.grid_frame}: no grid', timestamp,
                         str(exc))
             topics.remove('grid')
-    ground = None
-    if config.scale_lock == 'ground' and result.depth is not None and result.labels is not None:
-        if result.camera_id not in locks:
-            locks[result.camera_id] = configured_ground_lock(config)
-        lock = locks[result.camera_id]
-        ground = lock_depth_as_configured(result, lock, config, lookup)
+    if result.camera_id not in locks:
+        locks[result.camera_id] = configured_ground_lock(config)
+    ground = ground_as_configured(result, locks[result.camera_id], config, lookup, topics)
     return make_outputs(result, config, topics, transform, info, ground, grid_transform), ground
 
 
@@ -260,7 +257,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
             pending, logged = [], []   # frames for the next batch; their bag timestamp and CameraInfo each
             bar = tqdm(total=total, unit='frame', desc=f'process {src.name}', disable=not progress)
 
-            locks = {}     # scale_lock ground: a GroundLock per camera
+            locks = {}     # a GroundLock per camera (the scale lock, or the plane of the navigation outputs)
 
             def flush():
                 for result, (timestamp, info) in zip(runner.run(pending), logged):

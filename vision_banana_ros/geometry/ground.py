@@ -182,8 +182,9 @@ class LockState:
     scale: float
     locked: bool
     reason: str                          # LOCKED or LOCKED_LEVEL, or why not
-    plane: GroundPlane | None = None     # as fitted on the unscaled depth
+    plane: GroundPlane | None = None     # as fitted on the unscaled depth (a refused one too, for diagnostics)
     ground_fraction: float = 0.0
+    plane_holds: bool = False            # the plane passed the inlier test: the navigation outputs may stand on it
 
 
 class GroundLock:
@@ -250,7 +251,7 @@ class GroundLock:
                 return self._refused(fitted, 'ground is not one plane', fraction)
             plane = scaling = fitted
         if camera_height is None:
-            return LockState(1.0, False, PLANE_ONLY, plane, fraction)
+            return LockState(1.0, False, PLANE_ONLY, plane, fraction, plane_holds=True)
         return self._locked(camera_height, scaling, plane, LOCKED, fraction)
 
     def _level_lock(self, depth, valid, normals, rx, ry, camera_height, up) -> LockState:
@@ -291,7 +292,7 @@ class GroundLock:
         log_raw = math.log(camera_height / scaling.height)
         a = self.smoothing
         self.log_scale = log_raw if self.log_scale is None else a * self.log_scale + (1 - a) * log_raw
-        return LockState(math.exp(self.log_scale), True, reason, plane, fraction)
+        return LockState(math.exp(self.log_scale), True, reason, plane, fraction, plane_holds=True)
 
     def _holds(self, plane: GroundPlane | None) -> bool:
         return plane is not None and plane.inliers >= self.min_inliers

@@ -24,7 +24,7 @@ from .camera import Camera
 from .messages import transform_from_msg
 from ..config import NodeConfig
 from ..geometry.ground import LockState
-from ..outputs import configured_ground_lock, lock_depth, lock_depth_as_configured, NAVIGATION_TOPICS
+from ..outputs import configured_ground_lock, ground_as_configured
 
 
 def tf_lookup(tf_buffer, header):
@@ -36,20 +36,12 @@ def tf_lookup(tf_buffer, header):
 
 
 def lock_camera_depth(camera: Camera, result, config: NodeConfig, topics, tf_buffer) -> LockState | None:
-    """Ground-lock the result's depth in place, or with the lock off fit only the plane that the navigation
-    `topics` need (None when neither is wanted or the frame has no depth or labels); the camera keeps the state
-    for its diagnostics.
+    """`ground_as_configured` with the camera's lock (made anew when its settings change) and tf2; the camera keeps
+    the state for its diagnostics.
     """
-    locking = config.scale_lock == 'ground'
-    if not (locking or set(topics) & set(NAVIGATION_TOPICS)) or result.depth is None or result.labels is None:
-        camera.ground = None
-        return None
     settings = (config.ground_classes, config.ground_min_fraction, config.level_floor_deg, config.scale_smoothing)
     if camera.ground_lock is None or camera.ground_lock[0] != settings:
         camera.ground_lock = (settings, configured_ground_lock(config))
-    lock = camera.ground_lock[1]
-    if locking:
-        camera.ground = lock_depth_as_configured(result, lock, config, tf_lookup(tf_buffer, result.header))
-    else:   # the plane only, for the navigation outputs
-        camera.ground = lock_depth(result, lock, None)
+    camera.ground = ground_as_configured(result, camera.ground_lock[1], config, tf_lookup(tf_buffer, result.header),
+                                         topics)
     return camera.ground
