@@ -15,6 +15,7 @@
 """tools/pack_training_set.py and tools/gpu_train.py, run on the CPU: a pack of rendered frames fine-tunes given
 weights, deepened as --encoder-blocks asks.
 """
+import importlib.util
 import json
 from pathlib import Path
 import subprocess
@@ -24,6 +25,7 @@ from tiny_model import save_tiny
 
 from vision_banana_ros.cli import main
 from vision_banana_ros.model.weights import load_network
+from vision_banana_ros.world.dataset import iter_samples
 
 TOOLS = Path(__file__).resolve().parent.parent / 'tools'
 
@@ -40,3 +42,18 @@ def test_gpu_train_fine_tunes_packed_frames_with_added_encoder_blocks(tmp_path):
     network = load_network(tmp_path / 'out' / 'unified' / 'weights.safetensors')
     assert network.config.encoder_blocks == (0, 1, 2, 2, 2)
     assert network.config.encoder_widths == load_network(start).config.encoder_widths
+
+
+def test_a_pack_keeps_each_frames_intrinsics(tmp_path):
+    """Camera-aware depth is taught from each frame's focal length: a pack without them would teach every frame
+    as the canonical camera.
+    """
+    assert main(['world', 'render', '--out', str(tmp_path / 'set'), '--count', '2', '--size', '64x48', '--preset',
+                 'wide']) == 0
+    subprocess.run([sys.executable, TOOLS / 'pack_training_set.py', tmp_path / 'set', tmp_path / 'set.zip'], check=True)
+    spec = importlib.util.spec_from_file_location('gpu_train', TOOLS / 'gpu_train.py')
+    gpu_train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_train)
+    for i, frame in enumerate(iter_samples(tmp_path / 'set')):
+        assert frame.intrinsics
+        assert gpu_train.read_frame((str(tmp_path / 'set.zip'), f'{i:05d}')).intrinsics == frame.intrinsics

@@ -49,14 +49,20 @@ _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack 
 
 
 def read_frame(job: tuple[str, str]) -> SimpleNamespace:
-    """One frame of a pack: RGB, labels, depth and normals decoded from its codec images."""
+    """One frame of a pack: RGB, labels, depth and normals decoded from its codec images, and its intrinsics (None
+    where the pack has none: trained as the canonical camera).
+    """
     pack, name = job
 
     def read(folder, suffix='webp'):
         return np.asarray(Image.open(io.BytesIO(
             _archive(pack).read(f'{folder}/{name}.{suffix}'))).convert('RGB'))
+    try:
+        intrinsics = json.loads(_archive(pack).read(f'intrinsics/{name}.json'))
+    except KeyError:    # a pack made before they were packed
+        intrinsics = None
     return SimpleNamespace(rgb=read('rgb', 'jpg'), labels=read('labels')[..., 0], depth=decode_depth(read('depth')),
-                           normals=np.nan_to_num(decode_normals(read('normals'))))
+                           normals=np.nan_to_num(decode_normals(read('normals'))), intrinsics=intrinsics)
 
 
 def load(packs: list[Path], workers: int) -> TrainingSet:
