@@ -53,6 +53,24 @@ def test_experts_match_the_unified_backend_in_shapes_and_units(checkpoints, tiny
         assert {k: v.shape for k, v in b.encodings.items()} == {k: v.shape for k, v in a.encodings.items()}
 
 
+def test_frames_of_different_sizes_in_one_batch_are_each_seen_at_their_own(checkpoints):
+    """Experts resize each frame by their processor's rule: a 16:9 camera batched after a 4:3 one must not be
+    squashed to the 4:3 frame's shape (its answers would depend on which camera came first).
+    """
+    experts = ExpertsBackend(str(checkpoints / 'segformer'), str(checkpoints / 'depth_anything'))
+    runner = BatchRunner(experts, TASKS)
+    small, wide = (FrameRequest(name, np.random.default_rng(i).integers(0, 256, shape, dtype=np.uint8))
+                   for i, (name, shape) in enumerate([('small', (48, 64, 3)), ('wide', (54, 96, 3))]))
+    alone = [runner.run([frame])[0] for frame in (small, wide)]
+    for batch in ([small, wide], [wide, small]):
+        together = {r.camera_id: r for r in runner.run(batch)}
+        for a in alone:
+            b = together[a.camera_id]
+            assert b.depth.shape == a.depth.shape
+            np.testing.assert_allclose(b.depth, a.depth, rtol=1e-4)
+            np.testing.assert_array_equal(b.labels, a.labels)
+
+
 def test_depth_only_experts_and_clear_errors(checkpoints, tmp_path):
     depth_only = ExpertsBackend(depth=str(checkpoints / 'depth_anything'), processing_size=(56, 84))
     assert depth_only.tasks == ('depth', 'normals')
