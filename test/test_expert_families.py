@@ -27,6 +27,8 @@ runs with that resize replaced by what it does for a tensor (torch.nn.functional
 bicubic, corners not aligned, no antialiasing).
 """
 
+import json
+import shutil
 import types
 
 import numpy as np
@@ -169,6 +171,16 @@ def test_same_pixel_values_give_the_processors_answer(family, checkpoints, image
         ours = metric_depth(pre, outputs, (HEIGHT, WIDTH))[0]
         assert theirs.std() > 0.01 * theirs.mean()
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=0.0)
+
+
+def test_a_fixed_mask2former_size_is_rounded_up_to_its_divisor_as_its_processor_does(checkpoints, image, tmp_path):
+    path = tmp_path / 'mask2former'
+    shutil.copytree(checkpoints['mask2former'], path)
+    config = json.loads((path / 'preprocessor_config.json').read_text())
+    config['size'] = {'height': 70, 'width': 90}        # neither a multiple of its size_divisor (32)
+    (path / 'preprocessor_config.json').write_text(json.dumps(config))
+    theirs = processor('mask2former', path)(images=Image.fromarray(image), return_tensors='pt').pixel_values
+    assert Preprocessing.read('mask2former', path).input_size(HEIGHT, WIDTH) == tuple(theirs.shape[-2:]) == (96, 96)
 
 
 @pytest.mark.parametrize('family', SEGMENTATION + DEPTH)

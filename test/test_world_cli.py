@@ -98,7 +98,7 @@ def test_sweep_prints_a_table_per_field_of_view_and_json_per_cell(tiny_weights, 
 
 def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_weights, capsys):
     # docs/navigation.md's command over fewer cells
-    args = page_line('vision_banana sweep --ground-lock --fovs', {'--frames': '1'},
+    args = page_line('vision_banana sweep --ground-lock --fovs', {'--frames': '4'},
                      ('--weights', str(tiny_weights), '--heights', '1', '--pitches=-15,0', '--frame-size', '64x48'),
                      'docs/navigation.md')
     assert main(args) == 0
@@ -107,9 +107,11 @@ def test_sweep_with_the_ground_lock_adds_locked_mounted_and_oracle_tables(tiny_w
         assert f'{title}, horizontal field of view 70 deg' in text
     assert main(args + ['--json']) == 0
     cells = json.loads(capsys.readouterr().out)
-    assert all(0 <= c['frames_locked'] <= 1 and 0.0 <= c['delta1_locked'] <= 1.0
-               and 0 <= c['frames_locked_mounting'] <= 1 and 0.0 <= c['delta1_locked_mounting'] <= 1.0
+    assert all(0 <= c['frames_locked'] <= 4 and 0.0 <= c['delta1_locked'] <= 1.0
+               and 0 <= c['frames_locked_mounting'] <= 4 and 0.0 <= c['delta1_locked_mounting'] <= 1.0
                and 0.0 <= c['delta1_median_scaled'] <= 1.0 for c in cells)
+    # the cells' heights as asked, though a frame's camera may stand on a kerb (its lock's height is above it)
+    assert sorted((c['height_m'], c['pitch_deg']) for c in cells) == [(1.0, -15.0), (1.0, 0.0)]
 
 
 def test_sweep_indoors_locks_to_the_mounting_with_and_without_the_level_floor(tiny_weights, capsys, monkeypatch):

@@ -194,6 +194,8 @@ class Preprocessing:
                 height, width, self.size['shortest_edge'], self.size.get('longest_edge')
             )
             return _ceil(h, self.multiple), _ceil(w, self.multiple)
+        if self.family == 'mask2former':    # its processor rounds a fixed size up to the divisor, as shortest_edge
+            return _ceil(self.size['height'], self.multiple), _ceil(self.size['width'], self.multiple)
         sh, sw = self.size['height'] / height, self.size['width'] / width
         if self.keep_aspect_ratio:  # the scale nearer to 1 for both sides
             sh = sw = sw if abs(1 - sw) < abs(1 - sh) else sh

@@ -58,12 +58,13 @@ def pose_sweep(backend, heights, pitches, fovs, frames: int = 4, seed: int = 0, 
         for sample, result in zip(samples, results):
             metrics.update(result.depth, sample.depth)
             if ground_lock:
-                height = sample.camera['ground_z'] + sample.camera['height_m']
-                state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, height)
+                # above the ground it stands on (a camera on the sidewalk stands a kerb above the road)
+                standing = sample.camera['ground_z'] + sample.camera['height_m']
+                state = GroundLock(smoothing=0.0).update(result.depth, result.labels, result.intrinsics, standing)
                 frames_locked += state.locked
                 locked.update(result.depth * np.float32(state.scale), sample.depth)
                 mounted_lock = GroundLock(smoothing=0.0, level_floor_deg=level_floor_deg)
-                state = mounted_lock.update(result.depth, result.labels, result.intrinsics, height,
+                state = mounted_lock.update(result.depth, result.labels, result.intrinsics, standing,
                                             ground_up(sample.camera), result.normals)
                 frames_mounted += state.locked
                 mounted.update(result.depth * np.float32(state.scale), sample.depth)
