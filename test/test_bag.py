@@ -137,6 +137,23 @@ def test_one_image_topic_per_camera_and_no_output_left_by_a_failure(setup, tmp_p
     assert not (tmp_path / 'out2').exists()
 
 
+def test_a_failure_part_way_aborts_the_half_written_bag_before_removing_it(setup, tmp_path, monkeypatch):
+    import vision_banana_ros.bag.process as process
+    _, config = setup
+    sample = make_sample(tmp_path / 's', frames=2, size=(64, 48), progress=False)
+    aborted = []
+    abort = Writer.abort
+    monkeypatch.setattr(Writer, 'abort', lambda self: aborted.append(self) or abort(self))
+
+    def failing(*args, **kwargs):
+        raise OSError('No space left on device')
+    monkeypatch.setattr(process, 'make_outputs', failing)
+    with pytest.raises(OSError, match='No space'):
+        process_bag(sample, tmp_path / 'out', config, progress=False)
+    assert len(aborted) == 1 and aborted[0].storage is None       # its files closed
+    assert not any(p.name.startswith('out') for p in tmp_path.iterdir())
+
+
 def test_images_logged_before_their_camera_info_use_it(setup, tmp_path):
     _, config = setup
     sample = make_sample(tmp_path / 's', frames=3, size=(64, 48), progress=False)
@@ -275,3 +292,20 @@ def test_record_takes_best_effort_and_latched_topics_and_ctrl_c_keeps_the_bag(tm
     with AnyReader([tmp_path / 'rec']) as reader:
         profiles = {c.topic: c.ext.offered_qos_profiles for c in reader.connections}
     assert profiles['/map_name'][0].durability.name == 'TRANSIENT_LOCAL'
+
+
+def test_make_sample_refuses_before_writing_and_leaves_no_half_bag(tmp_path, monkeypatch):
+    import vision_banana_ros.bag.sample as sample
+    with pytest.raises(ValueError, match='scenes'):
+        make_sample(tmp_path / 's', frames=1, scenes=2, size=(64, 48), progress=False)
+    assert not (tmp_path / 's').exists()
+
+    original = sample.drive_frames
+
+    def drive(*args):       # the first frame renders, then Ctrl-C
+        yield next(original(*args))
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sample, 'drive_frames', drive)
+    with pytest.raises(KeyboardInterrupt):
+        make_sample(tmp_path / 's', frames=3, size=(64, 48), progress=False)
+    assert not (tmp_path / 's').exists()      # so the same command can run again

@@ -118,8 +118,14 @@ class _Tally:
 
 @contextmanager
 def _closed_when_done(writer):
-    """Close (index, write metadata) an opened writer when the block ends normally; on an error, leave it."""
-    yield writer
+    """Close (index, write metadata) an opened writer when the block ends normally; on an error, abort it (its
+    files closed, no metadata: the half-written bag is removed after).
+    """
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
     writer.close()
 
 

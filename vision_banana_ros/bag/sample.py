@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+import shutil
 
 import numpy as np
 from tqdm import tqdm
@@ -41,12 +42,16 @@ START_NS = 1_750_000_000 * 10**9   # a fixed start: the same sample bag every ti
 DRIVE_M = 3.5                       # scenes keep 4 m ahead of the camera clear, so the drive stays inside that
 
 
+def _check_scenes(scenes: int, frames: int) -> None:
+    if not 1 <= scenes <= frames:
+        raise ValueError(f'scenes must lie in 1..frames ({frames}), got {scenes}')
+
+
 def drive_frames(seed: int, count: int, width: int, height: int, scenes: int = 1):
     """(frame, camera) pairs of `scenes` streets in turn, each seen from a camera moving straight ahead by DRIVE_M
     in total over its share of the `count` frames (the first street is the same for any number of streets).
     """
-    if not 1 <= scenes <= count:
-        raise ValueError(f'scenes must lie in 1..frames ({count}), got {scenes}')
+    _check_scenes(scenes, count)
     for leg, frames in enumerate(np.diff(np.linspace(0, count, scenes + 1).round().astype(int))):
         rng = np.random.default_rng(seed if leg == 0 else [seed, leg])
         scene, camera = generate(rng, width, height, yaw_deg=0.0, roll_deg=0.0)
@@ -77,9 +82,20 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
     out = Path(out)
     if frames < 1 or rate_hz <= 0:
         raise ValueError('need frames >= 1 and rate_hz > 0')
+    _check_scenes(scenes, frames)
     width, height = size
     period_ns = int(round(1e9 / rate_hz))
-    with open_writer(out, storage) as writer:
+    writer = open_writer(out, storage)
+    try:
+        _write_drive(writer, frames, period_ns, width, height, seed, ground_truth, progress, scenes)
+    except BaseException:   # an error or Ctrl-C part way: no half bag left to block the next run
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_drive(writer, frames, period_ns, width, height, seed, ground_truth, progress, scenes) -> None:
+    with writer:
         topics = [('image', messages.IMAGE), ('camera_info', messages.CAMERA_INFO)]
         if ground_truth:
             topics += [('ground_truth/labels', messages.IMAGE), ('ground_truth/depth', messages.IMAGE)]
@@ -101,4 +117,3 @@ def make_sample(out: str | Path, frames: int = 30, rate_hz: float = 10.0, size: 
             for name, msgtype, msg in writes:
                 writer.write(conn[name], t, messages.serialize(msg, msgtype))
             writer.write(tf_conn, t, messages.serialize(_tf(camera, header), messages.TF))
-    return out
