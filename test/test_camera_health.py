@@ -207,3 +207,32 @@ def test_a_batch_size_halved_by_out_of_memory_stays_until_max_batch_is_set(tiny_
         assert engine.max_batch == 3
     finally:
         h.close()
+
+
+@pytest.mark.ros
+def test_clouds_skipped_for_want_of_a_transform_are_counted_and_warned(tiny_weights, monkeypatch):
+    """A cloud subscriber with target_frame unknown to tf gets nothing: the camera must not report OK."""
+    from diagnostic_msgs.msg import DiagnosticStatus
+    from rclpy.parameter import Parameter
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image, PointCloud2
+    from test_outputs import mounting
+    from test_ros_upright import _tf2_with
+
+    from vision_banana_ros.ros import core
+    from vision_banana_ros.world import render_frame
+    monkeypatch.setattr(core, 'tf2_ros', _tf2_with(mounting(render_frame(3, 64, 48).camera)))   # no odom in it
+    h = _node_harness(tiny_weights, Parameter('target_frame', value='odom'))
+    try:
+        clouds = []
+        h.client.create_subscription(PointCloud2, 'front/points', clouds.append, 5)
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+
+        def warned():
+            return h.received[('front', 'depth')] and any(
+                level == DiagnosticStatus.WARN and 'clouds skipped: no transform front_optical -> odom' in message
+                for level, message in h.messages('front'))
+        assert h.spin_until(lambda: image.publish(h.raw('front', 96, 64)), warned, 30)
+        assert not clouds and int(h.status('front')[-1][1]['outputs_skipped_no_tf']) >= 1
+    finally:
+        h.close()

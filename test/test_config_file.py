@@ -45,6 +45,10 @@ def test_the_configuration_has_one_field_per_parameter_in_the_table_order():
     ('    cloud_min_range: 50.0\n    cloud_max_range: 10.0\n', 'cloud_min_range: 50.0 must be below cloud_max_range'),
     ('    device: tpu\n', "device: 'tpu' is not one of"),
     ('    precision: fp8\n', "precision: 'fp8' is not one of"),
+    ('    target_frame: /odom\n', "target_frame: '/odom': a tf2 frame id has no leading '/'"),
+    ('    grid_frame: "odom "\n', "grid_frame: 'odom ': a tf2 frame id"),
+    ('    scale_lock: ground\n    ground_frame: ""\n', 'ground_frame: is empty, and the camera mounting'),
+    ('    upright: true\n    ground_frame: ""\n', 'ground_frame: is empty'),
 ])
 def test_each_bad_value_is_an_error_naming_its_parameter(tmp_path, lines, named):
     path = tmp_path / 'params.yaml'

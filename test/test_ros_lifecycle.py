@@ -179,3 +179,18 @@ def test_depth_camera_info_keeps_the_input_distortion_unless_rectified():
     for info in (depth_camera_info(intrinsics, distorted, rectified=True), depth_camera_info(intrinsics, None, False)):
         msg = to_camera_info(info, Header(frame_id='cam'))
         assert msg.distortion_model == 'plumb_bob' and not any(msg.d)
+
+
+def test_diagnostics_are_named_after_the_node_as_launched(context):
+    """Two nodes launched in their own namespaces must not share status names (the aggregator would merge them)."""
+    from vision_banana_ros.ros.node import VisionBananaNode
+    ctx, overrides = context
+    node = VisionBananaNode(context=ctx, namespace='rear', parameter_overrides=overrides + [
+        Parameter('cameras', value=['left'])])
+    try:
+        diagnostics, camera = node.core.diagnostics, node.core.cameras['left']
+        status = diagnostics._camera_status(camera, 2.0)
+        assert (status.name, status.hardware_id) == ('rear/vision_banana: camera left', '/rear/left/image')
+        assert diagnostics._engine_status(node.core.engine).name == 'rear/vision_banana: engine'
+    finally:
+        node.destroy_node()

@@ -255,6 +255,10 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
             raise _fail('target_transform', str(exc)) from None
         if not values['target_frame']:
             raise _fail('target_transform', 'is given but target_frame is empty')
+    for name in ('target_frame', 'grid_frame', 'ground_frame'):
+        if values[name] != values[name].strip() or values[name].startswith('/'):
+            # tf2 refuses such a frame id on every lookup, which would only show frame by frame
+            raise _fail(name, f"{values[name]!r}: a tf2 frame id has no leading '/' and no spaces around it")
     ground_classes = _train_ids(values, 'ground_classes', empty=False)
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
@@ -262,6 +266,9 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
     config = NodeConfig(**{**values, 'tasks': tasks, 'cameras': cameras, 'palette': palette,
                            'cloud_drop_classes': drop_classes, 'target_transform': transform,
                            'ground_classes': ground_classes})
+    if not config.ground_frame and (config.lock_needs_tf or config.upright):
+        raise _fail('ground_frame', 'is empty, and the camera mounting is read from it (scale_lock ground with '
+                                    'camera_height_m 0, or upright)')
     if no_tf and config.clouds_need_tf:
         raise _fail('target_frame', f'{config.target_frame!r} needs tf, and {no_tf}: give target_transform instead')
     if no_tf and config.grid_frame:

@@ -70,6 +70,8 @@ class Camera:
     published: EventRate = field(default_factory=EventRate)
     rejected: int = 0
     failed: int = 0                      # outputs not built or not published
+    skipped_no_tf: int = 0               # frames whose clouds or grid went out for want of a transform
+    skip_problem: str = ''               # the latest of them, for the diagnostics message
     inference_failed: int = 0            # frames the engine could not answer
     fallback_intrinsics: bool = False    # no usable CameraInfo yet: fallback_hfov_deg in use
     info_refused: int = 0                # CameraInfo messages refused (absurd K or P, non-finite D)

@@ -111,7 +111,8 @@ class NodeCore:
             self.cameras[name] = camera
         self.label_info = publish_label_info(self.node, [c.prefix for c in self.cameras.values()],
                                              self.config.palette)
-        self.diagnostics = DiagnosticsPublisher(self.node, NODE_NAME)
+        # named after the node as launched (namespace, renamed), so that two of them do not share status names
+        self.diagnostics = DiagnosticsPublisher(self.node, self.node.get_fully_qualified_name().lstrip('/'))
         self._listen_to_tf(self.config)
 
     def _listen_to_tf(self, config: NodeConfig) -> None:
@@ -306,12 +307,12 @@ class NodeCore:
         transform = None
         clouds = [t for t in CLOUD_TOPICS if t in topics]
         if clouds and config.clouds_need_tf:
-            transform = self._lookup(config.target_frame, header, 'clouds')
+            transform = self._lookup(camera, config.target_frame, header, 'clouds')
             if transform is None:
                 topics = [t for t in topics if t not in clouds]
         grid_transform = None
         if 'grid' in topics and config.grid_frame:
-            grid_transform = self._lookup(config.grid_frame, header, 'grid')
+            grid_transform = self._lookup(camera, config.grid_frame, header, 'grid')
             if grid_transform is None:
                 topics = [t for t in topics if t != 'grid']
         try:
@@ -344,16 +345,19 @@ class NodeCore:
         if latency >= 0:      # not when the clock went back (a looping bag under use_sim_time) since the stamp
             camera.latency_ms.append(latency)
 
-    def _lookup(self, target: str, header, what: str):
-        """`target` <- the image frame at the image stamp from tf2 (a RigidTransform), or None, warned."""
+    def _lookup(self, camera: Camera, target: str, header, what: str):
+        """`target` <- the image frame at the image stamp from tf2 (a RigidTransform), or None, warned and counted
+        for the camera's diagnostics.
+        """
         try:
             # At the image's time: on a moving robot the latest transform is already off by the inference time.
             # No waiting: this is the engine's thread, and by now tf has usually moved past the stamp.
             return transform_from_msg(self.tf_buffer.lookup_transform(target, header.frame_id,
                                                                       Time.from_msg(header.stamp)))
         except Exception as exc:  # tf2 raises several exception types for missing or stale frames
-            self.log.warning(f'no transform {header.frame_id} -> {target} at the image stamp: {exc}; {what} skipped',
-                             throttle_duration_sec=WARN_PERIOD_S)
+            camera.skipped_no_tf += 1
+            camera.skip_problem = f'{what} skipped: no transform {header.frame_id} -> {target} at the image stamp'
+            self.log.warning(f'{camera.skip_problem}: {exc}', throttle_duration_sec=WARN_PERIOD_S)
             return None
 
     def _on_error(self, requests, exc) -> None:

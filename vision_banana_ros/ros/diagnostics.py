@@ -93,7 +93,8 @@ class DiagnosticsPublisher:
                   'frames_received': camera.received.total, 'frames_published': camera.published.total,
                   'frames_rejected': camera.rejected, 'frames_failed': camera.inference_failed,
                   'frames_dropped_undecoded': camera.decoder.replaced if camera.decoder else 0,
-                  'outputs_failed': camera.failed, 'camera_info_refused': camera.info_refused,
+                  'outputs_failed': camera.failed, 'outputs_skipped_no_tf': camera.skipped_no_tf,
+                  'camera_info_refused': camera.info_refused,
                   'qos_incompatible': camera.qos_incompatible,
                   'intrinsics': 'fallback_hfov_deg' if camera.fallback_intrinsics else 'camera_info'}
         gaps, silent = camera.gaps, camera.received.silent_for()
@@ -113,16 +114,22 @@ class DiagnosticsPublisher:
                           ground_height_predicted_m='nan' if plane is None else f'{plane.height:.3f}',
                           ground_pitch_deg='nan' if plane is None else f'{plane.pitch_deg:.1f}',
                           ground_roll_deg='nan' if plane is None else f'{plane.roll_deg:.1f}')
-        failed_before, published_before, qos_before = self._camera_before.get(camera.name, (0, 0, 0))
-        failed_now = camera.inference_failed - failed_before
-        published_now = camera.published.total - published_before
-        self._camera_before[camera.name] = (camera.inference_failed, camera.published.total, camera.qos_incompatible)
+        before = self._camera_before.get(camera.name, (0, 0, 0, 0, 0))
+        now = (camera.inference_failed, camera.published.total, camera.qos_incompatible, camera.failed,
+               camera.skipped_no_tf)
+        failed_now, published_now, qos_now, outputs_failed_now, skipped_now = (a - b for a, b in zip(now, before))
+        self._camera_before[camera.name] = now
         level, message = DiagnosticStatus.OK, 'ok'
         if failed_now and not published_now:
             level, message = DiagnosticStatus.ERROR, f'all frames failed inference ({failed_now} since the last report)'
         elif failed_now:
             level, message = DiagnosticStatus.WARN, f'{failed_now} frames failed inference since the last report'
-        elif camera.qos_incompatible > qos_before:
+        elif outputs_failed_now:
+            level, message = DiagnosticStatus.WARN, (f'{outputs_failed_now} outputs not built or not published since '
+                                                     'the last report')
+        elif skipped_now:
+            level, message = DiagnosticStatus.WARN, f'{camera.skip_problem} ({skipped_now} since the last report)'
+        elif qos_now:
             level, message = DiagnosticStatus.WARN, camera.qos_problem
         elif silent is None:
             level, message = DiagnosticStatus.WARN, 'no images'
@@ -137,4 +144,4 @@ class DiagnosticsPublisher:
         elif camera.qos_incompatible:
             message = f'{camera.qos_problem} (so far {camera.qos_incompatible})'
         return _status(f'{self.node_name}: camera {camera.name or "(default)"}', level, message,
-                       camera.prefix + 'image', values)
+                       self.node.resolve_topic_name(camera.prefix + 'image'), values)
