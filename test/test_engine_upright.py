@@ -173,7 +173,9 @@ def test_a_turned_frame_keeps_its_shape_and_batches_with_upright_ones(tiny_weigh
 def test_answers_of_reduced_precision_keep_their_types_turned(tiny_weights):
     runner = BatchRunner(UnifiedBackend(tiny_weights), ('segmentation', 'depth', 'normals'), precision='bf16')
     rgb = np.random.default_rng(1).integers(0, 255, (60, 80, 3), dtype=np.uint8)
-    plain, turned = runner.run([FrameRequest('a', rgb), FrameRequest('b', rgb, turn_deg=120.0)])
+    camera = Intrinsics.from_fov(80, 60, 70.0)
+    plain, turned = runner.run([FrameRequest('a', rgb, intrinsics=camera),
+                                FrameRequest('b', rgb, intrinsics=camera, turn_deg=120.0)])
     for name in ('labels', 'confidence', 'depth', 'normals'):
         assert getattr(turned, name).dtype == getattr(plain, name).dtype, name
     assert {t: e.dtype for t, e in turned.encodings.items()} == {t: e.dtype for t, e in plain.encodings.items()}
@@ -206,3 +208,11 @@ def test_the_embedded_model_reads_rolled_cameras_better_turned_upright():
         painted = decode_normals(result.encodings['normals'])
         valid = np.isfinite(result.normals).all(-1)
         assert valid.mean() > 0.5 and np.abs(painted[valid] - result.normals[valid]).max() < 0.02
+
+
+def test_a_frame_turned_without_its_intrinsics_is_refused():
+    """The turned image is shown smaller than its canvas: a lens assumed for the canvas would misjudge its depth."""
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match='turned upright needs its intrinsics'):
+        FrameRequest('cam', rgb, turn_deg=90.0)
+    FrameRequest('cam', rgb)        # upright frames go without

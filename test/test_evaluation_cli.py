@@ -171,3 +171,5 @@ def test_upright_turns_rolled_cameras_as_the_node_does_with_tf(tmp_path, capsys)
     assert 'must be at most 180' in capsys.readouterr().err
     assert main(['eval', '--bag', str(tmp_path / 'any'), '--upright']) == 2
     assert "a bag's frames have none" in capsys.readouterr().err
+    assert main(['eval', '--data', str(root), '--upright', '--no-intrinsics']) == 2
+    assert "--upright needs the frames' intrinsics" in capsys.readouterr().err

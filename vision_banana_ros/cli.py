@@ -128,6 +128,8 @@ def _models(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation.run import evaluate, format_report, to_json
+    if args.upright and args.no_intrinsics:
+        raise ValueError("--upright needs the frames' intrinsics: a turned image is shown smaller than its canvas")
     if args.bag:
         if args.upright:
             raise ValueError("--upright takes each frame's roll from a data set's camera poses (--data); a bag's "

@@ -42,6 +42,7 @@ from ..backends.experts import ExpertsBackend
 from ..backends.unified import UnifiedBackend
 from ..device import resolve_device
 from ..engine import BatchRunner, FrameRequest
+from ..geometry import Intrinsics
 from ..tasks import TASKS
 
 UPRIGHT_TURNS = {'unified-upright': -90.0}   # a camera on its side: the turn of every frame, per row
@@ -71,6 +72,7 @@ def main(args) -> int:
     width, height = args.camera
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(max(batches))]
+    camera = Intrinsics.from_fov(width, height, 70.0)      # as the node passes every frame's (a turn needs them)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         unified = UnifiedBackend(args.weights, device=device)   # at the size its weights were trained at
@@ -87,7 +89,8 @@ def main(args) -> int:
             for precision in precisions:
                 runner = BatchRunner(backend, tuple(t for t in TASKS if t in backend.tasks), precision)
                 for batch in batches:
-                    frames = [FrameRequest(f'cam{i}', images[i], turn_deg=UPRIGHT_TURNS.get(name, 0.0))
+                    frames = [FrameRequest(f'cam{i}', images[i], intrinsics=camera,
+                                           turn_deg=UPRIGHT_TURNS.get(name, 0.0))
                               for i in range(batch)]
                     rows.append({'backend': name, 'params_m': params / 1e6, 'precision': precision, 'batch': batch,
                                  **_measure(runner, frames, args.repeats)})

@@ -28,7 +28,9 @@ class FrameRequest:
     untouched to the result, so every output can carry the input's header. `tasks` narrows the work to what somebody
     will use: a batch runs the union of its frames' tasks, and each result holds only its own. `turn_deg` turns
     the image about its principal point (counter-clockwise as displayed) before the backend sees it, and the answers
-    back into the image's pixels (engine.upright: a rolled camera shown to the model upright).
+    back into the image's pixels (engine.upright: a rolled camera shown to the model upright); it needs the
+    intrinsics, since the turned image is shown smaller than its canvas (a lens assumed for the canvas would be
+    wrong for the image).
     """
 
     camera_id: str
@@ -47,6 +49,8 @@ class FrameRequest:
             raise ValueError(f'camera {self.camera_id!r}: image must be H x W x 3 uint8 RGB, got {shape} {dtype}')
         if image.shape[0] < 8 or image.shape[1] < 8:
             raise ValueError(f'camera {self.camera_id!r}: image {image.shape[1]}x{image.shape[0]} is too small')
+        if self.turn_deg and self.intrinsics is None:
+            raise ValueError(f'camera {self.camera_id!r}: a frame turned upright needs its intrinsics')
 
 
 @dataclass

@@ -170,9 +170,6 @@ def _resampling(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn
     height, width = request.image.shape[:2]
     if not request.turn_deg:
         return _Resized((height, width), size)
-    if request.intrinsics is None:
-        centre = ((width - 1) / 2, (height - 1) / 2)
-    else:
-        intrinsics = request.intrinsics.scaled_to(width, height)
-        centre = (intrinsics.cx, intrinsics.cy)
+    intrinsics = request.intrinsics.scaled_to(width, height)
+    centre = (intrinsics.cx, intrinsics.cy)
     return Turn.fitted((height, width), size, request.turn_deg, centre)
