@@ -121,10 +121,11 @@ PARAMS = (
     Param('cloud_organized', False, 'one point per pixel (NaN where invalid) instead of valid points only',
           dynamic=True),
     Param('cloud_normals', False, 'add normal_x/y/z fields', dynamic=True),
-    Param('target_frame', '', 'frame of the cloud ("" = the camera optical frame); via tf2 when available',
-          dynamic=True),
-    Param('target_transform', None, 'camera optical frame -> target_frame as [x, y, z, qx, qy, qz, qw], used '
-          'when tf2 is not available', dynamic=True, unset_type='double_array'),
+    Param('target_frame', '', 'frame of the cloud ("" = the camera optical frame); via tf2 unless target_transform '
+          'is given', dynamic=True),
+    Param('target_transform', None, 'camera optical frame -> target_frame as [x, y, z, qx, qy, qz, qw]: a fixed '
+          'transform used instead of tf2 (for a camera fixed to target_frame, or where tf2_ros is not installed)',
+          dynamic=True, unset_type='double_array'),
     # navigation
     Param('scale_lock', 'off', "ground: rescale each frame's depth so that the camera stands at its known height "
           'above the ground under the pixels of ground_classes (the plane fitted to them, or the one tf gives; '

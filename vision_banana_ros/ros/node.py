@@ -136,10 +136,11 @@ class VisionBananaNode(Node):
     cloud_organized (bool, default False, dynamic): one point per pixel (NaN where invalid) instead of valid points
       only
     cloud_normals (bool, default False, dynamic): add normal_x/y/z fields
-    target_frame (string, default '', dynamic): frame of the cloud ("" = the camera optical frame); via tf2 when
-      available
+    target_frame (string, default '', dynamic): frame of the cloud ("" = the camera optical frame); via tf2 unless
+      target_transform is given
     target_transform (double_array, default None, dynamic): camera optical frame -> target_frame as [x, y, z, qx,
-      qy, qz, qw], used when tf2 is not available
+      qy, qz, qw]: a fixed transform used instead of tf2 (for a camera fixed to target_frame, or where tf2_ros is
+      not installed)
     scale_lock (string, default 'off', dynamic): ground: rescale each frame's depth so that the camera stands at
       its known height above the ground under the pixels of ground_classes (the plane fitted to them, or the one
       tf gives; needs segmentation; publishes <cam>/ground); off: depth as the model gives it
