@@ -217,6 +217,31 @@ def test_parked_camera_is_kept_once(tmp_path):
     assert all(f.camera == '/cam' and f.intrinsics is None for f in kept)
 
 
+@pytest.mark.parametrize('depth_first', [False, True])
+def test_each_frame_gets_its_own_ground_truth_at_60_hz(tmp_path, depth_first):
+    """At 60 Hz the previous frame's depth lies within the pairing tolerance too: each frame must wait for the
+    nearest, whether the bag logs it before or after the image (each depth is the number of its frame).
+    """
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.frames import camera_frames
+    from vision_banana_ros.bag.io import open_writer
+    rng = np.random.default_rng(0)
+    with open_writer(tmp_path / 'fast', 'mcap') as writer:
+        image = writer.add_connection('/cam/image', messages.IMAGE, typestore=messages.TYPESTORE)
+        depth = writer.add_connection('/cam/ground_truth/depth', messages.IMAGE, typestore=messages.TYPESTORE)
+        for i in range(5):
+            t = 10**18 + i * 16_666_667
+            header = messages.header(t, 'cam')
+            writes = [(image, messages.image(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8), header)),
+                      (depth, messages.image(np.full((24, 32), float(i + 1), np.float32), header))]
+            for connection, msg in writes[::-1] if depth_first else writes:
+                writer.write(connection, t, messages.serialize(msg, messages.IMAGE))
+    kept = list(camera_frames([tmp_path / 'fast'], depth_topics=['/cam/ground_truth/depth'], min_interval_s=0.0,
+                              min_change=0.0))
+    assert [round((f.stamp_ns - 10**18) / 16_666_667) for f in kept] == [0, 1, 2, 3, 4]
+    assert [float(f.depth.max()) for f in kept] == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
 def test_the_command_of_the_docs_runs(drive, tmp_path, capsys, monkeypatch):
     """docs/distill.md's command, with tiny checkpoints under its hub ids, a tiny student and a short budget."""
     from test_docs import shown_commands

@@ -109,15 +109,26 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
         last: dict[str, tuple[int, np.ndarray]] = {}    # camera -> (stamp, thumbnail) of its last kept frame
         waiting: dict[str, BagFrame] = {}               # kept frames waiting for their depth or labels
         latest: dict[tuple[str, str], tuple[int, np.ndarray]] = {}   # (camera, kind) -> (stamp, values)
+        held: dict[tuple[str, str], int] = {}      # (camera, kind) -> the stamp of what its newest frame holds
         tolerance = int(DEPTH_TOLERANCE_S * 1e9)
         errors: list[str] = []
 
-        def attach(frame: BagFrame, kind: str, stamp: int, values: np.ndarray) -> bool:
-            """Give the frame these values when the stamps match; True when it then has all it waits for."""
-            if abs(frame.stamp_ns - stamp) <= tolerance and getattr(frame, kind) is None:
+        def attach(frame: BagFrame, kind: str, stamp: int, values: np.ndarray) -> None:
+            """Give the frame these values when their stamp lies within the tolerance of its own and nearer than
+            what it holds.
+            """
+            key, near = (frame.camera, kind), abs(frame.stamp_ns - stamp)
+            if near <= tolerance and (key not in held or near < abs(frame.stamp_ns - held[key])):
+                stats[f'frames with {kind} from the bag'] += key not in held
                 setattr(frame, kind, values)
-                stats[f'frames with {kind} from the bag'] += 1
-            return all(getattr(frame, k) is not None for k in needs.get(frame.camera, ()))
+                held[key] = stamp
+
+        def complete(frame: BagFrame) -> bool:
+            """It holds all it waits for, and no later message can be nearer: the newest of each kind is not older
+            than the frame (at 50 Hz and more the previous frame's lies within the tolerance too).
+            """
+            return all((frame.camera, k) in held and latest[frame.camera, k][0] >= frame.stamp_ns
+                       for k in needs.get(frame.camera, ()))
 
         wanted = [c for c in reader.connections if c.topic in cameras or c.topic in info_topics or c.topic in paired]
         for connection, _, raw in messages_until_error(reader, errors, wanted):
@@ -138,8 +149,10 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
                 except ValueError:
                     stats[f'undecodable {kind} images'] += 1
                     continue
-                if ns in waiting and attach(waiting[ns], kind, *latest[ns, kind]):
-                    yield waiting.pop(ns)
+                if ns in waiting:
+                    attach(waiting[ns], kind, *latest[ns, kind])
+                    if complete(waiting[ns]):
+                        yield waiting.pop(ns)
                 continue
             ns = cameras[topic]
             stats['frames read'] += 1
@@ -165,15 +178,16 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
                 intrinsics = None
             stats['frames without CameraInfo'] += intrinsics is None
             frame = BagFrame(str(bag), ns, stamp, rgb, intrinsics)
+            if ns in waiting:       # nothing nearer came for the frame before
+                yield waiting.pop(ns)
             for kind in needs.get(ns, ()):
+                held.pop((ns, kind), None)
                 if (ns, kind) in latest:
                     attach(frame, kind, *latest[ns, kind])
-            if all(getattr(frame, kind) is not None for kind in needs.get(ns, ())):
+            if complete(frame):
                 yield frame
-                continue
-            if ns in waiting:       # what it waited for never came
-                yield waiting.pop(ns)
-            waiting[ns] = frame
+            else:
+                waiting[ns] = frame
         yield from waiting.values()
         for error in errors:
             stats[f'read error ({error})'] += 1
