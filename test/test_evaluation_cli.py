@@ -173,3 +173,37 @@ def test_upright_turns_rolled_cameras_as_the_node_does_with_tf(tmp_path, capsys)
     assert "a bag's frames have none" in capsys.readouterr().err
     assert main(['eval', '--data', str(root), '--upright', '--no-intrinsics']) == 2
     assert "--upright needs the frames' intrinsics" in capsys.readouterr().err
+
+
+def test_a_bags_frames_carry_the_intrinsics_the_node_would_use(tmp_path):
+    """K, or P for rectified images, and for a camera without CameraInfo the node's fallback field of view."""
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.io import open_writer
+    from vision_banana_ros.evaluation.bag_samples import bag_samples
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.outputs import DepthCameraInfo
+
+    def bag(path, info):
+        with open_writer(path) as writer:
+            image = writer.add_connection('/cam/image', messages.IMAGE, typestore=messages.TYPESTORE)
+            depth = writer.add_connection('/cam/ground_truth/depth', messages.IMAGE, typestore=messages.TYPESTORE)
+            header = messages.header(10**18, 'cam')
+            if info is not None:
+                conn = writer.add_connection('/cam/camera_info', messages.CAMERA_INFO, typestore=messages.TYPESTORE)
+                writer.write(conn, 10**18, messages.serialize(info, messages.CAMERA_INFO))
+            writer.write(image, 10**18, messages.serialize(messages.image(np.zeros((48, 64, 3), np.uint8), header),
+                                                           messages.IMAGE))
+            writer.write(depth, 10**18, messages.serialize(messages.image(np.ones((48, 64), np.float32), header),
+                                                           messages.IMAGE))
+        return path
+
+    def fx(path, **options):
+        return [s.intrinsics['fx'] for s in bag_samples(path, **options)]
+
+    plain = bag(tmp_path / 'plain', None)
+    assert fx(plain) == [Intrinsics.from_fov(64, 48, 90.0).fx]                       # fallback_hfov_deg's default
+    assert fx(plain, fallback_hfov_deg=60.0) == [Intrinsics.from_fov(64, 48, 60.0).fx]
+    info = messages.camera_info(DepthCameraInfo(Intrinsics(50.0, 50.0, 31.5, 23.5, 64, 48)), messages.header(0, 'cam'))
+    info.p[0] = 40.0                # the rectified camera's focal length differs from the raw one's
+    rectifying = bag(tmp_path / 'info', info)
+    assert fx(rectifying) == [50.0] and fx(rectifying, rectified=True) == [40.0]

@@ -135,7 +135,8 @@ def _eval(args: argparse.Namespace) -> int:
             raise ValueError("--upright takes each frame's roll from a data set's camera poses (--data); a bag's "
                              'frames have none')
         from .evaluation.bag_samples import bag_samples
-        samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic)
+        samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic,
+                              rectified=args.rectified, fallback_hfov_deg=args.fallback_hfov_deg)
         first = next(samples, None)   # a bag without ground truth fails here, before the model loads
         if first is None:
             raise ValueError(f'bag {args.bag} has no camera frames')
@@ -295,9 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--device', type=device_name, default='cpu', help='(default: %(default)s)')
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
+    evaluation.add_argument('--rectified', action='store_true',
+                            help="--bag: the images are rectified: intrinsics from CameraInfo's P, else its K, as the "
+                                 "node's rectified parameter")
+    evaluation.add_argument('--fallback-hfov-deg', type=parameter_range('fallback_hfov_deg'),
+                            default=BY_NAME['fallback_hfov_deg'].default,
+                            help="--bag: the field of view of a camera without CameraInfo, as the node's "
+                                 'fallback_hfov_deg (default: %(default)s)')
     evaluation.add_argument('--no-intrinsics', action='store_true',
-                            help="withhold the frames' intrinsics, as for a camera without CameraInfo (camera-aware "
-                                 'depth then assumes the canonical 70 deg field of view)')
+                            help="withhold the frames' intrinsics (camera-aware depth then assumes the canonical 70 "
+                                 'deg field of view, unlike the node, which uses fallback_hfov_deg for a camera '
+                                 'without CameraInfo)')
     evaluation.add_argument('--upright', action='store_true',
                             help="--data: turn each frame upright whose camera (its camera/<name>.json) is rolled at "
                                  "least --upright-min-roll-deg, as the node's upright does with the mounting from tf")

@@ -82,17 +82,19 @@ DECODERS = {'depth': depth_image_to_metres, 'labels': label_image_to_ids}
 
 def camera_frames(bags: list[str | Path], image_topics: list[str] | None = None,
                   depth_topics: list[str] | None = None, min_interval_s: float = 0.5, min_change: float = 0.02,
-                  stats: Counter | None = None, label_topics: list[str] | None = None) -> Iterator[BagFrame]:
+                  stats: Counter | None = None, label_topics: list[str] | None = None,
+                  rectified: bool = True) -> Iterator[BagFrame]:
     """The kept frames of every camera of every bag, in bag order per camera; `label_topics`: mono8 train id
-    images (ground truth) paired like the depth topics.
+    images (ground truth) paired like the depth topics; `rectified`: intrinsics from CameraInfo's P (else K), as
+    the node's parameter.
     """
     stats = Counter() if stats is None else stats
     extra = [(t, 'depth') for t in depth_topics or []] + [(t, 'labels') for t in label_topics or []]
     for bag in bags:
-        yield from _bag_frames(Path(bag), image_topics, extra, min_interval_s, min_change, stats)
+        yield from _bag_frames(Path(bag), image_topics, extra, min_interval_s, min_change, stats, rectified)
 
 
-def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stats: Counter):
+def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stats: Counter, rectified: bool):
     reader = open_reader(bag)
     try:
         cameras = select_cameras(reader, bag, image_topics)
@@ -173,7 +175,7 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
             info = latest_info.get(ns)
             try:     # an unusable CameraInfo (non-finite distortion too) is no CameraInfo
                 intrinsics = (None if info is None else
-                              Intrinsics.from_camera_info(info, rectified=True).scaled_to(rgb.shape[1], rgb.shape[0]))
+                              Intrinsics.from_camera_info(info, rectified).scaled_to(rgb.shape[1], rgb.shape[0]))
             except ValueError:
                 intrinsics = None
             stats['frames without CameraInfo'] += intrinsics is None

@@ -30,6 +30,8 @@ from PIL import Image as PILImage
 from ..bag.cameras import select_cameras
 from ..bag.frames import camera_frames
 from ..bag.io import open_reader
+from ..geometry import Intrinsics
+from ..parameters import BY_NAME
 
 
 def _default_topics(bag, image_topics) -> tuple[list[str], list[str]]:
@@ -50,20 +52,23 @@ def _at(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(PILImage.fromarray(values).resize(shape[::-1], PILImage.NEAREST))
 
 
-def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, stats: Counter | None = None):
+def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, stats: Counter | None = None,
+                rectified: bool = BY_NAME['rectified'].default,
+                fallback_hfov_deg: float = BY_NAME['fallback_hfov_deg'].default):
     """Evaluation samples (rgb, labels, depth, normals, intrinsics) of every camera frame of `bag` that has
-    ground truth; ValueError when the bag has none to score.
+    ground truth, with the intrinsics the node would use with these parameters (CameraInfo's P or K, else the
+    fallback field of view); ValueError when the bag has none to score.
     """
     if label_topics is None and depth_topics is None:
         label_topics, depth_topics = _default_topics(bag, image_topics)
         if not label_topics and not depth_topics:
             raise ValueError(f'bag {bag} has no <camera>/ground_truth/labels or /depth topic: name the ground truth '
                              'with --labels-topic and/or --depth-topic')
-    for frame in camera_frames([bag], image_topics, depth_topics, 0.0, -1.0, stats, label_topics):
+    for frame in camera_frames([bag], image_topics, depth_topics, 0.0, -1.0, stats, label_topics, rectified):
         shape = frame.rgb.shape[:2]
         labels = np.full(shape, 255, np.uint8) if frame.labels is None else _at(frame.labels, shape)
         depth = np.full(shape, np.nan, np.float32) if frame.depth is None else _at(frame.depth, shape)
-        intrinsics = None if frame.intrinsics is None else {k: getattr(frame.intrinsics, k)
-                                                             for k in ('fx', 'fy', 'cx', 'cy')}
+        camera = frame.intrinsics or Intrinsics.from_fov(shape[1], shape[0], fallback_hfov_deg)
+        intrinsics = {k: getattr(camera, k) for k in ('fx', 'fy', 'cx', 'cy')}
         yield SimpleNamespace(rgb=frame.rgb, labels=labels, depth=depth, normals=np.zeros((*shape, 3), np.float32),
                               intrinsics=intrinsics)
