@@ -124,8 +124,8 @@ def test_a_bag_with_ground_truth_scores_as_its_frames_do(tiny_weights, tmp_path,
     assert from_bag['frames'] == 6 and from_bag['normals_mean_deg'] is None
     for metric in ('miou', 'delta1', 'abs_rel', 'rmse'):
         assert from_bag[metric] == pytest.approx(from_data[metric], abs=1e-6), metric
-    depth_only = scores('--bag', str(tmp_path / 'drive'), '--depth-topic', '/camera/ground_truth/depth')
-    assert depth_only['miou'] is None and depth_only['delta1'] == pytest.approx(from_data['delta1'], abs=1e-6)
+    named = scores('--bag', str(tmp_path / 'drive'), '--depth-topic', '/camera/ground_truth/depth')
+    assert named == from_bag                # the labels not named: their default, as the help says
     make_sample(tmp_path / 'plain', frames=2, size=(32, 24), ground_truth=False, progress=False)
     assert main(['eval', '--bag', str(tmp_path / 'plain')]) == 2
     assert 'no <camera>/ground_truth/labels or /depth topic' in capsys.readouterr().err
@@ -175,35 +175,61 @@ def test_upright_turns_rolled_cameras_as_the_node_does_with_tf(tmp_path, capsys)
     assert "--upright needs the frames' intrinsics" in capsys.readouterr().err
 
 
+def _one_frame_bag(path, *messages_of_topics):
+    """A bag of one stamp: (topic, message type, message) in the order given."""
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.io import open_writer
+    with open_writer(path) as writer:
+        for topic, msgtype, msg in messages_of_topics:
+            conn = writer.add_connection(topic, msgtype, typestore=messages.TYPESTORE)
+            writer.write(conn, 10**18, messages.serialize(msg, msgtype))
+    return path
+
+
+def _frame_and_truth(camera='/cam', depth_topic='/cam/ground_truth/depth', labels=True):
+    """A camera image with its depth (and labels) ground truth, all stamped alike."""
+    from vision_banana_ros.bag import messages
+    header = messages.header(10**18, 'cam')
+    topics = [(f'{camera}/image', messages.IMAGE, messages.image(np.zeros((48, 64, 3), np.uint8), header)),
+              (depth_topic, messages.IMAGE, messages.image(np.ones((48, 64), np.float32), header))]
+    if labels:
+        topics.append((f'{camera}/ground_truth/labels', messages.IMAGE,
+                       messages.image(np.zeros((48, 64), np.uint8), header)))
+    return topics
+
+
 def test_a_bags_frames_carry_the_intrinsics_the_node_would_use(tmp_path):
     """K, or P for rectified images, and for a camera without CameraInfo the node's fallback field of view."""
     from vision_banana_ros.bag import messages
-    from vision_banana_ros.bag.io import open_writer
     from vision_banana_ros.evaluation.bag_samples import bag_samples
     from vision_banana_ros.geometry import Intrinsics
     from vision_banana_ros.outputs import DepthCameraInfo
 
-    def bag(path, info):
-        with open_writer(path) as writer:
-            image = writer.add_connection('/cam/image', messages.IMAGE, typestore=messages.TYPESTORE)
-            depth = writer.add_connection('/cam/ground_truth/depth', messages.IMAGE, typestore=messages.TYPESTORE)
-            header = messages.header(10**18, 'cam')
-            if info is not None:
-                conn = writer.add_connection('/cam/camera_info', messages.CAMERA_INFO, typestore=messages.TYPESTORE)
-                writer.write(conn, 10**18, messages.serialize(info, messages.CAMERA_INFO))
-            writer.write(image, 10**18, messages.serialize(messages.image(np.zeros((48, 64, 3), np.uint8), header),
-                                                           messages.IMAGE))
-            writer.write(depth, 10**18, messages.serialize(messages.image(np.ones((48, 64), np.float32), header),
-                                                           messages.IMAGE))
-        return path
-
     def fx(path, **options):
         return [s.intrinsics['fx'] for s in bag_samples(path, **options)]
 
-    plain = bag(tmp_path / 'plain', None)
+    plain = _one_frame_bag(tmp_path / 'plain', *_frame_and_truth())
     assert fx(plain) == [Intrinsics.from_fov(64, 48, 90.0).fx]                       # fallback_hfov_deg's default
     assert fx(plain, fallback_hfov_deg=60.0) == [Intrinsics.from_fov(64, 48, 60.0).fx]
     info = messages.camera_info(DepthCameraInfo(Intrinsics(50.0, 50.0, 31.5, 23.5, 64, 48)), messages.header(0, 'cam'))
     info.p[0] = 40.0                # the rectified camera's focal length differs from the raw one's
-    rectifying = bag(tmp_path / 'info', info)
+    rectifying = _one_frame_bag(tmp_path / 'info', ('/cam/camera_info', messages.CAMERA_INFO, info),
+                                *_frame_and_truth())
     assert fx(rectifying) == [50.0] and fx(rectifying, rectified=True) == [40.0]
+
+
+def test_ground_truth_topics_named_on_the_command_line(tmp_path, capsys):
+    """A registered depth image in a namespace of its own is ground truth, not a camera; naming the depth keeps
+    the labels' default; ground truth that never pairs is an error that says what was read.
+    """
+    depth = '/cam/aligned_depth_to_color/image_raw'      # as an RGB-D driver names it
+    rgbd = _one_frame_bag(tmp_path / 'rgbd', *_frame_and_truth(depth_topic=depth))
+    assert main(['eval', '--bag', str(rgbd), '--depth-topic', depth, '--json']) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores['delta1'] is not None and scores['miou'] is not None
+    image, metres, _ = _frame_and_truth()
+    floats = _one_frame_bag(tmp_path / 'floats', image, ('/cam/ground_truth/labels', *metres[1:]))
+    assert main(['eval', '--bag', str(floats), '--json']) == 2           # labels of 32FC1 metres pair with nothing
+    assert 'no camera frame got ground truth' in capsys.readouterr().err
+    assert main(['eval', '--bag', str(floats), '--depth-topic', '/cam/ground_truth/labels', '--json']) == 0
+    assert json.loads(capsys.readouterr().out)['delta1'] is not None    # named as what they are, they score

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import itertools
 import json
 from pathlib import Path
@@ -130,16 +131,15 @@ def _eval(args: argparse.Namespace) -> int:
     from .evaluation.run import evaluate, format_report, to_json
     if args.upright and args.no_intrinsics:
         raise ValueError("--upright needs the frames' intrinsics: a turned image is shown smaller than its canvas")
+    read = Counter()        # --bag: frames read, paired with ground truth, and left out and why
     if args.bag:
         if args.upright:
             raise ValueError("--upright takes each frame's roll from a data set's camera poses (--data); a bag's "
                              'frames have none')
         from .evaluation.bag_samples import bag_samples
-        samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic,
+        samples = bag_samples(args.bag, args.image_topic, args.labels_topic, args.depth_topic, read,
                               rectified=args.rectified, fallback_hfov_deg=args.fallback_hfov_deg)
-        first = next(samples, None)   # a bag without ground truth fails here, before the model loads
-        if first is None:
-            raise ValueError(f'bag {args.bag} has no camera frames')
+        first = next(samples)   # a bag without ground truth fails here, before the model loads
         samples = itertools.chain([first], samples)
     else:
         from .world.dataset import iter_samples, read_dataset
@@ -150,6 +150,8 @@ def _eval(args: argparse.Namespace) -> int:
                       intrinsics=not args.no_intrinsics,
                       upright_min_roll_deg=args.upright_min_roll_deg if args.upright else None)
     print(to_json(result) if args.json else format_report(result))
+    for what, count in sorted(read.items()):
+        print(f'vision_banana eval: {args.bag}: {what}: {count}', file=sys.stderr)
     return 0
 
 

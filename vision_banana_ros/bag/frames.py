@@ -97,7 +97,11 @@ def camera_frames(bags: list[str | Path], image_topics: list[str] | None = None,
 def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stats: Counter, rectified: bool):
     reader = open_reader(bag)
     try:
-        cameras = select_cameras(reader, bag, image_topics)
+        # a registered depth image is named like a camera's image: named as ground truth, it is not one
+        cameras = {topic: ns for topic, ns in select_cameras(reader, bag, image_topics).items()
+                   if topic not in dict(extra)}
+        if not cameras:
+            raise ValueError(f'bag {bag} has no camera images besides its ground truth {sorted(dict(extra))}')
         topics = {c.topic for c in reader.connections}
         for topic, kind in extra:
             if topic not in topics:

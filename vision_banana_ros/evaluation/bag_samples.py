@@ -57,14 +57,25 @@ def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, st
                 fallback_hfov_deg: float = BY_NAME['fallback_hfov_deg'].default):
     """Evaluation samples (rgb, labels, depth, normals, intrinsics) of every camera frame of `bag` that has
     ground truth, with the intrinsics the node would use with these parameters (CameraInfo's P or K, else the
-    fallback field of view); ValueError when the bag has none to score.
+    fallback field of view); `stats` counts the frames read, paired and left out (and why). ValueError when the
+    bag has none to score.
     """
-    if label_topics is None and depth_topics is None:
-        label_topics, depth_topics = _default_topics(bag, image_topics)
+    if label_topics is None or depth_topics is None:
+        # each kind not named: its default where the bag has it, unless the topic is named as the other kind
+        default_labels, default_depth = _default_topics(bag, image_topics)
+        named = set(label_topics or []) | set(depth_topics or [])
+        label_topics = [t for t in default_labels if t not in named] if label_topics is None else label_topics
+        depth_topics = [t for t in default_depth if t not in named] if depth_topics is None else depth_topics
         if not label_topics and not depth_topics:
             raise ValueError(f'bag {bag} has no <camera>/ground_truth/labels or /depth topic: name the ground truth '
                              'with --labels-topic and/or --depth-topic')
+    stats = Counter() if stats is None else stats
+    scored = 0
     for frame in camera_frames([bag], image_topics, depth_topics, 0.0, -1.0, stats, label_topics, rectified):
+        if frame.labels is None and frame.depth is None:
+            stats['frames without ground truth'] += 1
+            continue
+        scored += 1
         shape = frame.rgb.shape[:2]
         labels = np.full(shape, 255, np.uint8) if frame.labels is None else _at(frame.labels, shape)
         depth = np.full(shape, np.nan, np.float32) if frame.depth is None else _at(frame.depth, shape)
@@ -72,3 +83,6 @@ def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, st
         intrinsics = {k: getattr(camera, k) for k in ('fx', 'fy', 'cx', 'cy')}
         yield SimpleNamespace(rgb=frame.rgb, labels=labels, depth=depth, normals=np.zeros((*shape, 3), np.float32),
                               intrinsics=intrinsics)
+    if not scored:
+        raise ValueError(f'bag {bag}: no camera frame got ground truth from {label_topics + depth_topics} '
+                         f'({", ".join(f"{what}: {n}" for what, n in sorted(stats.items())) or "no frames"})')
