@@ -268,8 +268,9 @@ def test_record_takes_best_effort_and_latched_topics_and_ctrl_c_keeps_the_bag(tm
     static = node.create_publisher(String, '/map_name', latched)                      # like /tf_static
     chatter = node.create_publisher(String, '/chatter', qos_profile_sensor_data)   # best effort, like cameras
     static.publish(String(data='warehouse'))                                        # before the recorder exists
-    recorder = subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / 'rec'), '/chatter',
-                                 '/map_name'], env=os.environ.copy(), stdout=subprocess.DEVNULL,
+    # topics as typed: relative (as ros2 bag record takes them) or absolute, and one nobody publishes
+    recorder = subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / 'rec'), 'chatter',
+                                 '/map_name', '/nobody'], env=os.environ.copy(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -281,6 +282,7 @@ def test_record_takes_best_effort_and_latched_topics_and_ctrl_c_keeps_the_bag(tm
         time.sleep(0.5)
         recorder.send_signal(signal.SIGINT)                                        # Ctrl-C
         assert recorder.wait(timeout=30) == 0, recorder.stderr.read()
+        assert "never seen, not in the bag: ['/nobody']" in recorder.stderr.read()
     finally:
         if recorder.poll() is None:
             recorder.kill()

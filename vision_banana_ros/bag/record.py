@@ -54,11 +54,16 @@ def _bag_qos(q) -> Qos:
                q.avoid_ros_namespace_conventions)
 
 
+def _unseen(topics, connections, skipped) -> list[str]:
+    return [t for t in topics if t not in connections and t not in skipped]
+
+
 def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: float | None = None) -> int:
     """Record `topics` into a new bag at `dst` until interrupted or `duration` seconds; return 0."""
     writer = open_writer(Path(dst), storage)
     rclpy.init()
     node = rclpy.create_node('vision_banana_bag_recorder')
+    topics = [node.resolve_topic_name(t) for t in topics]    # as typed (`camera/image_raw`) or absolute
     started = time.monotonic()
     try:
         with writer:
@@ -90,11 +95,14 @@ def record(dst: str | Path, topics: list[str], storage: str = 'mcap', duration: 
                 while rclpy.ok() and (duration is None or time.monotonic() - started < duration):
                     if len(connections) + len(skipped) < len(topics):
                         subscribe_new()
-                        if not connections and time.monotonic() - started > DISCOVERY_TIMEOUT_S and duration is None:
-                            node.get_logger().warning(f'none of {topics} seen yet', throttle_duration_sec=10.0)
+                        if time.monotonic() - started > DISCOVERY_TIMEOUT_S and duration is None:
+                            node.get_logger().warning(f'not seen yet: {_unseen(topics, connections, skipped)}',
+                                                      throttle_duration_sec=10.0)
                     rclpy.spin_once(node, timeout_sec=0.05)
             except (KeyboardInterrupt, ExternalShutdownException):
                 pass
+            if unseen := _unseen(topics, connections, skipped):
+                node.get_logger().warning(f'never seen, not in the bag: {unseen}')
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
