@@ -311,3 +311,32 @@ def test_make_sample_refuses_before_writing_and_leaves_no_half_bag(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         make_sample(tmp_path / 's', frames=3, size=(64, 48), progress=False)
     assert not (tmp_path / 's').exists()      # so the same command can run again
+
+
+def test_an_rgbd_bag_whose_topics_take_the_output_names_is_processed_under_a_prefix(setup, tmp_path):
+    """A Gazebo or RGB-D driver's bag has <ns>/depth/camera_info already: refused before the model loads, with the
+    way out named; under --output-prefix the outputs go beside the recorded topics.
+    """
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.io import open_writer
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.outputs import DepthCameraInfo
+    _, config = setup
+    header = messages.header(10**18, 'camera_optical')
+    info = messages.camera_info(DepthCameraInfo(Intrinsics(50.0, 50.0, 31.5, 23.5, 64, 48)), header)
+    recorded = [('/camera/image_raw', messages.IMAGE, messages.image(np.full((48, 64, 3), 90, np.uint8), header)),
+                ('/camera/camera_info', messages.CAMERA_INFO, info),
+                ('/camera/depth/image_raw', messages.IMAGE, messages.image(np.full((48, 64), 2.0, np.float32), header)),
+                ('/camera/depth/camera_info', messages.CAMERA_INFO, info)]
+    with open_writer(tmp_path / 'rgbd') as writer:
+        for topic, msgtype, msg in recorded:
+            writer.write(writer.add_connection(topic, msgtype, typestore=messages.TYPESTORE), 10**18,
+                         messages.serialize(msg, msgtype))
+    missing_weights = tmp_path / 'params.yaml'
+    missing_weights.write_text('/**:\n  ros__parameters:\n    weights: /nowhere.safetensors\n')
+    with pytest.raises(ValueError, match=r"output topics \['/camera/depth/camera_info'\].*--output-prefix"):
+        process_bag(tmp_path / 'rgbd', tmp_path / 'out', missing_weights, progress=False)
+    summary = process_bag(tmp_path / 'rgbd', tmp_path / 'out', config, progress=False, output_prefix='vision_banana')
+    out = read(tmp_path / 'out')
+    assert summary['frames'] == 1 and len(out['/camera/vision_banana/depth']) == 1
+    assert len(out['/camera/depth/camera_info']) == 1 and len(out['/camera/vision_banana/depth/camera_info']) == 1

@@ -80,6 +80,15 @@ def parameter_range(name: str):
     return number
 
 
+def topic_prefix(text: str) -> str:
+    """A relative ROS name of one or more parts (vision_banana, perception/vb)."""
+    from .config import NAME_TOKEN
+    if not all(NAME_TOKEN.fullmatch(part) for part in text.split('/')):
+        raise argparse.ArgumentTypeError(f'{text!r} is not a relative topic name (ASCII letters, digits and _, '
+                                         'parts separated by /, each starting with a letter or _)')
+    return text
+
+
 def device_name(text: str) -> str:
     """auto, cpu, cuda or cuda:N that this machine has, checked before anything loads; auto resolved."""
     from .device import resolve_device

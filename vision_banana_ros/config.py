@@ -130,7 +130,7 @@ class NodeConfig:
 
 
 NO_TF2 = 'tf2_ros is not installed here'   # why the node cannot look transforms up where tf2_ros is missing
-_NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
+NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
 
 
 def _fail(name: str, message: str) -> ValueError:
@@ -211,7 +211,7 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
     if not cameras or len(set(cameras)) != len(cameras) or ('' in cameras and len(cameras) > 1):
         raise _fail('cameras', f'{list(cameras)}: give distinct namespaces, or [""] for one camera')
     for cam in cameras:
-        if cam and not all(_NAME_TOKEN.fullmatch(part) for part in cam.split('/')):
+        if cam and not all(NAME_TOKEN.fullmatch(part) for part in cam.split('/')):
             raise _fail('cameras', f'{cam!r} is not a valid namespace (ASCII letters, digits and _, each part '
                                    'starting with a letter or _)')
     try:

@@ -139,9 +139,10 @@ def _free_partial_name(dst: Path) -> Path:
 
 
 def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None = None,
-                image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True) -> dict:
-    """Process every camera image of the bag `src` into the new bag `dst`; return a summary (with `partial` and
-    `interrupted` set when a signal stopped it).
+                image_topics: list[str] | None = None, storage: str = 'mcap', progress: bool = True,
+                output_prefix: str = '') -> dict:
+    """Process every camera image of the bag `src` into the new bag `dst`, each camera's outputs under
+    `<ns>/<output_prefix>/`; return a summary (with `partial` and `interrupted` set when a signal stopped it).
     """
     src, dst = Path(src), Path(dst)
     if dst.exists():
@@ -152,7 +153,8 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     state = {'raise': True, 'signum': None, 'created': False}
     try:
         with _interruptible(state):
-            summary = _process(src, dst, partial, storage, state, config_file, image_topics, progress)
+            summary = _process(src, dst, partial, storage, state, config_file, image_topics, progress,
+                               output_prefix)
     except _Interrupted as stop:
         print(f'vision_banana bag process: interrupted by {stop} before any output was written: no bag',
               file=sys.stderr)
@@ -205,9 +207,15 @@ def _frame_outputs(result, info, config, transforms: BagTransforms, locks: dict,
 
 
 def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, config_file, image_topics,
-             progress) -> dict:
+             progress, output_prefix: str) -> dict:
     reader = open_reader(src)
     try:
+        cameras = select_cameras(reader, src, image_topics)
+        under = {ns: f'{ns}/{output_prefix}/' if output_prefix else f'{ns}/' for ns in cameras.values()}
+        taken = {c.topic for c in reader.connections} & {under[ns] + o for ns in under for o in OUTPUT_TASKS}
+        if taken:
+            raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag, or '
+                             'write the outputs under another name with --output-prefix')
         # The bag's /tf stands in for tf2: target_frame, grid_frame and the mounting (ground lock, upright).
         has_tf = any(c.topic in TF_TOPICS and c.msgcount for c in reader.connections)
         config = load_config_file(config_file, no_tf=None if has_tf else f'bag {src} has no /tf or /tf_static')
@@ -224,10 +232,6 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
         print(f'vision_banana bag process: warning: {warning}', file=sys.stderr)
     rejected, refused, read_errors = _Tally(), _Tally(), []
     try:
-        cameras = select_cameras(reader, src, image_topics)
-        taken = {c.topic for c in reader.connections} & {f'{ns}/{o}' for ns in cameras.values() for o in OUTPUT_TASKS}
-        if taken:
-            raise ValueError(f'bag {src} already has output topics {sorted(taken)}: process the original bag')
         info_topics = {f'{ns}/camera_info': ns for ns in cameras.values()}
         total = sum(c.msgcount for c in reader.connections if c.topic in cameras)
         stats = {'frames': 0, 'fallback_intrinsics': 0, 'ground_locked': 0, 'turned_upright': 0, 'stage_ms': {}}
@@ -271,7 +275,7 @@ def _process(src: Path, dst: Path, partial: Path, storage: str, state: dict, con
                                                               timestamp)
                     stats['ground_locked'] += bool(ground is not None and ground.locked)
                     for topic, output in outputs_of_frame.items():
-                        name = f'{result.camera_id}/{topic}'
+                        name = under[result.camera_id] + topic
                         msgtype, msg = messages.output_message(output, result.header)
                         if name not in outputs:
                             outputs[name] = writer.add_connection(name, msgtype, typestore=messages.TYPESTORE)
