@@ -104,3 +104,27 @@ def test_the_grid_moved_into_another_frame_keeps_its_cells_and_composes_its_pose
     assert moved.cells is grid.cells and moved.origin == pytest.approx((0.0, -5.0, 0.0))  # on the ground, 5 m right
     assert np.allclose(moved.orientation_xyzw, (0, 0, 0, 1), atol=1e-9) or np.allclose(
         moved.orientation_xyzw, (0, 0, 0, -1), atol=1e-9)                                # axes as the base's
+
+
+def test_free_ground_is_walked_only_where_it_crosses_the_grid():
+    """Far away one row spans metres: the stretches between rows are walked inside the grid only (a level 720p
+    camera's ground ran to millions of points), and mark the cells a fine walk of the whole segments marks.
+    """
+    from vision_banana_ros.geometry.navigation import NavigationMasks
+    depth, labels = _scene()
+    masks = navigation_masks(depth, labels, INTRINSICS, PLANE, 1.0, (0, 1, 9), 0.1, 2.0)
+    ground = masks.ground & (np.abs(np.arange(W) - 160) < 12)[None]     # a band of columns, for the reference
+    masks = NavigationMasks(np.zeros_like(ground), ground, masks.heights)
+    cells = occupancy_grid(depth, INTRINSICS, PLANE, 1.0, masks, resolution=0.1, size_m=4.0).cells
+    # the reference: every segment between vertically adjacent ground pixels walked in steps of 1/500 of it
+    v, u = np.nonzero(ground[1:] & ground[:-1])
+    near, far = (np.stack([(u - INTRINSICS.cx) * z / F, z], 1)
+                 for z in (depth[1:][v, u].astype(np.float64), depth[:-1][v, u].astype(np.float64)))
+    walked = (near + (far - near) * np.linspace(0, 1, 501)[:, None, None]).reshape(-1, 2)
+    col, row = np.floor(walked[:, 1] / 0.1).astype(int), np.floor((2.0 - walked[:, 0]) / 0.1).astype(int)
+    inside = (col >= 0) & (col < 40) & (row >= 0) & (row < 40)
+    reference = np.zeros((40, 40), bool)
+    reference[row[inside], col[inside]] = True
+    free = cells == FREE
+    # every free cell is one a segment crosses; steps of at most a cell miss at most a corner a segment grazes
+    assert reference.sum() > 50 and not (free & ~reference).any() and free.sum() >= 0.97 * reference.sum()

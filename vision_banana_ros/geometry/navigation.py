@@ -79,16 +79,37 @@ class GridPayload:
     orientation_xyzw: tuple[float, float, float, float]
 
 
-def _between_rows(points: np.ndarray, ground: np.ndarray, step: float) -> np.ndarray:
-    """Points every `step` metres along the segments joining vertically adjacent ground pixels, with the ground
-    pixels themselves (points: H x W x 3).
+def _clipped(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The parameters t0 <= t1 in [0, 1] of the stretch of each segment a + t (b - a) (N x 2) inside the square
+    [0, size]^2 (Liang-Barsky); t0 > t1 where none is.
+    """
+    d = b - a
+    t0, t1 = np.zeros(len(a)), np.ones(len(a))
+    for p, q in ((-d[:, 0], a[:, 0]), (d[:, 0], size - a[:, 0]), (-d[:, 1], a[:, 1]), (d[:, 1], size - a[:, 1])):
+        with np.errstate(divide='ignore', invalid='ignore'):
+            r = q / p
+        t0 = np.where(p < 0, np.maximum(t0, r), t0)
+        t1 = np.where(p > 0, np.minimum(t1, r), t1)
+        t1 = np.where((p == 0) & (q < 0), -1.0, t1)     # parallel to this side and outside it
+    return t0, t1
+
+
+def _free_cells(cell: np.ndarray, ground: np.ndarray, size: int) -> np.ndarray:
+    """Grid coordinates (in cells) of the ground pixels (`cell`: H x W x 2) and of points at most a cell apart
+    along the segments joining vertically adjacent ones, walked only where they cross the `size` x `size` grid
+    (far away one row spans many metres: a level camera's ground to the horizon is millions of points otherwise).
     """
     pairs = ground[1:] & ground[:-1]
-    a, b = points[1:][pairs], points[:-1][pairs]
-    steps = np.minimum(np.ceil(np.linalg.norm(b - a, axis=1) / step).astype(np.int64), 1000)
-    index = np.repeat(np.arange(len(a)), steps)
-    t = (np.arange(len(index)) - np.repeat(np.cumsum(steps) - steps, steps)) / np.repeat(np.maximum(steps, 1), steps)
-    return np.concatenate([points[ground], a[index] + (b[index] - a[index]) * t[:, None]])
+    a, b = cell[1:][pairs], cell[:-1][pairs]
+    t0, t1 = _clipped(a, b, size)
+    inside = t0 <= t1
+    a, b, t0, t1 = a[inside], b[inside], t0[inside], t1[inside]
+    start, end = a + (b - a) * t0[:, None], a + (b - a) * t1[:, None]
+    steps = np.minimum(np.ceil(np.linalg.norm(end - start, axis=1)).astype(np.int64), 1000) + 1
+    index = np.repeat(np.arange(len(start)), steps)
+    k = np.arange(len(index)) - np.repeat(np.cumsum(steps) - steps, steps)
+    t = k / np.repeat(np.maximum(steps - 1, 1), steps)
+    return np.concatenate([cell[ground], start[index] + (end[index] - start[index]) * t[:, None]])
 
 
 def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane, scale: float,
@@ -113,11 +134,11 @@ def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane
     rx, ry = ray_grids(intrinsics.scaled_to(depth.shape[1], depth.shape[0]), depth)
     with np.errstate(invalid='ignore'):      # sky: inf depth times a zero ray component
         points = np.stack([rx * depth, ry * depth, depth], -1)
-    free = _between_rows(points, masks.ground, resolution)
-    for cloud, value in ((free, FREE), (points[masks.obstacles], OCCUPIED)):   # obstacles win
-        relative = cloud - origin
-        col = np.floor(relative @ forward / resolution).astype(np.int64)
-        row = np.floor(relative @ left / resolution).astype(np.int64)
+    with np.errstate(invalid='ignore'):
+        cell = (points - origin) @ np.stack([forward, left], 1) / resolution     # (column, row) in cells
+    free = _free_cells(cell, masks.ground, cells_per_side)
+    for where, value in ((free, FREE), (cell[masks.obstacles], OCCUPIED)):   # obstacles win
+        col, row = np.floor(where[:, 0]).astype(np.int64), np.floor(where[:, 1]).astype(np.int64)
         inside = (col >= 0) & (col < cells_per_side) & (row >= 0) & (row < cells_per_side)
         cells[row[inside], col[inside]] = value
     w, x, y, z = mat2quat(np.stack([forward, left, up], 1))
