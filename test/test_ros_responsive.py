@@ -154,3 +154,36 @@ def test_a_signal_while_frames_flow_ends_the_node_cleanly(signum):
         rclpy.shutdown(context=context)
     assert process.returncode == 0, output
     assert 'Traceback' not in output and 'Exception' not in output, output
+
+
+def test_a_batch_outlasting_deactivation_is_not_published_and_its_model_is_freed_after(tiny_weights):
+    """Deactivate waits 2 s for the batch in hand; one that runs longer (a first compiled batch, a slow server)
+    must neither reach the topics of the node active again meanwhile nor keep its model until the process ends.
+    """
+    from vision_banana_ros.ros.node import VisionBananaLifecycleNode
+    running, release = threading.Event(), threading.Event()
+    h = Harness(VisionBananaLifecycleNode, tiny_weights, Parameter('diagnostics_period', value=0.2))
+    try:
+        h.node.trigger_configure()
+        h.node.trigger_activate()
+        old = h.node.core.engine
+        run, closed = old.runner.run, []
+        old.runner.backend.close = lambda: closed.append(True)
+
+        def slow(requests):
+            running.set()
+            release.wait(10.0)          # bounded, so that a failure ends
+            return run(requests)
+        old.runner.run = slow
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+        assert h.spin_until(lambda: image.publish(h.raw('front', 96, 64)), running.is_set, 20)
+        h.node.trigger_deactivate()     # waits 2 s, then leaves the batch running
+        assert h.node.core.engine is None and old.on_result is None
+        h.node.trigger_activate()
+        before = len(h.received[('front', 'depth')])
+        release.set()
+        assert h.spin_until(lambda: None, lambda: bool(closed), 10)     # freed on a diagnostics tick
+        assert not h.node.core._draining and len(h.received[('front', 'depth')]) == before
+    finally:
+        release.set()
+        h.close()

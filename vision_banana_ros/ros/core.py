@@ -137,6 +137,7 @@ class NodeCore:
 
     def activate(self) -> None:
         """Start the engine if needed, then the publishers and subscriptions of every camera."""
+        self._free_drained()
         if self.engine is None:  # freed by deactivate
             self._start_engine()
         c = self.config
@@ -198,6 +199,8 @@ class NodeCore:
                 self.engine.runner.backend.close()
             else:
                 self.log.warning('inference still running after 2 s: the model is freed once that batch ends')
+                # its last batch is not published (the node may be active again with another engine by then)
+                self.engine.on_result = self.engine.on_error = None
                 self._draining.append(self.engine)
             self.engine = None
             if torch.cuda.is_available():
@@ -207,10 +210,16 @@ class NodeCore:
         """Before the process exits: wait for batches still running in closed engines (a thread killed inside
         torch aborts the process).
         """
-        for engine in self._draining:
-            engine.wait()
-            engine.runner.backend.close()
-        self._draining = []
+        self._free_drained(None)
+
+    def _free_drained(self, timeout: float | None = 0.0) -> None:
+        """Free the models of closed engines whose last batch has ended (waiting up to `timeout` s each; None: as
+        long as it takes).
+        """
+        for engine in list(self._draining):
+            if engine.wait(timeout):
+                engine.runner.backend.close()
+                self._draining.remove(engine)
 
     def cleanup(self) -> None:
         """Release everything; also from the active state (a lifecycle shutdown), where subscriptions left alive
@@ -393,6 +402,7 @@ class NodeCore:
         return SetParametersResult(successful=True)
 
     def _publish_diagnostics(self) -> None:
+        self._free_drained()
         engine = self.engine
         if engine is not None and self.diagnostics is not None:
             self.diagnostics.publish(engine, list(self.cameras.values()), self.config.stale_timeout)
