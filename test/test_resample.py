@@ -70,6 +70,24 @@ def test_the_principal_point_moves_with_the_pixels_it_lies_on():
     assert stretched.cy == pytest.approx((200.75 + 0.5) * 240 / 480 - 0.5)
 
 
+def test_depth_brought_up_to_the_camera_invents_no_surface_between_two():
+    """An outline against what lies behind it keeps one depth or the other (interpolated, a band of points would
+    stand in mid-air between them in the cloud); one surface is still interpolated smoothly.
+    """
+    step = torch.full((1, 4, 6), 10.0)
+    step[:, :, 3:] = 40.0
+    up = resize_depth(step, (12, 18))
+    assert torch.isclose(up, torch.tensor(10.0), rtol=1e-4).sum() == 12 * 9      # (through the codec's f-space)
+    assert torch.isclose(up, torch.tensor(40.0), rtol=1e-4).sum() == 12 * 9
+    sky = torch.full((1, 4, 6), 10.0)
+    sky[:, :, 3:] = torch.inf
+    up = resize_depth(sky, (12, 18))
+    assert torch.isinf(up).sum() == torch.isclose(up, torch.tensor(10.0), rtol=1e-4).sum() == 12 * 9
+    ramp = torch.linspace(5.0, 5.5, 6).repeat(1, 4, 1)        # 2 % a pixel: one surface
+    up = resize_depth(ramp, (12, 18))[0, 0]
+    assert (up[1:-1].diff() > 0).all()          # interpolated (the ends repeat the border)
+
+
 def test_same_aspect_resize_keeps_directions():
     n = torch.nn.functional.normalize(torch.tensor([0.2, -0.6, -0.77]), dim=0)
     normals = n.view(1, 3, 1, 1).repeat(1, 1, 6, 8)

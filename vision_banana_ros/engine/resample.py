@@ -47,15 +47,25 @@ def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
                           lambda x: resize_nearest(x, size))
 
 
+EDGE_RATIO = 1.1   # neighbouring depths further apart than this are two surfaces, not one to interpolate
+
+
 def resample_depth(depth: torch.Tensor, bilinear, nearest) -> torch.Tensor:
     """N x h x w metres resampled by `bilinear` (N x C x h x w float -> N x C x H x W) in the codec's f-space, where
     +inf (far) is the finite value 1. Invalid (NaN) pixels take no part: their valid neighbours are averaged among
-    themselves (normalised interpolation), and the invalid area is resampled by `nearest` (of any dtype).
+    themselves (normalised interpolation), and the invalid area is resampled by `nearest` (of any dtype). Where a
+    pixel's 3 x 3 neighbours differ by more than EDGE_RATIO (an object's outline against what lies behind it),
+    `nearest` too: an interpolated depth there would stand between the two surfaces, a point in the cloud (and an
+    obstacle in the grid) where nothing is.
     """
     invalid = torch.isnan(depth)
     weight = (~invalid).float()[:, None]
     f = torch.where(invalid, 0.0, depth_to_unit(depth.clamp(min=0)))[:, None]
     out = unit_to_depth((bilinear(f) / bilinear(weight).clamp(min=1e-6))[:, 0].clamp(max=1.0))
+    highest = F.max_pool2d(torch.where(invalid[:, None], -1.0, f), 3, stride=1, padding=1)
+    lowest = -F.max_pool2d(torch.where(invalid[:, None], -2.0, -f), 3, stride=1, padding=1)
+    edge = unit_to_depth(highest.clamp(0.0, 1.0)) > EDGE_RATIO * unit_to_depth(lowest.clamp(0.0, 1.0))
+    out = torch.where(nearest(edge)[:, 0], nearest(depth[:, None])[:, 0], out)
     return out.masked_fill(nearest(invalid[:, None])[:, 0], torch.nan)
 
 
