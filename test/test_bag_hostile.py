@@ -302,3 +302,14 @@ def test_a_read_error_part_way_keeps_what_came_before(capsys, tmp_path, config, 
     assert rc == 0 and summary['read_error'] == 'chunk 3: CRC mismatch'
     assert 0 < summary['frames'] < 4 and (tmp_path / 'out' / 'metadata.yaml').exists()
     assert [line for line in lines if 'CRC' in line] == [lines[-1]] and 'Traceback' not in ''.join(lines)
+
+
+@pytest.mark.ros
+def test_play_of_a_bag_with_no_type_installed_here_is_one_line(capsys, tmp_path):
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.io import open_writer
+    with open_writer(tmp_path / 'tf_only') as writer:       # tf2_msgs has no wheel here
+        tf = writer.add_connection('/tf', messages.TF, typestore=messages.TYPESTORE)
+        writer.write(tf, 10**18, messages.serialize(messages.T[messages.TF](transforms=[]), messages.TF))
+    assert main(['bag', 'play', str(tmp_path / 'tf_only'), '--delay', '0']) == 2
+    assert 'has no topic of a message type installed here' in capsys.readouterr().err

@@ -75,6 +75,8 @@ def play(src: str | Path, rate: float = 1.0, clock: bool = False, loop: bool = F
                 node.get_logger().warning(f'{c.topic} not played: {exc}')
         clock_pub = node.create_publisher(Clock, '/clock', 10) if clock else None
         playable = [c for c in reader.connections if c.id in publishers]
+        if not playable:    # (the reader takes no connections as all of them)
+            raise ValueError(f'bag {src} has no topic of a message type installed here')
         time.sleep(delay)
         while True:
             start_wall, start_bag = time.monotonic(), None
