@@ -157,3 +157,28 @@ def test_the_tf_mounting_gives_the_height_and_the_ground_tilt():
     assert 'no camera mounting from tf (base_footprint -> other)' in mounting(OneTransform(0.8, level),
                                                                             Header(frame_id='other'))
     assert 'is not above base_footprint' in mounting(OneTransform(-0.1, level), header)
+
+
+def test_a_refused_lock_is_no_news_once_nobody_listens():
+    """The camera warns that its depth is not locked while someone takes the depth; once the last subscriber
+    leaves, the frames are not answered and the last frame's refusal must not stay up as a warning.
+    """
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from vision_banana_ros.ros.node import VisionBananaNode
+    h = Harness(VisionBananaNode, '', Parameter('scale_lock', value='ground'), Parameter('camera_height_m', value=1.2),
+                Parameter('diagnostics_period', value=0.3))
+    try:
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+
+        def send():
+            image.publish(h.raw('front', 96, 64))       # noise: no ground to lock to
+
+        def front(level):
+            return lambda: any(lv == level and 'not ground-locked' in m for lv, m in h.messages('front')[-1:])
+        assert h.spin_until(send, front(DiagnosticStatus.WARN), 30)
+        for subscription in [s for s in h.client.subscriptions if s.topic_name == '/front/depth']:
+            h.client.destroy_subscription(subscription)
+        assert h.spin_until(send, lambda: h.messages('front')[-1][0] == DiagnosticStatus.OK, 30)
+    finally:
+        h.close()

@@ -246,6 +246,8 @@ class NodeCore:
         camera.received.tick()
         camera.gaps.add(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
         tasks = tasks_for(camera.subscribed(), self.config)
+        if not tasks:
+            camera.ground = None    # nobody listens: the last frame's ground lock is no news any more
         if self.engine is None or not tasks or camera.decoder is None:
             return
         if not msg.header.frame_id:
