@@ -105,7 +105,7 @@ def test_sections_for_our_node_in_any_namespace_count_and_rclpy_parameters_are_i
 
 
 @pytest.mark.parametrize('text, message', [
-    ('/**:\n  ros__parameters:\n    max_bach: 2\n', r"unknown parameters \['max_bach'\]"),
+    ('/**:\n  ros__parameters:\n    max_bach: 2\n', r'unknown parameter max_bach \(did you mean max_batch\?\)'),
     ('/**:\n  ros__parameters: [1\n', 'params.yaml'),
     ('/**:\n  max_batch: 2\n', 'ros__parameters'),
     ('- just\n- a list\n', 'params.yaml'),

@@ -194,3 +194,17 @@ def test_diagnostics_are_named_after_the_node_as_launched(context):
         assert diagnostics._engine_status(node.core.engine).name == 'rear/vision_banana: engine'
     finally:
         node.destroy_node()
+
+
+def test_a_misspelt_parameter_is_named_at_start_up(context, capfd):
+    """A value for a parameter nobody declared goes nowhere in rclpy: the node says which, and what was meant."""
+    from vision_banana_ros.ros.node import VisionBananaNode
+    ctx, overrides = context
+    node = VisionBananaNode(context=ctx, parameter_overrides=overrides + [
+        Parameter('max_bach', value=2), Parameter('qos_overrides./image.subscription.depth', value=3)])
+    try:
+        assert node.core.engine.max_batch == 4                        # the default: the value went nowhere
+    finally:
+        node.destroy_node()
+    err = capfd.readouterr().err
+    assert 'unknown parameter max_bach (did you mean max_batch?): ignored' in err and 'qos_overrides' not in err

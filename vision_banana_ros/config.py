@@ -18,6 +18,7 @@ The node reads the values from its ROS parameters, `vision_banana bag process` f
 from __future__ import annotations
 
 from dataclasses import dataclass
+import difflib
 from functools import cached_property
 import math
 from pathlib import Path
@@ -303,12 +304,18 @@ def load_config_file(path: str | Path | None, no_tf: str | None = NO_TF2) -> Nod
             raise ValueError(f'parameter file {path}: {exc}') from None
         for section in sections:
             values.update(section)
-        for name in ROS_NODE_PARAMETERS:
-            values.pop(name, None)
-        unknown = sorted(set(values) - set(BY_NAME))
-        if unknown:
-            raise ValueError(f'parameter file {path}: unknown parameters {unknown}')
+        if unknown := unknown_parameters(values):
+            raise ValueError(f'parameter file {path}: {unknown}')
     return read_config(lambda name: values.get(name, BY_NAME[name].default), no_tf)
+
+
+def unknown_parameters(names) -> str:
+    """What of `names` (parameters given to the node) is none of its own nor a ROS node's, each with the closest
+    known name; '' when all are known.
+    """
+    unknown = sorted(n for n in names if n not in BY_NAME and n.split('.', 1)[0] not in ROS_NODE_PARAMETERS)
+    return '; '.join(f'unknown parameter {name}' + (f' (did you mean {close[0]}?)' if (
+        close := difflib.get_close_matches(name, BY_NAME, 1)) else '') for name in unknown)
 
 
 def build_backend(config: NodeConfig):

@@ -41,7 +41,15 @@ from .messages import output_message, OUTPUT_TYPES, transform_from_msg
 from .qos import camera_info_qos, image_qos, publisher_events, subscription_events
 from .scale_lock import lock_camera_depth
 from ..camera_images import compressed_to_rgb, image_to_rgb
-from ..config import build_backend, NO_TF2, NodeConfig, read_config, runnable_tasks, startup_warnings
+from ..config import (
+    build_backend,
+    NO_TF2,
+    NodeConfig,
+    read_config,
+    runnable_tasks,
+    startup_warnings,
+    unknown_parameters,
+)
 from ..engine import BatchRunner, Engine, FrameRequest
 from ..geometry import Intrinsics
 from ..outputs import CLOUD_TOPICS, make_outputs, tasks_for, upright_turn_as_configured
@@ -99,6 +107,10 @@ class NodeCore:
     def configure(self) -> None:
         """Check parameters, load the model, create publishers. ValueError names the bad parameter or file."""
         self.config = read_config(self._value, None if tf2_ros else NO_TF2)
+        # rclpy drops values given for parameters nobody declares: a misspelt one would pass unnoticed. Warned, not
+        # refused: a parameter file shared by several nodes (`/**:`) holds theirs too.
+        if unknown := unknown_parameters(getattr(self.node, '_parameter_overrides', {})):
+            self.log.warning(f'{unknown}: ignored')
         self._start_engine()
         # A LifecycleNode's publishers are lifecycle publishers, off while the node is inactive.
         create = getattr(self.node, 'create_lifecycle_publisher', self.node.create_publisher)
