@@ -125,6 +125,9 @@ def test_embedded_teacher_teaches_a_tiny_student_and_the_cache_is_reused(drive, 
     sky = raw.labels == SKY
     assert np.isfinite(raw.depth[sky]).any() and np.isposinf(sample.depth[sky]).all()
     assert np.array_equal(sample.depth[~sky], raw.depth[~sky], equal_nan=True)
+    # nor a surface: its normals (cached as the teacher painted them) go, as the world's sky has none
+    assert np.isfinite(raw.normals[sky]).all(-1).any() and not sample.normals[sky].any()
+    assert np.array_equal(sample.normals[~sky], raw.normals[~sky], equal_nan=True)
     # the student learned the teacher (in 300 steps: 150 taught it stage 33's depth, δ1 0.11 -> 0.34, but not
     # stage 37's, 0.10 -> 0.17, which 300 took to 0.43)
     before, after = untrained['agreement_held_out'], trained['agreement_held_out']
@@ -283,3 +286,22 @@ def test_the_measurement_of_the_docs_runs_in_small(tmp_path, capsys, monkeypatch
         out = capsys.readouterr().out
     assert json.loads(out)['frames'] == 6
     assert (tmp_path / 'student.safetensors').is_file() and (tmp_path / 'early' / 'weights.safetensors').is_file()
+
+
+def test_expert_teachers_see_a_frame_without_intrinsics_as_the_students_canonical_camera(tmp_path):
+    """The student takes a camera-less frame as the canonical 70-degree camera; the experts' normals (derived from
+    their depth with the lens they assume) must assume it too, not the backend's 90-degree default.
+    """
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.geometry.depth_normals import normals_from_depth
+    from vision_banana_ros.model.canonical import CANONICAL_HFOV_DEG
+    experts = teachers.Teachers(str(save('segformer', tmp_path / 'seg')), str(save('depth_anything', tmp_path / 'd')),
+                                None)
+    rgb = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    labelled = experts.label([rgb], [None], [None], (48, 64))[0]
+    depth = torch.from_numpy(labelled.depth)[None]
+    for hfov, agrees in ((CANONICAL_HFOV_DEG, True), (90.0, False)):
+        derived = normals_from_depth(depth, Intrinsics.from_fov(64, 48, hfov))[0].permute(1, 2, 0).numpy()
+        both = np.isfinite(derived).all(-1) & np.isfinite(labelled.normals).all(-1)
+        assert both.mean() > 0.5
+        assert np.allclose(derived[both], labelled.normals[both], atol=1e-3) == agrees, hfov

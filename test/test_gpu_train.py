@@ -21,6 +21,7 @@ from pathlib import Path
 import subprocess
 import sys
 
+import numpy as np
 from tiny_model import save_tiny
 
 from vision_banana_ros.cli import main
@@ -44,16 +45,22 @@ def test_gpu_train_fine_tunes_packed_frames_with_added_encoder_blocks(tmp_path):
     assert network.config.encoder_widths == load_network(start).config.encoder_widths
 
 
-def test_a_pack_keeps_each_frames_intrinsics(tmp_path):
+def test_a_pack_keeps_each_frames_intrinsics_and_unknown_depth(tmp_path):
     """Camera-aware depth is taught from each frame's focal length: a pack without them would teach every frame
-    as the canonical camera.
+    as the canonical camera. Unknown depth (a stereo hole) stays unknown: the codec's white would teach it as far.
     """
     assert main(['world', 'render', '--out', str(tmp_path / 'set'), '--count', '2', '--size', '64x48', '--preset',
                  'wide']) == 0
+    depth_file = tmp_path / 'set' / 'depth' / '000000.npy'
+    depth = np.load(depth_file)
+    depth[:, :20] = np.nan
+    np.save(depth_file, depth)
     subprocess.run([sys.executable, TOOLS / 'pack_training_set.py', tmp_path / 'set', tmp_path / 'set.zip'], check=True)
     spec = importlib.util.spec_from_file_location('gpu_train', TOOLS / 'gpu_train.py')
     gpu_train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gpu_train)
     for i, frame in enumerate(iter_samples(tmp_path / 'set')):
-        assert frame.intrinsics
-        assert gpu_train.read_frame((str(tmp_path / 'set.zip'), f'{i:05d}')).intrinsics == frame.intrinsics
+        packed = gpu_train.read_frame((str(tmp_path / 'set.zip'), f'{i:05d}'))
+        assert frame.intrinsics and packed.intrinsics == frame.intrinsics
+        assert np.array_equal(np.isnan(packed.depth), np.isnan(frame.depth))
+        assert np.array_equal(np.isposinf(packed.depth), np.isposinf(frame.depth))

@@ -304,6 +304,17 @@ def test_normals_loss_gradient_is_finite_on_an_exactly_grey_answer():
     assert torch.isfinite(rgb.grad).all()
 
 
+def test_a_batch_with_nothing_labelled_has_a_finite_segmentation_loss():
+    """Indoor crops may hold only floor, ceiling and furniture (all ignore): the loss logged must not be NaN."""
+    rgb = torch.rand(2, 3, 8, 8, requires_grad=True)
+    unlabelled = torch.full((2, 8, 8), 255, dtype=torch.uint8)
+    for weights in (None, torch.ones(len(CITYSCAPES.names))):
+        loss = segmentation_loss(rgb, unlabelled, class_weights=weights)
+        assert float(loss) == 0.0
+        loss.backward()
+        assert torch.isfinite(rgb.grad).all()
+
+
 def test_normals_loss_charges_a_short_vector_by_its_missing_length():
     normals = torch.nn.functional.normalize(torch.randn(2, 3, 8, 8), dim=1)
     hedge = (0.4 * normals + 1) / 2                        # right direction, decodes to "no normal" (< MIN_NORM)

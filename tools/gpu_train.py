@@ -49,8 +49,8 @@ _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack 
 
 
 def read_frame(job: tuple[str, str]) -> SimpleNamespace:
-    """One frame of a pack: RGB, labels, depth and normals decoded from its codec images, and its intrinsics (None
-    where the pack has none: trained as the canonical camera).
+    """One frame of a pack: RGB, labels, depth (black, 0 m: unknown, NaN) and normals decoded from its codec
+    images, and its intrinsics (None where the pack has none: trained as the canonical camera).
     """
     pack, name = job
 
@@ -61,7 +61,9 @@ def read_frame(job: tuple[str, str]) -> SimpleNamespace:
         intrinsics = json.loads(_archive(pack).read(f'intrinsics/{name}.json'))
     except KeyError:    # a pack made before they were packed
         intrinsics = None
-    return SimpleNamespace(rgb=read('rgb', 'jpg'), labels=read('labels')[..., 0], depth=decode_depth(read('depth')),
+    depth = decode_depth(read('depth'))
+    return SimpleNamespace(rgb=read('rgb', 'jpg'), labels=read('labels')[..., 0],
+                           depth=np.where(depth > 0, depth, np.nan),
                            normals=np.nan_to_num(decode_normals(read('normals'))), intrinsics=intrinsics)
 
 

@@ -14,10 +14,10 @@
 
 """Pack a data set directory small enough to travel to a lent GPU machine (which has no open3d to render with):
 one uncompressed zip holding RGB as JPEG (quality 85 with full-resolution colour: 4:2:0 at quality 90 is as large
-and smears the colour of thin poles and signs), labels and the lossless 8-bit codec images of depth and normals as
-lossless WebP (and each frame's intrinsics as JSON, which camera-aware depth needs), about 23.5 KB a frame at
-256x192. One file travels in far less room than thousands (the device
-counts every file's blocks): 2250 frames make ~53 MB, what fits one call beside the working tree.
+and smears the colour of thin poles and signs), labels and the lossless 8-bit codec images of depth (unknown depth
+black, 0 m) and normals as lossless WebP, and each frame's intrinsics as JSON (camera-aware depth needs them), about
+23.5 KB a frame at 256x192. One file travels in far less room than thousands (the device counts every file's
+blocks): 2250 frames make ~53 MB, what fits one call beside the working tree.
 
 Usage: python tools/pack_training_set.py DATASET_DIR PACK.zip [--start I] [--count N]
 """
@@ -51,7 +51,8 @@ def main() -> None:
                 pack.writestr(f'{folder}/{i:05d}.{suffix}', data.getvalue())
             add('rgb', frame.rgb, 'jpg', quality=85, subsampling=0)
             add('labels', np.repeat(frame.labels[..., None], 3, axis=2), lossless=True)
-            add('depth', encode_depth_uint8(frame.depth), lossless=True)
+            # unknown depth (NaN) as black, 0 m, which is no depth either: the codec paints NaN white, which is far
+            add('depth', encode_depth_uint8(np.where(frame.depth >= 0, frame.depth, 0.0)), lossless=True)
             add('normals', encode_normals_uint8(frame.normals), lossless=True)
             if frame.intrinsics:
                 pack.writestr(f'intrinsics/{i:05d}.json', json.dumps(frame.intrinsics))

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bag_command == 'process':
         from .process import process_bag
         summary = process_bag(args.input, args.output, args.config, args.image_topic, args.storage,
-                              output_prefix=args.output_prefix)
+                              output_prefix=args.output_prefix or '')
         print(json.dumps(summary))
         if summary['interrupted']:
             return 128 + getattr(signal, summary['interrupted'])
@@ -56,7 +56,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     process.add_argument('--image-topic', action='append',
                          help='camera image topic (repeatable; default: every <ns>/image* topic, one per namespace)')
     process.add_argument('--storage', choices=['mcap', 'sqlite3'], default='mcap')
-    process.add_argument('--output-prefix', type=topic_prefix, default='',
+    process.add_argument('--output-prefix', type=topic_prefix,
                          help="write each camera's outputs under <ns>/PREFIX/ (for a bag that has topics of their "
                               "names already, e.g. an RGB-D camera's <ns>/depth/camera_info; default: <ns>/)")
     sample = bag_sub.add_parser('make-sample', help='a short drive through the procedural world as a bag')

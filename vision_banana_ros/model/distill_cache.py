@@ -136,11 +136,14 @@ def load_labelled(folder: Path, name: str):
     """One cached frame as a training sample (a world Frame's fields plus `soft`). Where the teachers' labels say
     sky the depth is +inf (REP 118: too far, no return), as in the world's ground truth and the palette's white:
     a depth teacher's answer there is no distance (the unified model's near-white reads thousands of metres, an
-    outdoor expert saturates at its range), and neither the student nor its agreement score should take it as one.
+    outdoor expert saturates at its range), and neither the student nor its agreement score should take it as one;
+    its normals there (derived from that depth) go too, so sky is taught as the world teaches it.
     """
     frame = load_sample(folder, name)
     soft = np.load(folder / 'soft' / f'{name}.npy')
     if soft.shape != (*frame.labels.shape, 2 * SOFT_K):
         raise ValueError(f'{folder}/soft/{name}.npy: shape {soft.shape} does not fit the frame')
-    depth = np.where(frame.labels == SKY, np.float32(np.inf), frame.depth)
-    return SimpleNamespace(**{**vars(frame), 'depth': depth}, soft=soft)
+    sky = frame.labels == SKY
+    depth = np.where(sky, np.float32(np.inf), frame.depth)
+    normals = np.where(sky[..., None], np.float32(0.0), frame.normals)     # as the world's sky: no normal
+    return SimpleNamespace(**{**vars(frame), 'depth': depth, 'normals': normals}, soft=soft)

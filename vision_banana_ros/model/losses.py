@@ -81,6 +81,7 @@ def segmentation_loss(rgb: torch.Tensor, labels: torch.Tensor, palette: Palette 
     valid = target >= 0
     if soft is None:
         ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=-100)
+        ce = torch.where(valid.any(), ce, 0.0)      # nothing labelled (indoor crops): 0/0 would log NaN
     else:
         k = soft.shape[1] // 2
         entries = entry_of_id[soft[:, :k].long()]

@@ -113,7 +113,10 @@ class Teachers:
         self.routes = []    # (backend, tasks it answers)
         if segmentation_model or depth_model:
             from ..backends.experts import ExpertsBackend
-            experts = ExpertsBackend(segmentation_model, depth_model, self.device, cache_dir=hf_cache)
+            # a frame without intrinsics is the canonical camera to the student (its depth targets, normals from
+            # measured depth): the teachers assume the same lens for it
+            experts = ExpertsBackend(segmentation_model, depth_model, self.device, cache_dir=hf_cache,
+                                     hfov_deg=CANONICAL_HFOV_DEG)
             self.routes.append((experts, tuple(t for t in TASKS if t in experts.tasks)))
         if unified is not None:
             from ..backends.unified import UnifiedBackend
