@@ -22,6 +22,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -62,6 +63,49 @@ def test_served_answers_are_the_in_process_ones(server, tiny_weights, shared_mem
         remote.close()
 
 
+def test_the_timeout_is_for_the_whole_batch_however_many_requests_carry_it(server, tiny_weights):
+    """A batch larger than the server's max_batch goes as several requests: they share triton_timeout_s."""
+    remote = TritonBackend(server.url, server.name, identity(tiny_weights), timeout_s=60)
+    infer, given = remote.client.infer, []
+
+    def slow(*args, client_timeout, **kwargs):
+        given.append(client_timeout)
+        time.sleep(0.3)
+        return infer(*args, client_timeout=client_timeout, **kwargs)
+    remote.client.infer = slow
+    try:
+        remote.forward(torch.rand(5, 3, *remote.processing_size), remote.tasks)    # 10 with mirrors: 2 requests
+        assert len(given) == 2 and given[0] <= 60 and given[1] < given[0] - 0.3
+    finally:
+        remote.close()
+
+
+def test_a_server_that_cannot_map_our_shared_memory_is_served_over_the_socket(server, tiny_weights, monkeypatch):
+    """A stock Triton container without --ipc=host has a /dev/shm of its own: registering our region fails there.
+    The node must answer over the socket, say why, and leave no region behind.
+    """
+    import tritonclient.utils.shared_memory as shm
+    create = shm.create_shared_memory_region
+    made = []
+
+    def elsewhere(name, key, size):     # the region lands where the server does not look, as in another /dev/shm
+        made.append(f'/dev/shm{key}_elsewhere')
+        return create(name, f'{key}_elsewhere', size)
+    monkeypatch.setattr(shm, 'create_shared_memory_region', elsewhere)
+    remote = TritonBackend(server.url, server.name, identity(tiny_weights), timeout_s=60)
+    monkeypatch.undo()
+    local = UnifiedBackend(tiny_weights)
+    try:
+        assert not remote._regions and made and not any(Path(path).exists() for path in made)
+        assert 'cannot map shared memory' in remote.diagnostics()['triton_shared_memory_problem']
+        images = torch.rand(2, 3, *local.processing_size)
+        served = remote.decode(remote.forward(images, remote.tasks), remote.tasks)
+        assert torch.allclose(served.depth, local.decode(local.forward(images, local.tasks), local.tasks).depth,
+                              rtol=1e-4, equal_nan=True)
+    finally:
+        remote.close()
+
+
 def test_served_experts_are_the_in_process_experts_with_each_frames_camera(tmp_path):
     from tiny_experts import save
 
@@ -94,6 +138,22 @@ def test_served_experts_are_the_in_process_experts_with_each_frames_camera(tmp_p
     # the cameras reached the server: normals of the wide and the narrow lens differ as in-process
     both = valid[1] & valid[2]
     assert not torch.allclose(answers.normals[1][:, both], answers.normals[2][:, both], atol=1e-2)
+
+
+def test_one_nodes_absurd_camera_costs_no_other_frame_of_the_served_batch(tmp_path):
+    """The server batches several nodes' requests into one call: a camera with a focal length <= 0 from one of them
+    is taken as unknown, and the other frames are answered as they would be alone.
+    """
+    from tiny_experts import save
+
+    from vision_banana_ros.backends.experts import ExpertsBackend
+    from vision_banana_ros.model.served import ExpertAnswers
+    served = ExpertAnswers(ExpertsBackend(depth=str(save('depth_anything', tmp_path / 'depth'))))
+    images = torch.rand(2, 3, 48, 64)
+    good = [60.0, 60.0, 31.5, 23.5]
+    together = served(images, torch.tensor([good, [-1.0, 60.0, 31.5, 23.5]]))
+    torch.testing.assert_close(together[:1], served(images[:1], torch.tensor([good])), equal_nan=True)
+    torch.testing.assert_close(together[1:], served(images[1:], torch.full((1, 4), torch.nan)), equal_nan=True)
 
 
 def test_one_served_expert_leaves_the_other_checkpoint_empty(tmp_path):
@@ -158,7 +218,9 @@ def _fleet_commands() -> list[str]:
     return lines
 
 
-def test_the_fleet_page_serve_command_serves_until_sigterm(tiny_weights):
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
+def test_the_fleet_page_serve_command_serves_until_stopped_and_takes_its_server_along(tiny_weights, signum):
+    """SIGTERM and SIGHUP (the ssh session that ran it closed) stop it cleanly; even SIGKILL takes the server."""
     grpc, http, metrics = free_ports(3)
     words = shlex.split(_fleet_commands()[0])
     command = [str(Path(sys.executable).parent / words[0]), *words[1:], '--weights', str(tiny_weights),
@@ -169,11 +231,30 @@ def test_the_fleet_page_serve_command_serves_until_sigterm(tiny_weights):
         assert line.startswith('vision_banana serve: model vision_banana (unified, 320x240, identity '
                                f'{identity(tiny_weights)}) on grpc://127.0.0.1:{grpc}'), line
         TritonBackend(f'127.0.0.1:{grpc}', 'vision_banana', identity(tiny_weights), connect_timeout_s=0).close()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and grpc not in free_ports_now([grpc]):
+            time.sleep(0.2)
+        assert grpc in free_ports_now([grpc]), 'the server still listens'
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def free_ports_now(ports):
+    """Those of `ports` nothing listens on."""
+    import socket
+    free = []
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(('127.0.0.1', port))
+                free.append(port)
+            except OSError:
+                pass
+    return free
 
 
 @pytest.mark.slow
@@ -187,3 +268,10 @@ def test_the_fleet_page_bench_command_combines_requests(tiny_weights, capsys):
     assert all(r['frames_per_s'] > 0 for r in report['triton'])
     assert all(r['requests_per_execution'] >= 1 for r in report['triton'][1:])
     assert isinstance(report['overhead_ms_per_frame'], float)
+
+
+def test_an_ipv6_host_is_refused_with_what_to_give(capsys):
+    from vision_banana_ros.cli import main
+    with pytest.raises(SystemExit):
+        main(['serve', '--host', '::1'])
+    assert 'IPv6 addresses are not served; give an IPv4 address or a host name' in capsys.readouterr().err

@@ -358,10 +358,11 @@ def size_warning(backend) -> str | None:
 
 
 def startup_warnings(config: NodeConfig, backend) -> list[str]:
-    """What the node and `bag process` warn of when the backend is built: size_warning and a precision the
-    device would emulate.
+    """What the node and `bag process` warn of when the backend is built: size_warning, a precision the device
+    would emulate, and a Triton server that cannot map the shared memory.
     """
-    return [w for w in (size_warning(backend), precision_warning(backend.device, config.precision)) if w]
+    return [w for w in (size_warning(backend), precision_warning(backend.device, config.precision),
+                        getattr(backend, 'shared_memory_problem', '')) if w]
 
 
 def runnable_tasks(config: NodeConfig, backend) -> tuple[str, ...]:

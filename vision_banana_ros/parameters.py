@@ -52,8 +52,9 @@ PARAMS = (
     Param('triton_identity', '', "triton: the served model's expected vision_banana.identity (\"\" = the hash of "
           'weights and palette: the node decodes only answers of the model it would run itself; for served experts, '
           'the identity `vision_banana serve` prints)'),
-    Param('triton_timeout_s', 5.0, "triton: longest wait for a batch's answers; later, its frames fail (counted) "
-          'and the next tries back off up to 10 s until the server answers again', low=0.01, high=600.0),
+    Param('triton_timeout_s', 5.0, "triton: longest wait for a batch's answers (all its requests together); later, "
+          'its frames fail (counted) and the next tries back off up to 10 s until the server answers again',
+          low=0.01, high=600.0),
     Param('triton_startup_timeout_s', 30.0, 'triton: how long configure waits for the server and its model before '
           'failing', low=0.0, high=3600.0),
     Param('triton_shared_memory', True, 'triton: pass images and answers through system shared memory when the '

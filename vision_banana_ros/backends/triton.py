@@ -28,11 +28,10 @@ a node keeps running and recovers by itself when the server returns.
 """
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import time
 from urllib.parse import urlsplit
+import uuid
 
 import numpy as np
 import torch
@@ -44,7 +43,6 @@ from ..model.served import BACKEND, CANONICAL_FOCAL, IDENTITY, INPUT, INTRINSICS
 
 BACKOFF_S, BACKOFF_MAX_S = 0.5, 10.0
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
-_regions = itertools.count()
 
 
 class ServerUnavailable(RuntimeError):
@@ -70,7 +68,10 @@ class TritonBackend(PaintedAnswers, Backend):
         self.palette, self.mirror_asked, self.timeout_s = palette, mirror_average, timeout_s
         self.client = grpc.InferenceServerClient(url)
         self.shared_memory = shared_memory and _is_local(url)
+        self.shared_memory_problem = ''     # why the server could not map our regions (answered over the socket)
         self._regions: dict[str, tuple] = {}
+        self._unreleased: list[str] = []    # regions the server would not unregister yet (a request still using them)
+        self._deadline: float | None = None  # when the batch in hand must be answered (triton_timeout_s for all)
         self.failed_requests, self.state = 0, 'not connected'
         self._backoff, self._retry_at = BACKOFF_S, 0.0
         deadline = time.monotonic() + connect_timeout_s
@@ -87,7 +88,7 @@ class TritonBackend(PaintedAnswers, Backend):
         """Read the served model's config, check its identity, (re)register shared memory."""
         from tritonclient.utils import InferenceServerException
         try:
-            config = self.client.get_model_config(self.model, as_json=True, client_timeout=self.timeout_s)['config']
+            config = self.client.get_model_config(self.model, as_json=True, client_timeout=self._time_left())['config']
         except InferenceServerException as exc:
             raise ServerUnavailable(f'Triton server {self.url}, model {self.model!r}: {exc.message()}') from None
         params = {k: v.get('string_value', '') for k, v in config.get('parameters', {}).items()}
@@ -111,24 +112,41 @@ class TritonBackend(PaintedAnswers, Backend):
         self.state = 'ready'
 
     def _register_regions(self) -> None:
-        """System shared memory for a full batch of images and of answers, registered with the server."""
+        """System shared memory for a full batch of images and of answers, registered with the server; where the
+        server cannot map them (a container without the host's /dev/shm, another user), none: the socket serves.
+        """
+        from tritonclient.utils import InferenceServerException
         import tritonclient.utils.shared_memory as shm
         height, width = self.processing_size
         image_bytes = 3 * height * width * 4
         sizes = {INPUT: self.max_batch * image_bytes, OUTPUT: self.max_batch * len(self.tasks) * image_bytes}
         for tensor, size in sizes.items():
-            name = f'vision_banana_{os.getpid()}_{next(_regions)}_{tensor}'
+            # unguessable, and never the name of a region a killed node with this PID left registered
+            name = f'vision_banana_{uuid.uuid4().hex}_{tensor}'
             handle = shm.create_shared_memory_region(name, f'/{name}', size)
-            self.client.register_system_shared_memory(name, f'/{name}', size, client_timeout=self.timeout_s)
+            try:
+                self.client.register_system_shared_memory(name, f'/{name}', size, client_timeout=self._time_left())
+            except InferenceServerException as exc:
+                shm.destroy_shared_memory_region(handle)
+                self._release_regions()
+                self.shared_memory = False
+                self.shared_memory_problem = (f'the server cannot map shared memory ({exc.message()}): images go '
+                                              'over the socket (run a container with --ipc=host to share it)')
+                return
             self._regions[tensor] = (name, handle, size)
 
     def _release_regions(self) -> None:
+        """Unregister and free our regions (and retry those the server would not let go before)."""
         import tritonclient.utils.shared_memory as shm
-        for name, handle, _ in self._regions.values():
+        names = self._unreleased + [name for name, _, _ in self._regions.values()]
+        self._unreleased = []
+        for name in names:
             try:
-                self.client.unregister_system_shared_memory(name, client_timeout=self.timeout_s)
-            except Exception:  # the server that knew it may be gone: the region goes all the same
-                pass
+                self.client.unregister_system_shared_memory(name, client_timeout=self._time_left())
+            except Exception as exc:  # gone with its server, or in use by a request that timed out here
+                if 'in use' in str(exc):
+                    self._unreleased.append(name)
+        for _, handle, _ in self._regions.values():
             shm.destroy_shared_memory_region(handle)
         self._regions.clear()
 
@@ -146,22 +164,33 @@ class TritonBackend(PaintedAnswers, Backend):
         answer = grpc.InferRequestedOutput(OUTPUT)
         if not self._regions:
             request.set_data_from_numpy(images)
-            result = self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self.timeout_s)
+            result = self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self._time_left())
             return result.as_numpy(OUTPUT)
         (in_name, in_handle, _), (out_name, out_handle, _) = self._regions[INPUT], self._regions[OUTPUT]
         shm.set_shared_memory_region(in_handle, [images])
         request.set_shared_memory(in_name, images.nbytes)
         shape = [len(images), len(self.tasks), *images.shape[1:]]
         answer.set_shared_memory(out_name, int(np.prod(shape)) * 4)
-        self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self.timeout_s)
+        self.client.infer(self.model, inputs, outputs=[answer], client_timeout=self._time_left())
         return shm.get_contents_as_numpy(out_handle, np.float32, shape).copy()
 
+    def _time_left(self) -> float:
+        """The client timeout of the next call to the server: what is left of the batch's timeout (all its requests
+        and a reconnection share it), else the whole timeout.
+        """
+        if self._deadline is None:
+            return self.timeout_s
+        return max(0.001, self._deadline - time.monotonic())
+
     def _call(self, images: np.ndarray, cameras: np.ndarray) -> np.ndarray:
-        """Answers for `images`, in requests of at most max_batch; ServerUnavailable while the server is not."""
+        """Answers for `images`, in requests of at most max_batch, within triton_timeout_s for them all;
+        ServerUnavailable while the server is not answering.
+        """
         if self.state != 'ready':
             if time.monotonic() < self._retry_at:
                 raise ServerUnavailable(f'Triton server {self.url} {self.state}; next try in '
                                         f'{self._retry_at - time.monotonic():.1f} s')
+        self._deadline = time.monotonic() + self.timeout_s
         try:
             if self.state != 'ready':
                 self._connect()
@@ -176,6 +205,8 @@ class TritonBackend(PaintedAnswers, Backend):
             if isinstance(exc, ServerUnavailable):
                 raise
             raise ServerUnavailable(f'Triton server {self.url}: {exc}') from None
+        finally:
+            self._deadline = None
         self._backoff = BACKOFF_S
         return answers
 
@@ -208,6 +239,8 @@ class TritonBackend(PaintedAnswers, Backend):
         values = {'triton_url': self.url, 'triton_model': self.model, 'triton_state': self.state,
                   'triton_failed_requests': str(self.failed_requests),
                   'triton_shared_memory': str(bool(self._regions)).lower()}
+        if self.shared_memory_problem:
+            values['triton_shared_memory_problem'] = self.shared_memory_problem
         if self.state != 'ready':
             values['triton_retry_in_s'] = f'{max(0.0, self._retry_at - time.monotonic()):.1f}'
         return values

@@ -111,10 +111,18 @@ class ExpertAnswers:
 
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor, cameras: torch.Tensor) -> torch.Tensor:
-        """Images N x 3 x H x W, cameras N x 4 (fx, fy, cx, cy; NaN unknown) -> answers N x T x 3 x H x W."""
+        """Images N x 3 x H x W, cameras N x 4 (fx, fy, cx, cy; NaN unknown) -> answers N x T x 3 x H x W. A camera
+        that is no camera (a focal length <= 0) is taken as unknown: the batch holds other nodes' frames too.
+        """
         from ..geometry import Intrinsics
+
+        def camera(row: list[float]):
+            try:
+                return Intrinsics(*row, width, height)
+            except ValueError:
+                return None
         height, width = images.shape[-2:]
-        intrinsics = [Intrinsics(*row.tolist(), width, height) if bool(torch.isfinite(row).all()) else None
+        intrinsics = [camera(row.tolist()) if bool(torch.isfinite(row).all()) else None
                       for row in cameras.float().cpu()]
         tasks = self.backend.tasks
         return paint(self.backend.decode(self.backend.forward(images, tasks), tasks, intrinsics), tasks)

@@ -79,8 +79,9 @@ class VisionBananaNode(Node):
     triton_identity (string, default ''): triton: the served model's expected vision_banana.identity ("" = the hash
       of weights and palette: the node decodes only answers of the model it would run itself; for served experts,
       the identity `vision_banana serve` prints)
-    triton_timeout_s (double, default 5.0): triton: longest wait for a batch's answers; later, its frames fail
-      (counted) and the next tries back off up to 10 s until the server answers again
+    triton_timeout_s (double, default 5.0): triton: longest wait for a batch's answers (all its requests
+      together); later, its frames fail (counted) and the next tries back off up to 10 s until the server answers
+      again
     triton_startup_timeout_s (double, default 30.0): triton: how long configure waits for the server and its model
       before failing
     triton_shared_memory (bool, default True): triton: pass images and answers through system shared memory when the

@@ -28,6 +28,8 @@ stub takes its Python environment from there). PyTriton's own Python side is not
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ipaddress
 import os
 from pathlib import Path
 import re
@@ -165,7 +167,7 @@ class TritonServer:
         command = self._prepare()
         with open(self.log, 'wb') as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_environment(),
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent)
         client = grpc.InferenceServerClient(self.url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -214,7 +216,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                                    '(hub id pulled before, or directory)')
     serve.add_argument('--depth-model', help='serve the experts backend: metric depth checkpoint')
     serve.add_argument('--model', default='vision_banana', help='served model name (default: %(default)s)')
-    serve.add_argument('--host', default='127.0.0.1',
+    serve.add_argument('--host', type=_ipv4_or_name, default='127.0.0.1',
                        help='address to listen on (default: %(default)s; 0.0.0.0 for other machines, on a private '
                             'network or behind TLS only)')
     serve.add_argument('--grpc-port', type=positive, default=8001, help='gRPC port (default: %(default)s)')
@@ -230,8 +232,26 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return serve
 
 
+def _die_with_parent() -> None:
+    """In the server's process before it starts: it gets SIGTERM when `serve` ends, however that ends (SIGKILL,
+    the OOM killer), rather than staying on its ports.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _interrupt(signum, frame):
-    raise KeyboardInterrupt   # SIGTERM stops the server as Ctrl-C does
+    raise KeyboardInterrupt   # SIGTERM (and SIGHUP: the terminal or ssh session closed) stop it as Ctrl-C does
+
+
+def _ipv4_or_name(text: str) -> str:
+    try:
+        if ipaddress.ip_address(text).version == 6:
+            raise argparse.ArgumentTypeError(f'{text}: IPv6 addresses are not served; give an IPv4 address or a host '
+                                             'name')
+    except ValueError:      # a host name
+        pass
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -242,7 +262,8 @@ def run(args: argparse.Namespace) -> int:
     server = TritonServer(args.weights, args.model, args.host, args.grpc_port, args.http_port, args.metrics_port,
                           args.max_batch, args.queue_delay_us, args.device, args.size, args.segmentation_model,
                           args.depth_model)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         server.start()
         print(f'vision_banana serve: model {server.name} ({server.parameters["vision_banana.backend"]}, '
