@@ -15,6 +15,8 @@
 """ONNX export of the unified network."""
 import json
 
+import pytest
+
 from vision_banana_ros.cli import main
 from vision_banana_ros.model.export import TOLERANCE
 
@@ -25,6 +27,30 @@ def test_onnx_export_matches_torch_with_a_dynamic_batch(tmp_path, capsys, tiny_w
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out.stat().st_size > 0 and report['max_abs_error'] <= TOLERANCE
+
+
+def test_the_onnx_file_says_what_decoding_its_depth_needs(tmp_path, capsys):
+    """Painted depth is for the canonical focal length: the file carries it, in widths of the exported images, as a
+    served model's parameters do.
+    """
+    import onnx
+    from tiny_model import TINY
+
+    from vision_banana_ros.model.canonical import CANONICAL_FOCAL as CANONICAL_FOCAL_WIDTHS
+    from vision_banana_ros.model.canonical import canonical_focal_at
+    from vision_banana_ros.model.network import VisionBananaNet
+    from vision_banana_ros.model.served import CANONICAL_FOCAL, IDENTITY, identity, TASKS
+    from vision_banana_ros.model.weights import save_network
+    network = VisionBananaNet(TINY)
+    network.canonical_focal = CANONICAL_FOCAL_WIDTHS     # a camera-aware network (70 degrees)
+    weights = tmp_path / 'aware.safetensors'
+    save_network(network, weights, trained_size=(240, 320))
+    out = tmp_path / 'model.onnx'
+    assert main(['export', '--format', 'onnx', '--weights', str(weights), '--size', '96x64', '--out', str(out)]) == 0
+    props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    expected = canonical_focal_at(CANONICAL_FOCAL_WIDTHS, 320, 96)
+    assert json.loads(props[CANONICAL_FOCAL]) == pytest.approx(expected)
+    assert props[IDENTITY] == identity(weights) and props[TASKS] == ','.join(TINY.tasks)
 
 
 def test_triton_repository_is_a_valid_model_config_with_the_identity(tmp_path, capsys, tiny_weights):

@@ -16,7 +16,9 @@
 
 The graph takes `images` N x 3 x H x W float in [0, 1] (H, W fixed to the processing size) and `task_ids` (T,)
 int64, and returns `answers` N x T x 3 x H x W in [0, 1]; the codecs decode them as for the torch model. This is
-the path TensorRT (trtexec --onnx) and Triton users take.
+the path TensorRT (trtexec --onnx) and Triton users take. The file's metadata carry what decoding needs beside the
+graph, as a served model's parameters do: `vision_banana.canonical_focal` (painted depth is for that focal length, in
+widths of the exported images: multiply by fx / (it x width)), `vision_banana.tasks`, `vision_banana.identity`.
 """
 from __future__ import annotations
 
@@ -41,6 +43,12 @@ def export_onnx(weights: str | Path | None, out: str | Path, height: int, width:
                       output_names=['answers'], opset_version=opset, dynamo=False,
                       dynamic_axes={'images': {0: 'batch'}, 'task_ids': {0: 'tasks'},
                                     'answers': {0: 'batch', 1: 'tasks'}})
+    import onnx
+
+    from .served import parameters
+    model = onnx.load(str(out))
+    onnx.helper.set_model_props(model, parameters(network, weights, width))
+    onnx.save(model, str(out))
     return {'path': str(out), 'max_abs_error': validate_onnx(network, out, height, width)}
 
 
