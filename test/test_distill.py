@@ -305,3 +305,28 @@ def test_expert_teachers_see_a_frame_without_intrinsics_as_the_students_canonica
         both = np.isfinite(derived).all(-1) & np.isfinite(labelled.normals).all(-1)
         assert both.mean() > 0.5
         assert np.allclose(derived[both], labelled.normals[both], atol=1e-3) == agrees, hfov
+
+
+def test_a_camera_without_camera_info_is_labelled_as_the_node_takes_it(tmp_path):
+    """The student, run by the node with its defaults, takes such a camera as fallback_hfov_deg (90 degrees): its
+    frames are taught with that lens, or its depth would come out 0.7 times the teachers' metres.
+    """
+    from vision_banana_ros.bag import messages
+    from vision_banana_ros.bag.io import open_writer
+    from vision_banana_ros.geometry import Intrinsics
+    from vision_banana_ros.model.distill_cache import cache_folder, cache_key, label_bags
+    rng = np.random.default_rng(0)
+    with open_writer(tmp_path / 'bare', 'mcap') as writer:
+        image = writer.add_connection('/cam/image_raw', messages.IMAGE, typestore=messages.TYPESTORE)
+        for i in range(2):
+            t = 10**9 + i * 10**9
+            rgb = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+            writer.write(image, t, messages.serialize(messages.image(rgb, messages.header(t, 'cam')), messages.IMAGE))
+    tiny = save_tiny(tmp_path / 'tiny.safetensors')
+    key = cache_key([tmp_path / 'bare'], None, None, 0.5, 0.02, (24, 32), teachers.describe(None, None, str(tiny)))
+    folder = cache_folder(tmp_path / 'work', key)
+    manifest = label_bags(folder, key, {'segmentation_model': None, 'depth_model': None, 'unified': str(tiny)},
+                          progress=False)
+    expected = Intrinsics.from_fov(64, 48, 90.0).scaled_to(32, 24)
+    for frame in manifest['frames']:
+        assert load_sample(folder, frame['name']).intrinsics['fx'] == pytest.approx(expected.fx)

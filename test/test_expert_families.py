@@ -215,7 +215,7 @@ def test_depth_pro_uses_the_known_focal_length_and_says_so(checkpoints, image):
     assert (
         np.abs(predicted.depth / known.depth - 1).mean() > 0.05
     )  # the predicted field of view differs
-    assert backend.diagnostics() == {'depth_pro_focal_length': 'camera_info: 1, predicted_fov: 1'}
+    assert backend.diagnostics() == {'depth_pro_focal_length': 'given_camera: 1, predicted_fov: 1'}
 
 
 def test_a_processing_size_override_sets_the_model_input_size(checkpoints, image):

@@ -299,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument('--no-mirror-average', action='store_true',
                             help="score the network's single answers, as the node with mirror_average false")
     evaluation.add_argument('--rectified', action='store_true',
-                            help="--bag: the images are rectified: intrinsics from CameraInfo's P, else its K, as the "
-                                 "node's rectified parameter")
+                            help="--bag: the images are rectified: intrinsics from CameraInfo's P, not its K (the "
+                                 "node's rectified parameter); a CameraInfo without a P takes --fallback-hfov-deg")
     evaluation.add_argument('--fallback-hfov-deg', type=parameter_range('fallback_hfov_deg'),
                             default=BY_NAME['fallback_hfov_deg'].default,
                             help="--bag: the field of view of a camera without CameraInfo, as the node's "

@@ -210,8 +210,9 @@ class ExpertsBackend(Backend):
         fallback = Intrinsics.from_fov(width, width, self.hfov_deg).fx
         focal = []
         for camera in cameras:
+            # the node always gives a camera: its CameraInfo's, else its fallback_hfov_deg's
             source = (
-                'camera_info'
+                'given_camera'
                 if camera is not None
                 else 'predicted_fov' if has_fov else 'fallback_hfov'
             )

@@ -85,8 +85,8 @@ def camera_frames(bags: list[str | Path], image_topics: list[str] | None = None,
                   stats: Counter | None = None, label_topics: list[str] | None = None,
                   rectified: bool = True) -> Iterator[BagFrame]:
     """The kept frames of every camera of every bag, in bag order per camera; `label_topics`: mono8 train id
-    images (ground truth) paired like the depth topics; `rectified`: intrinsics from CameraInfo's P (else K), as
-    the node's parameter.
+    images (ground truth) paired like the depth topics; `rectified`: intrinsics from CameraInfo's P (false: its K),
+    as the node's parameter.
     """
     stats = Counter() if stats is None else stats
     extra = [(t, 'depth') for t in depth_topics or []] + [(t, 'labels') for t in label_topics or []]

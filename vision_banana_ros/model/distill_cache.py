@@ -15,7 +15,7 @@
 """The teachers' answers for the frames of some bags, labelled once and kept on disk.
 
 A cache folder holds the frames at the student's size in the data set format (`world.dataset`: rgb/, labels/ the
-teachers' most likely class, depth/ metres, normals/, intrinsics/ where the camera was known, camera/ the bag,
+teachers' most likely class, depth/ metres, normals/, intrinsics/ (the camera as the node takes it), camera/ the bag,
 camera namespace and stamp), soft/<name>.npy (the teachers' top train ids and probabilities, `teachers.SOFT_K`
 each) and manifest.json. Its name is a hash of everything that decides its content (bags, topics, subsampling,
 size, teachers and their weights), so another choice never reads it, and a re-run or a longer training never runs
@@ -37,10 +37,12 @@ from tqdm import tqdm
 from .teachers import fingerprint, Labelled, SOFT_K, Teachers
 from ..bag.frames import camera_frames
 from ..codecs.palette import CITYSCAPES
+from ..geometry import Intrinsics
+from ..parameters import BY_NAME
 from ..world.dataset import load_sample, PARTS, save_sample
 from ..world.render import Frame
 
-VERSION = 1
+VERSION = 2     # 2: every frame has a camera, as the node gives it
 SKY = CITYSCAPES.names.index('sky')
 
 
@@ -88,8 +90,10 @@ def label_bags(folder: Path, key: dict, teacher_args: dict, batch: int = 4, prog
         (folder / part).mkdir(parents=True, exist_ok=True)
     size = tuple(key['size'])
     stats: Counter = Counter()
+    # each frame's camera as the node takes it with its default parameters (raw images: K; without CameraInfo the
+    # fallback field of view), so that the student, run by the node, gives the teachers' metres
     frames = camera_frames([b['path'] for b in key['bags']], key['image_topics'], key['depth_topics'],
-                           key['min_interval_s'], key['min_change'], stats)
+                           key['min_interval_s'], key['min_change'], stats, rectified=BY_NAME['rectified'].default)
     teachers, listed, pending = None, [], []
     labelled_count, teacher_seconds = 0, 0.0
     bar = tqdm(unit='frame', desc=f'teachers label {folder.name}', disable=not progress)
@@ -99,8 +103,9 @@ def label_bags(folder: Path, key: dict, teacher_args: dict, batch: int = 4, prog
         if teachers is None:    # loaded only when some frame is not labelled yet
             teachers = Teachers(**teacher_args)
         started = time.perf_counter()
-        answers = teachers.label([f.rgb for _, f in pending], [f.intrinsics for _, f in pending],
-                                 [f.depth for _, f in pending], size)
+        fallback = BY_NAME['fallback_hfov_deg'].default
+        cameras = [f.intrinsics or Intrinsics.from_fov(f.rgb.shape[1], f.rgb.shape[0], fallback) for _, f in pending]
+        answers = teachers.label([f.rgb for _, f in pending], cameras, [f.depth for _, f in pending], size)
         teacher_seconds += time.perf_counter() - started
         for (name, frame), labelled in zip(pending, answers):
             _save(folder, name, frame, labelled)
