@@ -76,7 +76,7 @@ def test_unorganized_cloud_reads_back_as_rviz_and_sensor_msgs_py_would():
         'camera_optical_frame', 1700000000, 123)
     assert [(f.name, f.offset, f.datatype, f.count) for f in msg.fields] == [
         ('x', 0, PointField.FLOAT32, 1), ('y', 4, PointField.FLOAT32, 1), ('z', 8, PointField.FLOAT32, 1),
-        ('rgb', 12, PointField.FLOAT32, 1), ('label', 16, PointField.UINT8, 1)]
+        ('rgb', 12, PointField.FLOAT32, 1), ('label', 16, PointField.UINT32, 1)]
     keep = np.isfinite(depth) & (labels != SKY)
     assert (msg.height, msg.width, msg.point_step, msg.row_step) == (1, keep.sum(), 20, 20 * keep.sum())
     assert msg.is_dense and not msg.is_bigendian

@@ -22,7 +22,7 @@ import torch
 
 from vision_banana_ros.codecs import CITYSCAPES
 from vision_banana_ros.geometry import build_cloud, CloudOptions, Intrinsics, RigidTransform
-from vision_banana_ros.geometry.cloud import FLOAT32, UINT8
+from vision_banana_ros.geometry.cloud import FLOAT32, UINT32
 from vision_banana_ros.geometry.filters import remove_statistical_outliers, voxel_downsample
 
 INTR = Intrinsics(FX, FY, CX, CY, WIDTH, HEIGHT)
@@ -56,7 +56,7 @@ def test_default_cloud_layout_and_content():
     cloud = build_cloud(depth, INTR, image=image, labels=labels)
     assert [(f.name, f.offset, f.datatype, f.count) for f in cloud.fields] == [
         ('x', 0, FLOAT32, 1), ('y', 4, FLOAT32, 1), ('z', 8, FLOAT32, 1), ('rgb', 12, FLOAT32, 1),
-        ('label', 16, UINT8, 1)]
+        ('label', 16, UINT32, 1)]
     assert (cloud.point_step, cloud.height, cloud.is_dense) == (20, 1, True)
     assert cloud.row_step == 20 * cloud.width
     keep = np.isfinite(depth) & (labels != SKY)

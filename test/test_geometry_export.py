@@ -42,6 +42,11 @@ def test_exported_cloud_reads_back_in_open3d(tmp_path, suffix):
                                   np.stack([points['x'], points['y'], points['z']], axis=1))
     np.testing.assert_array_equal(read.point.colors.numpy(), image[::4, ::4][valid])
     np.testing.assert_array_equal(read.point.label.numpy()[:, 0], labels[::4, ::4][valid])
+    if suffix == '.pcd':    # PCL's PointXYZL reads a label only as uint32
+        header = path.read_bytes().split(b'DATA')[0].decode()
+        fields = header.split('FIELDS')[1].split('\n')[0].split()
+        sizes, types = (header.split(key)[1].split('\n')[0].split() for key in ('\nSIZE', '\nTYPE'))
+        assert (sizes[fields.index('label')], types[fields.index('label')]) == ('4', 'U')
     np.testing.assert_array_equal(read.point.normals.numpy(),
                                   np.stack([points['normal_x'], points['normal_y'], points['normal_z']], axis=1))
     # The legacy reader (what viewers built on open3d use) sees the same colours.

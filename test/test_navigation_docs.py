@@ -61,3 +61,6 @@ def test_the_semantic_layer_example_asks_the_node_for_what_the_layer_reads():
     assert source['labels_topic'] == '/front/semantic/label_info'
     for kind in source['class_types']:
         assert set(source[kind]['classes']) <= set(CITYSCAPES.names), kind
+    # every class of label_info has a cost: the layer skips the pixels of a class it was not given (a train)
+    named = [name for kind in source['class_types'] for name in source[kind]['classes']]
+    assert sorted(named) == sorted(CITYSCAPES.names)

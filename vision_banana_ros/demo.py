@@ -18,10 +18,10 @@ offline by the embedded model through the same engine as the node.
 Writes to OUT/: `sample_bag/` (input), `result_bag/` (mcap: inputs + every output topic; opens in Foxglove,
 Lichtblick or `ros2 bag play`), `montage_NN.png` every few frames (input | semantic | depth | normals) with
 `grid_NN.png` beside it (the local occupancy grid: forward up, free white, occupied black, unknown grey),
-`accumulated_cloud.ply` (the clouds of the drive in the `world` frame, from /tf), `summary.json`; and prints the
-summary: frames, frames/s, mean milliseconds per stage, mIoU and depth delta1 against the sample's ground truth,
-and delta1 with the depth ground-locked to the camera mounting (height and tilt) that /tf gives, as the node
-locks with tf (the drive's road is the world's z = 0).
+`accumulated_cloud.ply` (the clouds of the drive in the `world` frame, from /tf, their depth ground-locked to the
+mounting), `summary.json`; and prints the summary: frames, frames/s, mean milliseconds per stage, mIoU and depth
+delta1 against the sample's ground truth, and delta1 with the depth ground-locked to the camera mounting (height and
+tilt) that /tf gives, as the node locks with tf (the drive's road is the world's z = 0).
 """
 from __future__ import annotations
 
@@ -153,7 +153,9 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
             if grid is not None:
                 Image.fromarray(_grid_image(grid)).save(out / f'grid_{i:02d}.png')
         if i % CLOUD_EVERY == 0:
-            clouds.append(build_cloud(depth, intrinsics, image=rgb, labels=labels, transform=to_world,
+            # locked to the mounting, as the frames' scales then agree: unlocked, each frame's own scale error
+            # would double walls and smear the road where the clouds overlap
+            clouds.append(build_cloud(lock.depth, intrinsics, image=rgb, labels=labels, transform=to_world,
                                       options=CloudOptions(stride=2, max_range=config.cloud_max_range)))
     points = np.concatenate([c.points.reshape(-1) for c in clouds])[None]
     write_cloud(out / 'accumulated_cloud.ply', CloudPayload(points, clouds[0].fields, True))

@@ -18,7 +18,8 @@ Every field fills one 4-byte slot of a point, in this order (absent fields are l
 
     x, y, z      float32, metres, camera optical frame unless a transform is given
     rgb          float32 whose bits are 0x00RRGGBB, as RViz and PCL read it (alpha 0 keeps the float finite)
-    label        uint8 Cityscapes train id (255 unknown), followed by 3 zero bytes of padding
+    label        uint32 Cityscapes train id (255 unknown): PCL's point types with a label (PointXYZL,
+                 PointXYZRGBL) read it only as uint32
     normal_x/y/z float32 unit normal, pointing toward the camera
 
 Points are little-endian (the hosts ROS 2 runs on). The per-pixel work is one compiled pass on the host
@@ -45,7 +46,7 @@ from .transform import RigidTransform
 from ..codecs.palette import CITYSCAPES, Palette
 
 # sensor_msgs/PointField datatype constants.
-UINT8 = 2
+UINT32 = 6
 FLOAT32 = 7
 
 SKY_ID = CITYSCAPES.names.index('sky')
@@ -204,13 +205,13 @@ def build_cloud(depth, intrinsics: Intrinsics, *, image=None, labels=None, norma
 @lru_cache(maxsize=32)
 def point_fields(names: tuple[str, ...]) -> tuple[PointFieldSpec, ...]:
     """The layout of points with these fields, one 4-byte slot each."""
-    return tuple(PointFieldSpec(name, 4 * i, UINT8 if name == 'label' else FLOAT32) for i, name in enumerate(names))
+    return tuple(PointFieldSpec(name, 4 * i, UINT32 if name == 'label' else FLOAT32) for i, name in enumerate(names))
 
 
 @lru_cache(maxsize=32)
 def structured_dtype(fields: tuple[PointFieldSpec, ...]) -> np.dtype:
     """Numpy dtype of one point with these fields, padding included."""
-    formats = {UINT8: 'u1', FLOAT32: '<f4'}
+    formats = {UINT32: '<u4', FLOAT32: '<f4'}
     return np.dtype({'names': [f.name for f in fields], 'formats': [formats[f.datatype] for f in fields],
                      'offsets': [f.offset for f in fields], 'itemsize': 4 * len(fields)})
 

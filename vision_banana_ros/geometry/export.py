@@ -44,7 +44,9 @@ def write_cloud(path: str | Path, payload: CloudPayload) -> Path:
         rgb = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(np.uint8)
         cloud.point.colors = o3d.core.Tensor(rgb)
     if 'label' in names:
-        cloud.point.label = o3d.core.Tensor(np.ascontiguousarray(points['label'])[:, None])
+        # PCL reads a PCD label only as uint32 (PointXYZL); open3d writes PLY properties of one byte or signed ints
+        labels = points['label'].astype(np.uint32 if path.suffix.lower() == '.pcd' else np.uint8)
+        cloud.point.label = o3d.core.Tensor(np.ascontiguousarray(labels)[:, None])
     if NORMAL_NAMES[0] in names:
         cloud.point.normals = o3d.core.Tensor(np.stack([points[n] for n in NORMAL_NAMES], axis=1))
     path.parent.mkdir(parents=True, exist_ok=True)
