@@ -15,6 +15,7 @@
 """Image conversion on synthetic messages of every encoding and on real camera bags (rosbags reads them)."""
 import io
 from pathlib import Path
+import struct
 
 import numpy as np
 from PIL import Image as PILImage
@@ -92,6 +93,40 @@ def test_compressed_jpeg_png_and_garbage():
     jpeg[sof + 5:sof + 9] = (65000).to_bytes(2, 'big') * 2
     with pytest.raises(ValueError, match='cannot decode'):
         compressed_to_rgb(CompressedImage(format='jpeg', data=bytes(jpeg)))
+
+
+def _png16(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.fromarray(values.astype(np.uint16)).save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+def test_a_mono16_camera_compressed_as_png_decodes_as_mono16_does():
+    """image_transport's compressed plugin sends mono16 (thermal, IR) as a 16-bit PNG: scaled by 1/257, not refused."""
+    values = np.arange(48 * 64, dtype=np.uint16).reshape(48, 64) * 21
+    out = compressed_to_rgb(CompressedImage(format='mono16; png compressed mono16', data=_png16(values)))
+    raw = image_to_rgb(Image(height=48, width=64, encoding='mono16', step=128, data=values.astype('<u2').tobytes()))
+    np.testing.assert_array_equal(out, raw)
+
+
+def test_depth_compressed_as_image_transport_writes_it():
+    """16UC1 as a 16-bit PNG of millimetres (compressed and compressedDepth), 32FC1 as compressedDepth's quantised
+    inverse depth (metres = A / (value - B)); 0 is no measurement either way.
+    """
+    from vision_banana_ros.camera_images import depth_image_to_metres
+    millimetres = np.array([[0, 1500, 2000, 65535]])
+    for fmt, header in (('16UC1; png compressed 16UC1', b''),
+                        ('16UC1; compressedDepth png', struct.pack('<iff', 0, 0.0, 0.0))):
+        out = depth_image_to_metres(CompressedImage(format=fmt, data=header + _png16(millimetres)))
+        np.testing.assert_allclose(out, [[np.nan, 1.5, 2.0, 65.535]], rtol=1e-6)
+    a, b = 100.0, 10.0                  # compressed_depth_image_transport's defaults: quantisation 100, 10 m
+    metres = np.array([[0.0, 1.0, 2.0, 4.0]])
+    values = np.where(metres > 0, a / np.where(metres > 0, metres, 1) + b, 0).round()
+    out = depth_image_to_metres(CompressedImage(format='32FC1; compressedDepth png',
+                                                data=struct.pack('<iff', 0, a, b) + _png16(values)))
+    np.testing.assert_allclose(out, [[np.nan, 1.0, 2.0, 4.0]], rtol=1e-6)
+    with pytest.raises(ValueError, match='unsupported compressed depth format'):
+        depth_image_to_metres(CompressedImage(format='32FC1; png compressed', data=_png16(values)))
 
 
 def test_outputs_round_trip_through_numpy():

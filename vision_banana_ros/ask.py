@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .camera_images import picture_to_rgb
 from .engine import BatchRunner, FrameRequest
 from .geometry.intrinsics import Intrinsics
 from .model.instructions import InstructionTable
@@ -46,7 +47,7 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, ba
     try:
         with Image.open(image_path) as file:
             # a phone photo is stored sideways with an EXIF orientation; the camera saw it upright
-            rgb = np.asarray(ImageOps.exif_transpose(file).convert('RGB'))
+            rgb = picture_to_rgb(ImageOps.exif_transpose(file))
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
     intrinsics = None if hfov_deg is None else Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], hfov_deg)

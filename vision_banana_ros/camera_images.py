@@ -15,13 +15,15 @@
 """Camera image messages -> H x W x 3 uint8 RGB, for rclpy and rosbags messages alike (only their fields are read).
 
 sensor_msgs/Image in rgb8, bgr8, rgba8, bgra8, mono8, mono16 (scaled by 1/257), yuv422 (UYVY) or yuv422_yuy2
-(YUYV, BT.601); sensor_msgs/CompressedImage in JPEG or PNG. Anything else is a ValueError that names the
-encoding, so the node can warn and count the frame as rejected. Depth camera images (16UC1, 32FC1) -> metres,
-label images (mono8 train ids) -> ids. No cv_bridge and no rclpy needed.
+(YUYV, BT.601); sensor_msgs/CompressedImage in JPEG or PNG (16-bit grey PNGs, as mono16 compresses, scaled as
+mono16). Anything else is a ValueError that names the encoding, so the node can warn and count the frame as
+rejected. Depth camera images (16UC1, 32FC1, raw or as image_transport's compressed and compressedDepth plugins
+write them) -> metres, label images (mono8 train ids) -> ids. No cv_bridge and no rclpy needed.
 """
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 from PIL import Image as PILImage
@@ -79,6 +81,19 @@ def image_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
     return _yuv_to_rgb(y, np.repeat(u, 2, axis=1), np.repeat(v, 2, axis=1))
 
 
+SIXTEEN_BIT_GREY = ('I;16', 'I;16B', 'I;16L', 'I')     # PIL's modes of a 16-bit grey PNG
+
+
+def picture_to_rgb(picture: PILImage.Image) -> np.ndarray:
+    """A decoded picture -> H x W x 3 uint8 RGB; 16-bit grey scaled by 1/257 as mono16 is (PIL's own conversion
+    clips it to white).
+    """
+    if picture.mode in SIXTEEN_BIT_GREY:
+        grey = (np.clip(np.asarray(picture, dtype=np.int64), 0, 65535) // 257).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.asarray(picture.convert('RGB'))
+
+
 def compressed_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
     """sensor_msgs/CompressedImage (JPEG or PNG, as image_transport's compressed plugin writes) -> RGB. The size
     is read from the header before decoding: more than `max_pixels` is a ValueError, and nothing is decoded.
@@ -88,18 +103,21 @@ def compressed_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
             _check_pixels(*picture.size, max_pixels)
             if picture.format not in ('JPEG', 'PNG'):
                 raise ValueError(f'unsupported compressed format {picture.format!r} ({msg.format!r})')
-            if picture.mode not in ('RGB', 'RGBA', 'L', 'P', 'LA', 'CMYK', 'YCbCr'):
+            if picture.mode not in ('RGB', 'RGBA', 'L', 'P', 'LA', 'CMYK', 'YCbCr', *SIXTEEN_BIT_GREY):
                 raise ValueError(f'compressed image mode {picture.mode!r} ({msg.format!r}) is not a camera image')
-            return np.asarray(picture.convert('RGB'))
+            return picture_to_rgb(picture)
     except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
         # A corrupt header can claim a huge picture: PIL refuses it with DecompressionBombError.
         raise ValueError(f'cannot decode compressed image ({msg.format!r}): {exc}') from None
 
 
 def depth_image_to_metres(msg) -> np.ndarray:
-    """sensor_msgs/Image of a depth camera -> H x W float32 metres, NaN where there is no measurement: 16UC1 in
-    millimetres (0 = none) or 32FC1 in metres (REP 118: NaN, 0 and +-inf are no measurement here).
+    """sensor_msgs/Image (or CompressedImage) of a depth camera -> H x W float32 metres, NaN where there is no
+    measurement: 16UC1 in millimetres (0 = none) or 32FC1 in metres (REP 118: NaN, 0 and +-inf are no measurement
+    here).
     """
+    if not hasattr(msg, 'encoding'):
+        return _compressed_depth_to_metres(msg)
     encoding = msg.encoding.upper()
     if encoding not in ('16UC1', '32FC1'):
         raise ValueError(f'unsupported depth encoding {msg.encoding!r} (supported: 16UC1 millimetres, 32FC1 metres)')
@@ -109,6 +127,38 @@ def depth_image_to_metres(msg) -> np.ndarray:
     if encoding == '16UC1':
         values = values / 1000.0
     return np.where(np.isfinite(values) & (values > 0), values, np.nan).astype(np.float32)
+
+
+def _compressed_depth_to_metres(msg) -> np.ndarray:
+    """A CompressedImage of depth as image_transport writes it: `16UC1; compressedDepth png` (or `...; png
+    compressed 16UC1`) is a 16-bit PNG of millimetres, after a 12-byte header for compressedDepth; `32FC1;
+    compressedDepth png` a 16-bit PNG of inverse depth quantised with the header's (int32 format, float32 A, B):
+    metres = A / (value - B), value 0 no measurement.
+    """
+    encoding = msg.format.split(';')[0].strip().upper()
+    data = bytes(msg.data)
+    quantised = None
+    if 'compresseddepth' in msg.format.lower():
+        if len(data) < 12:
+            raise ValueError(f'compressedDepth image ({msg.format!r}) is shorter than its 12-byte header')
+        quantised, data = struct.unpack('<iff', data[:12])[1:], data[12:]
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            if picture.format != 'PNG' or picture.mode not in SIXTEEN_BIT_GREY:
+                raise ValueError(f'depth image ({msg.format!r}) is not a 16-bit PNG ({picture.format} {picture.mode})')
+            values = np.asarray(picture, dtype=np.float32)
+    except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
+        raise ValueError(f'cannot decode compressed depth image ({msg.format!r}): {exc}') from None
+    if encoding == '16UC1':
+        metres = values / 1000.0
+    elif encoding == '32FC1' and quantised is not None:
+        a, b = quantised
+        with np.errstate(divide='ignore'):
+            metres = np.where(values > 0, a / (values - b), np.nan)
+    else:
+        raise ValueError(f'unsupported compressed depth format {msg.format!r} (16UC1 png, or 16UC1/32FC1 '
+                         'compressedDepth png)')
+    return np.where(np.isfinite(metres) & (metres > 0), metres, np.nan).astype(np.float32)
 
 
 def label_image_to_ids(msg) -> np.ndarray:
