@@ -51,6 +51,29 @@ def test_optional_parts_may_be_missing(tmp_path):
     assert f.intrinsics is None and f.camera == {} and not np.isfinite(f.depth).any() and not f.normals.any()
 
 
+@pytest.mark.parametrize('part, content, named', [
+    ('depth/000000.npy', np.full((24, 32), 2500, np.uint16), 'uint16 values; the format holds float metres'),
+    ('normals/000000.npy', np.full((24, 32, 3), 128, np.uint8), 'the format holds float unit vectors'),
+    ('normals/000000.npy', np.full((24, 32, 3), 0.5, np.float32), 'normals must be unit vectors'),
+    ('intrinsics/000000.json', {'fx': 30.0, 'fy': 30.0, 'cx': 15.5}, 'intrinsics must be finite numbers'),
+    ('intrinsics/000000.json', {'fx': -30.0, 'fy': 30.0, 'cx': 15.5, 'cy': 11.5}, 'fx, fy \\(> 0\\)'),
+    ('camera/000000.json', {'pitch_deg': '-10'}, 'pitch_deg, roll_deg'),
+])
+def test_a_users_frame_in_another_form_is_refused_naming_its_file(tmp_path, part, content, named):
+    """A user's own frames in the format: millimetres in a uint16 depth file, 8-bit codec normals or a camera given
+    as text would be scored as if they were metres, unit vectors and numbers.
+    """
+    write_dataset(tmp_path, 1, seed=0, size=(32, 24), progress=False)
+    path = tmp_path / part
+    if path.suffix == '.npy':
+        np.save(path, content)
+    else:
+        path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=named) as refused:
+        load_sample(tmp_path, '000000')
+    assert str(path) in str(refused.value)
+
+
 def test_rendering_into_a_folder_with_frames_is_refused(tmp_path):
     write_dataset(tmp_path, 2, seed=7, size=(32, 24), progress=False)
     with pytest.raises(ValueError, match='already holds 2 frames'):

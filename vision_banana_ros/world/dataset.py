@@ -18,7 +18,7 @@
     DIR/labels/<name>.png       8-bit Cityscapes train id, 255 = ignore
     DIR/depth/<name>.npy        float32 metres H x W, non-finite or <= 0 = invalid (the world writes +inf on sky)
     DIR/normals/<name>.npy      float32 H x W x 3 unit normals (optical frame, toward the camera), all-zero = invalid
-    DIR/intrinsics/<name>.json  {"fx": .., "fy": .., "cx": .., "cy": ..}          (optional)
+    DIR/intrinsics/<name>.json  {"fx": .., "fy": .., "cx": .., "cy": ..} pixels, finite, fx, fy > 0 (optional)
     DIR/camera/<name>.json      the world's camera parameters, frame seed and kind of place (optional, world
                                 renders only)
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,28 @@ def iter_samples(root: str | Path) -> Iterator[Frame]:
         yield load_sample(root, name)
 
 
+CAMERA_NUMBERS = ('height_m', 'pitch_deg', 'roll_deg', 'yaw_deg', 'fov_deg', 'ground_z')
+
+
+def _floats(path: Path, what: str) -> np.ndarray:
+    """A float array file as float32; anything else (16-bit millimetres, 8-bit codec images) is refused, not
+    read as if it were `what`.
+    """
+    values = np.load(path)
+    if values.dtype.kind != 'f':
+        raise ValueError(f'{path}: {values.dtype} values; the format holds float {what}')
+    return values.astype(np.float32)
+
+
+def _intrinsics(path: Path) -> dict:
+    intrinsics = _read_json(path)
+    numbers = isinstance(intrinsics, dict) and all(
+        isinstance(intrinsics.get(k), (int, float)) and math.isfinite(intrinsics[k]) for k in ('fx', 'fy', 'cx', 'cy'))
+    if not numbers or min(intrinsics['fx'], intrinsics['fy']) <= 0:
+        raise ValueError(f'{path}: intrinsics must be finite numbers fx, fy (> 0), cx, cy in pixels of the image')
+    return intrinsics
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text())
@@ -183,13 +206,18 @@ def load_sample(root: str | Path, name: str) -> Frame:
         raise ValueError(f'{root}/labels/{name}.png has ids above 255: labels are 8-bit train ids')
     h, w = labels.shape
     depth_file, normals_file = root / 'depth' / f'{name}.npy', root / 'normals' / f'{name}.npy'
-    depth = np.load(depth_file).astype(np.float32) if depth_file.exists() else np.full((h, w), np.nan, np.float32)
-    normals = np.load(normals_file).astype(np.float32) if normals_file.exists() else np.zeros((h, w, 3), np.float32)
+    depth = _floats(depth_file, 'metres') if depth_file.exists() else np.full((h, w), np.nan, np.float32)
+    normals = _floats(normals_file, 'unit vectors') if normals_file.exists() else np.zeros((h, w, 3), np.float32)
     if depth.shape != (h, w) or normals.shape != (h, w, 3):
         raise ValueError(f'sample {name} in {root}: depth {depth.shape} / normals {normals.shape} do not match '
                          f'the {w}x{h} image')
+    length = np.linalg.norm(normals, axis=-1)
+    if not np.all((np.abs(length - 1) < 1e-2) | (length == 0) | np.isnan(length)):
+        raise ValueError(f'{normals_file}: normals must be unit vectors (all-zero or NaN where unknown)')
     intr_file, cam_file = root / 'intrinsics' / f'{name}.json', root / 'camera' / f'{name}.json'
-    intrinsics = _read_json(intr_file) if intr_file.exists() else None
+    intrinsics = _intrinsics(intr_file) if intr_file.exists() else None
     camera = _read_json(cam_file) if cam_file.exists() else {}
+    if not isinstance(camera, dict) or not all(isinstance(camera.get(k, 0.0), (int, float)) for k in CAMERA_NUMBERS):
+        raise ValueError(f'{cam_file}: the camera must be an object whose {", ".join(CAMERA_NUMBERS)} are numbers')
     seed, scene = camera.pop('seed', None), camera.pop('scene', None)
     return Frame(rgb, labels.astype(np.uint8), depth, normals, intrinsics, camera, seed, scene)
