@@ -208,3 +208,26 @@ def test_a_misspelt_parameter_is_named_at_start_up(context, capfd):
         node.destroy_node()
     err = capfd.readouterr().err
     assert 'unknown parameter max_bach (did you mean max_batch?): ignored' in err and 'qos_overrides' not in err
+
+
+def test_a_run_time_change_does_not_read_the_start_up_files_again(context, tmp_path):
+    """Weights and palette are read-only: moved or edited after start-up they must neither refuse an unrelated
+    change nor change the colours the running backend decodes with."""
+    import shutil
+
+    from vision_banana_ros.codecs.palette import CITYSCAPES
+    from vision_banana_ros.ros.node import VisionBananaNode
+    ctx, overrides = context
+    weights, palette = tmp_path / 'w.safetensors', tmp_path / 'palette.yaml'
+    shutil.copy(overrides[0].value, weights)
+    palette.write_text(CITYSCAPES.to_yaml())
+    node = VisionBananaNode(context=ctx, parameter_overrides=[Parameter('weights', value=str(weights)), overrides[1],
+                                                              Parameter('palette', value=str(palette))])
+    try:
+        before = node.core.config.palette
+        weights.unlink()
+        palette.write_text(CITYSCAPES.to_yaml().replace('- 128', '- 127', 1))    # another road colour
+        assert node.set_parameters([Parameter('overlay_alpha', value=0.5)])[0].successful
+        assert node.core.config.overlay_alpha == 0.5 and node.core.config.palette is before
+    finally:
+        node.destroy_node()

@@ -194,9 +194,11 @@ def _train_ids(values: dict, name: str, empty: bool) -> tuple[int, ...]:
     return tuple(int(c) for c in ids)
 
 
-def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
+def read_config(get: Callable[[str], object], no_tf: str | None, running: NodeConfig | None = None) -> NodeConfig:
     """`get(name)` returns a parameter's current value; `no_tf` says why no transform can be looked up (None
-    when tf can be read). Raises ValueError naming the first bad parameter.
+    when tf can be read); `running`: the configuration in use, for a change at run time, whose files (weights,
+    models, palette: read-only parameters) are not read again: moved or edited since, they would refuse an unrelated
+    change or give colours the running backend does not decode. Raises ValueError naming the first bad parameter.
     """
     values = {name: _typed(param, get(name)) for name, param in BY_NAME.items()}
     for name, param in BY_NAME.items():
@@ -221,20 +223,21 @@ def read_config(get: Callable[[str], object], no_tf: str | None) -> NodeConfig:
         raise _fail('device', str(exc).removeprefix('device: ')) from None
     if values['backend'] == 'experts' and not (values['segmentation_model'] or values['depth_model']):
         raise _fail('segmentation_model', 'the experts backend needs segmentation_model and/or depth_model')
-    for name in ('weights', 'palette'):
-        if values[name] and not Path(values[name]).exists():
-            raise _fail(name, f'{values[name]} does not exist')
-    for name in ('segmentation_model', 'depth_model'):
-        if values[name]:
-            try:
-                resolve(values[name])      # offline: a hub id must have been pulled
-            except ValueError as exc:
-                raise _fail(name, str(exc)) from None
+    if running is None:
+        for name in ('weights', 'palette'):
+            if values[name] and not Path(values[name]).exists():
+                raise _fail(name, f'{values[name]} does not exist')
+        for name in ('segmentation_model', 'depth_model'):
+            if values[name]:
+                try:
+                    resolve(values[name])      # offline: a hub id must have been pulled
+                except ValueError as exc:
+                    raise _fail(name, str(exc)) from None
     width, height = values['processing_width'], values['processing_height']
     if (width == 0) != (height == 0) or 0 < min(width, height) < 32:
         raise _fail('processing_width', f"{width}x{height}: give both at least 32, or both 0 (the backend's own)")
     try:
-        palette = load_palette(values['palette'] or None)
+        palette = running.palette if running else load_palette(values['palette'] or None)
     except ValueError as exc:
         raise _fail('palette', str(exc)) from None
     # A parameter file may hold 2.0 for an integer; the node's typed parameters never do.

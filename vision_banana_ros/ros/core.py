@@ -401,7 +401,7 @@ class NodeCore:
             return updates[name] if name in updates else self._value(name)
 
         try:
-            config = read_config(current, None if tf2_ros else NO_TF2)
+            config = read_config(current, None if tf2_ros else NO_TF2, running=self.config)
             if self.engine is not None:
                 runnable_tasks(config, self.engine.runner.backend)
         except ValueError as exc:
