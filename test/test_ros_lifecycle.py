@@ -212,7 +212,8 @@ def test_a_misspelt_parameter_is_named_at_start_up(context, capfd):
 
 def test_a_run_time_change_does_not_read_the_start_up_files_again(context, tmp_path):
     """Weights and palette are read-only: moved or edited after start-up they must neither refuse an unrelated
-    change nor change the colours the running backend decodes with."""
+    change nor change the colours the running backend decodes with.
+    """
     import shutil
 
     from vision_banana_ros.codecs.palette import CITYSCAPES
