@@ -89,9 +89,16 @@ def test_process_errors_are_clear(setup, tmp_path):
     corrupt.write_bytes(b'\x89MCAP0\r\n' + bytes(100))
     with pytest.raises(ValueError, match='cannot read bag'):
         process_bag(corrupt, tmp_path / 'out3', config)
-    if BAGS.is_dir():
-        with pytest.raises(ValueError, match='ROS 1 bag'):
-            process_bag(BAGS / 'spot_raw_ros1.bag', tmp_path / 'out2', config)
+    from rosbags.rosbag1 import Writer as Ros1Writer
+    from rosbags.typesys import get_typestore, Stores
+    ros1 = tmp_path / 'ros1.bag'                    # a ROS 1 bag of one message, as robots on Noetic record
+    typestore = get_typestore(Stores.ROS1_NOETIC)
+    with Ros1Writer(ros1) as writer:
+        connection = writer.add_connection('/chatter', 'std_msgs/msg/String', typestore=typestore)
+        writer.write(connection, 10**9, typestore.serialize_ros1(typestore.types['std_msgs/msg/String'](data='hi'),
+                                                                 'std_msgs/msg/String'))
+    with pytest.raises(ValueError, match='ROS 1 bag.*rosbags-convert'):
+        process_bag(ros1, tmp_path / 'out2', config)
 
 
 def _as_recorded_on_humble(bag: Path) -> Path:

@@ -236,3 +236,27 @@ def test_clouds_skipped_for_want_of_a_transform_are_counted_and_warned(tiny_weig
         assert not clouds and int(h.status('front')[-1][1]['outputs_skipped_no_tf']) >= 1
     finally:
         h.close()
+
+
+@pytest.mark.ros
+def test_a_camera_whose_every_frame_is_refused_and_one_that_sends_none_both_warn(tiny_weights):
+    """The two statuses a user looks for first: frames arrive and none is answered; no frame at all."""
+    from diagnostic_msgs.msg import DiagnosticStatus
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+    h = _node_harness(tiny_weights)
+    try:
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+
+        def send():
+            bayer = h.raw('front', 96, 64)
+            bayer.encoding = 'bayer_rggb8'      # not decoded: rejected, counted
+            image.publish(bayer)
+
+        def warned():
+            front, left = h.messages('front')[-1:], h.messages('left')[-1:]
+            return (front and front[0][0] == DiagnosticStatus.WARN and 'images arrive, none processed' in front[0][1]
+                    and left and left[0] == (DiagnosticStatus.WARN, 'no images'))
+        assert h.spin_until(send, warned, 30), (h.messages('front')[-1:], h.messages('left')[-1:])
+    finally:
+        h.close()

@@ -16,6 +16,7 @@
 while nobody listens.
 """
 import io
+import math
 import time
 
 import numpy as np
@@ -43,8 +44,9 @@ def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listener
     rclpy.init(context=context)
     params = [Parameter('weights', value=str(tiny_weights)), Parameter('device', value='cpu'),
               Parameter('transport', value='compressed'), Parameter('target_frame', value='base_link'),
-              Parameter('target_transform', value=[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0]),
-              Parameter('cloud_stride', value=1)]
+              # a quarter turn about z, as [x, y, z, qx, qy, qz, qw]: read in another order it is another turn
+              Parameter('target_transform', value=[1.0, 2.0, 3.0, 0.0, 0.0, math.sqrt(0.5), math.sqrt(0.5)]),
+              Parameter('cloud_stride', value=1), Parameter('cloud_organized', value=True)]
     node = VisionBananaNode(context=context, parameter_overrides=params)
     client = rclpy.create_node('vision_banana_test_client', context=context)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
@@ -66,6 +68,7 @@ def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listener
         # Nobody subscribes to any output: images arrive, the model never runs.
         send_and_spin(3.0, until=lambda: camera.received.total >= 5)
         assert camera.received.total >= 5 and camera.published.total == 0 and camera.rejected == 0
+        assert node.core.engine.stats.snapshot()['counts'].get('batches', 0) == 0      # not run and thrown away
         clouds, depths = [], []
         client.create_subscription(PointCloud2, 'points', clouds.append, 5)
         client.create_subscription(Image, 'depth', depths.append, 5)
@@ -79,16 +82,16 @@ def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listener
         assert pairs()
         cloud, depth = pairs()[0]
         assert cloud.header.frame_id == 'base_link' and depth.header.frame_id == 'cam_optical'
-        points = np.frombuffer(bytes(cloud.data), np.float32).reshape(cloud.width * cloud.height, -1)[:, :3]
         metres = np.frombuffer(bytes(depth.data), np.float32).reshape(depth.height, depth.width)
-        assert (depth.width, depth.height) == (96, 64)
-        # Identity rotation, translation (1, 2, 3): each point's z is the depth of one of the frame's pixels + 3.
-        valid = np.sort(metres[np.isfinite(metres)])
-        assert len(points) and len(valid) >= len(points)
-        nearest = valid[np.clip(np.searchsorted(valid, points[:, 2] - 3.0), 0, len(valid) - 1)]
-        below = valid[np.clip(np.searchsorted(valid, points[:, 2] - 3.0) - 1, 0, len(valid) - 1)]
-        gap = np.minimum(np.abs(nearest - (points[:, 2] - 3.0)), np.abs(below - (points[:, 2] - 3.0)))
-        assert (gap < 1e-4 * (1 + valid.max())).all()
+        assert (depth.width, depth.height) == (96, 64) == (cloud.width, cloud.height)    # organized: a pixel each
+        points = np.frombuffer(bytes(cloud.data), np.float32).reshape(64, 96, -1)[..., :3]
+        # each pixel back-projected through the fallback 90-degree camera (no CameraInfo), turned, moved
+        focal, (v, u) = 48.0, np.mgrid[0:64, 0:96]
+        optical = np.stack([(u - 47.5) * metres / focal, (v - 31.5) * metres / focal, metres], -1)
+        turned = optical @ np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).T + [1.0, 2.0, 3.0]
+        shown = np.isfinite(points).all(-1)
+        assert shown.sum() > 100
+        np.testing.assert_allclose(points[shown], turned[shown], rtol=1e-4, atol=1e-4)
     finally:
         node.destroy_node()
         client.destroy_node()
