@@ -275,3 +275,34 @@ def test_an_ipv6_host_is_refused_with_what_to_give(capsys):
     with pytest.raises(SystemExit):
         main(['serve', '--host', '::1'])
     assert 'IPv6 addresses are not served; give an IPv4 address or a host name' in capsys.readouterr().err
+
+
+def test_a_server_that_goes_away_is_retried_with_a_doubling_back_off_reset_by_an_answer(tiny_weights):
+    """fleet.md: failed batches back off 0.5 s, 1 s, ... up to 10 s, calls inside the wait fail at once without a
+    request, and the first answer after the server is back resets the wait.
+    """
+    from vision_banana_ros.backends.triton import ServerUnavailable
+    grpc, http, metrics = free_ports(3)
+    server = TritonServer(tiny_weights, grpc_port=grpc, http_port=http, metrics_port=metrics, max_batch=8).start()
+    remote = TritonBackend(server.url, server.name, identity(tiny_weights), timeout_s=5)
+    images = torch.rand(1, 3, *remote.processing_size)
+    try:
+        remote.forward(images, remote.tasks)
+        server.stop()
+        waits = []
+        for _ in range(3):
+            with pytest.raises(ServerUnavailable):
+                remote.forward(images, remote.tasks)
+            failed = remote.failed_requests
+            with pytest.raises(ServerUnavailable, match='next try in'):     # inside the wait: no request
+                remote.forward(images, remote.tasks)
+            assert remote.failed_requests == failed
+            waits.append(float(remote.diagnostics()['triton_retry_in_s']))
+            time.sleep(waits[-1] + 0.05)
+        assert [round(w * 2) / 2 for w in waits] == [0.5, 1.0, 2.0]
+        server.start()
+        remote.forward(images, remote.tasks)                     # back: answered, and the wait starts again at 0.5
+        assert remote.diagnostics()['triton_state'] == 'ready' and remote._backoff == 0.5
+    finally:
+        remote.close()
+        server.stop()
