@@ -167,15 +167,7 @@ def test_cpu_threads_sets_the_inference_threads_and_changes_at_run_time(tiny_wei
     import torch
     default = torch.get_num_threads()
     h = _node_harness(tiny_weights, Parameter('cpu_threads', value=1))
-    image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
     seen = []
-    run = h.node.core.engine.runner.run
-
-    def counting(requests):
-        seen.append(torch.get_num_threads())
-        return run(requests)
-
-    h.node.core.engine.runner.run = counting
 
     def inferred_with(threads):
         seen.clear()
@@ -183,10 +175,20 @@ def test_cpu_threads_sets_the_inference_threads_and_changes_at_run_time(tiny_wei
                             lambda: len(seen) >= 2 and seen[-1] == threads, 30) and set(seen) == {threads}
 
     try:
+        image = h.client.create_publisher(Image, 'front/image', qos_profile_sensor_data)
+        run = h.node.core.engine.runner.run
+
+        def counting(requests):
+            seen.append(torch.get_num_threads())
+            return run(requests)
+        h.node.core.engine.runner.run = counting
         assert inferred_with(1)
         assert h.node.set_parameters([Parameter('cpu_threads', value=2)])[0].successful
         assert h.node.core.config.cpu_threads == 2 and inferred_with(2)
         assert not h.node.set_parameters([Parameter('cpu_threads', value=-1)])[0].successful
+        # 0 restores torch's own count, from a setting that is not it
+        other = 1 if default != 1 else 2
+        assert h.node.set_parameters([Parameter('cpu_threads', value=other)])[0].successful and inferred_with(other)
         assert h.node.set_parameters([Parameter('cpu_threads', value=0)])[0].successful
         assert inferred_with(default)
     finally:
