@@ -397,10 +397,17 @@ def test_a_deepened_network_answers_as_before_until_its_new_blocks_train():
 def test_training_from_given_weights_adds_the_encoder_blocks_the_config_asks_for(tmp_path):
     start = save_tiny(tmp_path / 'start.safetensors', seed=1)
     deeper = dataclasses.replace(TINY, encoder_blocks=(0, 1, 2, 2, 2))
+    # at a rate of 0 the weights stay what they started as: the given ones, deepened (not fresh ones of that shape)
     tuned = train(_synthetic_set(), deeper, TrainOptions(out=tmp_path / 'deeper', steps=1, batch=2, init=start,
-                                                         progress=False))
+                                                         lr=0.0, weight_decay=0.0, progress=False))
     assert tuned.config == deeper
-    assert load_network(tmp_path / 'deeper' / 'weights.safetensors').config == deeper
+    saved = load_network(tmp_path / 'deeper' / 'weights.safetensors')
+    assert saved.config == deeper
+    given = load_network(start).state_dict()          # (the added blocks' own weights are drawn fresh)
+    learned = [k for k in given if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked'))]
+    assert len(learned) > 50
+    for key in learned:       # (batch-norm statistics move in a training step whatever the rate)
+        torch.testing.assert_close(saved.state_dict()[key], given[key], rtol=0, atol=1e-3, msg=key)
 
 
 def test_the_network_to_train_is_the_init_files_deepened_where_asked(tmp_path):
