@@ -347,3 +347,18 @@ def test_an_rgbd_bag_whose_topics_take_the_output_names_is_processed_under_a_pre
     out = read(tmp_path / 'out')
     assert summary['frames'] == 1 and len(out['/camera/vision_banana/depth']) == 1
     assert len(out['/camera/depth/camera_info']) == 1 and len(out['/camera/vision_banana/depth/camera_info']) == 1
+
+
+def test_the_config_files_cpu_threads_are_the_runs_not_the_callers(tiny_weights, tmp_path, monkeypatch):
+    import torch
+
+    from vision_banana_ros.bag import process
+    sample = make_sample(tmp_path / 's', frames=1, size=(64, 48), progress=False)
+    config = tmp_path / 'params.yaml'
+    before = torch.get_num_threads()
+    threads = 1 if before != 1 else 2
+    config.write_text(f'/**:\n  ros__parameters:\n    weights: {tiny_weights}\n    cpu_threads: {threads}\n')
+    seen, build = [], process.build_backend
+    monkeypatch.setattr(process, 'build_backend', lambda cfg: seen.append(torch.get_num_threads()) or build(cfg))
+    assert process_bag(sample, tmp_path / 'out', config, progress=False)['frames'] == 1
+    assert seen == [threads] and torch.get_num_threads() == before

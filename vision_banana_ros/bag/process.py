@@ -144,6 +144,16 @@ def process_bag(src: str | Path, dst: str | Path, config_file: str | Path | None
     """Process every camera image of the bag `src` into the new bag `dst`, each camera's outputs under
     `<ns>/<output_prefix>/`; return a summary (with `partial` and `interrupted` set when a signal stopped it).
     """
+    import torch
+    threads = torch.get_num_threads()
+    try:
+        return _process_bag(src, dst, config_file, image_topics, storage, progress, output_prefix)
+    finally:    # the --config file's cpu_threads is this run's, not the caller's
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def _process_bag(src, dst, config_file, image_topics, storage: str, progress: bool, output_prefix: str) -> dict:
     src, dst = Path(src), Path(dst)
     if dst.exists():
         raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
