@@ -194,7 +194,7 @@ def test_sigterm_leaves_a_readable_partial_bag_and_a_rerun_works(tmp_path, confi
     assert not dst.exists()
     assert (partial / 'metadata.yaml').exists()
     kept = read(partial)                              # readable, with what was done before the signal
-    assert len(kept.get('/camera/depth', [])) == json.loads(out)['frames'] <= len(kept['/camera/image'])
+    assert len(kept.get('/camera/depth', [])) == json.loads(out)['frames'] <= len(kept.get('/camera/image', []))
     summary = process_bag(sample, dst, config, progress=False)    # the re-run is not blocked
     assert summary['frames'] == 4 and partial.exists() and dst.exists()
     assert not (tmp_path / 'out.partial.1').exists()          # renamed into place
