@@ -83,25 +83,29 @@ DECODERS = {'depth': depth_image_to_metres, 'labels': label_image_to_ids}
 def camera_frames(bags: list[str | Path], image_topics: list[str] | None = None,
                   depth_topics: list[str] | None = None, min_interval_s: float = 0.5, min_change: float = 0.02,
                   stats: Counter | None = None, label_topics: list[str] | None = None,
-                  rectified: bool = True) -> Iterator[BagFrame]:
+                  rectified: bool = True, fallback_hfov_deg: float | None = None) -> Iterator[BagFrame]:
     """The kept frames of every camera of every bag, in bag order per camera; `label_topics`: mono8 train id
     images (ground truth) paired like the depth topics; `rectified`: intrinsics from CameraInfo's P (false: its K),
-    as the node's parameter.
+    and `fallback_hfov_deg` those of a frame without a usable CameraInfo (None: no intrinsics), as the node's
+    parameters.
     """
     stats = Counter() if stats is None else stats
     extra = [(t, 'depth') for t in depth_topics or []] + [(t, 'labels') for t in label_topics or []]
     for bag in bags:
-        yield from _bag_frames(Path(bag), image_topics, extra, min_interval_s, min_change, stats, rectified)
+        yield from _bag_frames(Path(bag), image_topics, extra, min_interval_s, min_change, stats, rectified,
+                               fallback_hfov_deg)
 
 
-def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stats: Counter, rectified: bool):
+def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stats: Counter, rectified: bool,
+                fallback_hfov_deg: float | None):
     reader = open_reader(bag)
     try:
         # a registered depth image is named like a camera's image: named as ground truth, it is not one
+        ground_truth = {topic for topic, _ in extra}
         cameras = {topic: ns for topic, ns in select_cameras(reader, bag, image_topics).items()
-                   if topic not in dict(extra)}
+                   if topic not in ground_truth}
         if not cameras:
-            raise ValueError(f'bag {bag} has no camera images besides its ground truth {sorted(dict(extra))}')
+            raise ValueError(f'bag {bag} has no camera images besides its ground truth {sorted(ground_truth)}')
         topics = {c.topic for c in reader.connections}
         for topic, kind in extra:
             if topic not in topics:
@@ -183,6 +187,8 @@ def _bag_frames(bag: Path, image_topics, extra, min_interval_s, min_change, stat
             except ValueError:
                 intrinsics = None
             stats['frames without CameraInfo'] += intrinsics is None
+            if intrinsics is None and fallback_hfov_deg is not None:
+                intrinsics = Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], fallback_hfov_deg)
             frame = BagFrame(str(bag), ns, stamp, rgb, intrinsics)
             if ns in waiting:       # nothing nearer came for the frame before
                 yield waiting.pop(ns)

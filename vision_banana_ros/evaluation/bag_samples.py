@@ -30,7 +30,6 @@ from PIL import Image as PILImage
 from ..bag.cameras import select_cameras
 from ..bag.frames import camera_frames
 from ..bag.io import open_reader
-from ..geometry import Intrinsics
 from ..parameters import BY_NAME
 
 
@@ -71,7 +70,8 @@ def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, st
                              'with --labels-topic and/or --depth-topic')
     stats = Counter() if stats is None else stats
     scored = 0
-    for frame in camera_frames([bag], image_topics, depth_topics, 0.0, -1.0, stats, label_topics, rectified):
+    for frame in camera_frames([bag], image_topics, depth_topics, 0.0, -1.0, stats, label_topics, rectified,
+                               fallback_hfov_deg):
         if frame.labels is None and frame.depth is None:
             stats['frames without ground truth'] += 1
             continue
@@ -79,8 +79,7 @@ def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, st
         shape = frame.rgb.shape[:2]
         labels = np.full(shape, 255, np.uint8) if frame.labels is None else _at(frame.labels, shape)
         depth = np.full(shape, np.nan, np.float32) if frame.depth is None else _at(frame.depth, shape)
-        camera = frame.intrinsics or Intrinsics.from_fov(shape[1], shape[0], fallback_hfov_deg)
-        intrinsics = {k: getattr(camera, k) for k in ('fx', 'fy', 'cx', 'cy')}
+        intrinsics = {k: getattr(frame.intrinsics, k) for k in ('fx', 'fy', 'cx', 'cy')}
         yield SimpleNamespace(rgb=frame.rgb, labels=labels, depth=depth, normals=np.zeros((*shape, 3), np.float32),
                               intrinsics=intrinsics)
     if not scored:

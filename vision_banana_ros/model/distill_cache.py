@@ -37,7 +37,6 @@ from tqdm import tqdm
 from .teachers import fingerprint, Labelled, SOFT_K, Teachers
 from ..bag.frames import camera_frames
 from ..codecs.palette import CITYSCAPES
-from ..geometry import Intrinsics
 from ..parameters import BY_NAME
 from ..world.dataset import load_sample, PARTS, save_sample
 from ..world.render import Frame
@@ -93,7 +92,8 @@ def label_bags(folder: Path, key: dict, teacher_args: dict, batch: int = 4, prog
     # each frame's camera as the node takes it with its default parameters (raw images: K; without CameraInfo the
     # fallback field of view), so that the student, run by the node, gives the teachers' metres
     frames = camera_frames([b['path'] for b in key['bags']], key['image_topics'], key['depth_topics'],
-                           key['min_interval_s'], key['min_change'], stats, rectified=BY_NAME['rectified'].default)
+                           key['min_interval_s'], key['min_change'], stats, rectified=BY_NAME['rectified'].default,
+                           fallback_hfov_deg=BY_NAME['fallback_hfov_deg'].default)
     teachers, listed, pending = None, [], []
     labelled_count, teacher_seconds = 0, 0.0
     bar = tqdm(unit='frame', desc=f'teachers label {folder.name}', disable=not progress)
@@ -103,9 +103,8 @@ def label_bags(folder: Path, key: dict, teacher_args: dict, batch: int = 4, prog
         if teachers is None:    # loaded only when some frame is not labelled yet
             teachers = Teachers(**teacher_args)
         started = time.perf_counter()
-        fallback = BY_NAME['fallback_hfov_deg'].default
-        cameras = [f.intrinsics or Intrinsics.from_fov(f.rgb.shape[1], f.rgb.shape[0], fallback) for _, f in pending]
-        answers = teachers.label([f.rgb for _, f in pending], cameras, [f.depth for _, f in pending], size)
+        answers = teachers.label([f.rgb for _, f in pending], [f.intrinsics for _, f in pending],
+                                 [f.depth for _, f in pending], size)
         teacher_seconds += time.perf_counter() - started
         for (name, frame), labelled in zip(pending, answers):
             _save(folder, name, frame, labelled)
