@@ -70,8 +70,7 @@ def image_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
     if encoding == 'mono8':
         return np.repeat(rows[..., None], 3, axis=2)
     if encoding == 'mono16':
-        mono = rows.view('>u2' if msg.is_bigendian else '<u2').reshape(h, w)
-        return np.repeat((mono // 257).astype(np.uint8)[..., None], 3, axis=2)
+        return _mono16_to_rgb(rows.view('>u2' if msg.is_bigendian else '<u2').reshape(h, w))
     if w % 2:
         raise ValueError(f'{msg.encoding} image width {w} must be even')
     pairs = rows.reshape(h, w // 2, 4)
@@ -81,6 +80,11 @@ def image_to_rgb(msg, max_pixels: int | None = None) -> np.ndarray:
     return _yuv_to_rgb(y, np.repeat(u, 2, axis=1), np.repeat(v, 2, axis=1))
 
 
+def _mono16_to_rgb(grey: np.ndarray) -> np.ndarray:
+    """H x W 16-bit grey values -> H x W x 3 uint8, scaled by 1/257 (65535 is 255)."""
+    return np.repeat((grey // 257).astype(np.uint8)[..., None], 3, axis=2)
+
+
 SIXTEEN_BIT_GREY = ('I;16', 'I;16B', 'I;16L', 'I')     # PIL's modes of a 16-bit grey PNG
 
 
@@ -88,9 +92,8 @@ def picture_to_rgb(picture: PILImage.Image) -> np.ndarray:
     """A decoded picture -> H x W x 3 uint8 RGB; 16-bit grey scaled by 1/257 as mono16 is (PIL's own conversion
     clips it to white).
     """
-    if picture.mode in SIXTEEN_BIT_GREY:
-        grey = (np.clip(np.asarray(picture, dtype=np.int64), 0, 65535) // 257).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
+    if picture.mode in SIXTEEN_BIT_GREY:    # ('I' holds 32-bit ints: clipped to the 16 bits a grey PNG has)
+        return _mono16_to_rgb(np.clip(np.asarray(picture, dtype=np.int64), 0, 65535))
     return np.asarray(picture.convert('RGB'))
 
 
