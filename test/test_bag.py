@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import Writer
+import yaml
 
 from vision_banana_ros.bag.process import process_bag
 from vision_banana_ros.bag.sample import make_sample
@@ -72,6 +73,11 @@ def test_sample_and_process_keep_topics_headers_and_timestamps(setup, storage):
         assert all(m.header.frame_id == 'camera_optical_frame' for _, m in outs)
     depth = bag['/camera/depth'][0][1]
     assert (depth.encoding, depth.width, depth.height) == ('32FC1', 160, 120)
+    for written in (sample, root / f'out_{storage}'):
+        # Humble's rosbag2 reads each topic's QoS profiles as one YAML string (a list, as Jazzy writes, fails)
+        info = yaml.safe_load((written / 'metadata.yaml').read_text())['rosbag2_bagfile_information']
+        assert all(isinstance(t['topic_metadata']['offered_qos_profiles'], str)
+                   for t in info['topics_with_message_count'])
     info = bag['/camera/depth/camera_info'][0][1]
     np.testing.assert_allclose(info.k, bag['/camera/camera_info'][0][1].k)
 

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from vision_banana_ros.backends.unified import UnifiedBackend
-from vision_banana_ros.codecs import depth_to_unit, encode_depth_torch, encode_normals_torch, unit_to_depth
+from vision_banana_ros.codecs import CITYSCAPES, depth_to_unit, encode_depth_torch, encode_normals_torch, unit_to_depth
 from vision_banana_ros.device import precision_warning, resolve_device
 from vision_banana_ros.engine import BatchRunner, Engine, FrameRequest
 from vision_banana_ros.tasks import TASKS
@@ -252,6 +252,19 @@ def test_mirror_average_means_depth_along_the_transform_and_normals_as_vectors(t
     assert 10.0 < out.depth[0, 1, 1] < 1e3         # far and 5 m: far, not infinite
     torch.testing.assert_close(out.normals, torch.nn.functional.normalize(normals + other_normals, dim=1),
                                rtol=0, atol=1e-5)
+
+
+def test_single_and_mirrored_answers_decode_to_the_same_class_colours(tiny_weights):
+    """The network is taught the class colours only: a truck painted darker than its colour, nearer black (the
+    ignore colour) than truck, is a truck with or without the mirror image, never unknown.
+    """
+    dark_truck = torch.tensor([0.0, 0.0, 30.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2) / 255.0
+    for mirror_average in (False, True):
+        backend = UnifiedBackend(tiny_weights, processing_size=(2, 2), mirror_average=mirror_average)
+        raw = {'segmentation': dark_truck.repeat(2 if mirror_average else 1, 1, 1, 1)}
+        out = backend.decode(raw, ('segmentation',))
+        assert (out.labels == CITYSCAPES.names.index('truck')).all(), mirror_average
+        assert ((out.confidence > 0) & (out.confidence <= 1)).all()
 
 
 @pytest.mark.slow

@@ -206,11 +206,12 @@ def test_a_bags_frames_carry_the_intrinsics_the_node_would_use(tmp_path):
     from vision_banana_ros.outputs import DepthCameraInfo
 
     def fx(path, **options):
-        return [s.intrinsics['fx'] for s in bag_samples(path, **options)]
+        return [s.intrinsics and s.intrinsics['fx'] for s in bag_samples(path, **options)]
 
     plain = _one_frame_bag(tmp_path / 'plain', *_frame_and_truth())
     assert fx(plain) == [Intrinsics.from_fov(64, 48, 90.0).fx]                       # fallback_hfov_deg's default
     assert fx(plain, fallback_hfov_deg=60.0) == [Intrinsics.from_fov(64, 48, 60.0).fx]
+    assert fx(plain, fallback_hfov_deg=None) == [None]                              # no lens: no intrinsics
     info = messages.camera_info(DepthCameraInfo(Intrinsics(50.0, 50.0, 31.5, 23.5, 64, 48)), messages.header(0, 'cam'))
     info.p[0] = 40.0                # the rectified camera's focal length differs from the raw one's
     rectifying = _one_frame_bag(tmp_path / 'info', ('/cam/camera_info', messages.CAMERA_INFO, info),

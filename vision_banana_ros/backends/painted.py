@@ -72,8 +72,10 @@ class PaintedAnswers:
                 mirrored = mirrored.flip(-1)
             if task == 'segmentation':
                 if mirrored is None:
+                    # the class colours only, as training scores them: the network is never taught the ignore
+                    # colour, so a dark class painted a little darker must not decode as unknown
                     out.encodings[task] = (rgb * 255.0).round_().to(torch.uint8)
-                    out.labels, out.confidence = self.palette.decode_torch(out.encodings[task])
+                    out.labels, out.confidence = self.palette.decode_pooled_torch([rgb])
                 else:
                     out.labels, out.confidence = self.palette.decode_pooled_torch([rgb, mirrored])
                     out.encodings[task] = self.palette.encode_torch(out.labels)

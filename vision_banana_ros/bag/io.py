@@ -42,9 +42,12 @@ def open_reader(src: Path) -> AnyReader:
 
 
 def open_writer(dst: Path, storage: str = 'mcap') -> Writer:
-    """A new rosbag2 (format version 9) at `dst`, which must not exist yet; use it as a context manager."""
+    """A new rosbag2 at `dst`, which must not exist yet; use it as a context manager. Format version 8: Humble's
+    rosbag2 reads each topic's QoS profiles as one string, which version 9 (Jazzy on) writes as a list, so a version 9
+    bag does not play there; Jazzy and later read both.
+    """
     if dst.exists():
         raise ValueError(f'{dst} exists already: rosbag2 writes a new directory')
     if storage not in STORAGES:
         raise ValueError(f'storage must be mcap or sqlite3, got {storage!r}')
-    return Writer(dst, version=9, storage_plugin=STORAGES[storage])
+    return Writer(dst, version=8, storage_plugin=STORAGES[storage])

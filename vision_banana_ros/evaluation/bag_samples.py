@@ -53,11 +53,11 @@ def _at(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, stats: Counter | None = None,
                 rectified: bool = BY_NAME['rectified'].default,
-                fallback_hfov_deg: float = BY_NAME['fallback_hfov_deg'].default):
+                fallback_hfov_deg: float | None = BY_NAME['fallback_hfov_deg'].default):
     """Evaluation samples (rgb, labels, depth, normals, intrinsics) of every camera frame of `bag` that has
     ground truth, with the intrinsics the node would use with these parameters (CameraInfo's P or K, else the
-    fallback field of view); `stats` counts the frames read, paired and left out (and why). ValueError when the
-    bag has none to score.
+    fallback field of view; None: none); `stats` counts the frames read, paired and left out (and why).
+    ValueError when the bag has none to score.
     """
     if label_topics is None or depth_topics is None:
         # each kind not named: its default where the bag has it, unless the topic is named as the other kind
@@ -79,7 +79,8 @@ def bag_samples(bag, image_topics=None, label_topics=None, depth_topics=None, st
         shape = frame.rgb.shape[:2]
         labels = np.full(shape, 255, np.uint8) if frame.labels is None else _at(frame.labels, shape)
         depth = np.full(shape, np.nan, np.float32) if frame.depth is None else _at(frame.depth, shape)
-        intrinsics = {k: getattr(frame.intrinsics, k) for k in ('fx', 'fy', 'cx', 'cy')}
+        intrinsics = (None if frame.intrinsics is None
+                      else {k: getattr(frame.intrinsics, k) for k in ('fx', 'fy', 'cx', 'cy')})
         yield SimpleNamespace(rgb=frame.rgb, labels=labels, depth=depth, normals=np.zeros((*shape, 3), np.float32),
                               intrinsics=intrinsics)
     if not scored:
