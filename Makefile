@@ -16,14 +16,20 @@ export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 
 venv: $(STAMP)
 
-# open3d's wheel links against libusb, which Debian ships as libusb-1.0-0; `python3 -m venv` needs Debian's
-# python3-venv. (ldconfig lives in /sbin, off a normal user's PATH.)
+# open3d's wheel links against these system libraries (soname:Debian package), which a slim Debian or Ubuntu
+# lacks; `python3.11 -m venv` needs python3.11-venv (python3-venv is the distribution's default Python's, which
+# on Ubuntu is not 3.11). (ldconfig lives in /sbin, off a normal user's PATH.)
+OPEN3D_LIBS := libusb-1.0.so.0:libusb-1.0-0 libGL.so.1:libgl1 libEGL.so.1:libegl1 libX11.so.6:libx11-6 \
+               libudev.so.1:libudev1 libidn2.so.0:libidn2-0
+
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 		{ echo "make: needs Python 3.11 (the ROS 2 wheels are cp311); run with PYTHON=python3.11"; exit 1; }
 	@missing=""; \
-	/sbin/ldconfig -p | grep -q 'libusb-1.0.so.0' || missing="$$missing libusb-1.0-0"; \
-	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	for lib in $(OPEN3D_LIBS); do \
+		/sbin/ldconfig -p | grep -q "$${lib%%:*}" || missing="$$missing $${lib#*:}"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3.11-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -20,7 +20,8 @@
 Plays the bag with /clock (`ros2 bag play --clock`), runs the node with use_sim_time so every output carries the
 bag's stamps, and opens RViz with rviz/vision_banana.rviz (set rviz:=false on a headless machine). Playback starts
 `delay` seconds after launch, once the node has loaded its model; transport:=compressed takes <image>/compressed.
-backend, segmentation_model, depth_model and triton_url set those node parameters over the config file's when given.
+transport, backend, segmentation_model, depth_model and triton_url set those node parameters over the config file's
+when given.
 """
 import os
 
@@ -32,13 +33,13 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 # Launch arguments that set the node parameter of the same name; an empty one leaves the config file's value.
-PARAMETER_ARGUMENTS = ('backend', 'segmentation_model', 'depth_model', 'triton_url')
+PARAMETER_ARGUMENTS = ('transport', 'backend', 'segmentation_model', 'depth_model', 'triton_url')
 
 
 def _node(context):
     image = LaunchConfiguration('image')
     given = {name: LaunchConfiguration(name).perform(context) for name in PARAMETER_ARGUMENTS}
-    parameters = {'use_sim_time': True, 'transport': LaunchConfiguration('transport')}
+    parameters = {'use_sim_time': True}
     parameters.update({name: value for name, value in given.items() if value})
     return [Node(package='vision_banana_ros', executable='vision_banana_node', name='vision_banana',
                  parameters=[LaunchConfiguration('config'), parameters], output='screen',
@@ -63,7 +64,8 @@ def generate_launch_description():
         DeclareLaunchArgument('rviz', default_value='true', description='open RViz'),
         DeclareLaunchArgument('delay', default_value='5.0',
                               description='seconds between launch and playback (the node loads its model first)'),
-        DeclareLaunchArgument('transport', default_value='raw', description='raw or compressed images in the bag'),
+        DeclareLaunchArgument('transport', default_value='',
+                              description="raw or compressed images in the bag (empty: the config file's)"),
         DeclareLaunchArgument('backend', default_value='',
                               description="unified, experts or triton (empty: the config file's)"),
         DeclareLaunchArgument('segmentation_model', default_value='',

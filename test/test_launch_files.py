@@ -51,6 +51,23 @@ def test_launch_files_parse_and_name_what_exists(name):
     assert remapped == {'image', 'camera_info', 'image/compressed'}
 
 
+@pytest.mark.parametrize('name', ['vision_banana.launch.py', 'bag_replay.launch.py'])
+def test_launch_arguments_named_after_node_parameters_leave_the_config_files_value(name):
+    """An argument that sets a node parameter is passed only when given (empty by default): a default value would
+    override the `config:=` file's (transport: compressed there was replaced by raw).
+    """
+    tree = ast.parse((ROOT / 'launch' / name).read_text())
+    passed = next(ast.literal_eval(n.value) for n in tree.body
+                  if isinstance(n, ast.Assign) and n.targets[0].id == 'PARAMETER_ARGUMENTS')
+    declarations = [c for c in ast.walk(tree) if isinstance(c, ast.Call)
+                    and getattr(c.func, 'id', '') == 'DeclareLaunchArgument']
+    declared = {c.args[0].value: next((getattr(k.value, 'value', None) for k in c.keywords if k.arg == 'default_value'),
+                                      None) for c in declarations}
+    parameters = {n for n in declared if n in BY_NAME}
+    assert parameters and parameters == set(passed)
+    assert all(declared[n] == '' for n in parameters)
+
+
 def test_every_code_folder_is_an_installed_package():
     """`colcon build` and `pip install .` install what find_packages finds: a folder of modules without an
     __init__.py would be left out, and the installed node would fail on import.
