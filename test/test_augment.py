@@ -57,6 +57,24 @@ def test_zoom_enlarges_pixels_and_focal_length_together():
     torch.testing.assert_close(out['normals'][:, 0] / out['normals'][:, 1], label)
 
 
+def test_zoom_keeps_the_optical_centre_near_the_windows_centre():
+    """The network reads a pixel's viewing ray from where it lies in the frame: the frame's centre (its principal
+    point) lands within 5 % of the zoomed frame's width of the new centre, not anywhere a window may lie.
+    """
+    offsets = []
+    for seed in range(8):
+        batch = _batch(n=16)
+        out = augment.zoom(batch, _generator(seed), share=1.0)
+        scale = out['focal'] / batch['focal']
+        # the green channel is the input column / width, linear across the output: find where the input's centre went
+        row = out['rgb'][:, 1, 24]
+        slope = (row[:, 44] - row[:, 20]) / 24
+        centre = 20 + ((63 / 2) / 64 - row[:, 20]) / slope
+        offsets.append(((centre - 63 / 2) / 64)[scale > 1.05])
+    offsets = torch.cat(offsets).abs()
+    assert offsets.max() <= augment.PRINCIPAL_SHIFT + 0.005 and offsets.max() > 0.02
+
+
 def test_frames_left_unzoomed_are_unchanged():
     batch = _batch()
     out = augment.zoom(batch, _generator(), share=0.0)

@@ -14,9 +14,12 @@
 
 """What a real camera does to a training batch, with the ground truth kept consistent with the pixels.
 
-- `zoom`: a random window of the frame, enlarged back to the frame's size — a longer lens on the same scene. Depth
+- `zoom`: a window of the frame, enlarged back to the frame's size — a longer lens on the same scene. Depth
   (optical z) and normals (directions in the optical frame) do not change with the window; the focal length in
-  pixels grows by the enlargement, which `focal` carries along (camera-aware depth needs it).
+  pixels grows by the enlargement, which `focal` carries along (camera-aware depth needs it). The network is not
+  given the principal point, so the window keeps the frame's optical centre within `PRINCIPAL_SHIFT` of its own
+  centre, as a rectified camera has it: a window far off-centre would be a camera pitched or turned in the
+  picture, with the ground truth of one that is not.
 - `photometric`: brightness, contrast and colour (white balance), gamma/exposure, grey frames (mono8 cameras),
   blur and motion blur, sensor noise and JPEG re-compression: pixels only, the ground truth is untouched.
 - `cut_out`: rectangles of noise or colour pasted over the image, like an occluder nobody labelled: the ground truth
@@ -33,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 IGNORE = 255
+PRINCIPAL_SHIFT = 0.05      # the most a zoom moves the optical centre from the window's centre, in image widths
 
 
 def _uniform(generator: torch.Generator, low: float, high: float, *shape: int) -> torch.Tensor:
@@ -48,8 +52,9 @@ def zoom(batch: dict[str, torch.Tensor], generator: torch.Generator, share: floa
     n, device = len(rgb), rgb.device
     scale = torch.where(_uniform(generator, 0, 1, n) < share, _uniform(generator, 1.0, most, n),
                         torch.ones(n, device=generator.device)).to(device)
-    # The window's centre may move as far as keeps the window inside the frame.
-    room = 1.0 - 1.0 / scale
+    # The window's centre (in normalised units of the frame, half its side) moves as far as keeps it inside the
+    # frame and the frame's centre within PRINCIPAL_SHIFT of the window's: shift * scale / 2 in output widths.
+    room = torch.minimum(1.0 - 1.0 / scale, 2.0 * PRINCIPAL_SHIFT / scale)
     shift = torch.stack([_uniform(generator, -1, 1, n).to(device) * room,
                          _uniform(generator, -1, 1, n).to(device) * room], 1)
     theta = torch.zeros(n, 2, 3, device=device)

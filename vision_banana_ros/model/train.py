@@ -50,7 +50,7 @@ from ..device import autocast, precision_warning
 @dataclass
 class TrainingSet:
     """N training samples at one resolution, as tensors (on the CPU, or moved to the training device with `to`):
-    rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float16 N x H x W (metres; non-finite or <= 0 invalid;
+    rgb uint8 N x H x W x 3, labels uint8 N x H x W, depth float16 N x H x W (metres; +inf far, NaN or <= 0 unknown;
     half precision is 0.05 % of the depth, and a set of 17 000 frames at 320x240 fits in 16 GB),
     normals float16 N x H x W x 3 (zero invalid), focal float32 N (fx / width; the canonical one where a sample
     has no intrinsics) and, for a teacher's answers (`distill`), soft uint8 N x H x W x 2K: a teacher's K most

@@ -16,7 +16,8 @@
 
     DIR/rgb/<name>.png          8-bit RGB
     DIR/labels/<name>.png       8-bit Cityscapes train id, 255 = ignore
-    DIR/depth/<name>.npy        float32 metres H x W, non-finite or <= 0 = invalid (the world writes +inf on sky)
+    DIR/depth/<name>.npy        float32 metres H x W; +inf = beyond range (the world's sky), taught as far;
+                                NaN or <= 0 = unknown, taught nothing (REP 118)
     DIR/normals/<name>.npy      float32 H x W x 3 unit normals (optical frame, toward the camera), all-zero = invalid
     DIR/intrinsics/<name>.json  {"fx": .., "fy": .., "cx": .., "cy": ..} pixels, finite, fx, fy > 0 (optional)
     DIR/camera/<name>.json      the world's camera parameters, frame seed and kind of place (optional, world

@@ -46,7 +46,7 @@ class Frame:
 
     rgb: np.ndarray          # H x W x 3 uint8
     labels: np.ndarray       # H x W uint8 Cityscapes train ids, 255 = ignore
-    depth: np.ndarray        # H x W float32 metres, non-finite = invalid (+inf on sky)
+    depth: np.ndarray        # H x W float32 metres, +inf on sky (taught as far), NaN = unknown
     normals: np.ndarray      # H x W x 3 float32 unit normals (optical frame, toward the camera), zero = invalid
     intrinsics: dict | None  # fx, fy, cx, cy
     camera: dict = field(default_factory=dict)   # the camera's parameters (Camera.as_dict()), when known
