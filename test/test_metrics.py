@@ -13,6 +13,8 @@
 # limitations under the License.
 
 """The evaluation metrics on hand-made cases."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,7 @@ def test_normal_metrics_known_angles():
     assert out['mean_deg'] == pytest.approx((0 + 20 + 90) / 3, abs=1e-3)
     assert out['median_deg'] == pytest.approx(20, abs=1e-3)
     assert out['within_11_25'] == pytest.approx(1 / 3) and out['within_22_5'] == pytest.approx(2 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')           # no answer (a zero vector) is 90 degrees, said without a warning
+        m.update(np.zeros((1, 1, 3), np.float32), truth[:, :1])
+    assert m.summary()['mean_deg'] == pytest.approx((0 + 20 + 90 + 90) / 4, abs=1e-3)

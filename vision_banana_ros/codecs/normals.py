@@ -17,7 +17,7 @@
 Normals are unit vectors in the camera optical frame (x right, y down, z forward) pointing toward the camera.
 Invalid normals (all-zero or non-finite) encode to mid-grey, whose decoded vector is (near) zero; decoding
 renormalises and returns NaN wherever the decoded vector is shorter than `MIN_NORM` (grey, or colours no
-normal can produce). 8-bit codes carry at most 0.33 degrees of angular error.
+normal can produce). 8-bit codes carry at most 0.39 degrees of angular error (half a level on each axis).
 """
 from __future__ import annotations
 

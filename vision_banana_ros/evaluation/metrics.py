@@ -130,7 +130,8 @@ class NormalMetrics:
         g = truth[valid].astype(np.float64)
         g /= np.linalg.norm(g, axis=-1, keepdims=True)
         p = predicted[valid].astype(np.float64)
-        cosine = np.nan_to_num(np.sum(p * g, axis=-1) / np.linalg.norm(p, axis=-1), nan=0.0)
+        with np.errstate(invalid='ignore', divide='ignore'):    # no answer (zero or NaN): 90 degrees, as 0 / 0
+            cosine = np.nan_to_num(np.sum(p * g, axis=-1) / np.linalg.norm(p, axis=-1), nan=0.0)
         angles = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
         self.sum += float(angles.sum())
         self.within += [int(np.count_nonzero(angles < t)) for t in self.THRESHOLDS]
