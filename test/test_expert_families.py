@@ -231,6 +231,18 @@ def test_a_processing_size_override_sets_the_model_input_size(checkpoints, image
     assert result.labels.shape == result.depth.shape == (HEIGHT, WIDTH)
 
 
+def test_a_checkpoint_without_its_preprocessor_config_is_refused_by_name(checkpoints, tmp_path):
+    """The library's AutoImageProcessor refuses such a directory too; its class defaults would feed the network
+    another size and normalisation without a word.
+    """
+    for family, task in (('depth_anything', 'depth'), ('depth_pro', 'depth'), ('segformer', 'segmentation')):
+        bare = tmp_path / family
+        shutil.copytree(checkpoints[family], bare)
+        (bare / 'preprocessor_config.json').unlink()
+        with pytest.raises(ValueError, match=f'checkpoint {bare} has no preprocessor_config.json'):
+            ExpertsBackend(**{task: str(bare)})
+
+
 def test_unsupported_families_are_refused_by_name(checkpoints, tmp_path):
     config = transformers.DPTConfig(
         hidden_size=16,

@@ -13,6 +13,8 @@
 # limitations under the License.
 
 """The experts backend loads real (tiny, random) transformers checkpoints from disk through from_pretrained."""
+import shutil
+
 import numpy as np
 import pytest
 from tiny_experts import save
@@ -99,10 +101,12 @@ def test_relative_depth_and_foreign_classes_are_refused(checkpoints, tmp_path):
     model.config.id2label = {i: name.replace(' ', '_').title() for i, name in enumerate(names)}
     model.config.label2id = {v: k for k, v in model.config.id2label.items()}
     model.save_pretrained(tmp_path / 'reversed')
+    shutil.copy(checkpoints / 'segformer' / 'preprocessor_config.json', tmp_path / 'reversed')
     reordered = ExpertsBackend(segmentation=str(tmp_path / 'reversed'), processing_size=(56, 84))
     assert reordered.class_ids.tolist() == list(reversed(CITYSCAPES.ids))     # matched by name, not position
     model.config.id2label = {i: f'ade class {i}' for i in range(config.num_labels)}
     model.save_pretrained(tmp_path / 'foreign')
+    shutil.copy(checkpoints / 'segformer' / 'preprocessor_config.json', tmp_path / 'foreign')
     with pytest.raises(ValueError, match='do not match the palette'):
         ExpertsBackend(segmentation=str(tmp_path / 'foreign'))
 

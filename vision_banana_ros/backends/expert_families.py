@@ -112,13 +112,15 @@ class Preprocessing:
 
     @classmethod
     def read(cls, family: str, path: str | Path) -> 'Preprocessing':
-        """The preprocessing of `family` as the checkpoint's preprocessor_config.json sets it."""
+        """The preprocessing of `family` as the checkpoint's preprocessor_config.json sets it; ValueError
+        without one (a processor's class defaults are not the checkpoint's: another size and normalisation).
+        """
         config = Path(path) / 'preprocessor_config.json'
+        if not config.is_file():
+            raise ValueError(f'checkpoint {path} has no preprocessor_config.json: the {family} model cannot be '
+                             'fed as it was trained (copy the file from the checkpoint it came from)')
         if family == 'depth_pro':
-            data = {
-                **DEPTH_PRO_DEFAULTS,
-                **(json.loads(config.read_text()) if config.is_file() else {}),
-            }
+            data = {**DEPTH_PRO_DEFAULTS, **json.loads(config.read_text())}
             size = (
                 data['size']
                 if isinstance(data['size'], dict)
@@ -135,7 +137,7 @@ class Preprocessing:
         import transformers
 
         processor_class = getattr(transformers, FAMILIES[family].processor)
-        p = processor_class.from_pretrained(str(path)) if config.is_file() else processor_class()
+        p = processor_class.from_pretrained(str(path))
         size = None
         if family != 'glpn':
             size = {k: v for k, v in dict(p.size).items() if v is not None}
