@@ -173,6 +173,20 @@ def test_same_pixel_values_give_the_processors_answer(family, checkpoints, image
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=0.0)
 
 
+@pytest.mark.parametrize('family', SEGMENTATION)
+def test_class_scores_are_combined_in_float32_under_half_precision_autocast(family, checkpoints, image):
+    """The engine runs forward under fp16/bf16 autocast: Mask2Former's einsum of class and mask probabilities
+    would run in half precision there (labels flipped on 0.5 % of pixels), so the scores are combined in float32.
+    """
+    path = checkpoints[family]
+    _, outputs, _ = oracle(family, path, load(family, path), image)
+    exact = semantic_scores(family, outputs, (HEIGHT, WIDTH))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        under = semantic_scores(family, outputs, (HEIGHT, WIDTH))
+    assert under.dtype == torch.float32
+    torch.testing.assert_close(under, exact)
+
+
 def test_a_fixed_mask2former_size_is_rounded_up_to_its_divisor_as_its_processor_does(checkpoints, image, tmp_path):
     path = tmp_path / 'mask2former'
     shutil.copytree(checkpoints['mask2former'], path)

@@ -274,18 +274,16 @@ def semantic_scores(family: str, outputs, size: tuple[int, int]) -> torch.Tensor
     arg-max: SegFormer's logits resized; Mask2Former's query masks at 384 x 384 weighted by their
     class probabilities (no-object left out), then resized.
     """
-    if family == 'mask2former':
-        masks = F.interpolate(
-            outputs.masks_queries_logits.float(),
-            size=(384, 384),
-            mode='bilinear',
-            align_corners=False,
-        )
-        classes = outputs.class_queries_logits.float().softmax(dim=-1)[..., :-1]
-        scores = torch.einsum('bqc, bqhw -> bchw', classes, masks.sigmoid())
-    else:
-        scores = outputs.logits.float()
-    return F.interpolate(scores, size=size, mode='bilinear', align_corners=False)
+    logits = outputs.masks_queries_logits if family == 'mask2former' else outputs.logits
+    # in float32 under the engine's fp16/bf16 autocast too, which would run the einsum in half precision
+    with torch.autocast(logits.device.type, enabled=False):
+        if family == 'mask2former':
+            masks = F.interpolate(logits.float(), size=(384, 384), mode='bilinear', align_corners=False)
+            classes = outputs.class_queries_logits.float().softmax(dim=-1)[..., :-1]
+            scores = torch.einsum('bqc, bqhw -> bchw', classes, masks.sigmoid())
+        else:
+            scores = logits.float()
+        return F.interpolate(scores, size=size, mode='bilinear', align_corners=False)
 
 
 def semantic_confidence(family: str, scores: torch.Tensor) -> torch.Tensor:
