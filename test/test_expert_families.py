@@ -243,6 +243,10 @@ def test_a_processing_size_override_sets_the_model_input_size(checkpoints, image
     )  # multiples of the patch size, 14
     result = BatchRunner(backend, ('segmentation', 'depth')).run([FrameRequest('cam', image)])[0]
     assert result.labels.shape == result.depth.shape == (HEIGHT, WIDTH)
+    # Depth Pro's network refuses an input smaller than its own (patches of a quarter-size image): it keeps it
+    depth_pro = ExpertsBackend(depth=str(checkpoints['depth_pro']), processing_size=(40, 60))
+    assert depth_pro.depth_pre.input_size(40, 60, (40, 60)) == (128, 128)
+    assert BatchRunner(depth_pro, ('depth',)).run([FrameRequest('cam', image)])[0].depth.shape == (HEIGHT, WIDTH)
 
 
 def test_a_checkpoint_without_its_preprocessor_config_is_refused_by_name(checkpoints, tmp_path):

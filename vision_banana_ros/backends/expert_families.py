@@ -178,7 +178,7 @@ class Preprocessing:
         if self.family == 'zoedepth':
             ph, pw = self.zoe_padding(height, width)
             height, width = height + 2 * ph, width + 2 * pw
-        if override is not None:
+        if override is not None and self.family != 'depth_pro':   # Depth Pro's patch encoder needs its own size
             h, w = override
             if self.family in ('depth_anything', 'zoedepth'):
                 return _multiple_of(h, self.multiple), _multiple_of(w, self.multiple)
