@@ -77,6 +77,22 @@ def test_pull_goes_through_the_download_code_and_finds_the_cached_snapshot(cache
     assert all(line.endswith(REVISION) for line in lines)
 
 
+def test_a_repository_without_safetensors_weights_is_said_so_not_sent_back_to_pull(tmp_path, monkeypatch, capsys):
+    """A hub repository with pickled weights only gives a snapshot of its configuration: pulling it fails by name,
+    and resolving it does not send the user to pull it again.
+    """
+    pickled = 'tiny-org/pickled-only'
+    bare = hub_cache(tmp_path / 'hub', {pickled: 'segformer'}, REVISION)
+    for weights in bare.rglob('*.safetensors'):
+        weights.unlink()
+    go_offline(monkeypatch, bare)
+    assert main(['models', 'pull', pickled, '--cache', str(bare)]) == 2
+    assert f'{pickled} has no safetensors weights on the hub' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='has no safetensors weights') as error:
+        resolve(pickled)
+    assert 'models pull' not in str(error.value)
+
+
 def test_an_id_not_pulled_is_one_error_naming_the_pull_command(tmp_path):
     path = tmp_path / 'params.yaml'
     path.write_text(

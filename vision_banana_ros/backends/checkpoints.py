@@ -301,7 +301,9 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> Path:
         )
     except LocalEntryNotFoundError:
         folder = None
-    if folder is None or not any(folder.glob('*.safetensors')):
+    if folder is not None and not any(folder.glob('*.safetensors')):
+        raise ValueError(_no_safetensors(name))
+    if folder is None:
         where = f' --cache {cache_dir}' if cache_dir else ''
         raise ValueError(
             f'{name} is not in the Hugging Face cache ({cache_dir or _default_cache()}): run '
@@ -312,15 +314,24 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> Path:
 
 def pull(names: list[str], cache_dir: str | Path | None = None) -> list[Path]:
     """Download safetensors-only snapshots into the cache (resumable: finished files are kept; a
-    progress bar
-    per file). Ids outside the table are allowed: the backend checks the family when it loads them.
+    progress bar per file). Ids outside the table are allowed: the backend checks the family when it
+    loads them. ValueError for a repository with no safetensors weights (its configuration alone would
+    be pulled, and loading would fail).
     """
     from huggingface_hub import snapshot_download
 
-    return [
-        Path(snapshot_download(name, cache_dir=cache_dir, allow_patterns=ALLOW_PATTERNS))
-        for name in names
-    ]
+    folders = []
+    for name in names:
+        folder = Path(snapshot_download(name, cache_dir=cache_dir, allow_patterns=ALLOW_PATTERNS))
+        if not any(folder.glob('*.safetensors')):
+            raise ValueError(_no_safetensors(name))
+        folders.append(folder)
+    return folders
+
+
+def _no_safetensors(name: str) -> str:
+    return (f'{name} has no safetensors weights on the hub (pickled weights are never loaded): convert them to '
+            'safetensors into a checkpoint directory, or pick a checkpoint from `vision_banana models list`')
 
 
 def _default_cache() -> str:
