@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 import pytest
-from transforms3d.quaternions import mat2quat
+from transforms3d.quaternions import mat2quat, quat2mat
 
 from vision_banana_ros.evaluation.run import camera_of, ground_up
 from vision_banana_ros.geometry import Intrinsics, RigidTransform
@@ -95,8 +95,14 @@ def test_the_pose_of_the_plane_lies_under_the_camera_along_its_normal():
     plane = GroundPlane(tuple(up), 1.7, 1.0, 100)
     assert np.allclose(plane.foot(), -1.7 * up)
     qx, qy, qz, qw = plane.quaternion_xyzw()
-    z_axis = np.array([2 * (qx * qz + qw * qy), 2 * (qy * qz - qw * qx), 1 - 2 * (qx * qx + qy * qy)])
-    assert np.allclose(z_axis, up) and math.isclose(qx * qx + qy * qy + qz * qz + qw * qw, 1.0)
+    assert math.isclose(qx * qx + qy * qy + qz * qz + qw * qw, 1.0)
+    x_axis, y_axis, z_axis = quat2mat([qw, qx, qy, qz]).T
+    assert np.allclose(z_axis, up)
+    # x where the camera looks, along the plane (as RViz draws the pose's arrow and the grid lies), y to its left
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up
+    assert np.allclose(x_axis, forward / np.linalg.norm(forward)) and np.allclose(y_axis, np.cross(up, x_axis))
+    down = GroundPlane((0.0, 0.0, -1.0), 1.0, 1.0, 100)          # looking straight down: the image's top is forward
+    assert np.allclose(quat2mat(np.roll(down.quaternion_xyzw(), 1))[:, 0], [0.0, -1.0, 0.0])
 
 
 def test_points_on_a_plane_with_outliers_are_fitted_and_oriented_to_the_camera():

@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 import math
 
 import numpy as np
+from transforms3d.quaternions import mat2quat
 
 from .backprojection import ray_grids
 from .intrinsics import Intrinsics
@@ -79,15 +80,21 @@ class GroundPlane:
         """The point of the plane right under the camera."""
         return -self.height * np.asarray(self.up)
 
-    def quaternion_xyzw(self) -> tuple[float, float, float, float]:
-        """The shortest rotation taking the frame's z axis to `up` (a pose whose z is the plane normal)."""
+    def basis(self) -> np.ndarray:
+        """3 x 3 columns forward, left, up in the image frame, as REP 103 lays a body on the ground: forward is
+        the optical axis projected onto the plane (the image's top where the camera looks straight down).
+        """
         up = np.asarray(self.up, dtype=np.float64)
-        w = 1.0 + up[2]
-        if w < 1e-9:    # up is -z: half a turn about x
-            return (1.0, 0.0, 0.0, 0.0)
-        q = np.array([-up[1], up[0], 0.0, w])
-        q /= np.linalg.norm(q)
-        return tuple(float(v) for v in q)
+        forward = np.array([0.0, 0.0, 1.0]) - up[2] * up
+        if np.linalg.norm(forward) < 1e-6:
+            forward = np.array([0.0, -1.0, 0.0]) - up[1] * up
+        forward /= np.linalg.norm(forward)
+        return np.stack([forward, np.cross(up, forward), up], 1)
+
+    def quaternion_xyzw(self) -> tuple[float, float, float, float]:
+        """The rotation of `basis` (a pose with x forward, y left and z along the plane normal)."""
+        w, x, y, z = mat2quat(self.basis())
+        return (float(x), float(y), float(z), float(w))
 
 
 def _plane_through(points: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:

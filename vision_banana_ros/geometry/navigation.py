@@ -121,12 +121,8 @@ def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane
     Far away one image row spans more than a cell; the ground between two free pixels one above the other in a
     column is seen too (nothing stands between them), so the cells along that stretch are free as well.
     """
-    up = np.asarray(plane.up, dtype=np.float64)
-    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up
-    if np.linalg.norm(forward) < 1e-6:      # looking straight down: the image's top is forward
-        forward = np.array([0.0, -1.0, 0.0]) - up[1] * up
-    forward /= np.linalg.norm(forward)
-    left = np.cross(up, forward)
+    basis = plane.basis()
+    forward, left = basis[:, 0], basis[:, 1]
     foot = plane.foot() * scale
     cells_per_side = int(np.ceil(size_m / resolution))
     origin = foot - left * (cells_per_side * resolution / 2)
@@ -141,8 +137,7 @@ def occupancy_grid(depth: np.ndarray, intrinsics: Intrinsics, plane: GroundPlane
         col, row = np.floor(where[:, 0]).astype(np.int64), np.floor(where[:, 1]).astype(np.int64)
         inside = (col >= 0) & (col < cells_per_side) & (row >= 0) & (row < cells_per_side)
         cells[row[inside], col[inside]] = value
-    w, x, y, z = mat2quat(np.stack([forward, left, up], 1))
-    return GridPayload(cells, float(resolution), tuple(float(v) for v in origin), (x, y, z, w))
+    return GridPayload(cells, float(resolution), tuple(float(v) for v in origin), plane.quaternion_xyzw())
 
 
 def grid_in_frame(grid: GridPayload, transform: RigidTransform) -> GridPayload:

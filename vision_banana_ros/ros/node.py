@@ -57,7 +57,7 @@ class VisionBananaNode(Node):
       <cam>/points (sensor_msgs/PointCloud2): xyz and the fields the cloud_* parameters ask for, in the optical
         frame or target_frame
       <cam>/ground (geometry_msgs/PoseStamped): with scale_lock ground, the ground plane (fitted, or from tf) in
-        the image frame: the point under the camera, z along the plane's normal
+        the image frame: the point under the camera, z along the plane's normal, x the camera's forward on it
       <cam>/obstacles (sensor_msgs/PointCloud2): xyz and label of the points that are neither ground nor sky and
         stand between obstacle_min_height and obstacle_max_height above the ground plane (for Nav2 to mark)
       <cam>/ground_points (sensor_msgs/PointCloud2): xyz and label of the ground points (for Nav2 to clear)
