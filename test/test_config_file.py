@@ -49,6 +49,8 @@ def test_the_configuration_has_one_field_per_parameter_in_the_table_order():
     ('    grid_frame: "odom "\n', "grid_frame: 'odom ': a tf2 frame id"),
     ('    scale_lock: ground\n    ground_frame: ""\n', 'ground_frame: is empty, and the camera mounting'),
     ('    upright: true\n    ground_frame: ""\n', 'ground_frame: is empty'),
+    ('    grid_size_m: 500.0\n    grid_resolution: 0.01\n', 'grid_size_m: 500.0 m at grid_resolution 0.01 m is more '
+     'than 4000 cells a side'),      # 2.5 billion cells a frame
 ])
 def test_each_bad_value_is_an_error_naming_its_parameter(tmp_path, lines, named):
     path = tmp_path / 'params.yaml'

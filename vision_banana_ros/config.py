@@ -132,6 +132,7 @@ class NodeConfig:
 
 NO_TF2 = 'tf2_ros is not installed here'   # why the node cannot look transforms up where tf2_ros is missing
 NAME_TOKEN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # one part of a ROS 2 topic name
+MAX_GRID_CELLS = 4000     # grid_size_m / grid_resolution at most
 
 
 def _fail(name: str, message: str) -> ValueError:
@@ -264,6 +265,10 @@ def read_config(get: Callable[[str], object], no_tf: str | None, running: NodeCo
             # tf2 refuses such a frame id on every lookup, which would only show frame by frame
             raise _fail(name, f"{values[name]!r}: a tf2 frame id has no leading '/' and no spaces around it")
     ground_classes = _train_ids(values, 'ground_classes', empty=False)
+    if values['grid_size_m'] / values['grid_resolution'] > MAX_GRID_CELLS:
+        # each frame's grid is built and published whole: 4000 x 4000 cells is 16 MB a frame already
+        raise _fail('grid_size_m', f'{values["grid_size_m"]} m at grid_resolution {values["grid_resolution"]} m is '
+                                   f'more than {MAX_GRID_CELLS} cells a side: give a coarser resolution')
     if not values['obstacle_min_height'] < values['obstacle_max_height']:
         raise _fail('obstacle_min_height', f'{values["obstacle_min_height"]} must be below obstacle_max_height '
                                            f'({values["obstacle_max_height"]})')

@@ -154,7 +154,8 @@ PARAMS = (
           'overhangs the robot passes under)', dynamic=True, low=0.01, high=100.0),
     Param('grid_resolution', 0.1, '<cam>/grid: metres per cell', dynamic=True, low=0.01, high=10.0),
     Param('grid_size_m', 10.0, '<cam>/grid: metres in front of the camera, and as wide, centred on it (farther, '
-          'monocular depth places cells too loosely to plan on)', dynamic=True, low=1.0, high=500.0),
+          'monocular depth places cells too loosely to plan on; at most 4000 cells a side)', dynamic=True, low=1.0,
+          high=500.0),
     Param('grid_frame', '', '<cam>/grid in this frame (e.g. base_footprint or odom), its origin pose moved there with '
           'tf2 at the image stamp; "" = the image frame', dynamic=True),
     Param('diagnostics_period', 1.0, 'seconds between /diagnostics messages', low=0.1, high=60.0),

@@ -105,7 +105,7 @@ def _free_cells(cell: np.ndarray, ground: np.ndarray, size: int) -> np.ndarray:
     inside = t0 <= t1
     a, b, t0, t1 = a[inside], b[inside], t0[inside], t1[inside]
     start, end = a + (b - a) * t0[:, None], a + (b - a) * t1[:, None]
-    steps = np.minimum(np.ceil(np.linalg.norm(end - start, axis=1)).astype(np.int64), 1000) + 1
+    steps = np.ceil(np.linalg.norm(end - start, axis=1)).astype(np.int64) + 1    # clipped: a diagonal at most
     index = np.repeat(np.arange(len(start)), steps)
     k = np.arange(len(index)) - np.repeat(np.cumsum(steps) - steps, steps)
     t = k / np.repeat(np.maximum(steps - 1, 1), steps)

@@ -166,7 +166,7 @@ class VisionBananaNode(Node):
       obstacle (higher: overhangs the robot passes under)
     grid_resolution (double, default 0.1, dynamic): <cam>/grid: metres per cell
     grid_size_m (double, default 10.0, dynamic): <cam>/grid: metres in front of the camera, and as wide, centred on
-      it (farther, monocular depth places cells too loosely to plan on)
+      it (farther, monocular depth places cells too loosely to plan on; at most 4000 cells a side)
     grid_frame (string, default '', dynamic): <cam>/grid in this frame (e.g. base_footprint or odom), its origin
       pose moved there with tf2 at the image stamp; "" = the image frame
     diagnostics_period (double, default 1.0): seconds between /diagnostics messages
