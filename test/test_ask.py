@@ -14,6 +14,8 @@
 
 """`vision_banana ask`: instructions in words answered by the engine."""
 import json
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -62,6 +64,16 @@ def test_cli_prints_what_it_wrote_and_names_a_bad_instruction(tmp_path, tiny_wei
     assert main(['ask', str(path), 'make me a sandwich', *weights]) == 2
     assert 'does not name one task' in capsys.readouterr().err
     assert main(['ask', str(tmp_path / 'missing.png'), 'paint metric depth', *weights]) == 2
+    assert 'cannot read image' in capsys.readouterr().err
+    # two ways to ask for one task: one answer would silently stand for both
+    assert main(['ask', str(path), 'paint metric depth', 'estimate the metric depth', *weights]) == 2
+    assert 'ask for the same task (depth)' in capsys.readouterr().err
+    # a picture claiming 200 megapixels (a PNG header is enough): PIL refuses to decode it, as one line
+    huge = tmp_path / 'huge.png'
+    header = struct.pack('>IIBBBBB', 20000, 10000, 8, 2, 0, 0, 0)
+    huge.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + header
+                     + struct.pack('>I', zlib.crc32(b'IHDR' + header)))
+    assert main(['ask', str(huge), 'paint metric depth', *weights]) == 2
     assert 'cannot read image' in capsys.readouterr().err
 
 

@@ -35,3 +35,14 @@ def test_demo_replaces_its_own_interrupted_output(tmp_path):
     (tmp_path / 'sample_bag').mkdir()               # what a run stopped during the sample bag leaves
     run_demo(tmp_path, frames=2, size=(96, 72))
     assert (tmp_path / 'summary.json').is_file() and (tmp_path / DEMO_MARKER).is_file()
+
+
+def test_an_interrupted_demo_says_so_and_exits_130(tmp_path, monkeypatch, capsys):
+    """A signal during the bag processing leaves no result bag: the demo stops there, not on a missing bag."""
+    from vision_banana_ros import demo
+
+    def stopped(src, dst):       # what process_bag returns when SIGINT comes before the first output
+        return {'input': str(src), 'output': None, 'partial': False, 'interrupted': 'SIGINT', 'frames': 0}
+    monkeypatch.setattr(demo, 'process_bag', stopped)
+    assert main(['demo', '--out', str(tmp_path / 'out')]) == 130
+    assert 'vision_banana demo: interrupted by SIGINT' in capsys.readouterr().err

@@ -42,13 +42,19 @@ def ask(image_path: str | Path, instructions: list[str], out_dir: str | Path, ba
     own assumption (the unified model's canonical 70° camera; the experts' 90° or Depth Pro's estimate).
     """
     table = InstructionTable.load()
-    tasks = {table.task_of(text): text for text in instructions}
+    tasks = {}
+    for text in instructions:
+        task = table.task_of(text)
+        if task in tasks:
+            raise ValueError(f'{tasks[task]!r} and {text!r} ask for the same task ({task}): give one instruction a '
+                             'task')
+        tasks[task] = text
     image_path, out = Path(image_path), Path(out_dir)
     try:
         with Image.open(image_path) as file:
             # a phone photo is stored sideways with an EXIF orientation; the camera saw it upright
             rgb = picture_to_rgb(ImageOps.exif_transpose(file))
-    except (OSError, UnidentifiedImageError) as exc:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise ValueError(f'cannot read image {image_path}: {exc}') from None
     intrinsics = None if hfov_deg is None else Intrinsics.from_fov(rgb.shape[1], rgb.shape[0], hfov_deg)
     result = BatchRunner(backend, tuple(tasks)).run([FrameRequest('ask', rgb, intrinsics=intrinsics)])[0]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import shutil
+import sys
 
 import numpy as np
 from PIL import Image
@@ -118,7 +119,9 @@ def _grid_image(cells: np.ndarray) -> np.ndarray:
 
 
 def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640, 480)) -> int:
-    """Run the demo into `out_dir`: a sample bag processed by the embedded model; return 0."""
+    """Run the demo into `out_dir`: a sample bag processed by the embedded model; return 0 (130 when a signal
+    stopped it).
+    """
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         # Only a previous demo's output is replaced, an interrupted one included: the marker is written first.
@@ -129,6 +132,12 @@ def run_demo(out_dir: str | Path, frames: int = 30, size: tuple[int, int] = (640
     (out / DEMO_MARKER).write_text('written by `vision_banana demo`, which replaces this folder on its next run\n')
     sample = make_sample(out / 'sample_bag', frames=frames, size=size)
     summary = process_bag(sample, out / 'result_bag')
+    if summary.get('interrupted'):      # process_bag said where the partial bag is
+        print(f'vision_banana demo: interrupted by {summary["interrupted"]}; run it again to start over',
+              file=sys.stderr)
+        return 130
+    # the node's own lock is off in the demo's parameters (0 frames): the demo locks to the mounting below
+    del summary['ground_locked']
     config = load_config_file(None)
     device = resolve_device(config.device)
     seg, depth_metrics, locked_metrics = SegmentationMetrics(), DepthMetrics(), DepthMetrics()
