@@ -15,12 +15,17 @@
 """Fixtures shared by the tests: tiny weights files saved once per session."""
 import os
 
+from hypothesis import settings
 import pytest
 
 # DDS traffic never leaves this machine, and a domain per test session keeps parallel runs apart.
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_LOCALHOST_ONLY', '1')
 os.environ.setdefault('ROS_DOMAIN_ID', str(10 + os.getpid() % 90))
+
+# Property tests are judged on their answers, not their speed: a 200 ms per-example deadline fails on a loaded CI.
+settings.register_profile('no_deadline', deadline=None)
+settings.load_profile('no_deadline')
 
 
 @pytest.fixture(scope='session')

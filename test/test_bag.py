@@ -237,17 +237,25 @@ def test_online_node_matches_offline_processing(setup, tmp_path):
                          ('online', ['/camera/semantic/labels', '/camera/depth'])):
         with (tmp_path / f'{name}.log').open('w') as log:
             recorders.append(subprocess.Popen([str(BIN / 'vision_banana'), 'bag', 'record', str(tmp_path / name),
-                                               *topics, '--duration', '25'], env=env, stdout=subprocess.DEVNULL,
-                                              stderr=log))
+                                               *topics], env=env, stdout=subprocess.DEVNULL, stderr=log))
     try:
         wait_for_graph(node, node_log)
-        subprocess.run([str(BIN / 'vision_banana'), 'bag', 'play', str(sample), '--rate', '0.2'], env=env,
-                       check=True, timeout=60)
+        # the player is new on the graph: discovery on two loaded cores takes seconds
+        subprocess.run([str(BIN / 'vision_banana'), 'bag', 'play', str(sample), '--rate', '0.2', '--delay', '5'],
+                       env=env, check=True, timeout=60)
+        time.sleep(3.0)                     # the last frame's outputs on their way; then Ctrl-C keeps the bags
         for recorder in recorders:
-            recorder.wait(timeout=60)
+            recorder.send_signal(signal.SIGINT)
+        for recorder in recorders:
+            assert recorder.wait(timeout=60) == 0
     finally:
-        node.terminate()
-        node.wait(timeout=10)
+        for process in (node, *recorders):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     online = read(tmp_path / 'online')
     assert len(online.get('/camera/semantic/labels', [])) >= 3, 'the node published too few frames'
     process_bag(tmp_path / 'inputs', tmp_path / 'offline', config, progress=False)

@@ -164,7 +164,7 @@ def test_torch_twin_agrees_with_numpy(d):
                                decode_depth(noisy), rtol=1e-5)
 
 
-@settings(max_examples=25, deadline=None)   # the first example also builds the device tables
+@settings(max_examples=25)
 @given(hnp.arrays(np.float32, (2, 4, 5), elements=st.one_of(depths, st.just(np.float32(np.inf)))))
 def test_pooled_decode_means_the_transform(d):
     a, b = torch.from_numpy(d[:1]), torch.from_numpy(d[1:])

@@ -66,7 +66,7 @@ def test_compressed_input_cloud_in_the_target_frame_and_no_work_without_listener
 
     try:
         # Nobody subscribes to any output: images arrive, the model never runs.
-        send_and_spin(3.0, until=lambda: camera.received.total >= 5)
+        send_and_spin(30.0, until=lambda: camera.received.total >= 5)
         assert camera.received.total >= 5 and camera.published.total == 0 and camera.rejected == 0
         assert node.core.engine.stats.snapshot()['counts'].get('batches', 0) == 0      # not run and thrown away
         clouds, depths = [], []
