@@ -35,14 +35,24 @@ def test_gpu_train_fine_tunes_packed_frames_with_added_encoder_blocks(tmp_path):
     assert main(['world', 'render', '--out', str(tmp_path / 'set'), '--count', '4', '--size', '64x64']) == 0
     subprocess.run([sys.executable, TOOLS / 'pack_training_set.py', tmp_path / 'set', tmp_path / 'set.zip'], check=True)
     start = save_tiny(tmp_path / 'start.safetensors')
-    run = subprocess.run([sys.executable, TOOLS / 'gpu_train.py', tmp_path / 'out', tmp_path / 'set.zip', '--models',
-                          'unified', '--seconds', '2', '--device', 'cpu', '--batch', '2', '--workers', '1', '--init',
-                          start, '--encoder-blocks', '0,1,2,2,2'], capture_output=True, text=True, check=True)
+    # the pack listed twice: held once, drawn twice as often
+    run = subprocess.run([sys.executable, TOOLS / 'gpu_train.py', tmp_path / 'out', tmp_path / 'set.zip',
+                          tmp_path / 'set.zip', '--models', 'unified', '--seconds', '2', '--device', 'cpu', '--batch',
+                          '2', '--workers', '1', '--init', start, '--encoder-blocks', '0,1,2,2,2', '--checkpoint-every',
+                          '2', '--seed', '3'], capture_output=True, text=True, check=True)
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report['frames'] == 4 and report['device'] == 'cpu', report
+    assert report[str(tmp_path / 'out' / 'unified')]['weighted']
     network = load_network(tmp_path / 'out' / 'unified' / 'weights.safetensors')
     assert network.config.encoder_blocks == (0, 1, 2, 2, 2)
     assert network.config.encoder_widths == load_network(start).config.encoder_widths
+    # a run cut off by the machine's time limit would leave these: weights the node loads
+    assert load_network(tmp_path / 'out' / 'unified' / 'checkpoint' / 'weights.safetensors').config == network.config
+    # what cannot work is refused before the packs load
+    refused = subprocess.run([sys.executable, TOOLS / 'gpu_train.py', tmp_path / 'x', tmp_path / 'set.zip', '--models',
+                              'experts', '--seconds', '2', '--device', 'cpu', '--init', start],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and '--init is unified weights' in refused.stderr
 
 
 def test_a_pack_keeps_each_frames_intrinsics_and_unknown_depth(tmp_path):

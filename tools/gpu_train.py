@@ -16,9 +16,14 @@
 with the recipe of `vision_banana train` (same losses, augmentation, schedule): the unified model for SECONDS
 (OUT/unified), or each of the three experts for SECONDS / 3 (OUT/experts/<task>). Run one process per kind side by
 side to give both the same wall-clock budget on one GPU.
-Usage: python tools/gpu_train.py OUT --models unified|experts --seconds S PACK.zip [PACK.zip ...]
-       [--init WEIGHTS] [--encoder-blocks N,N,N,N,N] [--crop WxH] (as in `vision_banana train`)
-Packs that are missing are skipped (a pack carried by an earlier call may be gone with its machine).
+Usage (from the repository root; the package need not be installed):
+       PYTHONPATH=. python tools/gpu_train.py OUT --models unified|experts --seconds S PACK.zip [PACK.zip ...]
+       [--init WEIGHTS] [--encoder-blocks N,N,N,N,N] [--crop WxH] [--seed N] [--checkpoint-every STEPS]
+       (as in `vision_banana train`)
+Packs that are missing are skipped (a pack carried by an earlier call may be gone with its machine); a pack listed
+N times is loaded once and drawn N times as often. S counts training steps only (loading, compiling and saving come
+on top): every --checkpoint-every steps the float32 weights go to OUT/<kind>/checkpoint/weights.safetensors, so a
+command cut off by the machine's time limit still leaves weights the node loads.
 
 Measured on an H200 (batch 32, bf16): without --compile the unified model ran ~20 steps/s alone and ~16 steps/s
 beside the experts process, which kept the GPU ~100 % busy. --compile spent about 4 minutes compiling before the
@@ -26,6 +31,7 @@ first step when both processes compiled at once (not counted in S, but in the le
 unless S is much longer than that. Unpacked sets load at ~170 frames/s with 7 workers.
 """
 import argparse
+from collections import Counter
 import functools
 import io
 import json
@@ -46,6 +52,7 @@ from vision_banana_ros.model.experiment import network_config, train_models
 from vision_banana_ros.model.train import TrainingSet
 
 _archive = functools.lru_cache(maxsize=None)(zipfile.ZipFile)   # one open pack per worker process
+CHECKPOINT_EVERY = 1000     # steps: about a minute at the H200's ~20 steps/s
 
 
 def read_frame(job: tuple[str, str]) -> SimpleNamespace:
@@ -68,13 +75,21 @@ def read_frame(job: tuple[str, str]) -> SimpleNamespace:
 
 
 def load(packs: list[Path], workers: int) -> TrainingSet:
-    """Every frame of the packs, read by `workers` processes, as one TrainingSet."""
-    jobs = []
-    for pack in packs:
+    """Every frame of the packs, read by `workers` processes, as one TrainingSet; a pack listed N times is held
+    once and drawn N times as often (as `vision_banana train` weighs a folder listed N times).
+    """
+    times = Counter(packs)
+    jobs, draws = [], []
+    for pack, n in times.items():
         with zipfile.ZipFile(pack) as archive:
-            jobs += [(str(pack), Path(n).stem) for n in sorted(archive.namelist()) if n.startswith('rgb/')]
+            names = [Path(name).stem for name in sorted(archive.namelist()) if name.startswith('rgb/')]
+        jobs += [(str(pack), name) for name in names]
+        draws += [float(n)] * len(names)
     with multiprocessing.Pool(workers) as pool:
-        return TrainingSet.from_frames(pool.map(read_frame, jobs, chunksize=32))
+        data = TrainingSet.from_frames(pool.imap(read_frame, jobs, chunksize=32), count=len(jobs))
+    if len(times) < len(packs):
+        data.draws = torch.tensor(draws)
+    return data
 
 
 def main() -> None:
@@ -93,19 +108,27 @@ def main() -> None:
     parser.add_argument('--crop', type=parse_size, help='train on WxH windows')
     parser.add_argument('--workers', type=int, default=4, help='processes decoding the packs')
     parser.add_argument('--compile', action='store_true', help='torch.compile the forward pass and losses')
+    parser.add_argument('--seed', type=int, default=0, help='batches and augmentation draws')
+    parser.add_argument('--checkpoint-every', type=count, default=CHECKPOINT_EVERY,
+                        help='steps between checkpoints (OUT/<kind>/checkpoint)')
     args = parser.parse_args()
+    # what would fail after minutes of loading fails first
+    if args.init is not None and args.models == 'experts':
+        parser.error('--init is unified weights: the experts start from random ones')
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: no CUDA device here')
+    base = network_config(args.init, args.encoder_blocks)
     torch.backends.cudnn.benchmark = True
     started = time.monotonic()
     data = load([p for p in args.packs if p.is_file()], args.workers)
     print(f'{args.models}: loaded {len(data)} frames in {time.monotonic() - started:.0f} s', flush=True)
-    device = torch.device(args.device)
     options = {'batch': args.batch, 'lr': args.lr, 'device': args.device, 'init': args.init, 'crop': args.crop,
-               'half_weights': True, 'checkpoint_every': 10**9,
+               'half_weights': True, 'checkpoint_every': args.checkpoint_every, 'seed': args.seed,
                'precision': 'bf16' if device.type == 'cuda' else 'fp32', 'compile': args.compile, 'progress': False}
     out = Path(args.out) / args.models
     report = {'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu', 'frames': len(data),
-              **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60,
-                             base=network_config(args.init, args.encoder_blocks), **options)}
+              **train_models(data, out, args.models == 'experts', minutes=args.seconds / 60, base=base, **options)}
     print(json.dumps(report), flush=True)
     (out / 'train_report.json').write_text(json.dumps(report, indent=2))
 
