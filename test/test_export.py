@@ -51,6 +51,11 @@ def test_the_onnx_file_says_what_decoding_its_depth_needs(tmp_path, capsys):
     expected = canonical_focal_at(CANONICAL_FOCAL_WIDTHS, 320, 96)
     assert json.loads(props[CANONICAL_FOCAL]) == pytest.approx(expected)
     assert props[IDENTITY] == identity(weights) and props[TASKS] == ','.join(TINY.tasks)
+    # without --size, the size the weights were trained at (as the node runs them), not a fixed 320x240
+    save_network(network, weights, trained_size=(48, 64))
+    assert main(['export', '--format', 'onnx', '--weights', str(weights), '--out', str(out)]) == 0
+    images = onnx.load(str(out)).graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in images[2:]] == [48, 64]
 
 
 def test_triton_repository_is_a_valid_model_config_with_the_identity(tmp_path, capsys, tiny_weights):

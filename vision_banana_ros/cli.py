@@ -169,7 +169,11 @@ def _sweep(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import warnings
 
-    width, height = args.size
+    if args.size is None:       # the size the weights were trained at, as the node runs them
+        from .model.weights import trained_size
+        height, width = trained_size(args.weights) or (240, 320)
+    else:
+        width, height = args.size
     if args.format == 'triton':
         from .model.served import export_repository
         print(json.dumps(export_repository(args.weights, args.out or 'model_repository', height, width,
@@ -385,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                         help='onnx: one graph file; triton: a Triton Inference Server model repository (default: '
                              '%(default)s)')
     export.add_argument('--weights', help='weights file (default: the embedded model)')
-    export.add_argument('--size', type=size_wh, default=(320, 240), help='processing resolution WxH (default: 320x240)')
+    export.add_argument('--size', type=size_wh, help="processing resolution WxH (default: the weights' trained size, "
+                                                     'as the node runs them; 320x240 where the file does not say)')
     export.add_argument('--out', help='ONNX file, or the repository folder (default: vision_banana.onnx, '
                                       'model_repository)')
     export.add_argument('--max-batch', type=positive, default=8, help='triton: max_batch_size (default: %(default)s)')
