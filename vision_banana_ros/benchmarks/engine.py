@@ -96,8 +96,13 @@ def main(args) -> int:
                                  **_measure(runner, frames, args.repeats)})
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
     h, w = unified.processing_size
+    notes = [f'p50: median of {args.repeats} runs']
+    if args.repeats < 100:
+        notes.append(f'p99 of {args.repeats} runs is about their slowest')
+    if device.type == 'cuda' and torch.backends.cudnn.allow_tf32:
+        notes.append("fp32 convolutions in TF32 (cuDNN's default)")
     print(f'engine batch path on {gpu}; camera {width}x{height} -> unified processing {w}x{h}, experts at their '
-          f"processors' sizes; every task a backend answers; median of {args.repeats}")
+          f"processors' sizes; every task a backend answers; {'; '.join(notes)}")
     baseline = {(r['precision'], r['batch']): r['fps'] for r in rows if r['backend'] == 'unified'}
     for r in rows:
         r['vs_unified'] = r['fps'] / baseline[r['precision'], r['batch']]
