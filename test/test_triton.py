@@ -268,6 +268,8 @@ def test_the_fleet_page_bench_command_combines_requests(tiny_weights, capsys):
     assert all(r['frames_per_s'] > 0 for r in report['triton'])
     assert all(r['requests_per_execution'] >= 1 for r in report['triton'][1:])
     assert isinstance(report['overhead_ms_per_frame'], float)
+    in_process, served = report['triton'][0]['p50_ms'], report['triton'][1]['p50_ms']
+    assert report['served_vs_in_process_p50'] == pytest.approx(served / in_process)
 
 
 def test_an_ipv6_host_is_refused_with_what_to_give(capsys):
