@@ -175,6 +175,7 @@ def test_bench_soak_runs_the_node_under_overload_and_counts_everything(tiny_weig
     assert result['failed'] == 0 and result['parameter_changes'] >= 5
     assert result['parameter_changes_refused'] == result['parameter_changes'] // 5    # the out-of-range ones
     assert result['camera_info_refused'] >= 1 and result['rss_start_mb'] > 0 and result['rss_end_mb'] > 0
+    assert result['rss_first_interval_mb'] == result['intervals'][0]['rss_mb']
     assert all(row['in'] <= result['frames_in'] for row in result['intervals'])
 
 

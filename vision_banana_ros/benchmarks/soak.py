@@ -208,8 +208,10 @@ def run_soak(minutes: float, interval_s: float, weights: str | None, device: str
                    'frames_in': load.sent, 'poison_sent': load.poison, 'frames_out': load.out,
                    **{k: last[k] for k in ('rejected', 'dropped', 'failed', 'missed', 'camera_info_refused')},
                    'parameter_changes': load.changes, 'parameter_changes_refused': load.refused,
-                   'rss_start_mb': rss_start, 'rss_end_mb': rss_mb(),
-                   'p99_first_ms': intervals[0]['p99_ms'], 'p99_last_ms': last['p99_ms'], 'intervals': intervals}
+                   # before any frame, after the first interval (warmed up: the baseline to judge growth by), end
+                   'rss_start_mb': rss_start, 'rss_first_interval_mb': intervals[0]['rss_mb'], 'rss_end_mb': rss_mb(),
+                   'p99_first_interval_ms': intervals[0]['p99_ms'], 'p99_last_interval_ms': last['p99_ms'],
+                   'intervals': intervals}
         print(json.dumps(summary))
         return summary
     finally:
