@@ -239,3 +239,34 @@ def test_the_mounting_comes_from_the_transform_into_the_ground_frame():
     assert height == pytest.approx(1.2)
     assert up == pytest.approx((0.0, -math.cos(pitch), -math.sin(pitch)))
     assert GroundPlane(up, height, 1.0, 1).pitch_deg == pytest.approx(-20.0)
+
+
+def _depth_of_plane(intrinsics: Intrinsics, up, height: float) -> np.ndarray:
+    """Depth of the plane `up` . p + height = 0 (`up` toward the camera) seen through `intrinsics`, NaN above it."""
+    from vision_banana_ros.geometry.backprojection import ray_grids
+    rx, ry = ray_grids(intrinsics, np.ones((intrinsics.height, intrinsics.width)))
+    z = -height / (up[0] * rx + up[1] * ry + up[2])
+    return np.where(z > 0, z, np.nan).astype(np.float32)
+
+
+def test_a_wall_labelled_ground_is_refused_and_a_fit_far_from_the_mounting_is_not_stood_on():
+    """A bus side read as road fits a plane as well as a road does: without the mounting, a plane standing to the
+    side of (or above) the camera is refused, not locked to with the camera 2 m 'above' the wall; with the mounting,
+    a fitted plane far from it gives way to the known one for the navigation outputs.
+    """
+    intrinsics = Intrinsics.from_fov(160, 120, 70.0)
+    labels = np.full((120, 160), 2, np.uint8)                     # building, and road on the right half
+    labels[:, 80:] = GROUND_CLASSES[0]
+    wall = _depth_of_plane(intrinsics, (-1.0, 0.0, 0.0), 2.0)     # a wall 2 m to the right
+    state = GroundLock(smoothing=0.0).update(wall, labels, intrinsics, 1.2)
+    assert not state.locked and not state.plane_holds and 'stands to the side of or above' in state.reason
+    pitch = math.radians(-20.0)
+    up = (0.0, -math.cos(pitch), math.sin(pitch))
+    labels[:] = 2
+    labels[70:] = GROUND_CLASSES[0]
+    floor = GroundLock(smoothing=0.0).update(_depth_of_plane(intrinsics, up, 1.2), labels, intrinsics, 1.2)
+    assert floor.locked and floor.scale == pytest.approx(1.0, rel=1e-3)           # a pitched camera's floor locks
+    bent_pitch = math.radians(-50.0)                                              # predicted ground bent by 30 deg
+    bent = _depth_of_plane(intrinsics, (0.0, -math.cos(bent_pitch), math.sin(bent_pitch)), 1.2)
+    state = GroundLock(smoothing=0.0).update(bent, labels, intrinsics, 1.2, up)
+    assert state.locked and np.allclose(state.plane.up, up)

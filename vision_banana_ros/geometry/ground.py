@@ -47,6 +47,13 @@ from .transform import RigidTransform
 
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
 PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
+# Without the mounting, a fitted ground plane may lean this far toward the image's sides or top: a camera pitched
+# any way sees its ground below the image's horizontal midline; one leaning more is a wall or a ceiling the labels
+# call ground (a bus side read as road), or a camera rolled that far, whose mounting tf must give.
+MAX_FITTED_LEAN = math.sin(math.radians(45.0))
+# With the mounting known, the fitted plane (which follows the predicted ground) serves the navigation outputs only
+# within this angle of the known one.
+MAX_FITTED_TILT_DEG = 25.0
 LOCKED, LOCKED_LEVEL = 'locked', 'locked on the lowest level surface'
 LEVEL_FLOOR_DEG = 25.0          # how far from up a predicted floor normal may point (the node's level_floor_deg)
 
@@ -252,10 +259,15 @@ class GroundLock:
             scaling = known_plane(points, up)
             if not self._holds(scaling):
                 return self._refused(scaling, 'ground is not on the known plane', fraction)
-            plane = fitted if fits else scaling
+            tilt = math.degrees(math.acos(min(1.0, float(np.dot(fitted.up, up))))) if fits else 180.0
+            plane = fitted if tilt <= MAX_FITTED_TILT_DEG else scaling
         else:
             if not fits:
                 return self._refused(fitted, 'ground is not one plane', fraction)
+            if abs(fitted.up[0]) > MAX_FITTED_LEAN or fitted.up[1] > MAX_FITTED_LEAN:
+                return LockState(1.0, False, f'the plane fitted to the ground stands to the side of or above the '
+                                             f'camera (roll {fitted.roll_deg:.0f} deg): a wall or ceiling labelled '
+                                             'ground, or a rolled camera (give its mounting by tf)', fitted, fraction)
             plane = scaling = fitted
         if camera_height is None:
             return LockState(1.0, False, PLANE_ONLY, plane, fraction, plane_holds=True)
