@@ -47,10 +47,10 @@ from .transform import RigidTransform
 
 GROUND_CLASSES = (0, 1, 9)      # Cityscapes road, sidewalk, terrain
 PLANE_ONLY = 'plane only (no camera height: scale_lock off)'
-# Without the mounting, how far a fitted ground plane's up may lean toward the image's x axis or its top (-y is the
-# image's up): for a camera rolled less than 45 deg, at any pitch, the ground's up leans less than that sideways and
-# never downward in the image; a plane leaning more is a wall or a ceiling the labels call ground (a bus side read
-# as road), or a camera rolled that far, whose mounting tf must give.
+# Without the mounting, how far a fitted ground plane's up (its normal, toward the camera) may point along the
+# image's x axis or down the image (+y): for a camera rolled less than 45 deg, at any pitch, the ground's up has
+# |x| < sin 45 deg and y <= 0; a wall has |x| near 1 and a ceiling y near 1. Such a plane is a wall or ceiling the
+# labels call ground (a bus side read as road), or the camera is rolled that far and its mounting must come from tf.
 MAX_FITTED_LEAN = math.sin(math.radians(45.0))
 # With the mounting known, the fitted plane (which follows the predicted ground) serves the navigation outputs only
 # within this angle of the known one.
