@@ -330,3 +330,13 @@ def test_a_camera_without_camera_info_is_labelled_as_the_node_takes_it(tmp_path)
     expected = Intrinsics.from_fov(64, 48, 90.0).scaled_to(32, 24)
     for frame in manifest['frames']:
         assert load_sample(folder, frame['name']).intrinsics['fx'] == pytest.approx(expected.fx)
+
+
+def test_the_student_learns_at_the_size_the_node_will_run_its_camera_at(drive, tmp_path):
+    """The node runs a 16:9 camera at the trained pixel count in its own aspect ratio: a student taught on it
+    squashed to 320x240 would learn frames it is never shown.
+    """
+    from vision_banana_ros.model.distill import student_size
+    wide = make_sample(tmp_path / 'wide', frames=1, size=(160, 90), progress=False)
+    assert student_size((240, 320), [wide], None, 32) == (224, 384)
+    assert student_size((240, 320), [drive], None, 32) == (240, 320)           # a 4:3 camera: the trained size

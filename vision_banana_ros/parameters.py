@@ -65,9 +65,9 @@ PARAMS = (
     Param('mirror_average', True, 'unified, triton: answer each image also mirrored left-right in the same batch and '
           'average the two answers (better labels, depth and normals for about twice the network time)'),
     Param('tasks', list(TASKS), 'tasks to run at most (outputs nobody subscribes to are skipped anyway)'),
-    Param('processing_width', 0, "width images are resized to for inference (0: the backend's own: the weights' "
-          "trained width; each expert's processor size; warned when not the weights' trained width)", low=0,
-          high=4096),
+    Param('processing_width', 0, "width images are resized to for inference, every camera's (0: the backend's own: "
+          "unified, the weights' trained pixel count in each camera's aspect ratio, 320x240 at 4:3, 384x224 at "
+          "16:9; each expert's processor size; warned when not the weights' trained width)", low=0, high=4096),
     Param('processing_height', 0, "height images are resized to for inference (0: the backend's own, as for the "
           "width; warned when not the weights' trained height)", low=0, high=4096),
     Param('max_batch', 4, 'most frames (one per camera) in one forward pass', dynamic=True, low=1, high=64),

@@ -14,9 +14,10 @@
 
 """The interface every backend implements, and the decoded outputs it returns.
 
-A backend sees a batch already resized to its `processing_size` (or, where that is None, to the size of the
-batch's first frame) and on its device; the engine does the upload,
-the resizing both ways and the download, so that every backend gets batching, timing and precision for free.
+A backend sees a batch already resized to the size `size_for` gives its frames (its `processing_size`, or where that
+is None each frame's own; the unified network's depends on the camera's aspect ratio) and on its device: frames that
+go to different sizes go in different forwards. The engine does the upload, the resizing both ways and the download,
+so that every backend gets batching, timing and precision for free.
 """
 from __future__ import annotations
 
@@ -49,9 +50,13 @@ class Backend(ABC):
 
     name: str = ''
     device: torch.device
-    processing_size: tuple[int, int] | None  # (height, width) the engine resizes to; None: the first frame's
+    processing_size: tuple[int, int] | None  # (height, width) the engine resizes to; None: each frame's own
     tasks: tuple[str, ...]             # what this backend can answer
     trained_size: tuple[int, int] | None = None  # (height, width) its weights learned at, where they say
+
+    def size_for(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """(H, W) the engine resizes a frame of `image_size` (H, W) to: `processing_size`, else the frame's own."""
+        return tuple(self.processing_size or image_size)
 
     @abstractmethod
     def forward(self, images: torch.Tensor, tasks: tuple[str, ...], intrinsics: list | None = None):

@@ -95,7 +95,7 @@ def main(args) -> int:
                     rows.append({'backend': name, 'params_m': params / 1e6, 'precision': precision, 'batch': batch,
                                  **_measure(runner, frames, args.repeats)})
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
-    h, w = unified.processing_size
+    h, w = unified.size_for((height, width))
     notes = [f'p50: median of {args.repeats} runs']
     if args.repeats < 100:
         notes.append(f'p99 of {args.repeats} runs is about their slowest')

@@ -58,14 +58,16 @@ class BatchRunner:
         return tensor.permute(2, 0, 1)[None].float().div_(255.0)
 
     def run(self, requests: list[FrameRequest]) -> list[FrameResult]:
-        """Answer a batch of frames: one forward, results at each input resolution on the host."""
-        if self.backend.processing_size is None and len({r.image.shape[:2] for r in requests}) > 1:
-            return self._run_each_size(requests)
+        """Answer a batch of frames: one forward per processing size their cameras take (`Backend.size_for`),
+        results at each input resolution on the host.
+        """
+        sizes = [self.backend.size_for(r.image.shape[:2]) for r in requests]
+        if len(set(sizes)) > 1:
+            return self._run_each_size(requests, sizes)
         started = time.perf_counter()
         wanted = [self.tasks if r.tasks is None else tuple(t for t in self.tasks if t in r.tasks) for r in requests]
         tasks = tuple(t for t in self.tasks if any(t in w for w in wanted))
-        # one size per batch: the backend's, or its frames' for a backend that resizes by itself
-        size = self.backend.processing_size or requests[0].image.shape[:2]
+        size = sizes[0]
         resamplings = [_resampling(r, size) for r in requests]
         images = torch.cat([resampling.image(self._upload(r.image)) for r, resampling in zip(requests, resamplings)])
         t_upload = self._sync()
@@ -91,13 +93,13 @@ class BatchRunner:
                                        batch_size=len(requests), **out))
         return results
 
-    def _run_each_size(self, requests: list[FrameRequest]) -> list[FrameResult]:
-        """A backend that resizes by itself sees each frame at its own size: one forward per size in the batch (the
-        first frame's size for all would squash the others to its shape).
+    def _run_each_size(self, requests: list[FrameRequest], sizes: list[tuple[int, int]]) -> list[FrameResult]:
+        """One forward per processing size in the batch (one size for all would squash some frames to another
+        shape).
         """
         results = [None] * len(requests)
-        for size in dict.fromkeys(r.image.shape[:2] for r in requests):
-            same = [i for i, r in enumerate(requests) if r.image.shape[:2] == size]
+        for size in dict.fromkeys(sizes):
+            same = [i for i, s in enumerate(sizes) if s == size]
             for i, result in zip(same, self.run([requests[i] for i in same])):
                 results[i] = result
         return results

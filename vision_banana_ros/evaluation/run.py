@@ -61,8 +61,9 @@ class _Scores:
 def evaluate(backend, samples, batch_size: int = 4, progress: bool = False, intrinsics: bool = True,
              upright_min_roll_deg: float | None = None) -> dict:
     """samples: iterable of objects with rgb, labels, depth, normals arrays (one data set frame each), run
-    through the engine's batch path at the backend's processing size with the sample's intrinsics where it has
-    them and `intrinsics` is true (camera-aware depth needs them), results compared at the sample's size.
+    through the engine's batch path at the processing size the backend gives their size (`size_for`) with the
+    sample's intrinsics where it has them and `intrinsics` is true (camera-aware depth needs them), results compared
+    at the sample's size.
     Only the tasks the backend answers are run (a single-task expert is scored on its task); the metrics of the
     others, and of a task with no valid ground truth in the set, are NaN. Where samples say what kind of place
     they show, 'by_scene' holds the same metrics for each kind, and where they give their camera's angles,

@@ -24,6 +24,7 @@ The weights record the teachers and their licences, the bags, frame counts, budg
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import json
 from pathlib import Path
 import sys
@@ -73,6 +74,16 @@ def _procedural(work: Path, count: int, size: tuple[int, int], seed: int) -> tup
     return folder, read_dataset(folder)
 
 
+def student_size(trained: tuple[int, int], bags: list, image_topics, stride: int) -> tuple[int, int]:
+    """(H, W) the student learns at by default: the size the node runs the first camera of the bags at (the
+    trained pixel count in its aspect ratio, `matched_size`), so that it learns frames as it will be shown them.
+    """
+    from ..backends.unified import matched_size
+    from ..bag.frames import camera_frames
+    first = next(iter(camera_frames(bags, image_topics, [], 0.0, -1.0, Counter())), None)
+    return trained if first is None else matched_size(tuple(trained), first.rgb.shape[:2], stride)
+
+
 def agreement(network, folder: Path, names: list[str], size: tuple[int, int]) -> dict:
     """The student against the teachers on held-out frames (as the node runs it, mirror-averaged) and its
     frames/s there.
@@ -109,8 +120,8 @@ def distill(args: argparse.Namespace) -> dict:
     if args.size:
         size = tuple(args.size)                                  # (w, h)
     else:
-        size = (trained_size(init) if init else None) or (240, 320)
-        size = size[::-1]
+        size = student_size((trained_size(init) if init else None) or (240, 320), args.bag, args.image_topic,
+                            config.stride)[::-1]
     check_crop(args.crop, config.stride, size)   # before labelling, which may take hours
     unified = None if args.teacher is None else args.teacher.partition(':')[2]
     teachers = describe(args.segmentation_model, args.depth_model, unified)
@@ -189,7 +200,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                 help='share of training frames rendered with exact ground truth (default: '
                                      '%(default)s; 0: teachers only)')
     distill_parser.add_argument('--size', type=size_wh, help="student's size WxH (default: the --init weights' "
-                                                             'trained size)')
+                                                             "trained pixel count in the first camera's aspect ratio, "
+                                                             'as the node runs it)')
     distill_parser.add_argument('--crop', type=size_wh,
                                 help='train on random WxH windows of the frames (steps cost less; both sides '
                                      'multiples of 32); the student still runs, and is scored, at --size')

@@ -133,7 +133,7 @@ class Teachers:
         frame_size = tuple(images.shape[-2:])
         answers = {}
         for backend, tasks in self.routes:
-            processing = tuple(backend.processing_size or frame_size)
+            processing = backend.size_for(frame_size)
             seen = [None if c is None else seen_intrinsics(c, frame_size, processing) for c in cameras]
             raw = backend.forward(resize_images(images, processing), tasks)
             decoded = backend.decode(raw, tasks, seen)

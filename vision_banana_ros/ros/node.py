@@ -93,8 +93,9 @@ class VisionBananaNode(Node):
       batch and average the two answers (better labels, depth and normals for about twice the network time)
     tasks (string_array, default ['segmentation', 'depth', 'normals']): tasks to run at most (outputs nobody
       subscribes to are skipped anyway)
-    processing_width (int, default 0): width images are resized to for inference (0: the backend's own: the weights'
-      trained width; each expert's processor size; warned when not the weights' trained width)
+    processing_width (int, default 0): width images are resized to for inference, every camera's (0: the backend's
+      own: unified, the weights' trained pixel count in each camera's aspect ratio, 320x240 at 4:3, 384x224 at
+      16:9; each expert's processor size; warned when not the weights' trained width)
     processing_height (int, default 0): height images are resized to for inference (0: the backend's own, as for the
       width; warned when not the weights' trained height)
     max_batch (int, default 4, dynamic): most frames (one per camera) in one forward pass
