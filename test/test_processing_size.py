@@ -21,6 +21,7 @@ import pytest
 from vision_banana_ros.backends.unified import matched_size, UnifiedBackend
 from vision_banana_ros.engine import BatchRunner, FrameRequest
 from vision_banana_ros.evaluation.run import evaluate
+from vision_banana_ros.geometry import Intrinsics
 from vision_banana_ros.tasks import TASKS
 from vision_banana_ros.world import render_frame
 
@@ -61,3 +62,15 @@ def test_16_9_frames_are_measured_better_at_their_own_aspect_ratio():
     print(f"\ndelta1 of 16:9 street frames: squashed to 320x240 {squashed['delta1']:.3f}, at 384x224 "
           f"{matched['delta1']:.3f}")
     assert matched['delta1'] > squashed['delta1'] + 0.05
+
+
+def test_a_camera_on_its_side_is_shown_on_a_canvas_of_its_turned_shape(tiny_weights):
+    """Turned upright, a 4:3 camera on its side is a 3:4 picture: on a 4:3 canvas it would be shrunk to three
+    quarters; it goes on a portrait canvas with the trained pixel count instead (a 30 deg roll on its turned box).
+    """
+    from vision_banana_ros.engine.runner import _shown_size
+    image, camera = np.zeros((480, 640, 3), np.uint8), Intrinsics.from_fov(640, 480, 70.0)
+    backend = UnifiedBackend(tiny_weights)
+    assert _shown_size(FrameRequest('cam', image)) == (480, 640)
+    assert backend.size_for(_shown_size(FrameRequest('cam', image, intrinsics=camera, turn_deg=90.0))) == (320, 256)
+    assert _shown_size(FrameRequest('cam', image, intrinsics=camera, turn_deg=-30.0)) == (736, 794)

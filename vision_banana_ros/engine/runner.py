@@ -20,6 +20,7 @@ device is synchronised at stage boundaries so that the timings are real.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -61,7 +62,7 @@ class BatchRunner:
         """Answer a batch of frames: one forward per processing size their cameras take (`Backend.size_for`),
         results at each input resolution on the host.
         """
-        sizes = [self.backend.size_for(r.image.shape[:2]) for r in requests]
+        sizes = [self.backend.size_for(_shown_size(r)) for r in requests]
         if len(set(sizes)) > 1:
             return self._run_each_size(requests, sizes)
         started = time.perf_counter()
@@ -165,6 +166,17 @@ class _Resized:
         if h * width == w * height:
             return self.nearest(picture)
         return encode_normals_uint8_torch(normals)
+
+
+def _shown_size(request: FrameRequest) -> tuple[int, int]:
+    """(H, W) of what the backend is shown of a request's image: the image, or the box its turned image spans (a
+    camera on its side is shown on a canvas of the turned image's shape, not squeezed into one of the camera's).
+    """
+    height, width = request.image.shape[:2]
+    if not request.turn_deg:
+        return height, width
+    c, s = abs(math.cos(math.radians(request.turn_deg))), abs(math.sin(math.radians(request.turn_deg)))
+    return round(width * s + height * c), round(width * c + height * s)
 
 
 def _resampling(request: FrameRequest, size: tuple[int, int]) -> _Resized | Turn:
