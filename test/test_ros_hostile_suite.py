@@ -19,6 +19,7 @@ the left camera.
 Parameter files, weights files and bags have their own hostile tests (test_config_file, test_bag_hostile).
 """
 import io
+import time
 
 import numpy as np
 from PIL import Image as PILImage
@@ -165,12 +166,29 @@ def nodes(tiny_weights):
         h.close()
 
 
+def _settle(h, front, front_depth, left_depth, quiet_s=0.5, seconds=15.0):
+    """Spin without sending until the previous case's frames are through (the engine idle, nothing counted or
+    answered for `quiet_s`): one still being decoded or answered would count against the next case.
+    """
+    def counts():
+        return front.rejected, front.received.total, len(front_depth), len(left_depth)
+    deadline, last, since = time.monotonic() + seconds, None, time.monotonic()
+    while time.monotonic() < deadline:
+        h.executor.spin_once(timeout_sec=0.05)
+        now = counts()
+        if now != last or h.node.core.engine.queued():
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+
+
 @pytest.mark.parametrize('name', CASES)
 def test_a_hostile_input_costs_only_itself(nodes, name):
     transport, make, outcome = CASES[name]
     h = nodes(transport)
     front, left = (h.node.core.cameras[cam] for cam in ('front', 'left'))
     front_depth, left_depth = h.received[('front', 'depth')], h.received[('left', 'depth')]
+    _settle(h, front, front_depth, left_depth)
     before = {'rejected': front.rejected, 'refused': front.info_refused, 'jumps': front.gaps.jumps_back,
               'front': len(front_depth), 'left': len(left_depth), 'infos': len(h.depth_info)}
     sent = [0]
