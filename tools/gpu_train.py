@@ -78,17 +78,15 @@ def load(packs: list[Path], workers: int) -> TrainingSet:
     """Every frame of the packs, read by `workers` processes, as one TrainingSet; a pack listed N times is held
     once and drawn N times as often (as `vision_banana train` weighs a folder listed N times).
     """
-    times = Counter(packs)
-    jobs, draws = [], []
-    for pack, n in times.items():
+    jobs, listings = [], []
+    for pack, times in Counter(packs).items():
         with zipfile.ZipFile(pack) as archive:
             names = [Path(name).stem for name in sorted(archive.namelist()) if name.startswith('rgb/')]
         jobs += [(str(pack), name) for name in names]
-        draws += [float(n)] * len(names)
+        listings.append((len(names), times))
     with multiprocessing.Pool(workers) as pool:
         data = TrainingSet.from_frames(pool.imap(read_frame, jobs, chunksize=32), count=len(jobs))
-    if len(times) < len(packs):
-        data.draws = torch.tensor(draws)
+    data.weigh_listings(listings)
     return data
 
 

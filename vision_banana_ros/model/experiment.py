@@ -75,8 +75,7 @@ def load_training_set(args: argparse.Namespace) -> TrainingSet:
     total = sum(counts.values())
     frames = (frame for folder in times for frame in iter_samples(folder))
     data = TrainingSet.from_frames(at_size(tqdm(frames, desc='load', unit='frame', total=total)), total)
-    if any(n > 1 for n in times.values()):
-        data.draws = torch.cat([torch.full((counts[folder],), float(n)) for folder, n in times.items()])
+    data.weigh_listings([(counts[folder], n) for folder, n in times.items()])
     return data
 
 

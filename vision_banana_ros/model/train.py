@@ -69,6 +69,13 @@ class TrainingSet:
     def __len__(self) -> int:
         return len(self.rgb)
 
+    def weigh_listings(self, listings: list[tuple[int, int]]) -> None:
+        """Set `draws` for samples loaded in runs of (samples, times listed), in order: a folder or pack listed n
+        times is held once and drawn n times as often; all listed once, drawn equally.
+        """
+        if any(times > 1 for _, times in listings):
+            self.draws = torch.cat([torch.full((samples,), float(times)) for samples, times in listings])
+
     @classmethod
     def from_frames(cls, frames, count: int | None = None, soft_k: int = 0) -> 'TrainingSet':
         """`count` frames (all of them when None) at one resolution, each stored into the set as it arrives, so
