@@ -170,8 +170,9 @@ def _export(args: argparse.Namespace) -> int:
     import warnings
 
     if args.size is None:       # the size the weights were trained at, as the node runs them
+        from .backends.unified import DEFAULT_PROCESSING_SIZE
         from .model.weights import trained_size
-        height, width = trained_size(args.weights) or (240, 320)
+        height, width = trained_size(args.weights) or DEFAULT_PROCESSING_SIZE
     else:
         width, height = args.size
     if args.format == 'triton':

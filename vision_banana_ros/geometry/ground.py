@@ -260,8 +260,8 @@ class GroundLock:
             scaling = known_plane(points, up)
             if not self._holds(scaling):
                 return self._refused(scaling, 'ground is not on the known plane', fraction)
-            tilt = math.degrees(math.acos(min(1.0, float(np.dot(fitted.up, up))))) if fits else 180.0
-            plane = fitted if tilt <= MAX_FITTED_TILT_DEG else scaling
+            near = fits and float(np.dot(fitted.up, up)) >= math.cos(math.radians(MAX_FITTED_TILT_DEG))
+            plane = fitted if near else scaling
         else:
             if not fits:
                 return self._refused(fitted, 'ground is not one plane', fraction)

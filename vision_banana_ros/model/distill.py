@@ -110,6 +110,7 @@ def distill(args: argparse.Namespace) -> dict:
     from .teachers import describe, DISTILLATION_KEY, inherited_restriction, SOFT_K
     from .train import check_crop, train, TrainingSet, TrainOptions
     from .weights import DEFAULT_WEIGHTS, load_network, read_metadata, save_network, trained_size, TRAINING_KEY
+    from ..backends.unified import DEFAULT_PROCESSING_SIZE
     out = Path(args.out)
     if out.suffix != '.safetensors':
         raise ValueError(f'--out {out}: weights are written as a .safetensors file')
@@ -120,8 +121,8 @@ def distill(args: argparse.Namespace) -> dict:
     if args.size:
         size = tuple(args.size)                                  # (w, h)
     else:
-        size = student_size((trained_size(init) if init else None) or (240, 320), args.bag, args.image_topic,
-                            config.stride)[::-1]
+        size = student_size((trained_size(init) if init else None) or DEFAULT_PROCESSING_SIZE, args.bag,
+                            args.image_topic, config.stride)[::-1]
     check_crop(args.crop, config.stride, size)   # before labelling, which may take hours
     unified = None if args.teacher is None else args.teacher.partition(':')[2]
     teachers = describe(args.segmentation_model, args.depth_model, unified)

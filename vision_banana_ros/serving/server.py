@@ -105,9 +105,10 @@ class TritonServer:
             checkpoints = dict(zip(('vision_banana.segmentation_model', 'vision_banana.depth_model'),
                                    (folder or '' for folder in folders)))
         else:
+            from ..backends.unified import DEFAULT_PROCESSING_SIZE
             from ..model.weights import load_network, trained_size
             network = load_network(weights)
-            height, width = (size[1], size[0]) if size else (trained_size(weights) or (240, 320))
+            height, width = (size[1], size[0]) if size else (trained_size(weights) or DEFAULT_PROCESSING_SIZE)
             tasks = network.config.tasks
             self.parameters = served.parameters(network, weights, width)
             checkpoints = {'vision_banana.weights': str(Path(weights).resolve()) if weights else ''}
